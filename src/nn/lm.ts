@@ -1,0 +1,25 @@
+/**
+ * The language-model interface that generation, scoring and the server use: incremental decoding
+ * one token per step with a carried recurrent state (never re-running the prefix).
+ *
+ * Shapes: S = number of parallel sequences (beams or samples), V = vocabulary size.
+ */
+import type { Vocab } from '../data/vocab.ts';
+
+/** Opaque per-sequence recurrent state (h, and c for lstm, of every layer) for S sequences. */
+export interface RecurrentState {
+  readonly size: number; // S
+}
+
+export interface LanguageModel {
+  readonly vocab: Vocab;
+  /** A fresh all-zero state for S parallel sequences. */
+  initState(S: number): RecurrentState;
+  /**
+   * Feeds one token per sequence (tokens [S]), advances `state` in place, and returns the logits
+   * [S,V] of the next token (a view valid until the next call on this model; copy to keep it).
+   */
+  step(state: RecurrentState, tokens: Int32Array): Float32Array;
+  /** A new state whose sequence i is a copy of sequence rows[i] of `state` (beam search, fan-out). */
+  selectState(state: RecurrentState, rows: Int32Array): RecurrentState;
+}
