@@ -1,0 +1,31 @@
+/** `shiren corpus`: builds the Tang corpus (src/data/corpus.ts) and prints its stats. */
+import type { Form } from '../data/clean.ts';
+import { buildCorpus, SPLITS } from '../data/corpus.ts';
+import { progressBar } from './progress.ts';
+
+export interface CorpusOptions {
+  out: string;
+  forms: Form[];
+  includeFree: boolean;
+  sample?: number;
+}
+
+export async function runCorpus(opts: CorpusOptions): Promise<void> {
+  const forms = [...new Set<Form>(opts.includeFree ? [...opts.forms, 'free'] : opts.forms)];
+  const bar = progressBar(1, 'corpus |{bar}| {value}/{total} files | {percentage}% | ETA {eta_formatted}');
+  const started = Date.now();
+  const stats = buildCorpus({
+    out: opts.out,
+    forms,
+    sample: opts.sample,
+    onProgress: (done, total) => bar.update(done, { total }),
+  });
+  bar.stop();
+  const rows = [['form', ...SPLITS, 'all'], ...forms.map((f) => [f, ...SPLITS.map((s) => String(stats.counts[s][f])), String(stats.forms[f])])];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const table = rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
+  const excluded = Object.entries(stats.excluded).map(([k, v]) => `${k} ${v}`).join(', ');
+  console.log(`${stats.poems} Tang poems read in ${((Date.now() - started) / 1000).toFixed(1)} s; excluded: ${excluded}`);
+  console.log(table);
+  console.log(`written to ${opts.out}/ (${SPLITS.map((s) => `${s} ${stats.splits[s]}`).join(', ')} poems${opts.sample ? `, at most ${opts.sample} per split and form` : ''}) and ${opts.out}/stats.json`);
+}

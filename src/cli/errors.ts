@@ -1,0 +1,48 @@
+/**
+ * How the CLI reports failures: a user error is one line `shiren: <message>` and exit code 1;
+ * a usage error (bad flag or argument) exit code 2; never a stack trace unless SHIREN_DEBUG=1.
+ */
+
+/** An error whose message is meant for the user as is. */
+export class UserError extends Error {
+  override name = 'UserError';
+}
+
+/** A bad flag value or argument combination (exit code 2). */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Parses a positive (or non-negative) integer flag, or throws a UsageError naming the flag. */
+export function parseInteger(flag: string, min = 1): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} must be an integer ≥ ${min}, got '${value}'`);
+    return n;
+  };
+}
+
+/** Parses a finite number flag within [min, max], or throws a UsageError naming the flag. */
+export function parseNumber(flag: string, min = -Infinity, max = Infinity): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+      throw new UsageError(`${flag} must be a number in [${min}, ${max}], got '${value}'`);
+    }
+    return n;
+  };
+}
+
+/** Parses one of a fixed set of choices. */
+export function parseChoice<T extends string>(flag: string, choices: readonly T[]): (value: string) => T {
+  return (value: string) => {
+    if (!(choices as readonly string[]).includes(value)) throw new UsageError(`${flag} must be one of ${choices.join(', ')}, got '${value}'`);
+    return value as T;
+  };
+}
+
+/** Parses a comma- or space-separated list of choices. */
+export function parseList<T extends string>(flag: string, choices: readonly T[]): (value: string) => T[] {
+  const one = parseChoice(flag, choices);
+  return (value: string) => value.split(/[,\s]+/).filter(Boolean).map(one);
+}

@@ -1,0 +1,153 @@
+/**
+ * The Tang corpus (DESIGN §1): read `chinese-poetry`'s quantangshi files, clean, classify, split by
+ * the sha1 rule, and write `DIR/<split>/<form>.txt` (one poem per line) plus `DIR/stats.json`.
+ * Also the reader of such a folder, used by training, evaluation and generation.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../util/fs.ts';
+import { ALL_FORMS, cleanPoem, normalisePoem, toSimplified, type ExcludeReason, type Form } from './clean.ts';
+
+export const SPLITS = ['train', 'valid', 'test'] as const;
+export type Split = (typeof SPLITS)[number];
+
+export class CorpusError extends Error {
+  override name = 'CorpusError';
+}
+
+/** `b = first byte of sha1(id)`: b % 20 == 0 → test, == 1 → valid, else train. */
+export function splitOf(id: string): Split {
+  const b = createHash('sha1').update(id, 'utf8').digest()[0]!;
+  return b % 20 === 0 ? 'test' : b % 20 === 1 ? 'valid' : 'train';
+}
+
+export interface RawPoem {
+  id: string;
+  title?: string;
+  author?: string;
+  paragraphs: string[];
+}
+
+export interface CorpusStats {
+  source: string;
+  poems: number;
+  /** counts[split][form] */
+  counts: Record<Split, Record<Form, number>>;
+  /** totals per form over all splits */
+  forms: Record<Form, number>;
+  /** written poems per split (over the forms written) */
+  splits: Record<Split, number>;
+  excluded: Record<ExcludeReason, number>;
+  /** the most frequent characters that caused 'disallowed-character' exclusions */
+  disallowedCharacters: Record<string, number>;
+  formsWritten: Form[];
+}
+
+/** Locates the quantangshi folder of the `chinese-poetry` package, or explains how to get it. */
+export function findTangSource(): string {
+  const require = createRequire(import.meta.url);
+  let pkg: string;
+  try {
+    pkg = dirname(require.resolve('chinese-poetry/package.json'));
+  } catch {
+    throw new CorpusError(
+      "the npm package 'chinese-poetry' (85 MB, a dev dependency) is not installed; run `npm install chinese-poetry` in the shiren folder",
+    );
+  }
+  const dir = join(pkg, 'dist', 'quantangshi');
+  if (!existsSync(dir)) throw new CorpusError(`chinese-poetry is installed but has no ${dir}`);
+  return dir;
+}
+
+/** The poet.tang.*.json files of the source folder, in numeric order. */
+export function tangFiles(dir: string): string[] {
+  const num = (f: string) => Number(f.split('.')[2]);
+  return readdirSync(dir)
+    .filter((f) => /^poet\.tang\.\d+\.json$/.test(f))
+    .sort((a, b) => num(a) - num(b))
+    .map((f) => join(dir, f));
+}
+
+export interface BuildOptions {
+  /** output folder */
+  out: string;
+  /** forms to write (stats always count all of them) */
+  forms: readonly Form[];
+  /** keep at most this many poems per split and form (the committed test fixture uses this) */
+  sample?: number;
+  /** called after each source file with (done, total) */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Builds the corpus; returns its stats (also written to `out/stats.json`). */
+export function buildCorpus(opts: BuildOptions): CorpusStats {
+  const source = findTangSource();
+  const files = tangFiles(source);
+  if (files.length === 0) throw new CorpusError(`no poet.tang.*.json files in ${source}`);
+  const zeroForms = () => Object.fromEntries(ALL_FORMS.map((f) => [f, 0])) as Record<Form, number>;
+  const stats: CorpusStats = {
+    source: 'chinese-poetry/dist/quantangshi/poet.tang.*.json',
+    poems: 0,
+    counts: { train: zeroForms(), valid: zeroForms(), test: zeroForms() },
+    forms: zeroForms(),
+    splits: { train: 0, valid: 0, test: 0 },
+    excluded: { empty: 0, 'disallowed-character': 0, 'no-final-punctuation': 0 },
+    disallowedCharacters: {},
+    formsWritten: [...opts.forms],
+  };
+  const lines: Record<Split, Record<Form, string[]>> = {
+    train: {} as Record<Form, string[]>,
+    valid: {} as Record<Form, string[]>,
+    test: {} as Record<Form, string[]>,
+  };
+  for (const split of SPLITS) for (const form of opts.forms) lines[split][form] = [];
+  const disallowed = new Map<string, number>();
+
+  files.forEach((file, i) => {
+    const poems = JSON.parse(readFileSync(file, 'utf8')) as RawPoem[];
+    for (const poem of poems) {
+      stats.poems++;
+      const cleaned = cleanPoem(toSimplified(poem.paragraphs.join('')));
+      if (!cleaned.ok) {
+        stats.excluded[cleaned.reason]++;
+        if (cleaned.reason === 'disallowed-character') disallowed.set(cleaned.detail, (disallowed.get(cleaned.detail) ?? 0) + 1);
+        continue;
+      }
+      const { text, form } = normalisePoem(cleaned.text);
+      const split = splitOf(poem.id);
+      stats.counts[split][form]++;
+      stats.forms[form]++;
+      const bucket = lines[split][form];
+      if (bucket && (opts.sample === undefined || bucket.length < opts.sample)) bucket.push(text);
+    }
+    opts.onProgress?.(i + 1, files.length);
+  });
+
+  stats.disallowedCharacters = Object.fromEntries([...disallowed.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30));
+  for (const split of SPLITS) {
+    mkdirSync(join(opts.out, split), { recursive: true });
+    for (const form of opts.forms) {
+      const poems = lines[split][form];
+      stats.splits[split] += poems.length;
+      writeFileAtomic(join(opts.out, split, `${form}.txt`), poems.map((p) => p + '\n').join(''));
+    }
+  }
+  writeFileAtomic(join(opts.out, 'stats.json'), JSON.stringify(stats, null, 2) + '\n');
+  return stats;
+}
+
+/** Reads the poems of one split from a corpus folder, for the given forms (missing forms are an error). */
+export function readSplit(dir: string, split: Split, forms: readonly Form[]): string[] {
+  if (!existsSync(join(dir, 'stats.json'))) {
+    throw new CorpusError(`${dir} is not a shiren corpus (no stats.json); build one with \`shiren corpus --out ${dir}\``);
+  }
+  const poems: string[] = [];
+  for (const form of forms) {
+    const file = join(dir, split, `${form}.txt`);
+    if (!existsSync(file)) throw new CorpusError(`${file} is missing; rebuild the corpus with these forms (\`shiren corpus --forms ${forms.join(',')}\`)`);
+    for (const line of readFileSync(file, 'utf8').split('\n')) if (line) poems.push(line);
+  }
+  return poems;
+}

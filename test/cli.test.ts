@@ -1,0 +1,31 @@
+// The CLI's contract (DESIGN §5): help for every flag, one-line errors, exit codes 0/1/2.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+
+export function shiren(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, ['bin/shiren.js', ...args], { encoding: 'utf8', input, timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('--help lists every command; each command help describes every flag', () => {
+  const top = shiren(['--help']);
+  assert.equal(top.code, 0);
+  for (const cmd of ['corpus', 'train', 'gen', 'score', 'eval', 'bench', 'serve']) assert.match(top.stdout, new RegExp(`\\b${cmd}\\b`));
+  const corpus = shiren(['corpus', '--help']);
+  assert.equal(corpus.code, 0);
+  for (const flag of ['--out', '--forms', '--include-free', '--sample']) assert.match(corpus.stdout, new RegExp(flag));
+  const train = shiren(['train', '--help']);
+  for (const flag of ['--corpus', '--cell', '--layers', '--embed', '--hidden', '--batch', '--epochs', '--lr', '--optimizer', '--clip', '--dropout', '--forms', '--out', '--resume', '--time-budget', '--seed', '--log-every', '--show-predictions', '--engine']) {
+    assert.match(train.stdout, new RegExp(`${flag}\\b`), `train --help mentions ${flag}`);
+  }
+});
+
+test('a wrong flag or value exits 2 with one line', () => {
+  for (const args of [['corpus', '--bogus'], ['corpus', '--forms', 'sonnet'], ['train', '--cell', 'transformer'], ['train', '--hidden', '-3'], ['nosuchcommand']]) {
+    const r = shiren(args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+    assert.match(r.stderr, /^shiren: /);
+  }
+});
