@@ -1,0 +1,63 @@
+/**
+ * Model configuration (DESIGN §3): Embedding(V,E) → L stacked cells with hidden size H →
+ * Linear(H,V). Stored in the model file's `__metadata__.shiren` (see checkpoint.ts).
+ */
+
+export type CellType = 'rnn' | 'lstm' | 'gru';
+
+export const CELL_TYPES: readonly CellType[] = ['rnn', 'lstm', 'gru'];
+
+export interface ModelConfig {
+  /** Recurrent cell: vanilla tanh RNN, LSTM (gates i,f,g,o) or GRU in the seed's form. */
+  cell: CellType;
+  /** Number of stacked recurrent layers (≥ 1). */
+  layers: number;
+  /** Embedding size E: the width of each character vector fed to the first layer. */
+  embed: number;
+  /** Hidden size H of every recurrent layer. */
+  hidden: number;
+  /**
+   * Dropout probability during training, applied to the output of EVERY recurrent layer: between
+   * layers (as PyTorch's `nn.LSTM(dropout=p)`) and also after the last one, before the output
+   * Linear (as an extra `nn.Dropout(p)` would be), so that a 1-layer model is regularised too.
+   * Not applied to the embedding output. 0 disables it; generation and scoring never drop.
+   */
+  dropout: number;
+  /** Vocabulary size V, including the four special symbols. */
+  vocabSize: number;
+  /**
+   * GRU formulation. Only 'seed' (Cho et al. 2014: the reset gate multiplies h before W_hn) is
+   * implemented; the field is recorded so a PyTorch-variant file is refused rather than misread.
+   */
+  gruVariant: 'seed';
+}
+
+/**
+ * Defaults: a 2-layer LSTM, E=128, H=256 (DESIGN §6 reference config and the PyTorch baselines of
+ * §7). Dropout 0.2: the regulated Tang corpus is only ~1.4 M characters for ~3 M parameters, so an
+ * unregularised model starts to overfit after a few epochs; 0.2 costs little early on.
+ */
+export const DEFAULT_CONFIG: Omit<ModelConfig, 'vocabSize'> = {
+  cell: 'lstm',
+  layers: 2,
+  embed: 128,
+  hidden: 256,
+  dropout: 0.2,
+  gruVariant: 'seed',
+};
+
+/** Gate blocks per cell: rows of weight_ih / weight_hh are G·H. */
+export function gateCount(cell: CellType): number {
+  return cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
+}
+
+/** Throws a one-line Error for a configuration no model can be built from. */
+export function validateConfig(config: ModelConfig): void {
+  if (!CELL_TYPES.includes(config.cell)) throw new Error(`unknown cell type "${config.cell}" (expected rnn, lstm or gru)`);
+  for (const key of ['layers', 'embed', 'hidden', 'vocabSize'] as const) {
+    const value = config[key];
+    if (!Number.isInteger(value) || value < 1) throw new Error(`model ${key} must be a positive integer, got ${value}`);
+  }
+  if (!(config.dropout >= 0 && config.dropout < 1)) throw new Error(`dropout must be in [0, 1), got ${config.dropout}`);
+  if (config.gruVariant !== 'seed') throw new Error(`unsupported GRU variant "${config.gruVariant}" (only "seed")`);
+}
