@@ -1,0 +1,162 @@
+/**
+ * Model behaviour beyond gradients: the GRU against a direct scalar transcription of the seed's
+ * equations; incremental `step` equal to the full forward pass for every cell; `selectState`;
+ * loss bookkeeping (sum and count over non-pad targets, logprob); parameter table and init;
+ * workspace growth; clear errors for bad ids.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createReferenceKernels } from '../src/engine/reference.ts';
+import { Model } from '../src/nn/model.ts';
+import { Rng } from '../src/nn/rng.ts';
+import { SPECIALS, Vocab } from '../src/data/vocab.ts';
+import type { CellType, ModelConfig } from '../src/nn/config.ts';
+
+const vocab = new Vocab([...SPECIALS, '山', '水', '月', '花', '风']); // V = 9
+const config = (cell: CellType): ModelConfig => ({ cell, layers: 2, embed: 3, hidden: 5, dropout: 0, vocabSize: vocab.size, gruVariant: 'seed' });
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+/** The seed's GRU, written out scalar by scalar from the named tensors; returns logits [T][V]. */
+function scalarGruLogits(model: Model<Float64Array>, ids: number[]): number[][] {
+  const { layers, hidden: H, embed: E, vocabSize: V } = model.config;
+  const W = (name: string) => model.tensor(name);
+  let xs = ids.map((id) => [...W('embedding.weight').subarray(id * E, (id + 1) * E)]);
+  for (let l = 0; l < layers; l++) {
+    const [wih, whh, bih, bhh] = [W(`rnn.weight_ih_l${l}`), W(`rnn.weight_hh_l${l}`), W(`rnn.bias_ih_l${l}`), W(`rnn.bias_hh_l${l}`)];
+    const I = xs[0].length;
+    const dotX = (row: number, x: number[]) => x.reduce((s, xi, i) => s + wih[row * I + i] * xi, 0);
+    const dotH = (row: number, h: number[]) => h.reduce((s, hi, i) => s + whh[row * H + i] * hi, 0);
+    let h = new Array<number>(H).fill(0);
+    const outs: number[][] = [];
+    for (const x of xs) {
+      const r = h.map((_, j) => sigmoid(dotX(j, x) + bih[j] + dotH(j, h) + bhh[j]));
+      const z = h.map((_, j) => sigmoid(dotX(H + j, x) + bih[H + j] + dotH(H + j, h) + bhh[H + j]));
+      const rh = h.map((hj, j) => r[j] * hj);
+      const n = h.map((_, j) => Math.tanh(dotX(2 * H + j, x) + bih[2 * H + j] + dotH(2 * H + j, rh) + bhh[2 * H + j]));
+      h = h.map((hj, j) => (1 - z[j]) * hj + z[j] * n[j]);
+      outs.push(h);
+    }
+    xs = outs;
+  }
+  const [fw, fb] = [W('fc.weight'), W('fc.bias')];
+  return xs.map((h) => Array.from({ length: V }, (_, v) => h.reduce((s, hi, i) => s + fw[v * H + i] * hi, fb[v])));
+}
+
+test('gru: the model equals a scalar transcription of the seed equations', () => {
+  const model = Model.create(createReferenceKernels('f64'), config('gru'), vocab, 3);
+  const ids = [2, 4, 7, 5, 8, 6];
+  const expected = scalarGruLogits(model, ids);
+  const logits = model.logits(Int32Array.from(ids), 1, ids.length);
+  for (let t = 0; t < ids.length; t++) {
+    for (let v = 0; v < vocab.size; v++) {
+      assert.ok(Math.abs(logits[t * vocab.size + v] - expected[t][v]) < 1e-12, `t=${t} v=${v}`);
+    }
+  }
+});
+
+for (const cell of ['rnn', 'lstm', 'gru'] as const) {
+  test(`${cell}: incremental step() equals the full forward pass; selectState copies rows`, () => {
+    const model = Model.create(createReferenceKernels('f64'), config(cell), vocab, 5);
+    const V = vocab.size;
+    const seqs = [[2, 4, 5, 6, 7], [2, 8, 8, 4, 3]];
+    const full = model.logits(Int32Array.from(seqs.flat()), 2, 5);
+    let state = model.initState(2);
+    for (let t = 0; t < 5; t++) {
+      const logits = model.step(state, Int32Array.from(seqs.map((s) => s[t])));
+      assert.ok(logits instanceof Float32Array);
+      for (let b = 0; b < 2; b++) {
+        for (let v = 0; v < V; v++) {
+          const want = full[(b * 5 + t) * V + v];
+          assert.ok(Math.abs(logits[b * V + v] - want) < 1e-6 * Math.max(1, Math.abs(want)), `b=${b} t=${t}`);
+        }
+      }
+      if (t === 2) state = model.selectState(state, Int32Array.from([0, 1])); // identity copy mid-way
+    }
+    // Fan sequence 1 out to three copies: each continues exactly like the original.
+    const fanned = model.selectState(state, Int32Array.from([1, 1, 1]));
+    const a = Float64Array.from(model.step(state, Int32Array.from([4, 4])).subarray(V, 2 * V));
+    const b = model.step(fanned, Int32Array.from([4, 4, 4]));
+    for (let s = 0; s < 3; s++) assert.deepEqual([...b.subarray(s * V, (s + 1) * V)], [...a].map(Math.fround));
+  });
+}
+
+test('lossAndGrad returns the sum over non-pad targets and their count; loss() agrees; logprob', () => {
+  const model = Model.create(createReferenceKernels('f64'), config('lstm'), vocab, 1);
+  const inputs = Int32Array.from([2, 4, 5, 2, 6, 0]);
+  const targets = Int32Array.from([4, 5, 3, 6, 3, 0]);
+  const r = model.lossAndGrad(inputs, targets, 2, 3, null);
+  assert.equal(r.tokens, 5);
+  const logits = model.logits(inputs, 2, 3);
+  const V = vocab.size;
+  let expected = 0;
+  targets.forEach((target, i) => {
+    if (target === 0) return;
+    const row = logits.subarray(i * V, (i + 1) * V);
+    expected -= row[target] - Math.log(row.reduce((s, x) => s + Math.exp(x), 0));
+  });
+  assert.ok(Math.abs(r.loss - expected) < 1e-12);
+  assert.deepEqual(model.loss(inputs, targets, 2, 3), r);
+  // logprob of "山水" = log p(山|<bos>) + log p(水|山) + log p(<eos>|水) = −(loss of row 0).
+  const row0 = model.loss(inputs.subarray(0, 3), targets.subarray(0, 3), 1, 3);
+  assert.ok(Math.abs(model.logprob([4, 5]) + row0.loss) < 1e-12);
+});
+
+test('dropout changes the training loss but not loss(); no dropout Rng means no dropout', () => {
+  const model = Model.create(createReferenceKernels('f64'), { ...config('gru'), dropout: 0.5 }, vocab, 1);
+  const inputs = Int32Array.from([2, 4, 5, 6]);
+  const targets = Int32Array.from([4, 5, 6, 3]);
+  const clean = model.loss(inputs, targets, 1, 4).loss;
+  assert.equal(model.lossAndGrad(inputs, targets, 1, 4, null).loss, clean);
+  assert.notEqual(model.lossAndGrad(inputs, targets, 1, 4, new Rng(1)).loss, clean);
+  assert.equal(model.loss(inputs, targets, 1, 4).loss, clean);
+});
+
+test('buffers grow for a larger batch and results do not depend on history', () => {
+  const model = Model.create(createReferenceKernels('f64'), config('rnn'), vocab, 2);
+  const one = model.loss(Int32Array.from([2, 4]), Int32Array.from([4, 3]), 1, 2);
+  model.loss(Int32Array.from({ length: 24 }, (_, i) => 2 + (i % 7)), Int32Array.from({ length: 24 }, (_, i) => 3 + (i % 6)), 4, 6);
+  assert.deepEqual(model.loss(Int32Array.from([2, 4]), Int32Array.from([4, 3]), 1, 2), one);
+});
+
+test('parameter table: PyTorch names, shapes, contiguous offsets, PyTorch-like init ranges', () => {
+  const model = Model.create(createReferenceKernels('f64'), { ...config('lstm'), hidden: 16 }, vocab, 9);
+  assert.deepEqual(model.table.map((e) => `${e.name} [${e.shape}]`), [
+    'embedding.weight [9,3]',
+    'rnn.weight_ih_l0 [64,3]', 'rnn.weight_hh_l0 [64,16]', 'rnn.bias_ih_l0 [64]', 'rnn.bias_hh_l0 [64]',
+    'rnn.weight_ih_l1 [64,16]', 'rnn.weight_hh_l1 [64,16]', 'rnn.bias_ih_l1 [64]', 'rnn.bias_hh_l1 [64]',
+    'fc.weight [9,16]', 'fc.bias [9]',
+  ]);
+  let offset = 0;
+  for (const e of model.table) {
+    assert.equal(e.offset, offset);
+    offset += e.size;
+  }
+  assert.equal(model.paramCount, offset);
+  const maxAbs = (name: string) => Math.max(...model.tensor(name).map(Math.abs));
+  assert.ok(maxAbs('rnn.weight_hh_l1') <= 0.25 && maxAbs('rnn.weight_hh_l1') > 0.2); // U(±1/√16)
+  assert.ok(maxAbs('embedding.weight') > 1); // N(0,1) over 27 draws
+  // Same seed, same parameters.
+  const again = Model.create(createReferenceKernels('f64'), { ...config('lstm'), hidden: 16 }, vocab, 9);
+  assert.deepEqual([...again.params], [...model.params]);
+});
+
+test('out-of-range token ids are refused with a clear message', () => {
+  const model = Model.create(createReferenceKernels('f64'), config('rnn'), vocab, 2);
+  assert.throws(() => model.loss(Int32Array.from([2, 99]), Int32Array.from([4, 3]), 1, 2), /token id 99 out of range \[0, 9\)/);
+});
+
+test('Rng: reproducible, serialisable, uniform-looking', () => {
+  const a = new Rng(42);
+  const first = [a.next(), a.next()];
+  const state = a.getState();
+  const next = [a.next(), a.int(10), a.normal()];
+  const b = new Rng(42);
+  assert.deepEqual([b.next(), b.next()], first);
+  const c = new Rng(7);
+  c.setState(state);
+  assert.deepEqual([c.next(), c.int(10), c.normal()], next);
+  let mean = 0;
+  for (let i = 0; i < 10000; i++) mean += a.next() / 10000;
+  assert.ok(Math.abs(mean - 0.5) < 0.02);
+  assert.throws(() => c.setState([0, 0, 0, 0]), /invalid RNG state/);
+});
