@@ -1,0 +1,149 @@
+/**
+ * Model files (DESIGN §4): one .safetensors file with PyTorch state_dict names and
+ * `__metadata__.shiren` = JSON
+ *   {"format":1,"cell":"lstm","gru_variant":"seed","layers":2,"embed":128,"hidden":256,
+ *    "dropout":0.2,"vocab":["<pad>","<unk>","<bos>","<eos>",…],"train":{…}}
+ * (`dropout` and `train` optional on load; `gru_variant` required for gru only).
+ *
+ * Contract
+ * - saveModel writes atomically: a temp file beside the target, fsync, rename — a kill at any
+ *   moment leaves either the old file or the new one, never a torn one.
+ * - loadModel raises ModelFileError with a one-line message that starts with the path, for a
+ *   missing, truncated, corrupt or foreign file, a wrong shape, or an unknown/missing tensor.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FloatArray, Kernels } from '../engine/kernels.ts';
+import { Vocab } from '../data/vocab.ts';
+import { CELL_TYPES, validateConfig, type CellType, type ModelConfig } from './config.ts';
+import { Model } from './model.ts';
+import { decodeSafetensors, encodeSafetensors, SafetensorsError, TruncatedError, type DecodedSafetensors } from './safetensors.ts';
+
+export const MODEL_FORMAT = 1;
+
+/** A user-facing problem with a model file; the message is one line and names the file. */
+export class ModelFileError extends Error {
+  override name = 'ModelFileError';
+}
+
+export interface SaveModelOptions {
+  /** Tensor dtype in the file: F32 (exact, default) or F16 (half the size, for the bundled model). */
+  dtype?: 'F32' | 'F16';
+}
+
+/** The `__metadata__.shiren` object of a model. */
+export function modelMetadata(model: Model<FloatArray>, trainSummary?: Record<string, unknown>): Record<string, unknown> {
+  const { cell, gruVariant, layers, embed, hidden, dropout } = model.config;
+  return {
+    format: MODEL_FORMAT, cell, gru_variant: gruVariant, layers, embed, hidden, dropout,
+    vocab: model.vocab.symbols,
+    ...(trainSummary ? { train: trainSummary } : {}),
+  };
+}
+
+export function saveModel(file: string, model: Model<FloatArray>, trainSummary?: Record<string, unknown>, options: SaveModelOptions = {}): void {
+  const tensors = model.table.map((e) => ({ name: e.name, shape: e.shape, data: model.params.subarray(e.offset, e.offset + e.size) }));
+  const metadata = { shiren: JSON.stringify(modelMetadata(model, trainSummary)) };
+  writeFileAtomic(file, encodeSafetensors(tensors, metadata, options.dtype ?? 'F32'));
+}
+
+/** Writes bytes to `file` through a temp file in the same directory, fsync and rename. */
+export function writeFileAtomic(file: string, bytes: Uint8Array): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeSync(fd, bytes);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (error) {
+    fs.rmSync(tmp, { force: true });
+    throw error;
+  }
+  // Persist the rename itself; not every platform can open a directory, which is harmless there.
+  try {
+    const dir = fs.openSync(path.dirname(file), 'r');
+    fs.fsyncSync(dir);
+    fs.closeSync(dir);
+  } catch {
+    // best effort
+  }
+}
+
+/** Reads and decodes a safetensors file, turning every failure into a one-line ModelFileError. */
+export function readSafetensorsFile(file: string): DecodedSafetensors {
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ModelFileError(`${file}: no such file`);
+    if (code === 'EISDIR') throw new ModelFileError(`${file}: is a directory, not a model file`);
+    throw new ModelFileError(`${file}: cannot read (${code ?? String(error)})`);
+  }
+  try {
+    return decodeSafetensors(bytes);
+  } catch (error) {
+    if (error instanceof TruncatedError) throw new ModelFileError(`${file}: truncated file (${error.message})`);
+    if (error instanceof SafetensorsError) throw new ModelFileError(`${file}: ${error.message}`);
+    throw error;
+  }
+}
+
+export function loadModel<F extends FloatArray>(file: string, kernels: Kernels<F>): Model<F> {
+  const { tensors, metadata } = readSafetensorsFile(file);
+  const fail = (why: string): never => {
+    throw new ModelFileError(`${file}: ${why}`);
+  };
+  if (metadata.shiren === undefined) fail('not a shiren model (no __metadata__.shiren)');
+  let meta: Record<string, unknown> = {};
+  try {
+    meta = JSON.parse(metadata.shiren);
+  } catch {
+    fail('corrupt __metadata__.shiren (not valid JSON)');
+  }
+  if (typeof meta !== 'object' || meta === null) fail('corrupt __metadata__.shiren (not a JSON object)');
+  if (meta.format !== MODEL_FORMAT) fail(`unsupported shiren model format ${JSON.stringify(meta.format)} (this version reads ${MODEL_FORMAT})`);
+  if (!CELL_TYPES.includes(meta.cell as CellType)) fail(`unknown cell type ${JSON.stringify(meta.cell)}`);
+  if (meta.cell === 'gru' && meta.gru_variant !== 'seed') {
+    fail(`GRU variant ${JSON.stringify(meta.gru_variant)} is not supported (shiren implements "seed", reset before W_hn)`);
+  }
+  if (!Array.isArray(meta.vocab) || !meta.vocab.every((s) => typeof s === 'string')) fail('metadata has no vocabulary (vocab must be a list of strings)');
+  let vocab: Vocab | undefined;
+  try {
+    vocab = new Vocab(meta.vocab as string[]);
+  } catch (error) {
+    fail(`bad vocabulary: ${(error as Error).message}`);
+  }
+  const config: ModelConfig = {
+    cell: meta.cell as CellType,
+    layers: meta.layers as number,
+    embed: meta.embed as number,
+    hidden: meta.hidden as number,
+    dropout: (meta.dropout as number | undefined) ?? 0,
+    vocabSize: vocab!.size,
+    gruVariant: 'seed',
+  };
+  try {
+    validateConfig(config);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+
+  const model = Model.create(kernels, config, vocab!, null);
+  for (const name of tensors.keys()) {
+    if (!model.table.some((e) => e.name === name)) fail(`unknown tensor ${name} for a ${config.layers}-layer ${config.cell} model`);
+  }
+  for (const entry of model.table) {
+    const tensor = tensors.get(entry.name) ?? fail(`missing tensor ${entry.name}`);
+    if (tensor.shape.join(',') !== entry.shape.join(',')) {
+      fail(`tensor ${entry.name} has shape [${tensor.shape.join(', ')}], expected [${entry.shape.join(', ')}]`);
+    }
+    model.params.set(tensor.data, entry.offset);
+  }
+  if (meta.train && typeof meta.train === 'object') model.trainSummary = meta.train as Record<string, unknown>;
+  return model;
+}
