@@ -13,6 +13,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FloatArray, Kernels } from '../engine/kernels.ts';
 import { Vocab } from '../data/vocab.ts';
 import { CELL_TYPES, validateConfig, type CellType, type ModelConfig } from './config.ts';
@@ -20,6 +21,19 @@ import { Model } from './model.ts';
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, TruncatedError, type DecodedSafetensors } from './safetensors.ts';
 
 export const MODEL_FORMAT = 1;
+
+/** The pretrained model shipped with the package, used when no --model is given. */
+export const BUNDLED_MODEL = 'models/shiren-lstm.safetensors';
+
+/** The model file to load: `file` as given, else the bundled model at the package root. */
+export function resolveModelFile(file?: string): string {
+  if (file !== undefined) return file;
+  const bundled = fileURLToPath(new URL(`../../${BUNDLED_MODEL}`, import.meta.url));
+  if (!fs.existsSync(bundled)) {
+    throw new ModelFileError(`no --model given and the bundled model ${BUNDLED_MODEL} is not installed (train one with \`shiren train\`, then pass --model FILE)`);
+  }
+  return bundled;
+}
 
 /** A user-facing problem with a model file; the message is one line and names the file. */
 export class ModelFileError extends Error {
