@@ -1,0 +1,175 @@
+/** Generation over a mock bigram LanguageModel: forms, modes, constraints, errors, determinism. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng } from '../src/nn/rng.ts';
+import { UnknownCharacterError } from '../src/data/vocab.ts';
+import { FORM_SHAPE, FORMS, PoetryError, isWellFormed, isHan } from '../src/poetry/forms.ts';
+import { generate, type GenerateOptions } from '../src/poetry/generate.ts';
+import { matchPattern, rhymes } from '../src/poetry/prosody.ts';
+import { bareLines } from '../src/poetry/metrics.ts';
+import { BigramLM } from './poetry-mock.ts';
+
+const MODES: Record<string, GenerateOptions> = {
+  greedy: { greedy: true },
+  temperature: { temperature: 1.3 },
+  topK: { topK: 5 },
+  topP: { topP: 0.8, temperature: 1 },
+  beam: { beam: 3 },
+};
+const plain = new BigramLM();
+/** Wants <eos>/<unk>/<pad>/<bos> and marks far more than any character. */
+const unruly = new BigramLM({ specialBias: 12, markBias: 9 });
+
+function hanCounts(text: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const ch of text) if (isHan(ch)) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  return counts;
+}
+
+test('fixed forms are always well-formed, in every mode, with an unruly model, without repeats', () => {
+  for (const model of [plain, unruly]) {
+    for (const form of FORMS) {
+      for (const [mode, opts] of Object.entries(MODES)) {
+        for (let seed = 0; seed < 12; seed++) {
+          const poem = generate(model, { ...opts, form }, new Rng(seed));
+          const why = `${form} ${mode} seed ${seed}: ${poem.text}`;
+          assert.ok(isWellFormed(poem.text, form), why);
+          assert.equal(poem.form, form);
+          assert.equal(poem.lines.length, FORM_SHAPE[form].lines, why);
+          assert.equal(poem.lines.join(''), poem.text);
+          assert.ok([...hanCounts(poem.text).values()].every((n) => n === 1), `repeat in ${why}`);
+        }
+      }
+    }
+  }
+});
+
+test('incremental decoding: one model step per token, <bos> included', () => {
+  const model = new BigramLM();
+  const poem = generate(model, { form: 'qijue' }, new Rng(1));
+  assert.equal(model.steps, [...poem.text].length + 1);
+});
+
+test('free poems: until <eos> or the cap, marks only after characters, no special symbols', () => {
+  for (const model of [plain, unruly]) {
+    for (let seed = 0; seed < 20; seed++) {
+      const poem = generate(model, { maxChars: 40 }, new Rng(seed));
+      assert.equal(poem.form, 'free');
+      assert.ok([...poem.text].length <= 40);
+      assert.ok(poem.text.length > 0 && isHan(poem.text[0]), poem.text);
+      assert.ok(!/[，。？！；：、]{2}/u.test(poem.text), `two marks in a row: ${poem.text}`);
+      assert.ok([...poem.text].every((ch) => isHan(ch) || '，。'.includes(ch)), poem.text);
+    }
+  }
+  // the unruly model ends as soon as it may: after the first mark, so its poems are well-formed
+  const short = generate(unruly, { start: '白日' }, new Rng(3));
+  assert.match(short.text, /^白日[^，。]*[，。]$/u);
+});
+
+test('start text: continued, marks supplied, and the model is fed every start character', () => {
+  for (const [mode, opts] of Object.entries(MODES)) {
+    const poem = generate(plain, { ...opts, form: 'wujue', start: '白日依山尽黄河' }, new Rng(5));
+    assert.ok(poem.text.startsWith('白日依山尽，黄河'), `${mode}: ${poem.text}`);
+    assert.equal(poem.start, '白日依山尽黄河');
+    assert.ok(isWellFormed(poem.text, 'wujue'));
+  }
+  const full = generate(plain, { form: 'wujue', start: '白日依山尽，黄河入海流。欲穷千里目，更上一层楼。' }, new Rng(1));
+  assert.equal(full.text, '白日依山尽，黄河入海流。欲穷千里目，更上一层楼。');
+  const free = generate(plain, { start: '春眠', maxChars: 30 }, new Rng(2));
+  assert.ok(free.text.startsWith('春眠'));
+});
+
+test('acrostic: line i starts with character i; free form takes its shape from the count', () => {
+  for (const [mode, opts] of Object.entries(MODES)) {
+    const poem = generate(plain, { ...opts, form: 'wulv', acrostic: '春花秋天东西南北' }, new Rng(7));
+    assert.deepEqual(poem.lines.map((l) => l[0]), [...'春花秋天东西南北'], `${mode}: ${poem.text}`);
+    assert.ok(isWellFormed(poem.text, 'wulv'));
+  }
+  const quatrain = generate(plain, { acrostic: '春秋天地' }, new Rng(1));
+  assert.equal(quatrain.form, 'qijue');
+  assert.ok(isWellFormed(quatrain.text, 'qijue'));
+  assert.equal(generate(plain, { acrostic: '春秋天地白日明月' }, new Rng(1)).form, 'qilv');
+  const three = generate(plain, { acrostic: '春秋天' }, new Rng(1));
+  assert.equal(three.form, 'free');
+  assert.deepEqual(three.lines.map((l) => [...l].length), [8, 8, 8]);
+  assert.match(three.text, /^春.{6}，秋.{6}。天.{6}。$/u);
+  assert.ok(isWellFormed(three.text, 'free'));
+  // acrostic characters are not generated elsewhere in the poem
+  for (let seed = 0; seed < 10; seed++) {
+    const p = generate(plain, { form: 'qijue', acrostic: '春秋天地' }, new Rng(seed));
+    assert.ok([...hanCounts(p.text).values()].every((n) => n === 1), p.text);
+  }
+});
+
+test('tones: every poem fits a standard 平仄 pattern of its form', () => {
+  for (const form of FORMS) {
+    for (const [mode, opts] of Object.entries(MODES)) {
+      for (let seed = 0; seed < 6; seed++) {
+        const poem = generate(plain, { ...opts, form, tones: true }, new Rng(seed));
+        assert.ok(isWellFormed(poem.text, form));
+        assert.ok(matchPattern(bareLines(poem.text), form), `${form} ${mode} seed ${seed}: ${poem.text}`);
+      }
+    }
+  }
+  const acrostic = generate(plain, { form: 'qijue', tones: true, rhyme: true, acrostic: '春秋天地' }, new Rng(3));
+  assert.ok(matchPattern(bareLines(acrostic.text), 'qijue'), acrostic.text);
+});
+
+test('rhyme: the even lines rhyme with the first rhyming line', () => {
+  for (const form of FORMS) {
+    for (const [mode, opts] of Object.entries(MODES)) {
+      for (let seed = 0; seed < 6; seed++) {
+        for (const tones of [false, true]) {
+          const poem = generate(plain, { ...opts, form, rhyme: true, tones }, new Rng(seed));
+          const ends = bareLines(poem.text).map((l) => l.at(-1)!);
+          const why = `${form} ${mode} seed ${seed} tones ${tones}: ${poem.text}`;
+          for (let i = 3; i < ends.length; i += 2) assert.ok(rhymes(ends[1], ends[i]), why);
+          if (tones) assert.ok(matchPattern(bareLines(poem.text), form), why);
+        }
+      }
+    }
+  }
+});
+
+test('repetition: no repeats by default in forms; the penalty curbs a favourite character', () => {
+  const fond = new BigramLM({ favourite: '月' });
+  for (let seed = 0; seed < 5; seed++) {
+    assert.ok((hanCounts(generate(fond, { form: 'qilv' }, new Rng(seed)).text).get('月') ?? 0) <= 1);
+  }
+  const free = (opts: GenerateOptions) => hanCounts(generate(fond, { ...opts, greedy: true, maxChars: 40 }, new Rng(0)).text).get('月') ?? 0;
+  assert.ok(free({}) > 10, 'greedy free decoding repeats the favourite');
+  assert.ok(free({ repetitionPenalty: 50 }) <= 3, 'the penalty breaks the loop');
+  assert.equal(free({ noRepeat: true }), 1);
+  const allowed = generate(fond, { form: 'qijue', noRepeat: false, greedy: true }, new Rng(0));
+  assert.ok((hanCounts(allowed.text).get('月') ?? 0) > 1, 'noRepeat: false lets the model repeat');
+});
+
+test('a seed makes every mode reproducible', () => {
+  for (const [mode, opts] of Object.entries(MODES)) {
+    for (const form of ['free', 'qijue'] as const) {
+      const a = generate(plain, { ...opts, form, maxChars: 50 }, new Rng(42)).text;
+      const b = generate(plain, { ...opts, form, maxChars: 50 }, new Rng(42)).text;
+      assert.equal(a, b, mode);
+    }
+  }
+  const texts = new Set(Array.from({ length: 8 }, (_, s) => generate(plain, { form: 'qijue' }, new Rng(s)).text));
+  assert.ok(texts.size >= 6, 'different seeds give different poems');
+});
+
+test('errors are one-line user errors', () => {
+  const rng = new Rng(0);
+  const oneLine = (fn: () => unknown, type: Function, pattern: RegExp) =>
+    assert.throws(fn, (err: Error) => err instanceof type && pattern.test(err.message) && !err.message.includes('\n'));
+  oneLine(() => generate(plain, { start: '龘' }, rng), UnknownCharacterError, /龘/);
+  oneLine(() => generate(plain, { form: 'qijue', acrostic: '春龘' }, rng), UnknownCharacterError, /龘/);
+  oneLine(() => generate(plain, { form: 'qijue', acrostic: '春秋天' }, rng), PoetryError, /acrostic 春秋天 has 3 characters but a qijue has 4 lines/);
+  oneLine(() => generate(plain, { form: 'wujue', start: '白日依山尽，黄河入海流。欲穷千里目，更上一层楼。远' }, rng), PoetryError, /does not fit a wujue.*only 20 characters/);
+  oneLine(() => generate(plain, { form: 'wujue', start: '白日依山尽。' }, rng), PoetryError, /does not fit a wujue.*'。'/);
+  oneLine(() => generate(plain, { form: 'wujue', start: '白日，' }, rng), PoetryError, /does not fit/);
+  oneLine(() => generate(plain, { form: 'qijue', start: '白', acrostic: '春秋天地' }, rng), PoetryError, /start text puts '白' where the acrostic puts '春'/);
+  oneLine(() => generate(plain, { tones: true }, rng), PoetryError, /--tones needs a regulated form/);
+  oneLine(() => generate(plain, { rhyme: true }, rng), PoetryError, /--rhyme needs a regulated form/);
+  oneLine(() => generate(plain, { form: 'qijue', acrostic: '春，' }, rng), PoetryError, /Han characters only/);
+  // a first line of five 平 fits none of the four line types
+  oneLine(() => generate(plain, { form: 'wujue', tones: true, start: '天涯山河流' }, rng), PoetryError, /fit no 平仄 pattern/);
+});
