@@ -1,0 +1,177 @@
+#!/usr/bin/python3
+"""Writes the PyTorch parity fixtures under test/fixtures/torch/ (committed; rerun only to change them).
+
+    /usr/bin/python3 tools/make-fixtures.py      # Debian's python3-torch (1.13); no other packages
+
+What it writes
+- {lstm,rnn}.json: for nn.Embedding -> nn.LSTM/nn.RNN (2 layers, batch_first) -> nn.Linear, which
+  are exactly shiren's lstm and rnn models: a batch with <pad> targets, the parameters
+  (state_dict names), the logits, the summed loss and token count, the gradient of the mean loss
+  for every parameter, and 10 Adam steps with gradient-norm clipping (their batches, pre-clip
+  norms and losses).
+- pytorch-lstm.safetensors (F32) and pytorch-lstm-f16.safetensors (F16): a model in shiren's
+  metadata schema written by hand (the safetensors package is not needed: the format is a u64
+  header length, a JSON header and raw little-endian data), plus pytorch-scores.json with
+  PyTorch's own log-likelihood of a few texts under each file's weights.
+
+The parameters are drawn in float32 (so shiren's float32 engine holds them exactly) and every
+computation runs in float64, so the fixtures are the exact answer for those parameters; the
+tests compare shiren's float64 engine tightly and its float32 engine within float32 tolerance.
+Gate order, weight layout and the masked mean cross-entropy are PyTorch's, which is the point.
+"""
+import json
+import struct
+from pathlib import Path
+
+import torch
+from torch import nn
+
+OUT = Path(__file__).resolve().parent.parent / 'test' / 'fixtures' / 'torch'
+PAD, BOS, EOS = 0, 2, 3
+SPECIALS = ['<pad>', '<unk>', '<bos>', '<eos>']
+
+
+class CharModel(nn.Module):
+    """shiren's architecture with PyTorch's own modules (names match shiren's parameter table)."""
+
+    def __init__(self, cell, V, E, H, layers):
+        super().__init__()
+        self.embedding = nn.Embedding(V, E)
+        self.rnn = (nn.LSTM if cell == 'lstm' else nn.RNN)(E, H, layers, batch_first=True)
+        self.fc = nn.Linear(H, V)
+
+    def forward(self, ids):
+        out, _ = self.rnn(self.embedding(ids))
+        return self.fc(out)
+
+
+def make_model(cell, V, E, H, layers, seed):
+    torch.manual_seed(seed)
+    model = CharModel(cell, V, E, H, layers)  # float32 init, PyTorch defaults
+    return model.double()  # exact float32 values, float64 arithmetic
+
+
+def loss_of(model, inputs, targets):
+    """Summed -log p over non-pad targets, and their count."""
+    logits = model(inputs)
+    loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=PAD, reduction='sum')
+    return logits, loss, int((targets != PAD).sum())
+
+
+def flat(t):
+    return [float(x) for x in t.detach().reshape(-1).tolist()]
+
+
+def random_batch(gen, V, B, T):
+    """Sequences <bos> c1 c2 ... with a random length per row; targets are inputs shifted, then <eos>, then <pad>."""
+    inputs = torch.zeros(B, T, dtype=torch.long)
+    targets = torch.zeros(B, T, dtype=torch.long)
+    for b in range(B):
+        n = int(torch.randint(1, T + 1, (1,), generator=gen))  # characters of this row, 1..T
+        chars = torch.randint(4, V, (n,), generator=gen)
+        seq = torch.cat([torch.tensor([BOS]), chars, torch.tensor([EOS])])
+        length = min(T, n + 1)
+        inputs[b, :length] = seq[:length]
+        targets[b, :length] = seq[1:length + 1]
+    return inputs, targets
+
+
+def parity_fixture(cell):
+    V, E, H, L, B, T = 11, 5, 7, 2, 3, 4
+    model = make_model(cell, V, E, H, L, seed=1234)
+    gen = torch.Generator().manual_seed(7)
+    inputs, targets = random_batch(gen, V, B, T)
+    # Make sure the batch exercises the mask: one row ends early.
+    inputs[2, 2:] = PAD
+    targets[2, 1] = EOS
+    targets[2, 2:] = PAD
+    params = {name: {'shape': list(p.shape), 'data': flat(p)} for name, p in model.state_dict().items()}
+
+    logits, loss, tokens = loss_of(model, inputs, targets)
+    (loss / tokens).backward()
+    grads = {name: flat(p.grad) for name, p in model.named_parameters()}
+
+    # 10 Adam steps with clipping, each on a fresh batch.
+    lr, clip = 0.01, 1.0
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    steps = []
+    for _ in range(10):
+        x, y = random_batch(gen, V, B, T)
+        optimizer.zero_grad()
+        _, step_loss, step_tokens = loss_of(model, x, y)
+        (step_loss / step_tokens).backward()
+        norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), clip))
+        optimizer.step()
+        steps.append({'inputs': flat(x), 'targets': flat(y), 'loss': float(step_loss) / step_tokens, 'grad_norm': norm})
+
+    return {
+        'cell': cell, 'V': V, 'E': E, 'H': H, 'layers': L, 'B': B, 'T': T,
+        'inputs': [int(v) for v in inputs.reshape(-1)], 'targets': [int(v) for v in targets.reshape(-1)],
+        'params': params, 'logits': flat(logits), 'loss_sum': float(loss), 'tokens': tokens, 'grads': grads,
+        'adam': {'lr': lr, 'betas': [0.9, 0.999], 'eps': 1e-8, 'clip': clip, 'steps': steps},
+    }
+
+
+def write_safetensors(path, tensors, metadata, dtype):
+    """The safetensors layout by hand; deliberately no header padding (shiren must not need it)."""
+    header = {'__metadata__': metadata}
+    blobs = []
+    offset = 0
+    for name, t in tensors.items():
+        data = t.detach().to(torch.float16 if dtype == 'F16' else torch.float32).contiguous().numpy().tobytes()
+        header[name] = {'dtype': dtype, 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    head = json.dumps(header).encode('utf-8')
+    path.write_bytes(struct.pack('<Q', len(head)) + head + b''.join(blobs))
+
+
+def logprob(model, vocab, text):
+    """log p(text <eos> | <bos>) under the model, in float64."""
+    ids = [BOS] + [vocab.index(ch) for ch in text] + [EOS]
+    x = torch.tensor([ids[:-1]])
+    y = torch.tensor([ids[1:]])
+    _, loss, _ = loss_of(model, x, y)
+    return -float(loss)
+
+
+def pytorch_written_model():
+    texts = ['床前明月光，疑是地上霜。', '举头望明月，低头思故乡。', '月光']
+    chars = sorted(set(''.join(texts)), key=ord)
+    vocab = SPECIALS + chars
+    model = make_model('lstm', len(vocab), 6, 8, 2, seed=99)
+    # A few plain training steps so the probabilities are far from uniform.
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    for _ in range(30):
+        for text in texts[:2]:
+            optimizer.zero_grad()
+            ids = [BOS] + [vocab.index(ch) for ch in text] + [EOS]
+            _, loss, n = loss_of(model, torch.tensor([ids[:-1]]), torch.tensor([ids[1:]]))
+            (loss / n).backward()
+            optimizer.step()
+    meta = {'format': 1, 'cell': 'lstm', 'layers': 2, 'embed': 6, 'hidden': 8, 'vocab': vocab,
+            'train': {'by': 'tools/make-fixtures.py (PyTorch %s)' % torch.__version__}}
+    metadata = {'shiren': json.dumps(meta, ensure_ascii=False), 'format': 'pt'}
+    scores = {}
+    for dtype, name in [('F32', 'pytorch-lstm.safetensors'), ('F16', 'pytorch-lstm-f16.safetensors')]:
+        state = {k: v.float() for k, v in model.state_dict().items()}
+        write_safetensors(OUT / name, state, metadata, dtype)
+        # Score with exactly the weights the file holds.
+        stored = make_model('lstm', len(vocab), 6, 8, 2, seed=0)
+        cast = torch.float16 if dtype == 'F16' else torch.float32
+        stored.load_state_dict({k: v.to(cast).double() for k, v in state.items()})
+        scores[name] = [{'text': t, 'logprob': logprob(stored, vocab, t)} for t in texts]
+    (OUT / 'pytorch-scores.json').write_text(json.dumps(scores, ensure_ascii=False, indent=1) + '\n')
+
+
+def main():
+    torch.set_num_threads(1)
+    OUT.mkdir(parents=True, exist_ok=True)
+    for cell in ['lstm', 'rnn']:
+        (OUT / f'{cell}.json').write_text(json.dumps(parity_fixture(cell)) + '\n')
+    pytorch_written_model()
+    print('wrote', ', '.join(sorted(p.name for p in OUT.iterdir())))
+
+
+if __name__ == '__main__':
+    main()
