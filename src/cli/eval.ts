@@ -81,7 +81,7 @@ export async function runEval(opts: EvalOptions): Promise<void> {
   const corpus = opts.corpus ?? 'data/corpus';
   const split = (opts.split ?? 'test') as Split;
   const count = opts.count ?? 200;
-  const model = await openModel(opts);
+  const { model, banner } = await openModel(opts);
   const heldOut = readSplit(corpus, split, FORMS);
   const trainLines = trainLineSet(readSplit(corpus, 'train', FORMS));
   const { perplexity: ppl, tokens } = perplexity(model, heldOut);
@@ -90,6 +90,7 @@ export async function runEval(opts: EvalOptions): Promise<void> {
     process.stdout.write(JSON.stringify({ model: resolveModelFile(opts.model), engine: model.kernels.name, split, perplexity: ppl, tokens, poems: heldOut.length, generated }) + '\n');
     return;
   }
+  process.stderr.write(banner);
   const out = [
     `${split} perplexity ${ppl.toFixed(2)} per character (${heldOut.length} poems, ${tokens} targets)`,
     '',

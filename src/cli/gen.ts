@@ -91,26 +91,24 @@ export function writePoems(model: LanguageModel, opts: GenOptions): Poem[] {
 }
 
 /**
- * Loads the model of a command (`model` or the bundled one) on the chosen engine and, unless the
- * output is JSON, names both on stderr.
+ * Loads the model of a command (`model` or the bundled one) on the chosen engine, with the line
+ * naming both that a command prints on stderr once it has succeeded (errors stay one line).
  */
-export async function openModel(opts: { model?: string; engine?: string; json?: boolean }): Promise<Model> {
+export async function openModel(opts: { model?: string; engine?: string }): Promise<{ model: Model; banner: string }> {
   const kernels = await getKernels(opts.engine);
   const file = resolveModelFile(opts.model);
   const model = loadModel(file, kernels);
-  if (!opts.json) {
-    const { cell, layers, hidden } = model.config;
-    process.stderr.write(`model ${file} (${cell}, ${layers}×${hidden}), engine ${kernels.name}\n`);
-  }
-  return model;
+  const { cell, layers, hidden } = model.config;
+  return { model, banner: `model ${file} (${cell}, ${layers}×${hidden}), engine ${kernels.name}\n` };
 }
 
 export async function runGen(opts: GenOptions): Promise<void> {
-  const model = await openModel(opts);
+  const { model, banner } = await openModel(opts);
   const poems = writePoems(model, opts);
   if (opts.json) {
     process.stdout.write(JSON.stringify({ poems }) + '\n');
     return;
   }
+  process.stderr.write(banner);
   process.stdout.write(poems.map((p) => p.lines.join('\n') + '\n').join('\n'));
 }
