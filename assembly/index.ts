@@ -1,0 +1,758 @@
+/**
+ * shiren's f32 kernels in AssemblyScript: the WASM side of src/engine/kernels.ts.
+ *
+ * Contract
+ * - Every export works on byte addresses (usize) inside the one shared, imported memory; the JS
+ *   side (src/engine/wasm.ts) passes `typedArray.byteOffset`. Nothing here allocates.
+ * - One source, three builds (tools/build-wasm.js): scalar, SIMD, SIMD + relaxed FMA. The
+ *   ASC_FEATURE_* constants are compile-time, so the unused branch is not even compiled.
+ * - Exports whose last parameters are (part, nparts) do a fixed slice (part p of nparts) of the
+ *   work; JS chooses nparts from the sizes alone and hands the parts to whichever thread is free,
+ *   so results do not depend on the thread count. Their f64 return is the part's partial result
+ *   (0 where there is none); JS adds the parts in order 0..nparts-1. Only those f64 partial sums
+ *   depend on the split; every f32 result is computed in the same order whatever the split.
+ *
+ * Legend: B batch, H hidden, G gates, V vocabulary, N rows, E embedding, M/N/K GEMM sizes.
+ * MR×NR = 4×8 is the register tile of the sgemm micro-kernel (8 f32x4 accumulators).
+ */
+
+// ---------------------------------------------------------------------------------------------
+// sgemm: C = alpha · op(A) · op(B) + beta · C, row-major, packed Goto/BLIS style.
+// ---------------------------------------------------------------------------------------------
+
+const MR: i32 = 4; // rows of the micro tile
+const NR: i32 = 8; // columns of the micro tile
+const KC: i32 = 256; // depth of a packed block (A micro-panel 4 KiB, B micro-panel 8 KiB: L1)
+const MC: i32 = 128; // rows of a packed A block (128 KiB: L2)
+const NC: i32 = 1024; // columns of a packed B block (1 MiB at KC = 256)
+
+/** Bytes of per-thread gemm workspace: packed A block [MC,KC] and packed B block [KC,NC]. */
+const GEMM_WORKSPACE_BYTES: i32 = (MC * KC + KC * NC) * 4;
+
+/** Bytes of gemm workspace per thread (JS allocates one per thread, back to back). */
+export function gemmWorkspaceBytes(): i32 {
+  return GEMM_WORKSPACE_BYTES + MR * NR * 4;
+}
+
+/**
+ * Packs op(A)[i0:i0+mc, k0:k0+kc] as ceil(mc/MR) micro-panels [kc][MR], zero-padding rows past mc.
+ * A stored [M,K] (lda) or, when transA, [K,M].
+ */
+function packA(dst: usize, A: usize, lda: i32, transA: bool, i0: i32, k0: i32, mc: i32, kc: i32): void {
+  for (let ir = 0; ir < mc; ir += MR) {
+    const rows = min(MR, mc - ir);
+    const panel = dst + <usize>(ir * kc) * 4;
+    if (transA) {
+      // element (i,k) at k*lda + i: MR consecutive floats per k
+      const src = A + (<usize>k0 * lda + i0 + ir) * 4;
+      if (ASC_FEATURE_SIMD && rows == MR) {
+        for (let k = 0; k < kc; k++) v128.store(panel + <usize>k * 16, v128.load(src + <usize>k * lda * 4));
+      } else {
+        for (let k = 0; k < kc; k++) {
+          for (let r = 0; r < MR; r++) {
+            store<f32>(panel + <usize>(k * MR + r) * 4, r < rows ? load<f32>(src + <usize>(k * lda + r) * 4) : 0);
+          }
+        }
+      }
+    } else {
+      // element (i,k) at i*lda + k: transpose 4×4 blocks
+      const src = A + (<usize>(i0 + ir) * lda + k0) * 4;
+      let k = 0;
+      if (ASC_FEATURE_SIMD && rows == MR) {
+        const ld = <usize>lda * 4;
+        for (; k + 4 <= kc; k += 4) {
+          const p = src + <usize>k * 4;
+          transpose4Store(panel + <usize>k * 16, v128.load(p), v128.load(p + ld), v128.load(p + 2 * ld), v128.load(p + 3 * ld), 16);
+        }
+      }
+      for (; k < kc; k++) {
+        for (let r = 0; r < MR; r++) {
+          store<f32>(panel + <usize>(k * MR + r) * 4, r < rows ? load<f32>(src + (<usize>r * lda + k) * 4) : 0);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Packs op(B)[k0:k0+kc, j0:j0+nc] as ceil(nc/NR) micro-panels [kc][NR], zero-padding columns past nc.
+ * B stored [K,N] (ldb) or, when transB, [N,K].
+ */
+function packB(dst: usize, B: usize, ldb: i32, transB: bool, k0: i32, j0: i32, kc: i32, nc: i32): void {
+  for (let jr = 0; jr < nc; jr += NR) {
+    const cols = min(NR, nc - jr);
+    const panel = dst + <usize>(jr * kc) * 4;
+    if (!transB) {
+      // element (k,j) at k*ldb + j: NR consecutive floats per k
+      const src = B + (<usize>k0 * ldb + j0 + jr) * 4;
+      if (ASC_FEATURE_SIMD && cols == NR) {
+        for (let k = 0; k < kc; k++) {
+          const p = src + <usize>k * ldb * 4;
+          v128.store(panel + <usize>k * 32, v128.load(p));
+          v128.store(panel + <usize>k * 32, v128.load(p, 16), 16);
+        }
+      } else {
+        for (let k = 0; k < kc; k++) {
+          for (let c = 0; c < NR; c++) {
+            store<f32>(panel + <usize>(k * NR + c) * 4, c < cols ? load<f32>(src + (<usize>k * ldb + c) * 4) : 0);
+          }
+        }
+      }
+    } else {
+      // element (k,j) at j*ldb + k: transpose two 4×4 blocks per 4 k
+      const src = B + (<usize>(j0 + jr) * ldb + k0) * 4;
+      let k = 0;
+      if (ASC_FEATURE_SIMD && cols == NR) {
+        const ld = <usize>ldb * 4;
+        for (; k + 4 <= kc; k += 4) {
+          const p = src + <usize>k * 4;
+          const q = p + 4 * ld;
+          const out = panel + <usize>k * 32;
+          transpose4Store(out, v128.load(p), v128.load(p + ld), v128.load(p + 2 * ld), v128.load(p + 3 * ld), 32);
+          transpose4Store(out + 16, v128.load(q), v128.load(q + ld), v128.load(q + 2 * ld), v128.load(q + 3 * ld), 32);
+        }
+      }
+      for (; k < kc; k++) {
+        for (let c = 0; c < NR; c++) {
+          store<f32>(panel + <usize>(k * NR + c) * 4, c < cols ? load<f32>(src + (<usize>c * ldb + k) * 4) : 0);
+        }
+      }
+    }
+  }
+}
+
+/** Stores the transpose of rows r0..r3 (4 floats each) as 4 vectors, `stride` bytes apart. */
+// @ts-ignore: decorator
+@inline function transpose4Store(dst: usize, r0: v128, r1: v128, r2: v128, r3: v128, stride: usize): void {
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+  v128.store(dst + stride, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+  v128.store(dst + 2 * stride, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * stride, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+}
+
+/** a·b + c; one rounding in the relaxed build (FMA where the CPU has it), two otherwise. */
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+/** C[row, 0:4] += alpha · acc, for a full 4-wide column group. */
+// @ts-ignore: decorator
+@inline function addScaled4(c: usize, acc: v128, alpha: v128): void {
+  v128.store(c, madd(acc, alpha, v128.load(c)));
+}
+
+/**
+ * Micro-kernel: C[0:rows, 0:cols] += alpha · Ap[kc][MR]ᵀ · Bp[kc][NR]; full tiles store with
+ * vectors, edge tiles element by element through `tile` (MR·NR floats of scratch).
+ */
+function microKernel(ap: usize, bp: usize, kc: i32, c: usize, ldc: i32, alpha: f32, rows: i32, cols: i32, tile: usize): void {
+  if (ASC_FEATURE_SIMD) {
+    let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+    let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+    let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+    let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+    for (let k = 0; k < kc; k++) {
+      const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+      let a = v128.load32_splat(ap);
+      c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+      a = v128.load32_splat(ap, 4);
+      c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+      a = v128.load32_splat(ap, 8);
+      c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+      a = v128.load32_splat(ap, 12);
+      c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+      ap += 16; bp += 32;
+    }
+    const va = f32x4.splat(alpha);
+    const ld = <usize>ldc * 4;
+    if (rows == MR && cols == NR) {
+      addScaled4(c, c00, va); addScaled4(c + 16, c01, va);
+      addScaled4(c + ld, c10, va); addScaled4(c + ld + 16, c11, va);
+      addScaled4(c + 2 * ld, c20, va); addScaled4(c + 2 * ld + 16, c21, va);
+      addScaled4(c + 3 * ld, c30, va); addScaled4(c + 3 * ld + 16, c31, va);
+      return;
+    }
+    v128.store(tile, c00); v128.store(tile, c01, 16);
+    v128.store(tile, c10, 32); v128.store(tile, c11, 48);
+    v128.store(tile, c20, 64); v128.store(tile, c21, 80);
+    v128.store(tile, c30, 96); v128.store(tile, c31, 112);
+  } else {
+    // scalar build: four 2×4 sub-tiles keep the accumulators in registers
+    for (let r0 = 0; r0 < MR; r0 += 2) {
+      for (let j0 = 0; j0 < NR; j0 += 4) {
+        let s00: f32 = 0, s01: f32 = 0, s02: f32 = 0, s03: f32 = 0;
+        let s10: f32 = 0, s11: f32 = 0, s12: f32 = 0, s13: f32 = 0;
+        let pa = ap + <usize>r0 * 4, pb = bp + <usize>j0 * 4;
+        for (let k = 0; k < kc; k++) {
+          const a0 = load<f32>(pa), a1 = load<f32>(pa, 4);
+          const b0 = load<f32>(pb), b1 = load<f32>(pb, 4), b2 = load<f32>(pb, 8), b3 = load<f32>(pb, 12);
+          s00 += a0 * b0; s01 += a0 * b1; s02 += a0 * b2; s03 += a0 * b3;
+          s10 += a1 * b0; s11 += a1 * b1; s12 += a1 * b2; s13 += a1 * b3;
+          pa += MR * 4; pb += NR * 4;
+        }
+        const t = tile + <usize>(r0 * NR + j0) * 4;
+        store<f32>(t, s00); store<f32>(t, s01, 4); store<f32>(t, s02, 8); store<f32>(t, s03, 12);
+        store<f32>(t, s10, NR * 4); store<f32>(t, s11, NR * 4 + 4); store<f32>(t, s12, NR * 4 + 8); store<f32>(t, s13, NR * 4 + 12);
+      }
+    }
+  }
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < cols; j++) {
+      const p = c + (<usize>r * ldc + j) * 4;
+      store<f32>(p, alpha * load<f32>(tile + <usize>(r * NR + j) * 4) + load<f32>(p));
+    }
+  }
+}
+
+/** C[m0:m1, n0:n1] *= beta (beta = 0 writes zeros, ignoring NaN in the old C). */
+function scaleBlock(C: usize, ldc: i32, m0: i32, m1: i32, n0: i32, n1: i32, beta: f32): void {
+  if (beta == 1) return;
+  for (let i = m0; i < m1; i++) {
+    const row = C + <usize>i * ldc * 4;
+    if (beta == 0) {
+      memory.fill(row + <usize>n0 * 4, 0, <usize>(n1 - n0) * 4);
+    } else {
+      for (let j = n0; j < n1; j++) store<f32>(row + <usize>j * 4, beta * load<f32>(row + <usize>j * 4));
+    }
+  }
+}
+
+/**
+ * Part `part` of nparts of an sgemm (see Kernels.gemm). The split is over columns of C (multiples
+ * of NR) when N ≥ M, else over rows (multiples of MR), so every element of C sees the same
+ * computation whatever the split. The calling thread packs into its own workspace at
+ * work + thread·(GEMM_WORKSPACE_BYTES + MR·NR·4) (the last MR·NR floats: edge-tile scratch).
+ */
+export function gemm(
+  transA: bool, transB: bool, M: i32, N: i32, K: i32, alpha: f32, A: usize, lda: i32,
+  B: usize, ldb: i32, beta: f32, C: usize, ldc: i32, work: usize, part: i32, nparts: i32, thread: i32,
+): f64 {
+  let m0 = 0, m1 = M, n0 = 0, n1 = N;
+  if (N >= M) {
+    const chunk = (N + nparts * NR - 1) / (nparts * NR) * NR;
+    n0 = min(N, part * chunk); n1 = min(N, n0 + chunk);
+  } else {
+    const chunk = (M + nparts * MR - 1) / (nparts * MR) * MR;
+    m0 = min(M, part * chunk); m1 = min(M, m0 + chunk);
+  }
+  if (m0 >= m1 || n0 >= n1) return 0;
+  scaleBlock(C, ldc, m0, m1, n0, n1, beta);
+  if (alpha == 0 || K == 0) return 0;
+  const ap = work + <usize>thread * (GEMM_WORKSPACE_BYTES + MR * NR * 4);
+  const bp = ap + <usize>MC * KC * 4;
+  const tile = bp + <usize>KC * NC * 4;
+  for (let jc = n0; jc < n1; jc += NC) {
+    const nc = min(NC, n1 - jc);
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = min(KC, K - pc);
+      packB(bp, B, ldb, transB, pc, jc, kc, nc);
+      for (let ic = m0; ic < m1; ic += MC) {
+        const mc = min(MC, m1 - ic);
+        packA(ap, A, lda, transA, ic, pc, mc, kc);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const bPanel = bp + <usize>(jr * kc) * 4;
+          for (let ir = 0; ir < mc; ir += MR) {
+            microKernel(
+              ap + <usize>(ir * kc) * 4, bPanel, kc,
+              C + (<usize>(ic + ir) * ldc + jc + jr) * 4, ldc, alpha,
+              min(MR, mc - ir), min(NR, nc - jr), tile,
+            );
+          }
+        }
+      }
+    }
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Vectorised exp and the activations built on it.
+// exp(x) = 2^n · e^r with n = round(x·log2 e), r = x − n·ln 2 (Cody–Waite split), e^r by the
+// Cephes expf polynomial (≈1 ulp on [−ln2/2, ln2/2]). x is clamped to [−87.3, 88] so 2^n stays a
+// normal float: exp(−87.3) ≈ 1.2e−38 stands in for anything smaller, which no sum or ratio here
+// can tell apart from 0.
+// ---------------------------------------------------------------------------------------------
+
+const EXP_LO: f32 = -87.3;
+const EXP_HI: f32 = 88.0;
+const LOG2E: f32 = 1.44269504088896341;
+const LN2_HI: f32 = 0.693359375;
+const LN2_LO: f32 = -2.12194440e-4;
+const P0: f32 = 1.9875691500e-4;
+const P1: f32 = 1.3981999507e-3;
+const P2: f32 = 8.3334519073e-3;
+const P3: f32 = 4.1665795894e-2;
+const P4: f32 = 1.6666665459e-1;
+const P5: f32 = 5.0000001201e-1;
+
+// @ts-ignore: decorator
+@inline function expScalar(x: f32): f32 {
+  x = min(max(x, EXP_LO), EXP_HI);
+  const n = nearest(x * LOG2E);
+  const r = x - n * LN2_HI - n * LN2_LO;
+  let y = P0 * r + P1;
+  y = y * r + P2; y = y * r + P3; y = y * r + P4; y = y * r + P5;
+  y = y * r * r + r + 1;
+  return y * reinterpret<f32>((<i32>n + 127) << 23);
+}
+
+// @ts-ignore: decorator
+@inline function exp4(x: v128): v128 {
+  x = f32x4.min(f32x4.max(x, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI))), f32x4.mul(n, f32x4.splat(LN2_LO)));
+  let y = f32x4.add(f32x4.mul(f32x4.splat(P0), r), f32x4.splat(P1));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(P2));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(P3));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(P4));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(P5));
+  y = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(y, r), r), r), f32x4.splat(1));
+  const pow2 = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(y, pow2);
+}
+
+// @ts-ignore: decorator
+@inline function sigmoidScalar(x: f32): f32 { return 1 / (1 + expScalar(-x)); }
+// @ts-ignore: decorator
+@inline function sigmoid4(x: v128): v128 {
+  return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), exp4(f32x4.neg(x))));
+}
+/** tanh(x) = 1 − 2/(e^{2x} + 1): saturates cleanly at ±1 where e^{2x} clamps. */
+// @ts-ignore: decorator
+@inline function tanhScalar(x: f32): f32 { return 1 - 2 / (expScalar(2 * x) + 1); }
+// @ts-ignore: decorator
+@inline function tanh4(x: v128): v128 {
+  return f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(exp4(f32x4.add(x, x)), f32x4.splat(1))));
+}
+
+/** [begin, end) of a part's slice of n items, in multiples of `align` so vectors stay whole. */
+// @ts-ignore: decorator
+@inline function sliceBegin(n: i32, part: i32, nparts: i32, align: i32): i32 {
+  const chunk = (n + nparts * align - 1) / (nparts * align) * align;
+  return min(n, part * chunk);
+}
+// @ts-ignore: decorator
+@inline function sliceEnd(n: i32, part: i32, nparts: i32, align: i32): i32 {
+  const chunk = (n + nparts * align - 1) / (nparts * align) * align;
+  return min(n, part * chunk + chunk);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Softmax cross-entropy, fused with its gradient. Rows are split over parts.
+// ---------------------------------------------------------------------------------------------
+
+export function softmaxCrossEntropy(
+  dlogits: usize, logits: usize, targets: usize, N: i32, V: i32, ignoreId: i32, scale: f32, part: i32, nparts: i32,
+): f64 {
+  const r0 = sliceBegin(N, part, nparts, 1), r1 = sliceEnd(N, part, nparts, 1);
+  let loss: f64 = 0;
+  for (let n = r0; n < r1; n++) {
+    const x = logits + <usize>n * V * 4;
+    const d = dlogits + <usize>n * V * 4;
+    const t = load<i32>(targets + <usize>n * 4);
+    if (t == ignoreId) {
+      memory.fill(d, 0, <usize>V * 4);
+      continue;
+    }
+    // pass 1: row max
+    let mx: f32 = -Infinity;
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      let vm = f32x4.splat(-Infinity);
+      for (; j + 4 <= V; j += 4) vm = f32x4.max(vm, v128.load(x + <usize>j * 4));
+      mx = max(max(f32x4.extract_lane(vm, 0), f32x4.extract_lane(vm, 1)), max(f32x4.extract_lane(vm, 2), f32x4.extract_lane(vm, 3)));
+    }
+    for (; j < V; j++) mx = max(mx, load<f32>(x + <usize>j * 4));
+    const xt = load<f32>(x + <usize>t * 4); // read before d (which may alias x) is written
+    // pass 2: e = exp(x − max) into d, and its sum
+    let sum: f32 = 0;
+    j = 0;
+    if (ASC_FEATURE_SIMD) {
+      const vmx = f32x4.splat(mx);
+      let vs = f32x4.splat(0);
+      for (; j + 4 <= V; j += 4) {
+        const e = exp4(f32x4.sub(v128.load(x + <usize>j * 4), vmx));
+        v128.store(d + <usize>j * 4, e);
+        vs = f32x4.add(vs, e);
+      }
+      sum = (f32x4.extract_lane(vs, 0) + f32x4.extract_lane(vs, 1)) + (f32x4.extract_lane(vs, 2) + f32x4.extract_lane(vs, 3));
+    }
+    for (; j < V; j++) {
+      const e = expScalar(load<f32>(x + <usize>j * 4) - mx);
+      store<f32>(d + <usize>j * 4, e);
+      sum += e;
+    }
+    loss += Math.log(<f64>sum) + <f64>mx - <f64>xt;
+    // pass 3: d = scale · e / sum, minus scale at the target
+    const k: f32 = scale / sum;
+    j = 0;
+    if (ASC_FEATURE_SIMD) {
+      const vk = f32x4.splat(k);
+      for (; j + 4 <= V; j += 4) v128.store(d + <usize>j * 4, f32x4.mul(v128.load(d + <usize>j * 4), vk));
+    }
+    for (; j < V; j++) store<f32>(d + <usize>j * 4, load<f32>(d + <usize>j * 4) * k);
+    const dt = d + <usize>t * 4;
+    store<f32>(dt, load<f32>(dt) - scale);
+  }
+  return loss;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Elementwise kernels. Slices are multiples of 16 floats (whole vectors, 64-byte lines).
+// ---------------------------------------------------------------------------------------------
+
+export function mul(out: usize, a: usize, b: usize, n: i32, part: i32, nparts: i32): f64 {
+  let i = sliceBegin(n, part, nparts, 16);
+  const end = sliceEnd(n, part, nparts, 16);
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= end; i += 4) {
+      const o = <usize>i * 4;
+      v128.store(out + o, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+    }
+  }
+  for (; i < end; i++) store<f32>(out + <usize>i * 4, load<f32>(a + <usize>i * 4) * load<f32>(b + <usize>i * 4));
+  return 0;
+}
+
+export function addInPlace(out: usize, a: usize, n: i32, part: i32, nparts: i32): f64 {
+  let i = sliceBegin(n, part, nparts, 16);
+  const end = sliceEnd(n, part, nparts, 16);
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= end; i += 4) {
+      const o = <usize>i * 4;
+      v128.store(out + o, f32x4.add(v128.load(out + o), v128.load(a + o)));
+    }
+  }
+  for (; i < end; i++) store<f32>(out + <usize>i * 4, load<f32>(out + <usize>i * 4) + load<f32>(a + <usize>i * 4));
+  return 0;
+}
+
+export function scale(x: usize, s: f32, n: i32, part: i32, nparts: i32): f64 {
+  let i = sliceBegin(n, part, nparts, 16);
+  const end = sliceEnd(n, part, nparts, 16);
+  if (ASC_FEATURE_SIMD) {
+    const vs = f32x4.splat(s);
+    for (; i + 4 <= end; i += 4) v128.store(x + <usize>i * 4, f32x4.mul(v128.load(x + <usize>i * 4), vs));
+  }
+  for (; i < end; i++) store<f32>(x + <usize>i * 4, load<f32>(x + <usize>i * 4) * s);
+  return 0;
+}
+
+/** Σ x² of the part's slice, in f64 (two f64 lanes per half vector). */
+export function sumSquares(x: usize, n: i32, part: i32, nparts: i32): f64 {
+  let i = sliceBegin(n, part, nparts, 16);
+  const end = sliceEnd(n, part, nparts, 16);
+  let s: f64 = 0;
+  if (ASC_FEATURE_SIMD) {
+    let lo = f64x2.splat(0), hi = f64x2.splat(0);
+    for (; i + 4 <= end; i += 4) {
+      const v = v128.load(x + <usize>i * 4);
+      const a = f64x2.promote_low_f32x4(v);
+      const b = f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+      lo = f64x2.add(lo, f64x2.mul(a, a));
+      hi = f64x2.add(hi, f64x2.mul(b, b));
+    }
+    const t = f64x2.add(lo, hi);
+    s = f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1);
+  }
+  for (; i < end; i++) {
+    const v = <f64>load<f32>(x + <usize>i * 4);
+    s += v * v;
+  }
+  return s;
+}
+
+/**
+ * Adam, PyTorch semantics (see Kernels.adam). JS computes in f64, once: stepSize = lr/(1−β1^t),
+ * invBc2Sqrt = 1/sqrt(1−β2^t), and c1 = 1−β1, c2 = 1−β2 (1 − f32(0.999) would be 1.3e−5 off).
+ */
+export function adam(
+  param: usize, grad: usize, m: usize, v: usize, n: i32, stepSize: f32, beta1: f32, beta2: f32, c1: f32, c2: f32,
+  eps: f32, weightDecay: f32, invBc2Sqrt: f32, part: i32, nparts: i32,
+): f64 {
+  let i = sliceBegin(n, part, nparts, 16);
+  const end = sliceEnd(n, part, nparts, 16);
+  if (ASC_FEATURE_SIMD) {
+    const vb1 = f32x4.splat(beta1), vb2 = f32x4.splat(beta2), vc1 = f32x4.splat(c1), vc2 = f32x4.splat(c2);
+    const vwd = f32x4.splat(weightDecay), veps = f32x4.splat(eps), vstep = f32x4.splat(stepSize), vinv = f32x4.splat(invBc2Sqrt);
+    for (; i + 4 <= end; i += 4) {
+      const o = <usize>i * 4;
+      const p = v128.load(param + o);
+      const g = f32x4.add(v128.load(grad + o), f32x4.mul(vwd, p));
+      const mm = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vc1, g));
+      const vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vc2, f32x4.mul(g, g)));
+      v128.store(m + o, mm);
+      v128.store(v + o, vv);
+      const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vinv), veps);
+      v128.store(param + o, f32x4.sub(p, f32x4.div(f32x4.mul(vstep, mm), denom)));
+    }
+  }
+  for (; i < end; i++) {
+    const o = <usize>i * 4;
+    const p = load<f32>(param + o);
+    const g = load<f32>(grad + o) + weightDecay * p;
+    const mm = beta1 * load<f32>(m + o) + c1 * g;
+    const vv = beta2 * load<f32>(v + o) + c2 * (g * g);
+    store<f32>(m + o, mm);
+    store<f32>(v + o, vv);
+    store<f32>(param + o, p - (stepSize * mm) / (Mathf.sqrt(vv) * invBc2Sqrt + eps));
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bias and embedding. addBias splits rows, biasBackward splits columns (each column's sum keeps
+// the row order of the naive loop).
+// ---------------------------------------------------------------------------------------------
+
+export function addBias(out: usize, bias: usize, R: i32, C: i32, part: i32, nparts: i32): f64 {
+  const r1 = sliceEnd(R, part, nparts, 1);
+  for (let r = sliceBegin(R, part, nparts, 1); r < r1; r++) addRow(out + <usize>r * C * 4, bias, C);
+  return 0;
+}
+
+/** dst[0:n] += src[0:n]. */
+function addRow(dst: usize, src: usize, n: i32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 4 <= n; j += 4) v128.store(dst + <usize>j * 4, f32x4.add(v128.load(dst + <usize>j * 4), v128.load(src + <usize>j * 4)));
+  }
+  for (; j < n; j++) store<f32>(dst + <usize>j * 4, load<f32>(dst + <usize>j * 4) + load<f32>(src + <usize>j * 4));
+}
+
+export function biasBackward(dbias: usize, dout: usize, R: i32, C: i32, part: i32, nparts: i32): f64 {
+  const c0 = sliceBegin(C, part, nparts, 16), c1 = sliceEnd(C, part, nparts, 16);
+  if (c0 >= c1) return 0;
+  for (let r = 0; r < R; r++) addRow(dbias + <usize>c0 * 4, dout + (<usize>r * C + c0) * 4, c1 - c0);
+  return 0;
+}
+
+export function embeddingForward(out: usize, table: usize, ids: usize, N: i32, E: i32): void {
+  for (let n = 0; n < N; n++) {
+    const id = load<i32>(ids + <usize>n * 4);
+    memory.copy(out + <usize>n * E * 4, table + <usize>id * E * 4, <usize>E * 4);
+  }
+}
+
+export function embeddingBackward(dtable: usize, dout: usize, ids: usize, N: i32, E: i32): void {
+  for (let n = 0; n < N; n++) {
+    const id = load<i32>(ids + <usize>n * 4);
+    addRow(dtable + <usize>id * E * 4, dout + <usize>n * E * 4, E);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recurrent cells: fused pointwise forward/backward, row by row over the batch (H is usually a
+// multiple of 4; the scalar tails take the rest).
+// ---------------------------------------------------------------------------------------------
+
+export function rnnCellForward(h: usize, pre: usize, B: i32, H: i32): void {
+  const n = B * H;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) v128.store(h + <usize>i * 4, tanh4(v128.load(pre + <usize>i * 4)));
+  }
+  for (; i < n; i++) store<f32>(h + <usize>i * 4, tanhScalar(load<f32>(pre + <usize>i * 4)));
+}
+
+export function rnnCellBackward(dpre: usize, dh: usize, h: usize, B: i32, H: i32): void {
+  const n = B * H;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const one = f32x4.splat(1);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i * 4;
+      const hv = v128.load(h + o);
+      v128.store(dpre + o, f32x4.mul(v128.load(dh + o), f32x4.sub(one, f32x4.mul(hv, hv))));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i * 4;
+    const hv = load<f32>(h + o);
+    store<f32>(dpre + o, load<f32>(dh + o) * (1 - hv * hv));
+  }
+}
+
+export function lstmCellForward(h: usize, c: usize, gates: usize, cPrev: usize, B: i32, H: i32): void {
+  const hb = <usize>H * 4;
+  for (let b = 0; b < B; b++) {
+    const gi = gates + <usize>b * 4 * hb, gf = gi + hb, gg = gf + hb, go = gg + hb;
+    const row = <usize>b * hb;
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      for (; j + 4 <= H; j += 4) {
+        const o = <usize>j * 4;
+        const i4 = sigmoid4(v128.load(gi + o)), f4 = sigmoid4(v128.load(gf + o));
+        const g4 = tanh4(v128.load(gg + o)), o4 = sigmoid4(v128.load(go + o));
+        v128.store(gi + o, i4); v128.store(gf + o, f4); v128.store(gg + o, g4); v128.store(go + o, o4);
+        const c4 = f32x4.add(f32x4.mul(f4, v128.load(cPrev + row + o)), f32x4.mul(i4, g4));
+        v128.store(c + row + o, c4);
+        v128.store(h + row + o, f32x4.mul(o4, tanh4(c4)));
+      }
+    }
+    for (; j < H; j++) {
+      const o = <usize>j * 4;
+      const iv = sigmoidScalar(load<f32>(gi + o)), fv = sigmoidScalar(load<f32>(gf + o));
+      const gv = tanhScalar(load<f32>(gg + o)), ov = sigmoidScalar(load<f32>(go + o));
+      store<f32>(gi + o, iv); store<f32>(gf + o, fv); store<f32>(gg + o, gv); store<f32>(go + o, ov);
+      const cv = fv * load<f32>(cPrev + row + o) + iv * gv;
+      store<f32>(c + row + o, cv);
+      store<f32>(h + row + o, ov * tanhScalar(cv));
+    }
+  }
+}
+
+export function lstmCellBackward(
+  dgates: usize, dcPrev: usize, dh: usize, dc: usize, gates: usize, c: usize, cPrev: usize, B: i32, H: i32,
+): void {
+  const hb = <usize>H * 4;
+  for (let b = 0; b < B; b++) {
+    const gi = gates + <usize>b * 4 * hb, gf = gi + hb, gg = gf + hb, go = gg + hb;
+    const di = dgates + <usize>b * 4 * hb, df = di + hb, dg = df + hb, dgo = dg + hb;
+    const row = <usize>b * hb;
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      const one = f32x4.splat(1);
+      for (; j + 4 <= H; j += 4) {
+        const o = <usize>j * 4;
+        const i4 = v128.load(gi + o), f4 = v128.load(gf + o), g4 = v128.load(gg + o), o4 = v128.load(go + o);
+        const tc = tanh4(v128.load(c + row + o));
+        const dh4 = v128.load(dh + row + o);
+        const dct = f32x4.add(v128.load(dc + row + o), f32x4.mul(f32x4.mul(dh4, o4), f32x4.sub(one, f32x4.mul(tc, tc))));
+        v128.store(di + o, f32x4.mul(f32x4.mul(dct, g4), f32x4.mul(i4, f32x4.sub(one, i4))));
+        v128.store(df + o, f32x4.mul(f32x4.mul(dct, v128.load(cPrev + row + o)), f32x4.mul(f4, f32x4.sub(one, f4))));
+        v128.store(dg + o, f32x4.mul(f32x4.mul(dct, i4), f32x4.sub(one, f32x4.mul(g4, g4))));
+        v128.store(dgo + o, f32x4.mul(f32x4.mul(dh4, tc), f32x4.mul(o4, f32x4.sub(one, o4))));
+        v128.store(dcPrev + row + o, f32x4.mul(dct, f4));
+      }
+    }
+    for (; j < H; j++) {
+      const o = <usize>j * 4;
+      const iv = load<f32>(gi + o), fv = load<f32>(gf + o), gv = load<f32>(gg + o), ov = load<f32>(go + o);
+      const tc = tanhScalar(load<f32>(c + row + o));
+      const dhv = load<f32>(dh + row + o);
+      const dct = load<f32>(dc + row + o) + dhv * ov * (1 - tc * tc);
+      store<f32>(di + o, dct * gv * (iv * (1 - iv)));
+      store<f32>(df + o, dct * load<f32>(cPrev + row + o) * (fv * (1 - fv)));
+      store<f32>(dg + o, dct * iv * (1 - gv * gv));
+      store<f32>(dgo + o, dhv * tc * (ov * (1 - ov)));
+      store<f32>(dcPrev + row + o, dct * fv);
+    }
+  }
+}
+
+export function gruGatesForward(gates: usize, rh: usize, pre: usize, hPrev: usize, B: i32, H: i32): void {
+  const hb = <usize>H * 4;
+  for (let b = 0; b < B; b++) {
+    const pr = pre + <usize>b * 3 * hb, pz = pr + hb;
+    const gr = gates + <usize>b * 3 * hb, gz = gr + hb;
+    const row = <usize>b * hb;
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      for (; j + 4 <= H; j += 4) {
+        const o = <usize>j * 4;
+        const r4 = sigmoid4(v128.load(pr + o));
+        v128.store(gr + o, r4);
+        v128.store(gz + o, sigmoid4(v128.load(pz + o)));
+        v128.store(rh + row + o, f32x4.mul(r4, v128.load(hPrev + row + o)));
+      }
+    }
+    for (; j < H; j++) {
+      const o = <usize>j * 4;
+      const rv = sigmoidScalar(load<f32>(pr + o));
+      store<f32>(gr + o, rv);
+      store<f32>(gz + o, sigmoidScalar(load<f32>(pz + o)));
+      store<f32>(rh + row + o, rv * load<f32>(hPrev + row + o));
+    }
+  }
+}
+
+export function gruOutputForward(h: usize, gates: usize, preN: usize, ldPre: i32, hPrev: usize, B: i32, H: i32): void {
+  const hb = <usize>H * 4;
+  for (let b = 0; b < B; b++) {
+    const pn = preN + <usize>b * ldPre * 4;
+    const gz = gates + <usize>b * 3 * hb + hb, gn = gz + hb;
+    const row = <usize>b * hb;
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      for (; j + 4 <= H; j += 4) {
+        const o = <usize>j * 4;
+        const n4 = tanh4(v128.load(pn + o));
+        const z4 = v128.load(gz + o);
+        const hp = v128.load(hPrev + row + o);
+        v128.store(gn + o, n4);
+        v128.store(h + row + o, f32x4.add(hp, f32x4.mul(z4, f32x4.sub(n4, hp))));
+      }
+    }
+    for (; j < H; j++) {
+      const o = <usize>j * 4;
+      const nv = tanhScalar(load<f32>(pn + o));
+      const zv = load<f32>(gz + o);
+      const hp = load<f32>(hPrev + row + o);
+      store<f32>(gn + o, nv);
+      store<f32>(h + row + o, hp + zv * (nv - hp));
+    }
+  }
+}
+
+export function gruOutputBackward(dpre: usize, dhPrev: usize, dh: usize, gates: usize, hPrev: usize, B: i32, H: i32): void {
+  const hb = <usize>H * 4;
+  for (let b = 0; b < B; b++) {
+    const gz = gates + <usize>b * 3 * hb + hb, gn = gz + hb;
+    const dz = dpre + <usize>b * 3 * hb + hb, dn = dz + hb;
+    const row = <usize>b * hb;
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      const one = f32x4.splat(1);
+      for (; j + 4 <= H; j += 4) {
+        const o = <usize>j * 4;
+        const z4 = v128.load(gz + o), n4 = v128.load(gn + o);
+        const dh4 = v128.load(dh + row + o), hp = v128.load(hPrev + row + o);
+        v128.store(dz + o, f32x4.mul(f32x4.mul(dh4, f32x4.sub(n4, hp)), f32x4.mul(z4, f32x4.sub(one, z4))));
+        v128.store(dn + o, f32x4.mul(f32x4.mul(dh4, z4), f32x4.sub(one, f32x4.mul(n4, n4))));
+        v128.store(dhPrev + row + o, f32x4.mul(dh4, f32x4.sub(one, z4)));
+      }
+    }
+    for (; j < H; j++) {
+      const o = <usize>j * 4;
+      const zv = load<f32>(gz + o), nv = load<f32>(gn + o);
+      const dhv = load<f32>(dh + row + o), hp = load<f32>(hPrev + row + o);
+      store<f32>(dz + o, dhv * (nv - hp) * (zv * (1 - zv)));
+      store<f32>(dn + o, dhv * zv * (1 - nv * nv));
+      store<f32>(dhPrev + row + o, dhv * (1 - zv));
+    }
+  }
+}
+
+export function gruGatesBackward(dpre: usize, dhPrev: usize, drh: usize, gates: usize, hPrev: usize, B: i32, H: i32): void {
+  const hb = <usize>H * 4;
+  for (let b = 0; b < B; b++) {
+    const gr = gates + <usize>b * 3 * hb;
+    const dr = dpre + <usize>b * 3 * hb;
+    const row = <usize>b * hb;
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      const one = f32x4.splat(1);
+      for (; j + 4 <= H; j += 4) {
+        const o = <usize>j * 4;
+        const r4 = v128.load(gr + o);
+        const d4 = v128.load(drh + row + o);
+        v128.store(dr + o, f32x4.mul(f32x4.mul(d4, v128.load(hPrev + row + o)), f32x4.mul(r4, f32x4.sub(one, r4))));
+        v128.store(dhPrev + row + o, f32x4.add(v128.load(dhPrev + row + o), f32x4.mul(d4, r4)));
+      }
+    }
+    for (; j < H; j++) {
+      const o = <usize>j * 4;
+      const rv = load<f32>(gr + o);
+      const dv = load<f32>(drh + row + o);
+      store<f32>(dr + o, dv * load<f32>(hPrev + row + o) * (rv * (1 - rv)));
+      store<f32>(dhPrev + row + o, load<f32>(dhPrev + row + o) + dv * rv);
+    }
+  }
+}

@@ -1,0 +1,293 @@
+/**
+ * The `wasm` backend: the AssemblyScript kernels of assembly/index.ts (compiled into build/ by
+ * tools/build-wasm.js) behind the Kernels interface, for Node and the browser alike.
+ *
+ * - One shared WebAssembly.Memory holds every buffer; `alloc` is a bump allocator over it that
+ *   never frees (buffers live as long as the Kernels) and returns zeroed views. Growing a shared
+ *   memory keeps old views valid, so views never need refreshing.
+ * - Threads: `threads − 1` workers instantiate the same module over the same memory. A job is a
+ *   split kernel, a function index plus f64 arguments in a control block, cut into parts whose
+ *   number depends on the sizes only; the calling thread and the workers claim parts with an
+ *   atomic counter until none is left, so the interface stays synchronous and a descheduled
+ *   worker only loses its help, never stalls the job. Parts write disjoint outputs and partial
+ *   sums are added in part order: results are the same for every thread count. Workers spin
+ *   briefly, then sleep in Atomics.wait.
+ * - Small work (the per-step cell kernels, small GEMMs) runs on the calling thread only: waking
+ *   a worker costs more than it saves.
+ *
+ * Memory map (bytes): [0, 64 Ki) the module's static data | control block | gemm workspaces
+ * (threads × GEMM workspace + edge tiles) | allocations.
+ */
+import type { Kernels } from './kernels.ts';
+import { hostPlatform, type Platform, type WorkerHandle } from './platform.ts';
+
+/** The three builds of tools/build-wasm.js, fastest first. */
+export type WasmVariant = 'relaxed' | 'simd' | 'scalar';
+
+export interface WasmKernelOptions {
+  /** Threads including the calling one (default: all cores). */
+  threads?: number;
+  /** false forces the scalar build; default: SIMD where the runtime validates it. */
+  simd?: boolean;
+  /** false skips the relaxed-SIMD (FMA) build even where the runtime accepts it (default true). */
+  relaxed?: boolean;
+  /** Largest memory in MiB the kernels may grow to (default 4096, the wasm32 limit). */
+  maxMemoryMiB?: number;
+  /** Host services (default: the running host's). */
+  platform?: Platform;
+}
+
+/** The wasm Kernels plus what the blas backend and the tools need. */
+export interface WasmKernels extends Kernels<Float32Array> {
+  readonly memory: WebAssembly.Memory;
+  readonly variant: WasmVariant;
+  /** Stops the workers; the Kernels must not be used afterwards. */
+  close(): Promise<void>;
+}
+
+/** Thrown when the wasm backend cannot run here (no build, no shared memory); callers fall back. */
+export class WasmUnavailableError extends Error {
+  override name = 'WasmUnavailableError';
+}
+
+const PAGE = 65536;
+const STATIC_BYTES = 65536; // the module's data segments (Math.log tables) live below this
+const MAX_THREADS = 64;
+const MAX_PARTS = 256;
+// control block: Int32 slots, then f64 arguments, then per-part f64 results
+const JOB = 0; // (generation & 0xffff) << 16 | next unclaimed part
+const DONE = 1, FN = 2, ARGC = 3, NPARTS = 4, SLEEPERS = 5, FAILED = 6;
+const ARGS_AT = 128, MAX_ARGS = 32, RESULTS_AT = 512;
+const CTRL_BYTES = RESULTS_AT + MAX_PARTS * 8;
+/** Spin iterations (an Atomics.load each, a few ns) before sleeping: about a millisecond, longer than the gaps between kernels in a training step. */
+const WORKER_SPINS = 200_000;
+const MAIN_SPINS = 1_000_000;
+/** Work per part: gemm multiply-adds, elements of the pointwise kernels. */
+const GEMM_PART_MACS = 1 << 20;
+const POINTWISE_PART_ELEMENTS = 1 << 16;
+
+/** Split kernels, by index in the job protocol: each ends in (part, nparts, thread) and returns f64. */
+const PART_FUNCTIONS = ['gemm', 'softmaxCrossEntropy', 'mul', 'addInPlace', 'scale', 'sumSquares', 'adam', 'addBias', 'biasBackward'] as const;
+type PartFunction = (typeof PART_FUNCTIONS)[number];
+
+type WasmFn = (...args: number[]) => number;
+
+/**
+ * The worker: plain JS for both hosts. It instantiates the module over the shared memory, posts
+ * 'ready', then serves jobs until terminated: wait for a new generation, claim parts, run them.
+ */
+const WORKER_SOURCE = `
+(function () {
+  function serve(d, post) {
+    var inst = new WebAssembly.Instance(d.module, { env: { memory: d.memory } });
+    var fns = d.names.map(function (n) { return inst.exports[n]; });
+    var ctrl = new Int32Array(d.memory.buffer, d.ctrl, ${ARGS_AT / 4});
+    var args = new Float64Array(d.memory.buffer, d.ctrl + ${ARGS_AT}, ${MAX_ARGS});
+    var results = new Float64Array(d.memory.buffer, d.ctrl + ${RESULTS_AT}, ${MAX_PARTS});
+    var list = [];
+    var seen = Atomics.load(ctrl, ${JOB}) >>> 16;
+    post('ready');
+    for (;;) {
+      var spins = 0, w;
+      while (((w = Atomics.load(ctrl, ${JOB})) >>> 16) === seen) {
+        if (++spins > d.spins) {
+          Atomics.add(ctrl, ${SLEEPERS}, 1);
+          Atomics.wait(ctrl, ${JOB}, w);
+          Atomics.sub(ctrl, ${SLEEPERS}, 1);
+          spins = 0;
+        }
+      }
+      seen = w >>> 16;
+      // arguments read before a successful claim are this generation's: the caller cannot start
+      // the next job while a part is unclaimed
+      var fn = fns[ctrl[${FN}]], argc = ctrl[${ARGC}], nparts = ctrl[${NPARTS}];
+      list.length = argc + 3;
+      for (var i = 0; i < argc; i++) list[i] = args[i];
+      list[argc + 1] = nparts; list[argc + 2] = d.thread;
+      while ((w >>> 16) === seen && (w & 0xffff) < nparts) {
+        var prev = Atomics.compareExchange(ctrl, ${JOB}, w, w + 1);
+        if (prev !== w) { w = prev; continue; }
+        var part = w & 0xffff;
+        list[argc] = part;
+        try { results[part] = fn.apply(null, list); }
+        catch (e) { Atomics.store(ctrl, ${FAILED}, 1); }
+        if (Atomics.add(ctrl, ${DONE}, 1) === nparts - 1) Atomics.notify(ctrl, ${DONE});
+        w = Atomics.load(ctrl, ${JOB});
+      }
+    }
+  }
+  if (typeof require === 'function') {
+    var wt = require('node:worker_threads');
+    serve(wt.workerData, function (m) { wt.parentPort.postMessage(m); });
+  } else {
+    self.onmessage = function (e) { serve(e.data, function (m) { self.postMessage(m); }); };
+  }
+})();
+`;
+
+/** Which build this runtime can run, fastest first, honouring the options. */
+async function pickVariant(platform: Platform, simd: boolean, relaxed: boolean): Promise<{ variant: WasmVariant; module: WebAssembly.Module }> {
+  const order: WasmVariant[] = simd ? (relaxed ? ['relaxed', 'simd', 'scalar'] : ['simd', 'scalar']) : ['scalar'];
+  let missing = true;
+  for (const variant of order) {
+    const bytes = await platform.readBuildFile(`kernels-${variant}.wasm`);
+    if (!bytes) continue;
+    missing = false;
+    if (WebAssembly.validate(bytes)) return { variant, module: await WebAssembly.compile(bytes) };
+  }
+  throw new WasmUnavailableError(missing
+    ? 'the WebAssembly kernels are not built (run `npm run build:wasm`)'
+    : 'this runtime cannot run the WebAssembly kernels (no threads/shared memory support)');
+}
+
+/** Runs split kernels on the calling thread and the workers over the control block. */
+class ThreadPool {
+  private readonly ctrl: Int32Array;
+  private readonly args: Float64Array;
+  private readonly results: Float64Array;
+  private generation = 0;
+
+  constructor(memory: WebAssembly.Memory, ctrlOffset: number, private readonly fns: WasmFn[],
+    private readonly canBlock: boolean, private readonly workers: WorkerHandle[]) {
+    this.ctrl = new Int32Array(memory.buffer, ctrlOffset, ARGS_AT / 4);
+    this.args = new Float64Array(memory.buffer, ctrlOffset + ARGS_AT, MAX_ARGS);
+    this.results = new Float64Array(memory.buffer, ctrlOffset + RESULTS_AT, MAX_PARTS);
+  }
+
+  /**
+   * Runs parts 0..nparts−1 of PART_FUNCTIONS[fn](...args, part, nparts, thread) and returns their
+   * results summed in part order.
+   */
+  run(fn: number, args: number[], nparts: number): number {
+    const f = this.fns[fn];
+    if (this.workers.length === 0 || nparts === 1) {
+      let total = 0;
+      for (let part = 0; part < nparts; part++) total += f(...args, part, nparts, 0);
+      return total;
+    }
+    const { ctrl, results } = this;
+    this.args.set(args);
+    ctrl[FN] = fn;
+    ctrl[ARGC] = args.length;
+    ctrl[NPARTS] = nparts;
+    ctrl[DONE] = 0;
+    ctrl[FAILED] = 0;
+    this.generation = (this.generation + 1) & 0xffff;
+    const gen = this.generation << 16;
+    Atomics.store(ctrl, JOB, gen); // publishes everything above
+    if (Atomics.load(ctrl, SLEEPERS) > 0) Atomics.notify(ctrl, JOB);
+    for (let w = gen; (w & 0xffff) < nparts;) {
+      const prev = Atomics.compareExchange(ctrl, JOB, w, w + 1);
+      if (prev !== w) { w = prev; continue; }
+      results[w & 0xffff] = f(...args, w & 0xffff, nparts, 0);
+      Atomics.add(ctrl, DONE, 1);
+      w = Atomics.load(ctrl, JOB);
+    }
+    let spins = 0;
+    for (let done; (done = Atomics.load(ctrl, DONE)) !== nparts;) {
+      if (this.canBlock && ++spins > MAIN_SPINS) Atomics.wait(ctrl, DONE, done);
+    }
+    if (ctrl[FAILED]) throw new Error(`wasm kernel ${PART_FUNCTIONS[fn]} failed in a worker thread`);
+    let total = 0;
+    for (let p = 0; p < nparts; p++) total += results[p];
+    return total;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** Parts for `work` units at `perPart` units each: at least 1, at most MAX_PARTS. */
+function partsFor(work: number, perPart: number): number {
+  return Math.max(1, Math.min(MAX_PARTS, Math.ceil(work / perPart)));
+}
+
+/** Creates the wasm backend: picks the build, starts the workers, returns synchronous Kernels. */
+export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<WasmKernels> {
+  const platform = opts.platform ?? await hostPlatform();
+  const threads = Math.max(1, Math.min(MAX_THREADS, Math.floor(opts.threads ?? platform.cores())));
+  if (typeof SharedArrayBuffer === 'undefined') throw new WasmUnavailableError('SharedArrayBuffer is not available (the page is not cross-origin isolated)');
+  const relaxed = (opts.simd ?? true) && (opts.relaxed ?? true);
+  if (relaxed) platform.enableRelaxedSimd?.();
+  const { variant, module } = await pickVariant(platform, opts.simd ?? true, relaxed);
+
+  const maxPages = Math.min(65536, Math.floor((opts.maxMemoryMiB ?? 4096) * 16));
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: maxPages, shared: true });
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  const ex = instance.exports as Record<string, WasmFn>;
+
+  const ctrlOffset = STATIC_BYTES;
+  const work = ctrlOffset + CTRL_BYTES;
+  let top = align64(work + threads * ex.gemmWorkspaceBytes());
+  const reserve = (bytes: number): number => {
+    const at = top;
+    top = align64(top + bytes);
+    const need = Math.ceil(top / PAGE) - memory.buffer.byteLength / PAGE;
+    if (need > 0) {
+      try { memory.grow(need); } catch {
+        throw new RangeError(`the wasm kernels ran out of memory (${Math.round(top / 2 ** 20)} MiB requested, at most ${maxPages / 16} MiB)`);
+      }
+    }
+    return at;
+  };
+  reserve(0);
+
+  const workers = await Promise.all(Array.from({ length: threads - 1 }, (_, i) => platform.startWorker(WORKER_SOURCE, {
+    module, memory, ctrl: ctrlOffset, names: PART_FUNCTIONS, thread: i + 1, spins: WORKER_SPINS,
+  })));
+  const pool = new ThreadPool(memory, ctrlOffset, PART_FUNCTIONS.map((n) => ex[n]), platform.canBlock, workers);
+  const job = (fn: PartFunction, args: number[], nparts: number): number => pool.run(PART_FUNCTIONS.indexOf(fn), args, nparts);
+  const pointwiseParts = (n: number) => partsFor(n, POINTWISE_PART_ELEMENTS);
+
+  const label = variant === 'scalar' ? 'wasm-scalar' : variant === 'relaxed' ? 'wasm-simd, relaxed FMA' : 'wasm-simd';
+  return {
+    name: `${label} (${threads} thread${threads > 1 ? 's' : ''})`,
+    dtype: 'f32',
+    threads,
+    memory,
+    variant,
+    close: () => pool.close(),
+
+    // reserve first: it may grow the memory, and only the buffer read after that covers the view
+    alloc(n) { const at = reserve(n * 4); return new Float32Array(memory.buffer, at, n); },
+    allocInt(n) { const at = reserve(n * 4); return new Int32Array(memory.buffer, at, n); },
+
+    gemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) {
+      // one part on one thread: a gemm's result does not depend on its split, and a split repacks
+      const parts = threads === 1 ? 1 : partsFor(M * N * K, GEMM_PART_MACS);
+      job('gemm', [+transA, +transB, M, N, K, alpha, A.byteOffset, lda, B.byteOffset, ldb, beta, C.byteOffset, ldc, work], parts);
+    },
+    addBias: (out, bias, R, C) => { job('addBias', [out.byteOffset, bias.byteOffset, R, C], pointwiseParts(R * C)); },
+    biasBackward: (dbias, dout, R, C) => { job('biasBackward', [dbias.byteOffset, dout.byteOffset, R, C], pointwiseParts(R * C)); },
+    embeddingForward: (out, table, ids, N, E) => ex.embeddingForward(out.byteOffset, table.byteOffset, ids.byteOffset, N, E),
+    embeddingBackward: (dtable, dout, ids, N, E) => ex.embeddingBackward(dtable.byteOffset, dout.byteOffset, ids.byteOffset, N, E),
+    mul: (out, a, b, n) => { job('mul', [out.byteOffset, a.byteOffset, b.byteOffset, n], pointwiseParts(n)); },
+    addInPlace: (out, a, n) => { job('addInPlace', [out.byteOffset, a.byteOffset, n], pointwiseParts(n)); },
+    scale: (x, s, n) => { job('scale', [x.byteOffset, s, n], pointwiseParts(n)); },
+    sumSquares: (x, n) => job('sumSquares', [x.byteOffset, n], pointwiseParts(n)),
+    softmaxCrossEntropy: (dlogits, logits, targets, N, V, ignoreId, scale) =>
+      job('softmaxCrossEntropy', [dlogits.byteOffset, logits.byteOffset, targets.byteOffset, N, V, ignoreId, scale], pointwiseParts(N * V)),
+    rnnCellForward: (h, pre, B, H) => ex.rnnCellForward(h.byteOffset, pre.byteOffset, B, H),
+    rnnCellBackward: (dpre, dh, h, B, H) => ex.rnnCellBackward(dpre.byteOffset, dh.byteOffset, h.byteOffset, B, H),
+    lstmCellForward: (h, c, gates, cPrev, B, H) => ex.lstmCellForward(h.byteOffset, c.byteOffset, gates.byteOffset, cPrev.byteOffset, B, H),
+    lstmCellBackward: (dgates, dcPrev, dh, dc, gates, c, cPrev, B, H) =>
+      ex.lstmCellBackward(dgates.byteOffset, dcPrev.byteOffset, dh.byteOffset, dc.byteOffset, gates.byteOffset, c.byteOffset, cPrev.byteOffset, B, H),
+    gruGatesForward: (gates, rh, pre, hPrev, B, H) => ex.gruGatesForward(gates.byteOffset, rh.byteOffset, pre.byteOffset, hPrev.byteOffset, B, H),
+    gruOutputForward: (h, gates, preN, ldPre, hPrev, B, H) =>
+      ex.gruOutputForward(h.byteOffset, gates.byteOffset, preN.byteOffset, ldPre, hPrev.byteOffset, B, H),
+    gruOutputBackward: (dpre, dhPrev, dh, gates, hPrev, B, H) =>
+      ex.gruOutputBackward(dpre.byteOffset, dhPrev.byteOffset, dh.byteOffset, gates.byteOffset, hPrev.byteOffset, B, H),
+    gruGatesBackward: (dpre, dhPrev, drh, gates, hPrev, B, H) =>
+      ex.gruGatesBackward(dpre.byteOffset, dhPrev.byteOffset, drh.byteOffset, gates.byteOffset, hPrev.byteOffset, B, H),
+    adam(param, grad, m, v, n, lr, beta1, beta2, eps, weightDecay, t) {
+      const stepSize = lr / (1 - beta1 ** t);
+      const invBc2Sqrt = 1 / Math.sqrt(1 - beta2 ** t);
+      job('adam', [param.byteOffset, grad.byteOffset, m.byteOffset, v.byteOffset, n, stepSize, beta1, beta2, 1 - beta1, 1 - beta2, eps, weightDecay, invBc2Sqrt], pointwiseParts(n));
+    },
+  };
+}
+
+function align64(n: number): number {
+  return Math.ceil(n / 64) * 64;
+}
