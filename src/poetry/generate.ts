@@ -305,17 +305,34 @@ function logSumExp(x: Float32Array): number {
   return max + Math.log(sum);
 }
 
+/** The n best of `ids` by score, best first (ties: lower id first); a partial selection, O(|ids|·n). */
+function topIds(scores: Float32Array, ids: readonly number[], n: number): number[] {
+  const top: number[] = [];
+  for (const id of ids) {
+    if (top.length === n && scores[id] <= scores[top[n - 1]]) continue;
+    let i = top.length === n ? n - 1 : top.length;
+    while (i > 0 && scores[top[i - 1]] < scores[id]) {
+      top[i] = top[i - 1];
+      i--;
+    }
+    top[i] = id;
+  }
+  return top;
+}
+
 /** Picks one of `ids` by temperature / top-k / top-p sampling, or the best when greedy. */
 function choose(scores: Float32Array, ids: number[], opts: GenerateOptions, rng: RandomSource): number {
   const temperature = opts.greedy ? 0 : opts.temperature ?? DEFAULT_TEMPERATURE;
-  const ranked = [...ids].sort((a, b) => scores[b] - scores[a] || a - b);
-  if (temperature === 0 || ranked.length === 1) return ranked[0];
-  const kept = opts.topK ? ranked.slice(0, opts.topK) : ranked;
-  const max = scores[kept[0]];
+  const topP = opts.topP ?? 1;
+  if (temperature === 0 || ids.length === 1) return topIds(scores, ids, 1)[0];
+  // top-k needs just its k best (in order); top-p needs them all in order; plain sampling, none
+  let kept = opts.topK ? topIds(scores, ids, opts.topK) : ids;
+  if (topP < 1 && !opts.topK) kept = [...ids].sort((a, b) => scores[b] - scores[a] || a - b);
+  let max = -Infinity;
+  for (const id of kept) max = Math.max(max, scores[id]);
   const weights = kept.map((id) => Math.exp((scores[id] - max) / temperature));
   let total = weights.reduce((a, b) => a + b, 0);
   let n = kept.length;
-  const topP = opts.topP ?? 1;
   if (topP < 1) {
     let cum = 0;
     for (n = 0; n < kept.length && cum < topP * total; n++) cum += weights[n];
@@ -356,7 +373,8 @@ export function generate(model: LanguageModel, opts: GenerateOptions, rng: Rando
         const id = choose(scores, ids, opts, rng);
         candidates.push({ row, id, logp: scores[id] - lse, score: 0 });
       } else {
-        for (const id of ids) candidates.push({ row, id, logp: scores[id] - lse, score: h.logp + scores[id] - lse });
+        // only a hypothesis's `width` best extensions can be among the `width` best overall
+        for (const id of topIds(scores, ids, width)) candidates.push({ row, id, logp: scores[id] - lse, score: h.logp + scores[id] - lse });
       }
     });
     const chosen = width === 1 ? candidates : candidates.sort((a, b) => b.score - a.score || a.row - b.row || a.id - b.id).slice(0, width);
