@@ -11,7 +11,7 @@ export interface WorkerHandle {
 
 export interface Platform {
   /** Bytes of build/<name>, or null when the file is missing (no wasm build: callers fall back). */
-  readBuildFile(name: string): Promise<Uint8Array | null>;
+  readBuildFile(name: string): Promise<Uint8Array<ArrayBuffer> | null>;
   /** Logical cores, the default thread count. */
   cores(): number;
   /**
@@ -47,7 +47,7 @@ async function nodePlatform(): Promise<Platform> {
     enableRelaxedSimd: () => v8.setFlagsFromString('--experimental-wasm-relaxed-simd'),
     async readBuildFile(name) {
       try {
-        return new Uint8Array(await readFile(new URL(`../../build/${name}`, import.meta.url)));
+        return Uint8Array.from(await readFile(new URL(`../../build/${name}`, import.meta.url)));
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
         throw err;
