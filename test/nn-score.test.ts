@@ -7,11 +7,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { createReferenceKernels } from '../src/engine/reference.ts';
 import { Model } from '../src/nn/model.ts';
 import { BUNDLED_MODEL, ModelFileError, resolveModelFile, saveModel } from '../src/nn/checkpoint.ts';
-import { runScore } from '../src/cli/score.ts';
-import { SPECIALS, UnknownCharacterError, Vocab } from '../src/data/vocab.ts';
+import type { runScore } from '../src/cli/score.ts';
+import { SPECIALS, Vocab } from '../src/data/vocab.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shiren-score-'));
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -20,18 +21,16 @@ const model = Model.create(createReferenceKernels('f32'), { cell: 'gru', layers:
 const modelFile = path.join(dir, 'm.safetensors');
 saveModel(modelFile, model);
 
-/** Runs runScore and returns what it wrote to stdout. */
+/**
+ * Runs runScore in a child process (its output goes to the real stdout, which in-process would
+ * mix with the test reporter's) and returns stdout, or rejects with "<ErrorClass>: <message>".
+ */
 async function capture(opts: Parameters<typeof runScore>[0]): Promise<string> {
-  const chunks: string[] = [];
-  const [out, err] = [process.stdout.write, process.stderr.write];
-  process.stdout.write = ((s: string) => chunks.push(s) > 0) as typeof process.stdout.write;
-  process.stderr.write = (() => true) as typeof process.stderr.write;
-  try {
-    await runScore(opts);
-  } finally {
-    [process.stdout.write, process.stderr.write] = [out, err];
-  }
-  return chunks.join('');
+  const driver = `import('./src/cli/score.ts').then((m) => m.runScore(${JSON.stringify({ engine: 'reference', ...opts })}))
+    .catch((e) => { process.stderr.write(e.name + ': ' + e.message); process.exitCode = 1; });`;
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', driver], { cwd: path.join(import.meta.dirname, '..'), encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(child.stderr);
+  return child.stdout;
 }
 
 test('--json: {"poems":[{text,tokens,logprob,perplexity}]} with logprob of <bos> text <eos>', async () => {
@@ -56,12 +55,11 @@ test('plain output: one line per poem; --file adds its non-blank lines', async (
 });
 
 test('errors: unknown characters named, missing model file, nothing to score', async () => {
-  await assert.rejects(capture({ model: modelFile, texts: ['山花', '雪月'] }), (e: Error) =>
-    e instanceof UnknownCharacterError && e.message === "unknown characters not in the model's vocabulary: 花 雪");
-  await assert.rejects(capture({ model: path.join(dir, 'none.safetensors'), texts: ['山'] }), /none\.safetensors: no such file$/);
-  await assert.rejects(capture({ model: modelFile, texts: [] }), /^Error: nothing to score/);
-  await assert.rejects(capture({ model: modelFile, texts: [], file: path.join(dir, 'no.txt') }), /no\.txt: no such file$/);
-  await assert.rejects(capture({ model: modelFile, texts: ['山'], engine: 'cuda' }), /engine "cuda" is not available/);
+  await assert.rejects(capture({ model: modelFile, texts: ['山花', '雪月'] }), { message: "UnknownCharacterError: unknown characters not in the model's vocabulary: 花 雪" });
+  await assert.rejects(capture({ model: path.join(dir, 'none.safetensors'), texts: ['山'] }), { message: /^ModelFileError: .*none\.safetensors: no such file$/ });
+  await assert.rejects(capture({ model: modelFile, texts: [] }), { message: /^Error: nothing to score/ });
+  await assert.rejects(capture({ model: modelFile, texts: [], file: path.join(dir, 'no.txt') }), { message: /no\.txt: no such file$/ });
+  await assert.rejects(capture({ model: modelFile, texts: ['山'], engine: 'cuda' }), { message: /^EngineError: unknown engine 'cuda'/ });
 });
 
 test('without --model the bundled model is used, or a one-line error says it is not installed', () => {

@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import type { Kernels } from '../engine/kernels.ts';
-import { createReferenceKernels } from '../engine/reference.ts';
+import { selectKernels, type EngineName } from '../engine/index.ts';
 import { UnknownCharacterError } from '../data/vocab.ts';
 import { loadModel, resolveModelFile } from '../nn/checkpoint.ts';
 import type { Model } from '../nn/model.ts';
@@ -33,13 +33,9 @@ export interface PoemScore {
   perplexity: number;
 }
 
-/**
- * Kernels for a command. Until src/engine/index.ts (selectKernels) lands, only the reference
- * backend exists here; `auto` picks it.
- */
+/** Kernels for a command: the engine asked for, or the fastest available (src/engine/index.ts). */
 export async function getKernels(engine = 'auto'): Promise<Kernels<Float32Array>> {
-  if (engine === 'auto' || engine === 'reference') return createReferenceKernels('f32');
-  throw new Error(`engine "${engine}" is not available in this build (use --engine reference)`);
+  return selectKernels({ engine: engine as EngineName });
 }
 
 /** Scores texts with a loaded model; unknown characters (of all texts) are one error naming them. */
