@@ -51,7 +51,7 @@ export function buildProgram(): Command {
     .option('--embed <n>', 'embedding size E', parseInteger('--embed'), 128)
     .option('--hidden <n>', 'hidden size H', parseInteger('--hidden'), 256)
     .option('--batch <n>', 'poems per batch', parseInteger('--batch'), 64)
-    .option('--epochs <n>', 'passes over the training split', parseInteger('--epochs'), 10)
+    .option('--epochs <n>', 'passes over the training split (default: 10; on --resume, the run\'s own)', parseInteger('--epochs'))
     .option('--lr <x>', 'learning rate', parseNumber('--lr', 0), 2e-3)
     .addOption(new Option('--optimizer <name>', 'optimizer').argParser(parseChoice('--optimizer', OPTIMIZERS)).default('adam'))
     .option('--clip <x>', 'clip the global gradient norm to x (0: no clipping)', parseNumber('--clip', 0), 1)

@@ -40,8 +40,8 @@ export function isAllowedChar(ch: string): boolean {
 let converter: ((s: string) => string) | undefined;
 /** Traditional → simplified Chinese (OpenCC `t` → `cn`). */
 export function toSimplified(text: string): string {
-  converter ??= OpenCC.Converter({ from: 't', to: 'cn' });
-  return converter(text);
+  const convert = (converter ??= OpenCC.Converter({ from: 't', to: 'cn' }));
+  return convert(text);
 }
 
 export type ExcludeReason = 'empty' | 'disallowed-character' | 'no-final-punctuation';

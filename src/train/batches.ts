@@ -1,0 +1,77 @@
+/**
+ * Training batches (DESIGN §1, §2; issue 4): each poem becomes the sequence `<bos> poem <eos>`;
+ * inputs are all but its last symbol, targets all but its first. Poems are grouped by length so a
+ * batch holds poems of (nearly always) one length and padding is rare; padding targets are <pad>
+ * (id 0), which the loss ignores.
+ *
+ * The order of an epoch depends only on (seed, epoch), so a resumed run only needs to know the
+ * epoch and how many batches of it are done to continue with exactly the same data.
+ *
+ * Legend: B poems per batch, T time steps (= longest poem in the batch + 1).
+ */
+import { BOS, EOS, PAD, type Vocab } from '../data/vocab.ts';
+import { Rng } from '../nn/rng.ts';
+
+export interface Batch {
+  /** [B,T] row-major: <bos> c1 … cn, then <pad> */
+  inputs: Int32Array;
+  /** [B,T] row-major: c1 … cn <eos>, then <pad> (ignored by the loss) */
+  targets: Int32Array;
+  B: number;
+  T: number;
+  /** number of non-pad targets */
+  tokens: number;
+}
+
+/** Poems as id sequences (characters only, without <bos>/<eos>); unknown characters become <unk>. */
+export function encodePoems(vocab: Vocab, poems: readonly string[]): Int32Array[] {
+  return poems.map((p) => Int32Array.from(vocab.encode(p, true)));
+}
+
+/** Packs poems (id sequences) into one batch. */
+export function makeBatch(poems: readonly Int32Array[]): Batch {
+  const B = poems.length;
+  const T = Math.max(...poems.map((p) => p.length)) + 1;
+  const inputs = new Int32Array(B * T).fill(PAD); // [B,T]
+  const targets = new Int32Array(B * T).fill(PAD); // [B,T]
+  let tokens = 0;
+  poems.forEach((poem, b) => {
+    const row = b * T;
+    inputs[row] = BOS;
+    inputs.set(poem, row + 1);
+    targets.set(poem, row);
+    targets[row + poem.length] = EOS;
+    tokens += poem.length + 1;
+  });
+  return { inputs, targets, B, T, tokens };
+}
+
+/**
+ * The batches of one epoch as lists of poem indices: poems shuffled, grouped by length, cut into
+ * batches of at most `batchSize`, and the batches shuffled. Deterministic in (seed, epoch).
+ */
+export function epochPlan(lengths: readonly number[], batchSize: number, seed: number, epoch: number): number[][] {
+  const rng = new Rng((seed * 1_000_003 + epoch * 7919) >>> 0);
+  const order = shuffle(lengths.map((_, i) => i), rng);
+  order.sort((a, b) => lengths[a]! - lengths[b]!); // stable: random order within a length
+  const batches: number[][] = [];
+  for (let i = 0; i < order.length; i += batchSize) batches.push(order.slice(i, i + batchSize));
+  return shuffle(batches, rng);
+}
+
+/** Batches in a fixed order (for validation and test): grouped by length, not shuffled. */
+export function evalBatches(poems: readonly Int32Array[], batchSize: number): Batch[] {
+  const order = poems.map((_, i) => i).sort((a, b) => poems[a]!.length - poems[b]!.length);
+  const batches: Batch[] = [];
+  for (let i = 0; i < order.length; i += batchSize) batches.push(makeBatch(order.slice(i, i + batchSize).map((j) => poems[j]!)));
+  return batches;
+}
+
+/** Fisher–Yates in place; returns the array. */
+function shuffle<X>(items: X[], rng: Rng): X[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}

@@ -1,0 +1,302 @@
+/**
+ * The training loop (issue 4): corpus → batches → forward/backward → clip → optimizer step, with
+ * validation each epoch, checkpoints, a metrics log and a loss plot in the run folder, and exact
+ * resume.
+ *
+ * Run folder layout
+ *   options.json          the options the run was started with (resume reuses them)
+ *   checkpoint.safetensors  parameters + optimizer moments + loop state (epoch, batch, step, RNG),
+ *                         written atomically every `checkpointEvery` minutes, at each epoch end and
+ *                         on a clean stop; `--resume` continues from it with the same result as an
+ *                         uninterrupted run
+ *   last.safetensors      the model at the last checkpoint (what `shiren gen --model` reads)
+ *   best.safetensors      the model with the best validation perplexity so far
+ *   metrics.jsonl         one JSON object per line: {"kind":"train"|"valid", "step", "epoch", …}
+ *   loss.svg              train and validation loss against steps
+ *
+ * Everything that decides the result — initialisation, data order, dropout masks — comes from the
+ * seed (data order from (seed, epoch); dropout from an RNG whose state is checkpointed), so a run
+ * is deterministic for a given engine and thread count.
+ */
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Form } from '../data/clean.ts';
+import { readSplit } from '../data/corpus.ts';
+import { Vocab } from '../data/vocab.ts';
+import type { Kernels } from '../engine/kernels.ts';
+import { saveModel } from '../nn/checkpoint.ts';
+import { DEFAULT_CONFIG, type CellType, type ModelConfig } from '../nn/config.ts';
+import { Model } from '../nn/model.ts';
+import { clipGradNorm, createOptimizer, type OptimizerKind } from '../nn/optim.ts';
+import { Rng } from '../nn/rng.ts';
+import { writeFileAtomic } from '../util/fs.ts';
+import { encodePoems, epochPlan, evalBatches, makeBatch, type Batch } from './batches.ts';
+import { readTrainCheckpoint, writeTrainCheckpoint } from './checkpoint.ts';
+import { lossCurveSvg, type Curve } from './plot.ts';
+
+/** Options of a training run (the CLI flags of `shiren train`). */
+export interface TrainOptions {
+  /** corpus folder built by `shiren corpus` */
+  corpus: string;
+  cell: CellType;
+  layers: number;
+  embed: number;
+  hidden: number;
+  /** poems per batch */
+  batch: number;
+  /** passes over the training split */
+  epochs: number;
+  lr: number;
+  optimizer: OptimizerKind;
+  /** global gradient-norm clip; 0 disables */
+  clip: number;
+  dropout: number;
+  weightDecay: number;
+  /** forms to train on */
+  forms: Form[];
+  /** characters seen fewer times in train become <unk> */
+  minCount: number;
+  seed: number;
+  /** minutes between checkpoints (plus one at each epoch end) */
+  checkpointEvery: number;
+}
+
+/** Limits of one invocation (not part of the run's identity; may differ on resume). */
+export interface RunLimits {
+  /** stop cleanly after this many minutes */
+  timeBudget?: number;
+  /** stop after this many optimizer steps in total */
+  maxSteps?: number;
+  /** override the number of epochs on resume */
+  epochs?: number;
+}
+
+/** What the trainer reports while it runs (the CLI draws bars and prints lines from these). */
+export interface TrainEvents {
+  onStart?(info: { model: Model; engine: string; trainPoems: number; validPoems: number; batchesPerEpoch: number; tokensPerEpoch: number; resumedAt: number }): void;
+  onStep?(info: { epoch: number; batchIndex: number; batches: number; step: number; loss: number; tokensPerSecond: number; elapsed: number; batch: Batch }): void;
+  onValid?(info: { epoch: number; step: number; loss: number; perplexity: number; best: boolean }): void;
+  onCheckpoint?(info: { step: number; path: string }): void;
+}
+
+/** Loop position saved in the checkpoint. */
+interface LoopState {
+  epoch: number;
+  /** batches of `epoch` already done */
+  batchIndex: number;
+  step: number;
+  /** train tokens seen */
+  tokens: number;
+  /** seconds of training before this invocation */
+  seconds: number;
+  dropoutRng: number[];
+  bestValidLoss: number | null;
+  corpusFingerprint: string;
+}
+
+export class TrainError extends Error {
+  override name = 'TrainError';
+}
+
+export interface TrainResult {
+  runDir: string;
+  steps: number;
+  epochsDone: number;
+  validPerplexity: number | null;
+  bestValidPerplexity: number | null;
+  tokensPerSecond: number;
+  seconds: number;
+  stoppedBy: 'done' | 'time-budget' | 'max-steps' | 'interrupt';
+  trainCurve: Curve;
+}
+
+const CHECKPOINT = 'checkpoint.safetensors';
+/** A batch loss above this (nats) is an explosion: uniform guessing over 6,000 symbols is 8.7. */
+const EXPLODED_LOSS = 50;
+
+/** Runs (or resumes) training in `runDir`. `shouldStop` is polled after every step (Ctrl+C). */
+export function train(
+  kernels: Kernels<Float32Array>,
+  runDir: string,
+  fresh: TrainOptions | null,
+  limits: RunLimits,
+  events: TrainEvents = {},
+  shouldStop: () => boolean = () => false,
+): TrainResult {
+  const resuming = fresh === null;
+  const opts: TrainOptions = resuming ? readOptions(runDir) : fresh;
+  const epochs = limits.epochs ?? opts.epochs;
+
+  const trainTexts = readSplit(opts.corpus, 'train', opts.forms);
+  const validTexts = readSplit(opts.corpus, 'valid', opts.forms);
+  if (trainTexts.length === 0) throw new TrainError(`no training poems of forms ${opts.forms.join(', ')} in ${opts.corpus}`);
+  const fingerprint = createHash('sha1').update(trainTexts.join('\n')).digest('hex');
+
+  let model: Model<Float32Array>;
+  let loop: LoopState;
+  const optimizer = (m: Model<Float32Array>) =>
+    createOptimizer(kernels, opts.optimizer, m.params.length, { lr: opts.lr, weightDecay: opts.weightDecay });
+  let optim: ReturnType<typeof optimizer>;
+  if (resuming) {
+    const ckpt = readTrainCheckpoint(join(runDir, CHECKPOINT), kernels);
+    model = ckpt.model;
+    loop = ckpt.loop as unknown as LoopState;
+    if (loop.corpusFingerprint !== fingerprint) {
+      throw new TrainError(`the corpus in ${opts.corpus} is not the one this run was trained on (different training poems); resume refused`);
+    }
+    const vocabNow = Vocab.fromTexts(trainTexts, opts.minCount);
+    if (vocabNow.symbols.join('') !== model.vocab.symbols.join('')) throw new TrainError('vocabulary of the corpus differs from the checkpoint; resume refused');
+    optim = optimizer(model);
+    optim.loadState(ckpt.optimizer);
+    truncateMetrics(runDir, loop.step);
+  } else {
+    mkdirSync(runDir, { recursive: true });
+    if (existsSync(join(runDir, CHECKPOINT))) throw new TrainError(`${runDir} already holds a run; use --resume ${runDir} or another --out`);
+    writeFileAtomic(join(runDir, 'options.json'), JSON.stringify(opts, null, 2) + '\n');
+    writeFileSync(join(runDir, 'metrics.jsonl'), '');
+    const vocab = Vocab.fromTexts(trainTexts, opts.minCount);
+    const config: ModelConfig = { ...DEFAULT_CONFIG, cell: opts.cell, layers: opts.layers, embed: opts.embed, hidden: opts.hidden, dropout: opts.dropout, vocabSize: vocab.size };
+    model = Model.create(kernels, config, vocab, opts.seed);
+    optim = optimizer(model);
+    loop = {
+      epoch: 0, batchIndex: 0, step: 0, tokens: 0, seconds: 0,
+      dropoutRng: new Rng(opts.seed ^ 0x5eed).getState(),
+      bestValidLoss: null, corpusFingerprint: fingerprint,
+    };
+  }
+
+  const trainIds = encodePoems(model.vocab, trainTexts);
+  const lengths = trainIds.map((p) => p.length);
+  const validBatches = evalBatches(encodePoems(model.vocab, validTexts), opts.batch);
+  const dropoutRng = new Rng(1);
+  dropoutRng.setState(loop.dropoutRng);
+  const tokensPerEpoch = lengths.reduce((a, n) => a + n + 1, 0);
+  const batchesPerEpoch = Math.ceil(trainIds.length / opts.batch);
+  const resumedAt = loop.step;
+  events.onStart?.({ model, engine: kernels.name, trainPoems: trainIds.length, validPoems: validTexts.length, batchesPerEpoch, tokensPerEpoch, resumedAt });
+
+  const started = performance.now();
+  const elapsed = () => (performance.now() - started) / 1000;
+  let lastCheckpoint = elapsed();
+  let tokensThisRun = 0;
+  let validLoss: number | null = null;
+  let stoppedBy: TrainResult['stoppedBy'] = 'done';
+  const metrics = (row: Record<string, unknown>) => appendFileSync(join(runDir, 'metrics.jsonl'), JSON.stringify(row) + '\n');
+
+  const validate = () => {
+    let loss = 0;
+    let tokens = 0;
+    for (const b of validBatches) {
+      const r = model.loss(b.inputs, b.targets, b.B, b.T);
+      loss += r.loss;
+      tokens += r.tokens;
+    }
+    const mean = loss / Math.max(1, tokens);
+    const best = loop.bestValidLoss === null || mean < loop.bestValidLoss;
+    if (best) {
+      loop.bestValidLoss = mean;
+      saveModel(join(runDir, 'best.safetensors'), model, summary(mean));
+    }
+    validLoss = mean;
+    metrics({ kind: 'valid', step: loop.step, epoch: loop.epoch, loss: mean, perplexity: Math.exp(mean), time: loop.seconds + elapsed() });
+    events.onValid?.({ epoch: loop.epoch, step: loop.step, loss: mean, perplexity: Math.exp(mean), best });
+  };
+  const summary = (valid: number | null) => ({
+    steps: loop.step,
+    epochs: loop.epoch + loop.batchIndex / batchesPerEpoch,
+    tokens: loop.tokens,
+    seconds: Math.round(loop.seconds + elapsed()),
+    valid_perplexity: valid === null ? null : Math.exp(valid),
+    optimizer: opts.optimizer, lr: opts.lr, batch: opts.batch, clip: opts.clip, dropout: opts.dropout,
+    forms: opts.forms, seed: opts.seed, engine: kernels.name,
+  });
+  const checkpoint = () => {
+    const state: LoopState = { ...loop, seconds: loop.seconds + elapsed(), dropoutRng: dropoutRng.getState() };
+    writeTrainCheckpoint(join(runDir, CHECKPOINT), model, optim.state(), state as unknown as Record<string, unknown>);
+    saveModel(join(runDir, 'last.safetensors'), model, summary(validLoss));
+    writePlot(runDir, opts);
+    lastCheckpoint = elapsed();
+    events.onCheckpoint?.({ step: loop.step, path: join(runDir, CHECKPOINT) });
+  };
+
+  outer: while (loop.epoch < epochs) {
+    const plan = epochPlan(lengths, opts.batch, opts.seed, loop.epoch);
+    while (loop.batchIndex < plan.length) {
+      if (limits.maxSteps !== undefined && loop.step >= limits.maxSteps) { stoppedBy = 'max-steps'; break outer; }
+      if (limits.timeBudget !== undefined && elapsed() >= limits.timeBudget * 60) { stoppedBy = 'time-budget'; break outer; }
+      if (shouldStop()) { stoppedBy = 'interrupt'; break outer; }
+      const batch = makeBatch(plan[loop.batchIndex]!.map((i) => trainIds[i]!));
+      const { loss, tokens } = model.lossAndGrad(batch.inputs, batch.targets, batch.B, batch.T, dropoutRng);
+      const mean = loss / tokens;
+      if (!Number.isFinite(mean) || mean > EXPLODED_LOSS) {
+        throw new TrainError(
+          `training diverged at step ${loop.step + 1} (loss ${mean}); the last good model is in ${runDir} — try a lower --lr or --clip`,
+        );
+      }
+      if (opts.clip > 0) clipGradNorm(kernels, model.grads, model.grads.length, opts.clip);
+      optim.step(model.params, model.grads);
+      loop.step++;
+      loop.batchIndex++;
+      loop.tokens += tokens;
+      tokensThisRun += tokens;
+      const t = elapsed();
+      if (loop.step % 10 === 0) metrics({ kind: 'train', step: loop.step, epoch: loop.epoch, batch: loop.batchIndex, loss: mean, time: loop.seconds + t });
+      events.onStep?.({ epoch: loop.epoch, batchIndex: loop.batchIndex, batches: plan.length, step: loop.step, loss: mean, tokensPerSecond: tokensThisRun / t, elapsed: t, batch });
+      if (opts.checkpointEvery > 0 && t - lastCheckpoint >= opts.checkpointEvery * 60) checkpoint();
+    }
+    validate();
+    loop.epoch++;
+    loop.batchIndex = 0;
+    checkpoint();
+  }
+  if (stoppedBy !== 'done') {
+    if (loop.batchIndex > 0 || loop.step === resumedAt) validate();
+    checkpoint();
+  }
+  return {
+    runDir,
+    steps: loop.step,
+    epochsDone: loop.epoch,
+    validPerplexity: validLoss === null ? null : Math.exp(validLoss),
+    bestValidPerplexity: loop.bestValidLoss === null ? null : Math.exp(loop.bestValidLoss),
+    tokensPerSecond: tokensThisRun / Math.max(1e-9, elapsed()),
+    seconds: loop.seconds + elapsed(),
+    stoppedBy,
+    trainCurve: readCurves(runDir).train,
+  };
+}
+
+function readOptions(runDir: string): TrainOptions {
+  const file = join(runDir, 'options.json');
+  if (!existsSync(join(runDir, CHECKPOINT)) || !existsSync(file)) throw new TrainError(`${runDir} holds no checkpoint to resume from`);
+  return JSON.parse(readFileSync(file, 'utf8')) as TrainOptions;
+}
+
+function readMetrics(runDir: string): Array<{ kind: string; step: number; loss: number }> {
+  const file = join(runDir, 'metrics.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).flatMap((line) => {
+    try { return [JSON.parse(line)]; } catch { return []; } // a line cut by a kill
+  });
+}
+
+/** Drops metric rows logged after the checkpoint we resume from (they will be logged again). */
+function truncateMetrics(runDir: string, step: number): void {
+  const kept = readMetrics(runDir).filter((r) => r.step <= step);
+  writeFileAtomic(join(runDir, 'metrics.jsonl'), kept.map((r) => JSON.stringify(r) + '\n').join(''));
+}
+
+export function readCurves(runDir: string): { train: Curve; valid: Curve } {
+  const rows = readMetrics(runDir);
+  return {
+    train: rows.filter((r) => r.kind === 'train').map((r) => [r.step, r.loss]),
+    valid: rows.filter((r) => r.kind === 'valid').map((r) => [r.step, r.loss]),
+  };
+}
+
+function writePlot(runDir: string, opts: TrainOptions): void {
+  const { train, valid } = readCurves(runDir);
+  const title = `${opts.cell} ${opts.layers}×${opts.hidden}, E=${opts.embed}, ${opts.optimizer} ${opts.lr}, batch ${opts.batch}`;
+  writeFileAtomic(join(runDir, 'loss.svg'), lossCurveSvg(train, valid, title));
+}
