@@ -65,25 +65,13 @@ class ReferenceKernels<F extends FloatArray> implements Kernels<F> {
           C[i * ldc + j] += alpha * sum;
         }
       }
-    } else if (transA) {
-      // op(A)[i, k] = A[k, i]: walk k outermost so both A's row k and B's row k are contiguous
-      // (a sum of outer products; this is the shape of every weight-gradient GEMM).
-      for (let k = 0; k < K; k++) {
-        const aRow = k * lda;
-        const bRow = k * ldb;
-        for (let i = 0; i < M; i++) {
-          const a = alpha * A[aRow + i];
-          const cRow = i * ldc;
-          for (let j = 0; j < N; j++) C[cRow + j] += a * B[bRow + j];
-        }
-      }
     } else {
-      // i-k-j: the innermost loop runs along rows of B and C.
+      // i-k-j: the innermost loop runs along rows of B and C; A is read once per (i, k), so its
+      // stride (transposed or not) costs nothing.
       for (let i = 0; i < M; i++) {
-        const aRow = i * lda;
         const cRow = i * ldc;
         for (let k = 0; k < K; k++) {
-          const a = alpha * A[aRow + k];
+          const a = alpha * (transA ? A[k * lda + i] : A[i * lda + k]);
           const bRow = k * ldb;
           for (let j = 0; j < N; j++) C[cRow + j] += a * B[bRow + j];
         }
