@@ -14,7 +14,8 @@
  *   the largest S seen. The kernels' buffers are never freed (WASM memory only grows), so callers
  *   should keep B and T stable.
  * - `step` is incremental decoding (LanguageModel): one token per sequence per call, carrying
- *   h (and c) of every layer in a ModelState.
+ *   h (and c) of every layer in a ModelState. States are ordinary JS arrays (garbage-collected:
+ *   beam search makes one per step), copied into kernel memory around each step.
  *
  * Legend: B batch, T steps, N = T·B rows, E embed, H hidden, G gates, GH = G·H, V vocab,
  * L layers, S parallel sequences at generation.
@@ -31,12 +32,12 @@ import {
 import { dropoutMask, linearBackward, linearForward } from './layers.ts';
 import { Rng } from './rng.ts';
 
-/** Recurrent state of S sequences: h (and c for lstm) of every layer. */
-export class ModelState<F extends FloatArray> implements RecurrentState {
+/** Recurrent state of S sequences: h (and c for lstm) of every layer, in plain JS memory. */
+export class ModelState implements RecurrentState {
   constructor(
     readonly size: number,
-    readonly h: F[], // L × [S,H]
-    readonly c: F[] | null, // L × [S,H], lstm only
+    readonly h: FloatArray[], // L × [S,H]
+    readonly c: FloatArray[] | null, // L × [S,H], lstm only
   ) {}
 }
 
@@ -63,7 +64,9 @@ interface StepWorkspace<F extends FloatArray> {
   ids: Int32Array; // [S]
   emb: F; // [S,E]
   pre: F; // [S,GH]
-  h: F; // [S,H]
+  hPrev: F; // [S,H] one layer's state, copied in
+  cPrev: F; // [S,H]
+  h: F; // [S,H] its new state, copied out (and the next layer's input)
   c: F; // [S,H]
   gates: F; // [S,3H] (gru)
   rh: F; // [S,H] (gru)
@@ -151,7 +154,7 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     const ws = this.prepare(inputs, new Int32Array(B * T), B, T);
     this.forward(ws, B, T, null);
     const V = this.config.vocabSize;
-    const out = this.kernels.alloc(B * T * V);
+    const out = this.plainArray(B * T * V);
     for (let b = 0; b < B; b++) {
       for (let t = 0; t < T; t++) out.set(ws.logits.subarray((t * B + b) * V, (t * B + b + 1) * V), (b * T + t) * V);
     }
@@ -169,17 +172,17 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     return -this.loss(inputs, targets, 1, T).loss;
   }
 
-  initState(S: number): ModelState<F> {
+  initState(S: number): ModelState {
     const { layers, hidden: H, cell } = this.config;
-    const make = () => Array.from({ length: layers }, () => this.kernels.alloc(S * H));
+    const make = () => Array.from({ length: layers }, () => this.plainArray(S * H));
     return new ModelState(S, make(), cell === 'lstm' ? make() : null);
   }
 
-  selectState(state: RecurrentState, rows: Int32Array): ModelState<F> {
-    const src = state as ModelState<F>;
+  selectState(state: RecurrentState, rows: Int32Array): ModelState {
+    const src = state as ModelState;
     const out = this.initState(rows.length);
     const H = this.config.hidden;
-    const copy = (from: F[], to: F[]) =>
+    const copy = (from: FloatArray[], to: FloatArray[]) =>
       from.forEach((buf, k) => rows.forEach((r, i) => to[k].set(buf.subarray(r * H, (r + 1) * H), i * H)));
     copy(src.h, out.h);
     if (src.c && out.c) copy(src.c, out.c);
@@ -187,7 +190,7 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
   }
 
   step(state: RecurrentState, tokens: Int32Array): Float32Array {
-    const st = state as ModelState<F>;
+    const st = state as ModelState;
     const S = st.size;
     const { embed: E, hidden: H, cell, vocabSize: V } = this.config;
     const GH = gateCount(cell) * H;
@@ -199,14 +202,15 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     let x = sw.emb;
     let I = E;
     for (let l = 0; l < this.config.layers; l++) {
-      inputProjection(k, sw.pre, x, this.weights[l], S, I, GH);
+      inputProjection(k, sw.pre, x, this.weights[l], S, I, GH); // done reading x (= sw.h above layer 0)
+      sw.hPrev.set(st.h[l]);
+      if (st.c) sw.cPrev.set(st.c[l]);
       cellStep(k, cell, this.weights[l], {
-        pre: sw.pre, hPrev: st.h[l], h: sw.h, cPrev: st.c?.[l], c: sw.c, gates: sw.gates, rh: sw.rh,
+        pre: sw.pre, hPrev: sw.hPrev, h: sw.h, cPrev: sw.cPrev, c: sw.c, gates: sw.gates, rh: sw.rh,
       }, S, H);
-      // The kernels do not promise in-place updates, so the new state goes through scratch.
       st.h[l].set(sw.h.subarray(0, S * H));
       if (st.c) st.c[l].set(sw.c.subarray(0, S * H));
-      x = st.h[l];
+      x = sw.h;
       I = H;
     }
     linearForward(k, sw.logits, x, this.tensor('fc.weight'), this.tensor('fc.bias'), S, H, V);
@@ -301,6 +305,11 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     return this.ws;
   }
 
+  /** An ordinary (garbage-collected) array of the model's float type, for results and states. */
+  private plainArray(n: number): F {
+    return (this.kernels.dtype === 'f64' ? new Float64Array(n) : new Float32Array(n)) as F;
+  }
+
   private stepWorkspace(S: number): StepWorkspace<F> {
     if (this.sw && this.sw.size >= S) return this.sw;
     const { embed: E, hidden: H, cell, vocabSize: V } = this.config;
@@ -310,6 +319,8 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
       ids: k.allocInt(S),
       emb: k.alloc(S * E),
       pre: k.alloc(S * gateCount(cell) * H),
+      hPrev: k.alloc(S * H),
+      cPrev: k.alloc(S * H),
       h: k.alloc(S * H),
       c: k.alloc(S * H),
       gates: k.alloc(S * 3 * H),
