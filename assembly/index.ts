@@ -274,7 +274,8 @@ export function gemm(
 // ---------------------------------------------------------------------------------------------
 // Vectorised exp and the activations built on it.
 // exp(x) = 2^n · e^r with n = round(x·log2 e), r = x − n·ln 2 (Cody–Waite split), e^r by the
-// Cephes expf polynomial (≈1 ulp on [−ln2/2, ln2/2]). x is clamped to [−87.3, 88] so 2^n stays a
+// Cephes expf polynomial (≈1 ulp on [−ln2/2, ln2/2]). The rounding adds and subtracts 1.5·2^23,
+// which leaves n in the low mantissa bits: cheaper than nearest + trunc_sat in V8's x64 code. x is clamped to [−87.3, 88] so 2^n stays a
 // normal float: exp(−87.3) ≈ 1.2e−38 stands in for anything smaller, which no sum or ratio here
 // can tell apart from 0.
 // ---------------------------------------------------------------------------------------------
@@ -282,6 +283,7 @@ export function gemm(
 const EXP_LO: f32 = -87.3;
 const EXP_HI: f32 = 88.0;
 const LOG2E: f32 = 1.44269504088896341;
+const ROUNDER: f32 = 12582912.0; // 1.5·2^23
 const LN2_HI: f32 = 0.693359375;
 const LN2_LO: f32 = -2.12194440e-4;
 const P0: f32 = 1.9875691500e-4;
@@ -294,18 +296,20 @@ const P5: f32 = 5.0000001201e-1;
 // @ts-ignore: decorator
 @inline function expScalar(x: f32): f32 {
   x = min(max(x, EXP_LO), EXP_HI);
-  const n = nearest(x * LOG2E);
+  const shifted = x * LOG2E + ROUNDER; // n = round(x·log2 e) sits in the low mantissa bits
+  const n = shifted - ROUNDER;
   const r = x - n * LN2_HI - n * LN2_LO;
   let y = P0 * r + P1;
   y = y * r + P2; y = y * r + P3; y = y * r + P4; y = y * r + P5;
   y = y * r * r + r + 1;
-  return y * reinterpret<f32>((<i32>n + 127) << 23);
+  return y * reinterpret<f32>((reinterpret<i32>(shifted) + 127) << 23);
 }
 
 // @ts-ignore: decorator
 @inline function exp4(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI));
+  const shifted = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUNDER));
+  const n = f32x4.sub(shifted, f32x4.splat(ROUNDER));
   const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI))), f32x4.mul(n, f32x4.splat(LN2_LO)));
   let y = f32x4.add(f32x4.mul(f32x4.splat(P0), r), f32x4.splat(P1));
   y = f32x4.add(f32x4.mul(y, r), f32x4.splat(P2));
@@ -313,8 +317,8 @@ const P5: f32 = 5.0000001201e-1;
   y = f32x4.add(f32x4.mul(y, r), f32x4.splat(P4));
   y = f32x4.add(f32x4.mul(y, r), f32x4.splat(P5));
   y = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(y, r), r), r), f32x4.splat(1));
-  const pow2 = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
-  return f32x4.mul(y, pow2);
+  // the bits of `shifted` are 0x4B400000 + n; shifting left by 23 drops the 0x4B4 part
+  return f32x4.mul(y, i32x4.shl(i32x4.add(shifted, i32x4.splat(127)), 23));
 }
 
 // @ts-ignore: decorator
@@ -365,7 +369,7 @@ export function softmaxCrossEntropy(
     let j = 0;
     if (ASC_FEATURE_SIMD) {
       let vm = f32x4.splat(-Infinity);
-      for (; j + 4 <= V; j += 4) vm = f32x4.max(vm, v128.load(x + <usize>j * 4));
+      for (; j + 4 <= V; j += 4) vm = f32x4.pmax(vm, v128.load(x + <usize>j * 4));
       mx = max(max(f32x4.extract_lane(vm, 0), f32x4.extract_lane(vm, 1)), max(f32x4.extract_lane(vm, 2), f32x4.extract_lane(vm, 3)));
     }
     for (; j < V; j++) mx = max(mx, load<f32>(x + <usize>j * 4));
@@ -526,6 +530,7 @@ function addRow(dst: usize, src: usize, n: i32): void {
   for (; j < n; j++) store<f32>(dst + <usize>j * 4, load<f32>(dst + <usize>j * 4) + load<f32>(src + <usize>j * 4));
 }
 
+/** Columns are split (JS gives each part ≥ 512 columns, so rows stay long contiguous runs). */
 export function biasBackward(dbias: usize, dout: usize, R: i32, C: i32, part: i32, nparts: i32): f64 {
   const c0 = sliceBegin(C, part, nparts, 16), c1 = sliceEnd(C, part, nparts, 16);
   if (c0 >= c1) return 0;

@@ -259,7 +259,7 @@ export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<W
       job('gemm', [+transA, +transB, M, N, K, alpha, A.byteOffset, lda, B.byteOffset, ldb, beta, C.byteOffset, ldc, work], parts);
     },
     addBias: (out, bias, R, C) => { job('addBias', [out.byteOffset, bias.byteOffset, R, C], pointwiseParts(R * C)); },
-    biasBackward: (dbias, dout, R, C) => { job('biasBackward', [dbias.byteOffset, dout.byteOffset, R, C], pointwiseParts(R * C)); },
+    biasBackward: (dbias, dout, R, C) => { job('biasBackward', [dbias.byteOffset, dout.byteOffset, R, C], Math.min(pointwiseParts(R * C), Math.ceil(C / 512))); },
     embeddingForward: (out, table, ids, N, E) => ex.embeddingForward(out.byteOffset, table.byteOffset, ids.byteOffset, N, E),
     embeddingBackward: (dtable, dout, ids, N, E) => ex.embeddingBackward(dtable.byteOffset, dout.byteOffset, ids.byteOffset, N, E),
     mul: (out, a, b, n) => { job('mul', [out.byteOffset, a.byteOffset, b.byteOffset, n], pointwiseParts(n)); },

@@ -1,0 +1,162 @@
+/**
+ * `shiren bench`: training throughput of config R (DESIGN §6: 2 layers, E=128, H=256, V=6000,
+ * B=32, T=48, random tokens; a step = forward, backward, clip, Adam) for lstm, gru and rnn, and
+ * the latency of writing one 7-character quatrain (33 incremental steps on one thread), with the
+ * engine named. `--compare` also runs bench/pytorch_ref.py (PyTorch CPU, best thread setting) and
+ * prints the ratios. `--json` prints DESIGN §5's object instead of lines.
+ */
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { engineHint, selectKernels, type EngineName } from '../engine/index.ts';
+import type { Kernels } from '../engine/kernels.ts';
+import { SPECIALS, Vocab, BOS } from '../data/vocab.ts';
+import { Model } from '../nn/model.ts';
+import { CELL_TYPES, type CellType, type ModelConfig } from '../nn/config.ts';
+import { clipGradNorm, createOptimizer } from '../nn/optim.ts';
+import { Rng } from '../nn/rng.ts';
+
+export interface BenchOptions {
+  /** Print one JSON object (DESIGN §5) instead of lines. */
+  json?: boolean;
+  /** Engine (auto, blas, wasm, reference); default auto. */
+  engine?: string;
+  /** Threads for training (default: all cores); generation is measured on one thread. */
+  threads?: number;
+  /** Also run bench/pytorch_ref.py and report shiren/PyTorch ratios. */
+  compare?: boolean;
+  /** Seconds of timed training steps per cell (default 3). */
+  seconds?: number;
+}
+
+/** Config R of DESIGN §6. */
+export const CONFIG_R = { layers: 2, embed: 128, hidden: 256, vocab: 6000, batch: 32, steps: 48 } as const;
+/** <bos> + 4 lines × (7 characters + punctuation). */
+const QUATRAIN_TOKENS = 33;
+const GEN_REPEATS = 30;
+
+export class BenchError extends Error {
+  override name = 'BenchError';
+}
+
+function syntheticVocab(size: number): Vocab {
+  return new Vocab([...SPECIALS, ...Array.from({ length: size - SPECIALS.length }, (_, i) => String.fromCodePoint(0x4e00 + i))]);
+}
+
+function modelConfig(cell: CellType): ModelConfig {
+  return { cell, layers: CONFIG_R.layers, embed: CONFIG_R.embed, hidden: CONFIG_R.hidden, dropout: 0, vocabSize: CONFIG_R.vocab, gruVariant: 'seed' };
+}
+
+/** Training tokens/s of config R for one cell: 2 warm-up steps, then `seconds` (at least 3 steps). */
+export function trainTokensPerSecond(kernels: Kernels<Float32Array>, cell: CellType, seconds: number): { tokensPerS: number; steps: number } {
+  const { batch: B, steps: T, vocab: V } = CONFIG_R;
+  const model = Model.create(kernels, modelConfig(cell), syntheticVocab(V), 1);
+  const optimizer = createOptimizer(kernels, 'adam', model.paramCount);
+  const rng = new Rng(2);
+  const inputs = kernels.allocInt(B * T), targets = kernels.allocInt(B * T);
+  for (let i = 0; i < B * T; i++) {
+    inputs[i] = SPECIALS.length + Math.floor(rng.next() * (V - SPECIALS.length));
+    targets[i] = SPECIALS.length + Math.floor(rng.next() * (V - SPECIALS.length));
+  }
+  const step = () => {
+    model.lossAndGrad(inputs, targets, B, T, null);
+    clipGradNorm(kernels, model.grads, model.paramCount, 1);
+    optimizer.step(model.params, model.grads);
+  };
+  step(); step();
+  let steps = 0, elapsed = 0;
+  const start = performance.now();
+  while (elapsed < seconds * 1000 || steps < 3) {
+    step();
+    steps++;
+    elapsed = performance.now() - start;
+  }
+  return { tokensPerS: (steps * B * T) / (elapsed / 1000), steps };
+}
+
+/** Median ms to write one quatrain token by token (greedy) with an lstm of config R. */
+export function generationMs(kernels: Kernels<Float32Array>): number {
+  const model = Model.create(kernels, modelConfig('lstm'), syntheticVocab(CONFIG_R.vocab), 1);
+  const token = new Int32Array(1);
+  const times: number[] = [];
+  for (let r = 0; r < GEN_REPEATS + 3; r++) {
+    const start = performance.now();
+    const state = model.initState(1);
+    token[0] = BOS;
+    for (let i = 0; i < QUATRAIN_TOKENS; i++) {
+      const logits = model.step(state, token);
+      let best = 0;
+      for (let v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
+      token[0] = best;
+    }
+    if (r >= 3) times.push(performance.now() - start); // the first runs warm up the JIT
+  }
+  times.sort((a, b) => a - b);
+  return times[times.length >> 1];
+}
+
+interface PytorchResult {
+  train_tokens_per_s: Record<CellType, number>;
+  gen_ms_per_qijue: number | null;
+  peak_rss_mb: Record<CellType, number>;
+  best_setting: Record<CellType, unknown>;
+  machine: unknown;
+}
+
+function runPytorch(seconds: number): PytorchResult {
+  const script = fileURLToPath(new URL('../../bench/pytorch_ref.py', import.meta.url));
+  const proc = spawnSync('python3', [script, '--seconds', String(seconds)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (proc.error || proc.status !== 0) {
+    const why = proc.error ? proc.error.message : proc.stderr.trim().split('\n').pop();
+    throw new BenchError(`the PyTorch baseline failed: ${why} (it needs python3 with torch)`);
+  }
+  return JSON.parse(proc.stdout) as PytorchResult;
+}
+
+const round = (x: number, digits: number) => Number(x.toFixed(digits));
+
+export async function runBench(opts: BenchOptions = {}): Promise<void> {
+  const seconds = opts.seconds ?? 3;
+  const engine = (opts.engine ?? 'auto') as EngineName;
+  const kernels = await selectKernels({ engine, threads: opts.threads });
+  const log = opts.json ? () => {} : (line: string) => console.log(line);
+  const hint = engineHint(kernels);
+  log(`engine: ${kernels.name}${hint ? ` (${hint})` : ''}`);
+  log(`config R: L=${CONFIG_R.layers} E=${CONFIG_R.embed} H=${CONFIG_R.hidden} V=${CONFIG_R.vocab} B=${CONFIG_R.batch} T=${CONFIG_R.steps}, step = forward + backward + clip + Adam`);
+
+  const train = {} as Record<CellType, number>;
+  for (const cell of CELL_TYPES) {
+    const { tokensPerS, steps } = trainTokensPerSecond(kernels, cell, seconds);
+    train[cell] = round(tokensPerS, 1);
+    log(`train ${cell.padEnd(4)} ${Math.round(tokensPerS).toLocaleString('en-US').padStart(7)} tokens/s  (${steps} steps, ${((CONFIG_R.batch * CONFIG_R.steps) / tokensPerS * 1000).toFixed(1)} ms/step)`);
+  }
+  const genKernels = kernels.threads === 1 ? kernels : await selectKernels({ engine, threads: 1 });
+  const genMs = round(generationMs(genKernels), 3);
+  log(`gen: ${genMs} ms per 7-character quatrain (median of ${GEN_REPEATS}, ${genKernels.name})`);
+  const peakRssMb = round(process.resourceUsage().maxRSS / 1024, 1);
+  log(`peak RSS: ${peakRssMb} MB (all three models)`);
+
+  const cpus = os.cpus();
+  const result: Record<string, unknown> = {
+    machine: { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, node: process.version, os: `${os.type()} ${os.release()}` },
+    config: { ...CONFIG_R, step: 'forward+backward+clip+adam' },
+    engine: kernels.name,
+    train_tokens_per_s: train,
+    threads: kernels.threads,
+    gen_ms_per_qijue: genMs,
+    peak_rss_mb: peakRssMb,
+  };
+  if (opts.compare) {
+    log(`running bench/pytorch_ref.py (${seconds} s per setting)…`);
+    const torch = runPytorch(seconds);
+    const ratios = Object.fromEntries(CELL_TYPES.map((c) => [c, round(train[c] / torch.train_tokens_per_s[c], 2)]));
+    result.pytorch = torch;
+    result.ratio_vs_pytorch = ratios;
+    for (const cell of CELL_TYPES) {
+      log(`${cell.padEnd(4)} shiren ${Math.round(train[cell])} vs PyTorch ${Math.round(torch.train_tokens_per_s[cell])} tokens/s: ${ratios[cell]}×`);
+    }
+    if (torch.gen_ms_per_qijue) log(`gen  shiren ${genMs} ms vs PyTorch ${torch.gen_ms_per_qijue} ms per quatrain: ${round(torch.gen_ms_per_qijue / genMs, 2)}× faster`);
+    log(`peak RSS: shiren ${peakRssMb} MB (3 models) vs PyTorch ${JSON.stringify(torch.peak_rss_mb)} MB (1 model per process)`);
+  }
+  if (opts.json) console.log(JSON.stringify(result, null, 1));
+}
