@@ -93,7 +93,7 @@ test('kill -9 mid-run leaves a loadable model, and the run resumes', async () =>
   child.kill('SIGKILL');
   await new Promise((r) => child.on('exit', r));
   const model = loadModel(join(dir, 'last.safetensors'), kernels);
-  assert.equal(model.config.hidden, 64);
+  assert.equal(model.config.hidden, 32);
   const before = readTrainCheckpoint(join(dir, 'checkpoint.safetensors'), kernels).loop.step as number;
   const resumed = spawnSync(process.execPath, ['bin/shiren.js', 'train', '--resume', dir, '--max-steps', String(before + 3)], { encoding: 'utf8' });
   assert.equal(resumed.status, 0, resumed.stderr);
