@@ -12,12 +12,12 @@
  *   missing, truncated, corrupt or foreign file, a wrong shape, or an unknown/missing tensor.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FloatArray, Kernels } from '../engine/kernels.ts';
 import { Vocab } from '../data/vocab.ts';
 import { CELL_TYPES, validateConfig, type CellType, type ModelConfig } from './config.ts';
 import { Model } from './model.ts';
+import { writeFileAtomic } from '../util/fs.ts';
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, TruncatedError, type DecodedSafetensors } from './safetensors.ts';
 
 export const MODEL_FORMAT = 1;
@@ -59,32 +59,6 @@ export function saveModel(file: string, model: Model<FloatArray>, trainSummary?:
   const tensors = model.table.map((e) => ({ name: e.name, shape: e.shape, data: model.params.subarray(e.offset, e.offset + e.size) }));
   const metadata = { shiren: JSON.stringify(modelMetadata(model, trainSummary)) };
   writeFileAtomic(file, encodeSafetensors(tensors, metadata, options.dtype ?? 'F32'));
-}
-
-/** Writes bytes to `file` through a temp file in the same directory, fsync and rename. */
-export function writeFileAtomic(file: string, bytes: Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      fs.writeSync(fd, bytes);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
-  } catch (error) {
-    fs.rmSync(tmp, { force: true });
-    throw error;
-  }
-  // Persist the rename itself; not every platform can open a directory, which is harmless there.
-  try {
-    const dir = fs.openSync(path.dirname(file), 'r');
-    fs.fsyncSync(dir);
-    fs.closeSync(dir);
-  } catch {
-    // best effort
-  }
 }
 
 /** Reads and decodes a safetensors file, turning every failure into a one-line ModelFileError. */
