@@ -110,6 +110,7 @@ export function buildProgram(): Command {
     .option('--corpus <dir>', 'corpus folder', 'data/corpus')
     .addOption(new Option('--split <split>', 'split to evaluate').argParser(parseChoice('--split', ['train', 'valid', 'test'] as const)).default('test'))
     .option('--count <n>', 'poems to generate for the quality figures', parseInteger('--count'), 200)
+    .option('--seed <n>', 'random seed of the generated poems', parseInteger('--seed', 0), 1)
     .option('--json', 'machine-readable output', false)
     .addOption(engineOption())
     .action(async (opts) => (await import('./eval.ts')).runEval(opts));
