@@ -53,6 +53,7 @@ export function buildProgram(): Command {
     .option('--batch <n>', 'poems per batch', parseInteger('--batch'), 64)
     .option('--epochs <n>', 'passes over the training split (default: 10; on --resume, the run\'s own)', parseInteger('--epochs'))
     .option('--lr <x>', 'learning rate', parseNumber('--lr', 0), 2e-3)
+    .option('--lr-decay <x>', 'multiply the learning rate by x after each epoch', parseNumber('--lr-decay', 0, 1), 1)
     .addOption(new Option('--optimizer <name>', 'optimizer').argParser(parseChoice('--optimizer', OPTIMIZERS)).default('adam'))
     .option('--clip <x>', 'clip the global gradient norm to x (0: no clipping)', parseNumber('--clip', 0), 1)
     .option('--dropout <p>', 'dropout between layers', parseNumber('--dropout', 0, 0.95), 0.1)

@@ -48,6 +48,8 @@ export interface TrainOptions {
   /** passes over the training split */
   epochs: number;
   lr: number;
+  /** the learning rate of epoch e is lr · lrDecay^e (1: constant; older runs lack it and mean 1) */
+  lrDecay?: number;
   optimizer: OptimizerKind;
   /** global gradient-norm clip; 0 disables */
   clip: number;
@@ -208,7 +210,7 @@ export function train(
     tokens: loop.tokens,
     seconds: Math.round(loop.seconds + elapsed()),
     valid_perplexity: valid === null ? null : Math.exp(valid),
-    optimizer: opts.optimizer, lr: opts.lr, batch: opts.batch, clip: opts.clip, dropout: opts.dropout,
+    optimizer: opts.optimizer, lr: opts.lr, lr_decay: opts.lrDecay ?? 1, batch: opts.batch, clip: opts.clip, dropout: opts.dropout,
     forms: opts.forms, seed: opts.seed, engine: kernels.name,
   });
   const checkpoint = () => {
@@ -222,6 +224,7 @@ export function train(
 
   outer: while (loop.epoch < epochs) {
     const plan = epochPlan(lengths, opts.batch, opts.seed, loop.epoch);
+    optim.lr = opts.lr * (opts.lrDecay ?? 1) ** loop.epoch;
     while (loop.batchIndex < plan.length) {
       if (limits.maxSteps !== undefined && loop.step >= limits.maxSteps) { stoppedBy = 'max-steps'; break outer; }
       if (limits.timeBudget !== undefined && elapsed() >= limits.timeBudget * 60) { stoppedBy = 'time-budget'; break outer; }
