@@ -1,7 +1,7 @@
 /** `shiren corpus`: builds the Tang corpus (src/data/corpus.ts) and prints its stats. */
 import type { Form } from '../data/clean.ts';
 import { buildCorpus, SPLITS } from '../data/corpus.ts';
-import { progressBar } from './progress.ts';
+import { progressBar, type Progress } from './progress.ts';
 
 export interface CorpusOptions {
   out: string;
@@ -12,15 +12,18 @@ export interface CorpusOptions {
 
 export async function runCorpus(opts: CorpusOptions): Promise<void> {
   const forms = [...new Set<Form>(opts.includeFree ? [...opts.forms, 'free'] : opts.forms)];
-  const bar = progressBar(1, 'corpus |{bar}| {value}/{total} files | {percentage}% | ETA {eta_formatted}');
+  let bar: Progress | undefined;
   const started = Date.now();
   const stats = buildCorpus({
     out: opts.out,
     forms,
     sample: opts.sample,
-    onProgress: (done, total) => bar.update(done, { total }),
+    onProgress: (done, total) => {
+      bar ??= progressBar(total, 'corpus |{bar}| {value}/{total} files | {percentage}% | ETA {eta_formatted}');
+      bar.update(done);
+    },
   });
-  bar.stop();
+  bar?.stop();
   const rows = [['form', ...SPLITS, 'all'], ...forms.map((f) => [f, ...SPLITS.map((s) => String(stats.counts[s][f])), String(stats.forms[f])])];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const table = rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');

@@ -1,6 +1,6 @@
 /**
- * Progress bars on stderr (cli-progress). When stderr is not a terminal, nothing is drawn, so logs
- * and the tests' captured output stay clean.
+ * Progress bars on stderr (cli-progress). When stderr is not a terminal (a log file), the bar is
+ * written as a plain line every 30 seconds instead of being redrawn.
  */
 import cliProgress from 'cli-progress';
 
@@ -14,9 +14,8 @@ export interface Progress {
  * {eta_formatted}) and payload keys.
  */
 export function progressBar(total: number, format: string, payload: Record<string, unknown> = {}): Progress {
-  if (!process.stderr.isTTY) return { update() {}, stop() {} };
   const bar = new cliProgress.SingleBar(
-    { format, stream: process.stderr, hideCursor: true, clearOnComplete: false, etaBuffer: 50, fps: 5 },
+    { format, stream: process.stderr, hideCursor: true, clearOnComplete: false, etaBuffer: 50, fps: 5, noTTYOutput: true, notTTYSchedule: 30_000 },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0, payload);
