@@ -223,10 +223,70 @@ function scaleBlock(C: usize, ldc: i32, m0: i32, m1: i32, n0: i32, n1: i32, beta
   }
 }
 
+/** Largest M that takes the unpacked dot-product path for op(B) = Bᵀ (generation: M = sequences). */
+const SMALL_M: i32 = 8;
+
+/** Σ of the four lanes of a vector, in a fixed order. */
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+/**
+ * C[0:M, n0:n1] += alpha · A · Bᵀ for small M with A [M,K] and B [N,K] row-major: dot products
+ * along the contiguous K of both, four rows of B at a time (kept in L1 while every row of A
+ * passes), so B streams from memory once and nothing is packed (a packed GEMM would copy all of
+ * B for one row of output).
+ */
+function smallMxBt(M: i32, n0: i32, n1: i32, K: i32, alpha: f32, A: usize, lda: i32, B: usize, ldb: i32, C: usize, ldc: i32): void {
+  const ldB = <usize>ldb * 4;
+  let j = n0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 4 <= n1; j += 4) {
+      const b0 = B + <usize>j * ldB, b1 = b0 + ldB, b2 = b1 + ldB, b3 = b2 + ldB;
+      for (let m = 0; m < M; m++) {
+        const a = A + <usize>m * lda * 4;
+        let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+        let k = 0;
+        for (; k + 4 <= K; k += 4) {
+          const o = <usize>k * 4;
+          const av = v128.load(a + o);
+          s0 = madd(av, v128.load(b0 + o), s0);
+          s1 = madd(av, v128.load(b1 + o), s1);
+          s2 = madd(av, v128.load(b2 + o), s2);
+          s3 = madd(av, v128.load(b3 + o), s3);
+        }
+        let d0 = hsum(s0), d1 = hsum(s1), d2 = hsum(s2), d3 = hsum(s3);
+        for (; k < K; k++) {
+          const o = <usize>k * 4;
+          const av = load<f32>(a + o);
+          d0 += av * load<f32>(b0 + o); d1 += av * load<f32>(b1 + o);
+          d2 += av * load<f32>(b2 + o); d3 += av * load<f32>(b3 + o);
+        }
+        const c = C + (<usize>m * ldc + j) * 4;
+        store<f32>(c, alpha * d0 + load<f32>(c));
+        store<f32>(c, alpha * d1 + load<f32>(c, 4), 4);
+        store<f32>(c, alpha * d2 + load<f32>(c, 8), 8);
+        store<f32>(c, alpha * d3 + load<f32>(c, 12), 12);
+      }
+    }
+  }
+  for (; j < n1; j++) {
+    const b = B + <usize>j * ldB;
+    for (let m = 0; m < M; m++) {
+      const a = A + <usize>m * lda * 4;
+      let d: f32 = 0;
+      for (let k = 0; k < K; k++) d += load<f32>(a + <usize>k * 4) * load<f32>(b + <usize>k * 4);
+      const c = C + (<usize>m * ldc + j) * 4;
+      store<f32>(c, alpha * d + load<f32>(c));
+    }
+  }
+}
+
 /**
  * Part `part` of nparts of an sgemm (see Kernels.gemm). The split is over columns of C (multiples
  * of NR) when N ≥ M, else over rows (multiples of MR), so every element of C sees the same
- * computation whatever the split. The calling thread packs into its own workspace at
+ * computation whatever the split (the path, packed or small-M, depends on the shape only). The calling thread packs into its own workspace at
  * work + thread·(GEMM_WORKSPACE_BYTES + MR·NR·4) (the last MR·NR floats: edge-tile scratch).
  */
 export function gemm(
@@ -244,6 +304,10 @@ export function gemm(
   if (m0 >= m1 || n0 >= n1) return 0;
   scaleBlock(C, ldc, m0, m1, n0, n1, beta);
   if (alpha == 0 || K == 0) return 0;
+  if (M <= SMALL_M && transB && !transA) {
+    smallMxBt(M, n0, n1, K, alpha, A, lda, B, ldb, C, ldc);
+    return 0;
+  }
   const ap = work + <usize>thread * (GEMM_WORKSPACE_BYTES + MR * NR * 4);
   const bp = ap + <usize>MC * KC * 4;
   const tile = bp + <usize>KC * NC * 4;

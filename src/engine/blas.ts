@@ -26,6 +26,8 @@ const LIBRARY_NAMES = [
 ];
 
 const CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112;
+/** assembly/index.ts SMALL_M: the rows up to which its gemm takes the unpacked A·Bᵀ path. */
+const SMALL_M = 8;
 
 type Sgemm = (
   order: number, transA: number, transB: number, M: number, N: number, K: number,
@@ -77,8 +79,12 @@ export async function createBlasKernels(opts: BlasKernelOptions = {}): Promise<W
     ...wasm,
     name: `blas (OpenBLAS, ${threads} thread${threads > 1 ? 's' : ''})`,
     gemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) {
-      // degenerate shapes: OpenBLAS rejects ld < 1 and prints to stderr; the wasm gemm handles them
-      if (M === 0 || N === 0 || K === 0) return wasmGemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      // degenerate shapes: OpenBLAS rejects ld < 1 and prints to stderr; the wasm gemm handles
+      // them. A few rows times Bᵀ (generation): the wasm dot-product path streams B faster
+      // (measured 1×6000×256: 295 µs vs 630 µs)
+      if (M === 0 || N === 0 || K === 0 || (M <= SMALL_M && transB && !transA)) {
+        return wasmGemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      }
       blas.sgemm(CBLAS_ROW_MAJOR, transA ? CBLAS_TRANS : CBLAS_NO_TRANS, transB ? CBLAS_TRANS : CBLAS_NO_TRANS,
         M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     },
