@@ -254,8 +254,9 @@ export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<W
     allocInt(n) { const at = reserve(n * 4); return new Int32Array(memory.buffer, at, n); },
 
     gemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) {
-      // one part on one thread: a gemm's result does not depend on its split, and a split repacks
-      const parts = threads === 1 ? 1 : partsFor(M * N * K, GEMM_PART_MACS);
+      // a gemm's result does not depend on its split, so its parts may follow the thread count:
+      // two per thread balance a busy core and keep the repacking of the shared operand small
+      const parts = Math.min(partsFor(M * N * K, GEMM_PART_MACS), 2 * threads);
       job('gemm', [+transA, +transB, M, N, K, alpha, A.byteOffset, lda, B.byteOffset, ldb, beta, C.byteOffset, ldc, work], parts);
     },
     addBias: (out, bias, R, C) => { job('addBias', [out.byteOffset, bias.byteOffset, R, C], pointwiseParts(R * C)); },
