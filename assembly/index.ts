@@ -35,87 +35,36 @@ export function gemmWorkspaceBytes(): i32 {
 }
 
 /**
- * Packs op(A)[i0:i0+mc, k0:k0+kc] as ceil(mc/MR) micro-panels [kc][MR], zero-padding rows past mc.
- * A stored [M,K] (lda) or, when transA, [K,M].
+ * Packs rows r0..r0+rows, depth k0..k0+kc of a matrix X as ceil(rows/W) micro-panels [kc][W]
+ * (W = MR for op(A), NR for op(B)), zero-padding rows past `rows`. Element (r, k) is at
+ * X[r·ld + k] when kContiguous (A as stored, Bᵀ as stored: 4×4 blocks are transposed), else at
+ * X[k·ld + r] (Aᵀ, B: W consecutive floats per k, copied as vectors).
  */
-function packA(dst: usize, A: usize, lda: i32, transA: bool, i0: i32, k0: i32, mc: i32, kc: i32): void {
-  for (let ir = 0; ir < mc; ir += MR) {
-    const rows = min(MR, mc - ir);
-    const panel = dst + <usize>(ir * kc) * 4;
-    if (transA) {
-      // element (i,k) at k*lda + i: MR consecutive floats per k
-      const src = A + (<usize>k0 * lda + i0 + ir) * 4;
-      if (ASC_FEATURE_SIMD && rows == MR) {
-        for (let k = 0; k < kc; k++) v128.store(panel + <usize>k * 16, v128.load(src + <usize>k * lda * 4));
-      } else {
-        for (let k = 0; k < kc; k++) {
-          for (let r = 0; r < MR; r++) {
-            store<f32>(panel + <usize>(k * MR + r) * 4, r < rows ? load<f32>(src + <usize>(k * lda + r) * 4) : 0);
+function packPanels(dst: usize, X: usize, ld: i32, kContiguous: bool, r0: i32, k0: i32, rows: i32, kc: i32, W: i32): void {
+  const rStride: usize = kContiguous ? <usize>ld * 4 : 4;
+  const kStride: usize = kContiguous ? 4 : <usize>ld * 4;
+  for (let p = 0; p < rows; p += W) {
+    const count = min(W, rows - p);
+    const panel = dst + <usize>(p * kc) * 4;
+    const src = X + <usize>(r0 + p) * rStride + <usize>k0 * kStride;
+    let k = 0;
+    if (ASC_FEATURE_SIMD && count == W) {
+      if (kContiguous) {
+        for (; k + 4 <= kc; k += 4) {
+          for (let g = 0; g < W; g += 4) {
+            const q = src + <usize>g * rStride + <usize>k * 4;
+            transpose4Store(panel + <usize>(k * W + g) * 4, v128.load(q), v128.load(q + rStride), v128.load(q + 2 * rStride), v128.load(q + 3 * rStride), <usize>W * 4);
           }
         }
-      }
-    } else {
-      // element (i,k) at i*lda + k: transpose 4×4 blocks
-      const src = A + (<usize>(i0 + ir) * lda + k0) * 4;
-      let k = 0;
-      if (ASC_FEATURE_SIMD && rows == MR) {
-        const ld = <usize>lda * 4;
-        for (; k + 4 <= kc; k += 4) {
-          const p = src + <usize>k * 4;
-          transpose4Store(panel + <usize>k * 16, v128.load(p), v128.load(p + ld), v128.load(p + 2 * ld), v128.load(p + 3 * ld), 16);
-        }
-      }
-      for (; k < kc; k++) {
-        for (let r = 0; r < MR; r++) {
-          store<f32>(panel + <usize>(k * MR + r) * 4, r < rows ? load<f32>(src + (<usize>r * lda + k) * 4) : 0);
+      } else {
+        for (; k < kc; k++) {
+          for (let g = 0; g < W; g += 4) v128.store(panel + <usize>(k * W + g) * 4, v128.load(src + <usize>k * kStride + <usize>g * 4));
         }
       }
     }
-  }
-}
-
-/**
- * Packs op(B)[k0:k0+kc, j0:j0+nc] as ceil(nc/NR) micro-panels [kc][NR], zero-padding columns past nc.
- * B stored [K,N] (ldb) or, when transB, [N,K].
- */
-function packB(dst: usize, B: usize, ldb: i32, transB: bool, k0: i32, j0: i32, kc: i32, nc: i32): void {
-  for (let jr = 0; jr < nc; jr += NR) {
-    const cols = min(NR, nc - jr);
-    const panel = dst + <usize>(jr * kc) * 4;
-    if (!transB) {
-      // element (k,j) at k*ldb + j: NR consecutive floats per k
-      const src = B + (<usize>k0 * ldb + j0 + jr) * 4;
-      if (ASC_FEATURE_SIMD && cols == NR) {
-        for (let k = 0; k < kc; k++) {
-          const p = src + <usize>k * ldb * 4;
-          v128.store(panel + <usize>k * 32, v128.load(p));
-          v128.store(panel + <usize>k * 32, v128.load(p, 16), 16);
-        }
-      } else {
-        for (let k = 0; k < kc; k++) {
-          for (let c = 0; c < NR; c++) {
-            store<f32>(panel + <usize>(k * NR + c) * 4, c < cols ? load<f32>(src + (<usize>k * ldb + c) * 4) : 0);
-          }
-        }
-      }
-    } else {
-      // element (k,j) at j*ldb + k: transpose two 4×4 blocks per 4 k
-      const src = B + (<usize>(j0 + jr) * ldb + k0) * 4;
-      let k = 0;
-      if (ASC_FEATURE_SIMD && cols == NR) {
-        const ld = <usize>ldb * 4;
-        for (; k + 4 <= kc; k += 4) {
-          const p = src + <usize>k * 4;
-          const q = p + 4 * ld;
-          const out = panel + <usize>k * 32;
-          transpose4Store(out, v128.load(p), v128.load(p + ld), v128.load(p + 2 * ld), v128.load(p + 3 * ld), 32);
-          transpose4Store(out + 16, v128.load(q), v128.load(q + ld), v128.load(q + 2 * ld), v128.load(q + 3 * ld), 32);
-        }
-      }
-      for (; k < kc; k++) {
-        for (let c = 0; c < NR; c++) {
-          store<f32>(panel + <usize>(k * NR + c) * 4, c < cols ? load<f32>(src + (<usize>c * ldb + k) * 4) : 0);
-        }
+    for (; k < kc; k++) {
+      for (let c = 0; c < W; c++) {
+        store<f32>(panel + <usize>(k * W + c) * 4, c < count ? load<f32>(src + <usize>c * rStride + <usize>k * kStride) : 0);
       }
     }
   }
@@ -315,10 +264,10 @@ export function gemm(
     const nc = min(NC, n1 - jc);
     for (let pc = 0; pc < K; pc += KC) {
       const kc = min(KC, K - pc);
-      packB(bp, B, ldb, transB, pc, jc, kc, nc);
+      packPanels(bp, B, ldb, transB, jc, pc, nc, kc, NR);
       for (let ic = m0; ic < m1; ic += MC) {
         const mc = min(MC, m1 - ic);
-        packA(ap, A, lda, transA, ic, pc, mc, kc);
+        packPanels(ap, A, lda, !transA, ic, pc, mc, kc, MR);
         for (let jr = 0; jr < nc; jr += NR) {
           const bPanel = bp + <usize>(jr * kc) * 4;
           for (let ir = 0; ir < mc; ir += MR) {
@@ -489,15 +438,8 @@ export function mul(out: usize, a: usize, b: usize, n: i32, part: i32, nparts: i
 }
 
 export function addInPlace(out: usize, a: usize, n: i32, part: i32, nparts: i32): f64 {
-  let i = sliceBegin(n, part, nparts, 16);
-  const end = sliceEnd(n, part, nparts, 16);
-  if (ASC_FEATURE_SIMD) {
-    for (; i + 4 <= end; i += 4) {
-      const o = <usize>i * 4;
-      v128.store(out + o, f32x4.add(v128.load(out + o), v128.load(a + o)));
-    }
-  }
-  for (; i < end; i++) store<f32>(out + <usize>i * 4, load<f32>(out + <usize>i * 4) + load<f32>(a + <usize>i * 4));
+  const i = sliceBegin(n, part, nparts, 16);
+  addRow(out + <usize>i * 4, a + <usize>i * 4, sliceEnd(n, part, nparts, 16) - i);
   return 0;
 }
 
