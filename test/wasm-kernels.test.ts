@@ -64,7 +64,7 @@ for (const variant of VARIANTS) {
       });
 
       test('gemm: all transpose cases, odd sizes, leading dimensions, alpha, beta', () => {
-        // sizes cross the 4×8 tile, KC = 256 and MC = 128 boundaries; the last is split into parts on 2 threads
+        // sizes cross the 4×8 and 6×8 tiles, KC = 256, MC = 120 and SMALL_M = 8; the last is split into parts on 2 threads
         const shapes = [[1, 1, 1], [5, 3, 7], [37, 29, 41], [6, 19, 300], [131, 45, 17], [33, 1029, 40]];
         for (const [M, N, K] of shapes) {
           for (const transA of [false, true]) {
