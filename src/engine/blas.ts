@@ -40,6 +40,24 @@ interface OpenBlas {
   config: string;
 }
 
+/**
+ * OpenBLAS's idle threads spin for 2^OPENBLAS_THREAD_TIMEOUT cycles before sleeping, 2^28 (≈0.1 s)
+ * by default: between its calls they then take a core from the WASM kernels and the JS of the
+ * training step (measured: 3,500 → 4,300 tokens/s on 2 cores with 20). 2^20 cycles (≈0.4 ms)
+ * still covers the gap between two recurrent matmuls. The library reads the variable when it
+ * loads, so it is set only around the load (a child process such as the PyTorch baseline must
+ * not inherit it) and never over the user's own setting.
+ */
+function withThreadTimeout<T>(load: () => T): T {
+  if (process.env.OPENBLAS_THREAD_TIMEOUT !== undefined) return load();
+  process.env.OPENBLAS_THREAD_TIMEOUT = '20';
+  try {
+    return load();
+  } finally {
+    delete process.env.OPENBLAS_THREAD_TIMEOUT;
+  }
+}
+
 /** Loads koffi and the first OpenBLAS that opens; throws BlasUnavailableError with the reason. */
 async function loadOpenBlas(library?: string): Promise<OpenBlas> {
   let koffi: typeof import('koffi').default;
@@ -51,7 +69,7 @@ async function loadOpenBlas(library?: string): Promise<OpenBlas> {
   for (const name of library ? [library] : LIBRARY_NAMES) {
     let lib: ReturnType<typeof koffi.load>;
     try {
-      lib = koffi.load(name);
+      lib = withThreadTimeout(() => koffi.load(name));
     } catch {
       continue;
     }
