@@ -122,6 +122,9 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
   const engine = (opts.engine ?? 'auto') as EngineName;
   const kernels = await selectKernels({ engine, threads: opts.threads });
   const log = opts.json ? () => {} : (line: string) => console.log(line);
+  // other work on the machine skews every figure, threaded ones most: say so
+  const loadBefore = os.loadavg()[0];
+  if (loadBefore > 0.5) log(`note: load average ${loadBefore.toFixed(1)} before the run (${os.availableParallelism()} cores): the figures are lower than on an idle machine`);
   const hint = engineHint(kernels);
   log(`engine: ${kernels.name}${hint ? ` (${hint})` : ''}`);
   log(`config R: L=${CONFIG_R.layers} E=${CONFIG_R.embed} H=${CONFIG_R.hidden} V=${CONFIG_R.vocab} B=${CONFIG_R.batch} T=${CONFIG_R.steps}, step = forward + backward + clip + Adam`);
@@ -142,7 +145,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
 
   const cpus = os.cpus();
   const result: Record<string, unknown> = {
-    machine: { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, node: process.version, os: `${os.type()} ${os.release()}` },
+    machine: { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, node: process.version, os: `${os.type()} ${os.release()}`, load_avg_before: round(loadBefore, 2) },
     config: { ...CONFIG_R, step: 'forward+backward+clip+adam' },
     engine: kernels.name,
     train_tokens_per_s: train,

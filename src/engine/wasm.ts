@@ -59,9 +59,14 @@ const JOB = 0; // (generation & 0xffff) << 16 | next unclaimed part
 const DONE = 1, FN = 2, ARGC = 3, NPARTS = 4, SLEEPERS = 5, FAILED = 6;
 const ARGS_AT = 128, MAX_ARGS = 32, RESULTS_AT = 512;
 const CTRL_BYTES = RESULTS_AT + MAX_PARTS * 8;
-/** Spin iterations (an Atomics.load each, a few ns) before sleeping: about a millisecond, longer than the gaps between kernels in a training step. */
-const WORKER_SPINS = 200_000;
-const MAIN_SPINS = 1_000_000;
+/**
+ * How long a worker polls for the next job before sleeping in Atomics.wait: longer than the gaps
+ * between split kernels inside a training step (a wake-up from sleep costs tens of µs), short
+ * enough not to take a busy machine's core for long.
+ */
+const WORKER_SPIN_MS = 0.5;
+/** How long the caller polls for the workers' last parts before sleeping (a descheduled worker needs the core). */
+const MAIN_SPIN_MS = 0.2;
 /** Work per part: gemm multiply-adds, elements of the pointwise kernels. */
 const GEMM_PART_MACS = 1 << 20;
 const POINTWISE_PART_ELEMENTS = 1 << 16;
@@ -88,13 +93,13 @@ const WORKER_SOURCE = `
     var seen = Atomics.load(ctrl, ${JOB}) >>> 16;
     post('ready');
     for (;;) {
-      var spins = 0, w;
+      var spins = 0, until = performance.now() + d.spinMs, w;
       while (((w = Atomics.load(ctrl, ${JOB})) >>> 16) === seen) {
-        if (++spins > d.spins) {
+        if ((++spins & 255) === 0 && performance.now() > until) {
           Atomics.add(ctrl, ${SLEEPERS}, 1);
           Atomics.wait(ctrl, ${JOB}, w);
           Atomics.sub(ctrl, ${SLEEPERS}, 1);
-          spins = 0;
+          until = performance.now() + d.spinMs;
         }
       }
       seen = w >>> 16;
@@ -183,9 +188,10 @@ class ThreadPool {
       Atomics.add(ctrl, DONE, 1);
       w = Atomics.load(ctrl, JOB);
     }
+    const until = performance.now() + MAIN_SPIN_MS;
     let spins = 0;
     for (let done; (done = Atomics.load(ctrl, DONE)) !== nparts;) {
-      if (this.canBlock && ++spins > MAIN_SPINS) Atomics.wait(ctrl, DONE, done);
+      if (this.canBlock && (++spins & 255) === 0 && performance.now() > until) Atomics.wait(ctrl, DONE, done);
     }
     if (ctrl[FAILED]) throw new Error(`wasm kernel ${PART_FUNCTIONS[fn]} failed in a worker thread`);
     let total = 0;
@@ -234,7 +240,7 @@ export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<W
   reserve(0);
 
   const workers = await Promise.all(Array.from({ length: threads - 1 }, (_, i) => platform.startWorker(WORKER_SOURCE, {
-    module, memory, ctrl: ctrlOffset, names: PART_FUNCTIONS, thread: i + 1, spins: WORKER_SPINS,
+    module, memory, ctrl: ctrlOffset, names: PART_FUNCTIONS, thread: i + 1, spinMs: WORKER_SPIN_MS,
   })));
   const pool = new ThreadPool(memory, ctrlOffset, PART_FUNCTIONS.map((n) => ex[n]), platform.canBlock, workers);
   const job = (fn: PartFunction, args: number[], nparts: number): number => pool.run(PART_FUNCTIONS.indexOf(fn), args, nparts);
