@@ -297,3 +297,23 @@ test('results do not depend on the thread count', async () => {
     await Promise.all(kernels.map((k) => k.close()));
   }
 });
+
+test('a host that cannot block (a page\'s main thread) spins instead, with the same results', async () => {
+  const { hostPlatform } = await import('../src/engine/platform.ts');
+  const host = await hostPlatform();
+  const pageLike = { ...host, canBlock: false, enableRelaxedSimd: undefined, cores: () => 2 };
+  const [spinning, blocking] = [await createWasmKernels({ platform: pageLike, relaxed: false }), await createWasmKernels({ threads: 2, relaxed: false })];
+  try {
+    assert.equal(spinning.threads, 2);
+    const outs = [spinning, blocking].map((k) => {
+      const inp = new Inputs(k, 5);
+      const [A] = inp.floats(300 * 64), [B] = inp.floats(64 * 900);
+      const C = k.alloc(300 * 900);
+      k.gemm(false, false, 300, 900, 64, 1, A, 64, B, 900, 0, C, 900);
+      return C;
+    });
+    assert.deepEqual(outs[0], outs[1]);
+  } finally {
+    await Promise.all([spinning.close(), blocking.close()]);
+  }
+});

@@ -31,7 +31,7 @@ export interface WasmKernelOptions {
   simd?: boolean;
   /** false skips the relaxed-SIMD (FMA) build even where the runtime accepts it (default true). */
   relaxed?: boolean;
-  /** Largest memory in MiB the kernels may grow to (default 4096, the wasm32 limit). */
+  /** Largest memory in MiB the kernels may grow to (default: 4096, the wasm32 limit, where the host can block; 1024 in a page, where a large reservation may fail). */
   maxMemoryMiB?: number;
   /** Host services (default: the running host's). */
   platform?: Platform;
@@ -138,7 +138,13 @@ async function pickVariant(platform: Platform, simd: boolean, relaxed: boolean):
     const bytes = await platform.readBuildFile(`kernels-${variant}.wasm`);
     if (!bytes) continue;
     missing = false;
-    if (WebAssembly.validate(bytes)) return { variant, module: await WebAssembly.compile(bytes) };
+    let valid = WebAssembly.validate(bytes);
+    if (!valid && variant === 'relaxed' && platform.enableRelaxedSimd) {
+      // only hosts that have relaxed SIMD behind a flag (Node 20) get the flag turned on
+      platform.enableRelaxedSimd();
+      valid = WebAssembly.validate(bytes);
+    }
+    if (valid) return { variant, module: await WebAssembly.compile(bytes) };
   }
   throw new WasmUnavailableError(missing
     ? 'the WebAssembly kernels are not built (run `npm run build:wasm`)'
@@ -214,11 +220,9 @@ export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<W
   const platform = opts.platform ?? await hostPlatform();
   const threads = Math.max(1, Math.min(MAX_THREADS, Math.floor(opts.threads ?? platform.cores())));
   if (typeof SharedArrayBuffer === 'undefined') throw new WasmUnavailableError('SharedArrayBuffer is not available (the page is not cross-origin isolated)');
-  const relaxed = (opts.simd ?? true) && (opts.relaxed ?? true);
-  if (relaxed) platform.enableRelaxedSimd?.();
-  const { variant, module } = await pickVariant(platform, opts.simd ?? true, relaxed);
+  const { variant, module } = await pickVariant(platform, opts.simd ?? true, opts.relaxed ?? true);
 
-  const maxPages = Math.min(65536, Math.floor((opts.maxMemoryMiB ?? 4096) * 16));
+  const maxPages = Math.min(65536, Math.floor((opts.maxMemoryMiB ?? (platform.canBlock ? 4096 : 1024)) * 16));
   const memory = new WebAssembly.Memory({ initial: 1, maximum: maxPages, shared: true });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const ex = instance.exports as Record<string, WasmFn>;
