@@ -72,6 +72,11 @@ export function readSafetensorsFile(file: string): DecodedSafetensors {
     if (code === 'EISDIR') throw new ModelFileError(`${file}: is a directory, not a model file`);
     throw new ModelFileError(`${file}: cannot read (${code ?? String(error)})`);
   }
+  return decodeNamed(bytes, file);
+}
+
+/** decodeSafetensors with its failures as one-line ModelFileErrors naming `file`. */
+function decodeNamed(bytes: Uint8Array, file: string): DecodedSafetensors {
   try {
     return decodeSafetensors(bytes);
   } catch (error) {
@@ -82,7 +87,18 @@ export function readSafetensorsFile(file: string): DecodedSafetensors {
 }
 
 export function loadModel<F extends FloatArray>(file: string, kernels: Kernels<F>): Model<F> {
-  const { tensors, metadata } = readSafetensorsFile(file);
+  return modelFromDecoded(readSafetensorsFile(file), kernels, file);
+}
+
+/**
+ * A model from the bytes of a model file, where there is no file system (the web page fetches
+ * them); `file` names the source in error messages.
+ */
+export function modelFromBytes<F extends FloatArray>(bytes: Uint8Array, kernels: Kernels<F>, file: string): Model<F> {
+  return modelFromDecoded(decodeNamed(bytes, file), kernels, file);
+}
+
+function modelFromDecoded<F extends FloatArray>({ tensors, metadata }: DecodedSafetensors, kernels: Kernels<F>, file: string): Model<F> {
   const fail = (why: string): never => {
     throw new ModelFileError(`${file}: ${why}`);
   };
