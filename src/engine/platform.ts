@@ -21,6 +21,8 @@ export interface Platform {
   startWorker(source: string, data: unknown): Promise<WorkerHandle>;
   /** Whether this thread may block in Atomics.wait (not the browser's main thread). */
   readonly canBlock: boolean;
+  /** Default largest wasm memory in MiB: the wasm32 limit in Node; less in a browser, where a large reservation may fail. */
+  readonly maxMemoryMiB: number;
   /**
    * Turns on relaxed SIMD where the host has it behind a flag (Node 20: V8's
    * --experimental-wasm-relaxed-simd; it is on by default from Node 22 and in current browsers).
@@ -44,6 +46,7 @@ async function nodePlatform(): Promise<Platform> {
   ]);
   return {
     canBlock: true,
+    maxMemoryMiB: 4096,
     enableRelaxedSimd: () => v8.setFlagsFromString('--experimental-wasm-relaxed-simd'),
     async readBuildFile(name) {
       try {
@@ -68,7 +71,9 @@ async function nodePlatform(): Promise<Platform> {
 
 function browserPlatform(): Platform {
   return {
-    canBlock: false,
+    // a Web Worker may block; the page's main thread may not
+    canBlock: typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined',
+    maxMemoryMiB: 1024,
     async readBuildFile(name) {
       const res = await fetch(new URL(`../../build/${name}`, import.meta.url));
       return res.ok ? new Uint8Array(await res.arrayBuffer()) : null;

@@ -31,7 +31,7 @@ export interface WasmKernelOptions {
   simd?: boolean;
   /** false skips the relaxed-SIMD (FMA) build even where the runtime accepts it (default true). */
   relaxed?: boolean;
-  /** Largest memory in MiB the kernels may grow to (default: 4096, the wasm32 limit, where the host can block; 1024 in a page, where a large reservation may fail). */
+  /** Largest memory in MiB the kernels may grow to (default: the platform's, 4096 in Node, 1024 in a browser). */
   maxMemoryMiB?: number;
   /** Host services (default: the running host's). */
   platform?: Platform;
@@ -222,7 +222,7 @@ export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<W
   if (typeof SharedArrayBuffer === 'undefined') throw new WasmUnavailableError('SharedArrayBuffer is not available (the page is not cross-origin isolated)');
   const { variant, module } = await pickVariant(platform, opts.simd ?? true, opts.relaxed ?? true);
 
-  const maxPages = Math.min(65536, Math.floor((opts.maxMemoryMiB ?? (platform.canBlock ? 4096 : 1024)) * 16));
+  const maxPages = Math.min(65536, Math.floor((opts.maxMemoryMiB ?? platform.maxMemoryMiB) * 16));
   const memory = new WebAssembly.Memory({ initial: 1, maximum: maxPages, shared: true });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const ex = instance.exports as Record<string, WasmFn>;
