@@ -317,3 +317,26 @@ test('a host that cannot block (a page\'s main thread) spins instead, with the s
     await Promise.all([spinning.close(), blocking.close()]);
   }
 });
+
+test('thread pool under stress: 4 threads on fewer cores, many back-to-back split jobs, no lost or doubled part', async () => {
+  const [pool, serial] = [await createWasmKernels({ threads: 4, relaxed: false }), await createWasmKernels({ threads: 1, relaxed: false })];
+  try {
+    const run = (k: WasmKernels) => {
+      const inp = new Inputs(k, 11);
+      const n = 150_001; // 3 parts of pointwise work per job
+      const [x] = inp.floats(n), [y] = inp.floats(n);
+      const sums: number[] = [];
+      for (let i = 0; i < 300; i++) {
+        k.addInPlace(x, y, n); // a doubled or skipped part would change x
+        k.scale(x, 0.5, n);
+        sums.push(k.sumSquares(x, n));
+      }
+      return { x, sums };
+    };
+    const a = run(pool), b = run(serial);
+    assert.deepEqual(a.x, b.x);
+    assert.deepEqual(a.sums, b.sums);
+  } finally {
+    await Promise.all([pool.close(), serial.close()]);
+  }
+});
