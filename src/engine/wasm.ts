@@ -6,14 +6,16 @@
  *   never frees (buffers live as long as the Kernels) and returns zeroed views. Growing a shared
  *   memory keeps old views valid, so views never need refreshing.
  * - Threads: `threads − 1` workers instantiate the same module over the same memory. A job is a
- *   split kernel, a function index plus f64 arguments in a control block, cut into parts whose
- *   number depends on the sizes only; the calling thread and the workers claim parts with an
- *   atomic counter until none is left, so the interface stays synchronous and a descheduled
- *   worker only loses its help, never stalls the job. Parts write disjoint outputs and partial
- *   sums are added in part order: results are the same for every thread count. Workers spin
- *   briefly, then sleep in Atomics.wait.
- * - Small work (the per-step cell kernels, small GEMMs) runs on the calling thread only: waking
- *   a worker costs more than it saves.
+ *   split kernel, a function index plus f64 arguments in a control block, cut into parts; the
+ *   calling thread and the workers claim parts with an atomic counter until none is left, so
+ *   the interface stays synchronous and a descheduled worker only loses its help, never stalls
+ *   the job. Parts write disjoint outputs and partial sums are added in part order. Kernels with
+ *   partial sums are cut by their sizes only, and a GEMM's elements do not depend on its cut:
+ *   results are the same for every thread count. Workers spin briefly, then sleep in Atomics.wait.
+ * - Small work (the per-step cell kernels, GEMMs under 2^20 multiply-adds) runs on the calling
+ *   thread only: waking a worker costs more than it saves.
+ * - Build choice: relaxed SIMD (FMA) > SIMD > scalar, by WebAssembly.validate of each module;
+ *   Node 20 has relaxed SIMD behind a V8 flag, which the platform shim turns on when needed.
  *
  * Memory map (bytes): [0, 64 Ki) the module's static data | control block | gemm workspaces
  * (threads × GEMM workspace + edge tiles) | allocations.
@@ -74,6 +76,7 @@ const POINTWISE_PART_ELEMENTS = 1 << 16;
 /** Split kernels, by index in the job protocol: each ends in (part, nparts, thread) and returns f64. */
 const PART_FUNCTIONS = ['gemm', 'softmaxCrossEntropy', 'mul', 'addInPlace', 'scale', 'sumSquares', 'adam', 'addBias', 'biasBackward'] as const;
 type PartFunction = (typeof PART_FUNCTIONS)[number];
+const PART_INDEX = Object.fromEntries(PART_FUNCTIONS.map((name, i) => [name, i])) as Record<PartFunction, number>;
 
 type WasmFn = (...args: number[]) => number;
 
@@ -247,7 +250,7 @@ export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<W
     module, memory, ctrl: ctrlOffset, names: PART_FUNCTIONS, thread: i + 1, spinMs: WORKER_SPIN_MS,
   })));
   const pool = new ThreadPool(memory, ctrlOffset, PART_FUNCTIONS.map((n) => ex[n]), platform.canBlock, workers);
-  const job = (fn: PartFunction, args: number[], nparts: number): number => pool.run(PART_FUNCTIONS.indexOf(fn), args, nparts);
+  const job = (fn: PartFunction, args: number[], nparts: number): number => pool.run(PART_INDEX[fn], args, nparts);
   const pointwiseParts = (n: number) => partsFor(n, POINTWISE_PART_ELEMENTS);
 
   const label = variant === 'scalar' ? 'wasm-scalar' : variant === 'relaxed' ? 'wasm-simd, relaxed FMA' : 'wasm-simd';
