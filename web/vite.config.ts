@@ -2,9 +2,10 @@
  * Vite build of the web page (`npm run build:web` → web/dist, served by `shiren serve`).
  *
  * - The worker bundles src/ as it is: the engine's Node-only branches import node:* modules, which
- *   Vite replaces by empty stand-ins that the browser never calls. Its
- *   `new URL(`../../build/${name}`, import.meta.url)` becomes the three kernel .wasm files as
- *   assets; the same rewrite of the bundled-model lookup in src/nn/checkpoint.ts would also copy
+ *   `nodeStandIns` replaces by modules with the same export names whose functions throw (the
+ *   browser never calls them; Vite's own stand-in fails already at import in the dev server). The
+ *   engine's `new URL(`../../build/${name}`, import.meta.url)` becomes the three kernel .wasm files
+ *   as assets; the same rewrite of the bundled-model lookup in src/nn/checkpoint.ts would also copy
  *   every file of the package root, which `dropUnusedAssets` removes again.
  * - The page needs cross-origin isolation (the wasm memory is a SharedArrayBuffer): the dev
  *   server and `vite preview` send the same COOP/COEP headers as `shiren serve`, and forward the
@@ -18,6 +19,26 @@ const ISOLATION_HEADERS = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 const SHIREN_SERVE = 'http://127.0.0.1:8080';
+
+/** node:* imports → stand-ins exporting the real module's names; calling one throws. */
+function nodeStandIns(): Plugin {
+  const PREFIX = '\0shiren-node:';
+  return {
+    name: 'shiren:node-stand-ins',
+    enforce: 'pre',
+    resolveId: (id) => (id.startsWith('node:') ? PREFIX + id : null),
+    async load(id) {
+      if (!id.startsWith(PREFIX)) return null;
+      const name = id.slice(PREFIX.length);
+      const names = Object.keys(await import(name)).filter((key) => /^[A-Za-z_$][\w$]*$/.test(key) && key !== 'default');
+      return [
+        `const unavailable = (what) => () => { throw new Error(what + ' is not available in the browser'); };`,
+        ...names.map((key) => `export const ${key} = unavailable(${JSON.stringify(`${name}.${key}`)});`),
+        `export default {};`,
+      ].join('\n');
+    },
+  };
+}
 
 /** Removes emitted assets of the worker bundle that none of its chunks refers to. */
 function dropUnusedAssets(): Plugin {
@@ -40,15 +61,11 @@ export default defineConfig({
     outDir: 'dist',
     emptyOutDir: true,
     chunkSizeWarningLimit: 1024,
-    rolldownOptions: {
-      // expected by design (see above): the node:* stand-ins and the engine's Node-only dynamic imports
-      onLog(level, log, handler) {
-        if (/externalized for browser compatibility/.test(log.message) || log.code === 'INEFFECTIVE_DYNAMIC_IMPORT') return;
-        handler(level, log);
-      },
-    },
   },
-  worker: { format: 'es', plugins: () => [dropUnusedAssets()] },
+  // the dev server runs the worker's modules through the page's plugins, a build through the worker's
+  plugins: [nodeStandIns()],
+  // one worker file: the engine's dynamic node:* imports would otherwise each be a tiny chunk
+  worker: { format: 'es', plugins: () => [nodeStandIns(), dropUnusedAssets()], rolldownOptions: { output: { codeSplitting: false } } },
   server: {
     headers: ISOLATION_HEADERS,
     proxy: { '/api': SHIREN_SERVE, '/model.safetensors': SHIREN_SERVE },
