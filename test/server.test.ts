@@ -141,6 +141,7 @@ test('user errors: 4xx with a one-line {"error"}, never a stack or a 500', async
     ['/api/generate', { count: 8, start: ['山', '月', '日'] }, 'application/json', 400, /at most 20 poems per request \(count × starts\), asked for 24/],
     ['/api/generate', { topP: 0 }, 'application/json', 400, /^topP must be > 0$/],
     ['/api/generate', { beam: 100 }, 'application/json', 400, /^beam must be <= 16$/],
+    ['/api/generate', { beam: 16, count: 5 }, 'application/json', 400, /^at most 64 poems × beams per request, asked for 5 × 16/],
     ['/api/generate', { start: '龘' }, 'application/json', 400, /unknown character.*龘/],
     ['/api/generate', { acrostic: '龘' }, 'application/json', 400, /unknown character.*龘/],
     ['/api/generate', { form: 'qijue', acrostic: '春夏秋' }, 'application/json', 400, /acrostic 春夏秋 has 3 characters but a qijue has 4 lines/],
