@@ -105,9 +105,17 @@ interface PytorchResult {
   machine: unknown;
 }
 
+/** The first of $PYTHON, python3 on the PATH, Debian's /usr/bin/python3 that can import torch. */
+function findTorchPython(): string {
+  const candidates = [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
+  const found = candidates.find((python) => spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
+  if (!found) throw new BenchError(`no Python with torch found (tried ${candidates.join(', ')}; set PYTHON, or install python3-torch)`);
+  return found;
+}
+
 function runPytorch(seconds: number): PytorchResult {
   const script = fileURLToPath(new URL('../../bench/pytorch_ref.py', import.meta.url));
-  const proc = spawnSync('python3', [script, '--seconds', String(seconds)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawnSync(findTorchPython(), [script, '--seconds', String(seconds)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (proc.error || proc.status !== 0) {
     const why = proc.error ? proc.error.message : proc.stderr.trim().split('\n').pop();
     throw new BenchError(`the PyTorch baseline failed: ${why} (it needs python3 with torch)`);
