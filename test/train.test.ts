@@ -39,9 +39,9 @@ test('batches: <bos> poem <eos>, padding ignored, grouped by length, determinist
   assert.notDeepEqual(epochPlan(lengths, 2, 1, 1), plan, 'next epoch → another order');
 });
 
-test('a tiny model learns: validation loss falls well below the unigram entropy', () => {
+test('a tiny model learns: validation loss falls well below the unigram entropy', async () => {
   const dir = tmp();
-  const result = train(kernels, dir, { ...tiny, epochs: 6, hidden: 64, lr: 2e-2, minCount: 5 }, {});
+  const result = await train(kernels, dir, { ...tiny, epochs: 6, hidden: 64, lr: 2e-2, minCount: 5 }, {});
   // the unigram entropy of the training targets (characters and <eos>) under the same vocabulary,
   // rare characters counted as <unk>: what a model that ignores context can reach
   const model = loadModel(join(dir, 'best.safetensors'), kernels);
@@ -56,13 +56,13 @@ test('a tiny model learns: validation loss falls well below the unigram entropy'
   assert.equal(model.config.hidden, 64);
 });
 
-test('resume: N steps straight = N/2 steps, stop, resume to N (bit-identical parameters)', () => {
+test('resume: N steps straight = N/2 steps, stop, resume to N (bit-identical parameters)', async () => {
   const opts = { ...tiny, dropout: 0.2, epochs: 3 };
   const straight = tmp();
-  train(kernels, straight, opts, { maxSteps: 20 });
+  await train(kernels, straight, opts, { maxSteps: 20 });
   const split = tmp();
-  train(kernels, split, opts, { maxSteps: 9 });
-  train(kernels, split, null, { maxSteps: 20 });
+  await train(kernels, split, opts, { maxSteps: 9 });
+  await train(kernels, split, null, { maxSteps: 20 });
   const a = readTrainCheckpoint(join(straight, 'checkpoint.safetensors'), kernels);
   const b = readTrainCheckpoint(join(split, 'checkpoint.safetensors'), kernels);
   assert.equal(a.loop.step, 20);
@@ -71,15 +71,15 @@ test('resume: N steps straight = N/2 steps, stop, resume to N (bit-identical par
     Buffer.from(a.model.params.buffer, a.model.params.byteOffset, a.model.params.byteLength));
 });
 
-test('resume refuses another corpus', () => {
+test('resume refuses another corpus', async () => {
   const dir = tmp();
-  train(kernels, dir, tiny, { maxSteps: 2 });
+  await train(kernels, dir, tiny, { maxSteps: 2 });
   const other = tmp();
   cpSync(CORPUS, other, { recursive: true });
   writeFileSync(join(other, 'train', 'wujue.txt'), '白日依山尽，黄河入海流。欲穷千里目，更上一层楼。\n', { flag: 'a' });
   const opts = JSON.parse(readFileSync(join(dir, 'options.json'), 'utf8'));
   writeFileSync(join(dir, 'options.json'), JSON.stringify({ ...opts, corpus: other }));
-  assert.throws(() => train(kernels, dir, null, { maxSteps: 4 }), /not the one this run was trained on/);
+  await assert.rejects(train(kernels, dir, null, { maxSteps: 4 }), /not the one this run was trained on/);
 });
 
 test('kill -9 mid-run leaves a loadable model, and the run resumes', async () => {
@@ -99,4 +99,23 @@ test('kill -9 mid-run leaves a loadable model, and the run resumes', async () =>
   assert.equal(resumed.status, 0, resumed.stderr);
   assert.match(resumed.stdout, new RegExp(`resumed at step ${before}`));
   assert.equal(readTrainCheckpoint(join(dir, 'checkpoint.safetensors'), kernels).loop.step, before + 3);
+});
+
+test('Ctrl+C (SIGINT) stops after the current step, saves a checkpoint and exits 0', async () => {
+  const dir = tmp();
+  const args = ['bin/shiren.js', 'train', '--corpus', CORPUS, '--min-count', '3', '--layers', '1', '--embed', '16', '--hidden', '32',
+    '--batch', '16', '--epochs', '50', '--out', dir];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  const deadline = Date.now() + 60_000;
+  while (!stdout.includes('run folder') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 500));
+  child.kill('SIGINT');
+  const code = await new Promise((r) => child.on('exit', r));
+  assert.equal(code, 0);
+  assert.match(stdout, /interrupted: \d+ steps/);
+  assert.match(stdout, /resume with: shiren train --resume/);
+  const step = readTrainCheckpoint(join(dir, 'checkpoint.safetensors'), kernels).loop.step as number;
+  assert.ok(step > 0);
 });

@@ -61,7 +61,7 @@ export async function runTrain(opts: TrainCliOptions): Promise<void> {
     bar.stop();
     console.log(line);
   };
-  const result = train(
+  const result = await train(
     kernels,
     runDir,
     opts.resume ? null : { ...opts, epochs: opts.epochs ?? DEFAULT_EPOCHS },

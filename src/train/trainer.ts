@@ -117,15 +117,18 @@ const CHECKPOINT = 'checkpoint.safetensors';
 /** A batch loss above this (nats) is an explosion: uniform guessing over 6,000 symbols is 8.7. */
 const EXPLODED_LOSS = 50;
 
-/** Runs (or resumes) training in `runDir`. `shouldStop` is polled after every step (Ctrl+C). */
-export function train(
+/**
+ * Runs (or resumes) training in `runDir`. `shouldStop` is polled before every step; the loop
+ * yields to the event loop between steps so that signal handlers (Ctrl+C) get to run.
+ */
+export async function train(
   kernels: Kernels<Float32Array>,
   runDir: string,
   fresh: TrainOptions | null,
   limits: RunLimits,
   events: TrainEvents = {},
   shouldStop: () => boolean = () => false,
-): TrainResult {
+): Promise<TrainResult> {
   const resuming = fresh === null;
   const opts: TrainOptions = resuming ? readOptions(runDir) : fresh;
   const epochs = limits.epochs ?? opts.epochs;
@@ -228,6 +231,7 @@ export function train(
     while (loop.batchIndex < plan.length) {
       if (limits.maxSteps !== undefined && loop.step >= limits.maxSteps) { stoppedBy = 'max-steps'; break outer; }
       if (limits.timeBudget !== undefined && elapsed() >= limits.timeBudget * 60) { stoppedBy = 'time-budget'; break outer; }
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (shouldStop()) { stoppedBy = 'interrupt'; break outer; }
       const batch = makeBatch(plan[loop.batchIndex]!.map((i) => trainIds[i]!));
       const { loss, tokens } = model.lossAndGrad(batch.inputs, batch.targets, batch.B, batch.T, dropoutRng);
