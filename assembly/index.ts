@@ -350,12 +350,12 @@ const P5: f32 = 5.0000001201e-1;
   const shifted = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUNDER));
   const n = f32x4.sub(shifted, f32x4.splat(ROUNDER));
   const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI))), f32x4.mul(n, f32x4.splat(LN2_LO)));
-  let y = f32x4.add(f32x4.mul(f32x4.splat(P0), r), f32x4.splat(P1));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(P2));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(P3));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(P4));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(P5));
-  y = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(y, r), r), r), f32x4.splat(1));
+  let y = madd(f32x4.splat(P0), r, f32x4.splat(P1));
+  y = madd(y, r, f32x4.splat(P2));
+  y = madd(y, r, f32x4.splat(P3));
+  y = madd(y, r, f32x4.splat(P4));
+  y = madd(y, r, f32x4.splat(P5));
+  y = f32x4.add(madd(f32x4.mul(y, r), r, r), f32x4.splat(1));
   // the bits of `shifted` are 0x4B400000 + n; shifting left by 23 drops the 0x4B4 part
   return f32x4.mul(y, i32x4.shl(i32x4.add(shifted, i32x4.splat(127)), 23));
 }
