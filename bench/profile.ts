@@ -72,5 +72,5 @@ for (const [label, t] of rows) {
   const gflops = t.flops ? `${(t.flops / t.ms / 1e6).toFixed(1).padStart(6)} GFLOP/s` : '';
   console.log(`${label.padEnd(28)} ${(t.ms / steps).toFixed(2).padStart(8)} ms  ${(t.calls / steps).toFixed(0).padStart(5)} calls  ${gflops}`);
 }
-console.log(`${'outside the kernels'.padEnd(28)} ${((wall - inKernels) / steps).toFixed(2).padStart(8)} ms`);
+console.log(`${'outside the kernels'.padEnd(28)} ${((wall - inKernels) / steps).toFixed(2).padStart(8)} ms  (includes creating the model, spread over the steps)`);
 process.exit(0);
