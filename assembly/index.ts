@@ -6,11 +6,13 @@
  *   side (src/engine/wasm.ts) passes `typedArray.byteOffset`. Nothing here allocates.
  * - One source, three builds (tools/build-wasm.js): scalar, SIMD, SIMD + relaxed FMA. The
  *   ASC_FEATURE_* constants are compile-time, so the unused branch is not even compiled.
- * - Exports whose last parameters are (part, nparts) do a fixed slice (part p of nparts) of the
- *   work; JS chooses nparts from the sizes alone and hands the parts to whichever thread is free,
- *   so results do not depend on the thread count. Their f64 return is the part's partial result
- *   (0 where there is none); JS adds the parts in order 0..nparts-1. Only those f64 partial sums
- *   depend on the split; every f32 result is computed in the same order whatever the split.
+ * - Exports whose last parameters are (part, nparts[, thread]) do a fixed slice (part p of nparts)
+ *   of the work; JS hands the parts to whichever thread is free. Their f64 return is the part's
+ *   partial result (0 where there is none); JS adds the parts in order 0..nparts-1 and chooses
+ *   nparts from the sizes alone where there are partial sums. Every f32 result is computed in the
+ *   same order whatever the split, so results do not depend on the thread count.
+ * - Numerics: f32 throughout, sums accumulated in f32 (as BLAS does) except the loss and Σx²
+ *   (f64); exp/σ/tanh by a vectorised Cephes-style exp (≈1–2 ulp).
  *
  * Legend: B batch, H hidden, G gates, V vocabulary, N rows, E embedding, M/N/K GEMM sizes.
  * MR×NR = 6×8 or 4×8 is the register tile of the sgemm micro-kernel (12 or 8 f32x4 accumulators).
@@ -26,7 +28,7 @@
  */
 const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
 const NR: i32 = 8; // columns of the micro tile
-const KC: i32 = 256; // depth of a packed block (A micro-panel 4 KiB, B micro-panel 8 KiB: L1)
+const KC: i32 = 256; // depth of a packed block (A micro-panel ≤ 6 KiB, B micro-panel 8 KiB: L1)
 const MC: i32 = 120; // rows of a packed A block (120 KiB: L2; a multiple of both MRs)
 const NC: i32 = 1024; // columns of a packed B block (1 MiB at KC = 256)
 
