@@ -84,3 +84,20 @@ test('selectKernels rejects unknown engines and bad thread counts with one-line 
   await assert.rejects(selectKernels({ threads: 0 }), /--threads must be an integer/);
   assert.equal((await selectKernels({ engine: 'reference' })).name, 'reference (TypeScript, f32)');
 });
+
+test('two blas Kernels with different thread counts each keep their own (the library setting is process-wide)', async () => {
+  const koffi = (await import('koffi')).default;
+  const getThreads = koffi.load('libopenblas.so.0').func('int openblas_get_num_threads()') as () => number;
+  const two = await createBlasKernels({ threads: 2 });
+  const one = await createBlasKernels({ threads: 1 });
+  try {
+    for (const k of [two, one, two]) {
+      const A = k.alloc(64 * 64).fill(1), C = k.alloc(64 * 64);
+      k.gemm(false, false, 64, 64, 64, 1, A, 64, A, 64, 0, C, 64);
+      assert.ok(C.every((x) => x === 64), k.name);
+      assert.equal(getThreads(), k.threads, `${k.name}: OpenBLAS threads`);
+    }
+  } finally {
+    await Promise.all([two.close(), one.close()]);
+  }
+});

@@ -85,13 +85,15 @@ async function loadOpenBlas(library?: string): Promise<OpenBlas> {
   throw new BlasUnavailableError(library ? `cannot load ${library}` : 'OpenBLAS is not installed');
 }
 
+/** The thread count last given to OpenBLAS (0: not yet), shared by every blas Kernels of the process. */
+let openBlasThreads = 0;
+
 /** The blas backend: wasm kernels with OpenBLAS sgemm on the same memory. */
 export async function createBlasKernels(opts: BlasKernelOptions = {}): Promise<WasmKernels> {
   if (typeof process === 'undefined' || !process.versions?.node) throw new BlasUnavailableError('the blas engine needs Node');
   const blas = await loadOpenBlas(opts.library);
   const wasm = await createWasmKernels(opts);
   const threads = wasm.threads;
-  blas.setThreads(threads);
   const wasmGemm = wasm.gemm;
   return {
     ...wasm,
@@ -103,6 +105,8 @@ export async function createBlasKernels(opts: BlasKernelOptions = {}): Promise<W
       if (M === 0 || N === 0 || K === 0 || (M <= SMALL_M && transB && !transA)) {
         return wasmGemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
       }
+      // the library's thread count is process-wide: another blas Kernels may have changed it
+      if (openBlasThreads !== threads) blas.setThreads(openBlasThreads = threads);
       blas.sgemm(CBLAS_ROW_MAJOR, transA ? CBLAS_TRANS : CBLAS_NO_TRANS, transB ? CBLAS_TRANS : CBLAS_NO_TRANS,
         M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     },
