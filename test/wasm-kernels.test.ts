@@ -340,3 +340,17 @@ test('thread pool under stress: 4 threads on fewer cores, many back-to-back spli
     await Promise.all([pool.close(), serial.close()]);
   }
 });
+
+test('a kernel that traps (an address past the memory) throws, and the pool stays usable', async () => {
+  const k = await createWasmKernels({ threads: 2, relaxed: false });
+  try {
+    const x = k.alloc(300_000).fill(1);
+    const outside = new Float32Array(k.memory.buffer, k.memory.buffer.byteLength - 4, 1); // one float before the end
+    // a view whose tail runs past the end of the memory: some parts trap, wherever they run
+    assert.throws(() => k.addInPlace(outside, x, 300_000), /memory access out of bounds|failed in a worker/);
+    k.scale(x, 2, 300_000);
+    assert.equal(k.sumSquares(x, 300_000), 4 * 300_000);
+  } finally {
+    await k.close();
+  }
+});

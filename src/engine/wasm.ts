@@ -190,10 +190,13 @@ class ThreadPool {
     const gen = this.generation << 16;
     Atomics.store(ctrl, JOB, gen); // publishes everything above
     if (Atomics.load(ctrl, SLEEPERS) > 0) Atomics.notify(ctrl, JOB);
+    let failure: unknown = null;
     for (let w = gen; (w & 0xffff) < nparts;) {
       const prev = Atomics.compareExchange(ctrl, JOB, w, w + 1);
       if (prev !== w) { w = prev; continue; }
-      results[w & 0xffff] = f(...args, w & 0xffff, nparts, 0);
+      // a trap still counts its part as done: the workers' parts of this job must finish before
+      // the error leaves, or the next job would reset the counters under them
+      try { results[w & 0xffff] = f(...args, w & 0xffff, nparts, 0); } catch (err) { failure ??= err; }
       Atomics.add(ctrl, DONE, 1);
       w = Atomics.load(ctrl, JOB);
     }
@@ -202,6 +205,7 @@ class ThreadPool {
     for (let done; (done = Atomics.load(ctrl, DONE)) !== nparts;) {
       if (this.canBlock && (++spins & 255) === 0 && performance.now() > until) Atomics.wait(ctrl, DONE, done);
     }
+    if (failure) throw failure;
     if (ctrl[FAILED]) throw new Error(`wasm kernel ${PART_FUNCTIONS[fn]} failed in a worker thread`);
     let total = 0;
     for (let p = 0; p < nparts; p++) total += results[p];
