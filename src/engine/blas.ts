@@ -37,7 +37,6 @@ type Sgemm = (
 interface OpenBlas {
   sgemm: Sgemm;
   setThreads: (n: number) => void;
-  config: string;
 }
 
 /**
@@ -76,8 +75,7 @@ async function loadOpenBlas(library?: string): Promise<OpenBlas> {
     try {
       const sgemm = lib.func('void cblas_sgemm(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int)') as Sgemm;
       const setThreads = lib.func('void openblas_set_num_threads(int)') as (n: number) => void;
-      const getConfig = lib.func('const char *openblas_get_config()') as () => string;
-      return { sgemm, setThreads, config: getConfig() };
+      return { sgemm, setThreads };
     } catch {
       throw new BlasUnavailableError(`${name} is not OpenBLAS (no cblas_sgemm/openblas_set_num_threads)`);
     }
