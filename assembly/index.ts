@@ -102,6 +102,13 @@ function packPanels(dst: usize, X: usize, ld: i32, kContiguous: bool, r0: i32, k
   return f32x4.add(f32x4.mul(a, b), c);
 }
 
+/** c − a·b; one rounding in the relaxed build. */
+// @ts-ignore: decorator
+@inline function nmadd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_nmadd(a, b, c);
+  return f32x4.sub(c, f32x4.mul(a, b));
+}
+
 /** C[row, 0:4] += alpha · acc, for a full 4-wide column group. */
 // @ts-ignore: decorator
 @inline function addScaled4(c: usize, acc: v128, alpha: v128): void {
@@ -349,9 +356,9 @@ const P5: f32 = 5.0000001201e-1;
 // @ts-ignore: decorator
 @inline function exp4(x: v128): v128 {
   x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI));
-  const shifted = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUNDER));
+  const shifted = madd(x, f32x4.splat(LOG2E), f32x4.splat(ROUNDER));
   const n = f32x4.sub(shifted, f32x4.splat(ROUNDER));
-  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI))), f32x4.mul(n, f32x4.splat(LN2_LO)));
+  const r = nmadd(n, f32x4.splat(LN2_LO), nmadd(n, f32x4.splat(LN2_HI), x));
   let y = madd(f32x4.splat(P0), r, f32x4.splat(P1));
   y = madd(y, r, f32x4.splat(P2));
   y = madd(y, r, f32x4.splat(P3));
