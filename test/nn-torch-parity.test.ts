@@ -24,22 +24,11 @@ import { Model } from '../src/nn/model.ts';
 import { clipGradNorm, createOptimizer } from '../src/nn/optim.ts';
 import { loadModel } from '../src/nn/checkpoint.ts';
 import { SPECIALS, Vocab } from '../src/data/vocab.ts';
+import { readTorchFixture, TORCH_FIXTURES, type TorchFixture } from './torch-fixtures.ts';
 
-const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'torch');
 
-interface Fixture {
-  cell: 'lstm' | 'rnn';
-  V: number; E: number; H: number; layers: number; B: number; T: number;
-  inputs: number[]; targets: number[];
-  params: Record<string, { shape: number[]; data: number[] }>;
-  logits: number[]; loss_sum: number; tokens: number;
-  grads: Record<string, number[]>;
-  adam: { lr: number; betas: [number, number]; eps: number; clip: number; steps: { inputs: number[]; targets: number[]; loss: number; grad_norm: number }[] };
-}
 
-const readFixture = (cell: string): Fixture => JSON.parse(fs.readFileSync(path.join(FIXTURES, `${cell}.json`), 'utf8'));
-
-function modelFromFixture<F extends FloatArray>(kernels: Kernels<F>, fx: Fixture): Model<F> {
+function modelFromFixture<F extends FloatArray>(kernels: Kernels<F>, fx: TorchFixture): Model<F> {
   const chars = Array.from({ length: fx.V - SPECIALS.length }, (_, i) => String.fromCharCode(0x4e00 + i));
   const model = Model.create(kernels, { cell: fx.cell, layers: fx.layers, embed: fx.E, hidden: fx.H, dropout: 0, vocabSize: fx.V, gruVariant: 'seed' }, new Vocab([...SPECIALS, ...chars]), null);
   assert.deepEqual(model.table.map((e) => e.name).sort(), Object.keys(fx.params).sort());
@@ -78,7 +67,7 @@ for (const cell of ['lstm', 'rnn'] as const) {
     const [tol, floor, normTol, lossTol] = dtype === 'f64' ? [1e-9, 0, 1e-12, 1e-9] : [1e-5, 1e-2, 1e-6, 1e-4];
 
     test(`${cell} ${dtype}: logits, loss and every gradient match PyTorch`, () => {
-      const fx = readFixture(cell);
+      const fx = readTorchFixture(cell);
       const model = modelFromFixture(createReferenceKernels(dtype), fx);
       const inputs = Int32Array.from(fx.inputs);
       const targets = Int32Array.from(fx.targets);
@@ -97,7 +86,7 @@ for (const cell of ['lstm', 'rnn'] as const) {
     });
 
     test(`${cell} ${dtype}: 10 Adam steps with gradient clipping follow PyTorch's losses`, () => {
-      const fx = readFixture(cell);
+      const fx = readTorchFixture(cell);
       const kernels = createReferenceKernels(dtype);
       const model = modelFromFixture(kernels, fx);
       const { lr, betas, eps, clip, steps } = fx.adam;
@@ -114,10 +103,10 @@ for (const cell of ['lstm', 'rnn'] as const) {
 }
 
 test('a model file written by a PyTorch script (F32 and F16) scores texts as PyTorch does', () => {
-  const expected: Record<string, { text: string; logprob: number }[]> = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'pytorch-scores.json'), 'utf8'));
+  const expected: Record<string, { text: string; logprob: number }[]> = JSON.parse(fs.readFileSync(path.join(TORCH_FIXTURES, 'pytorch-scores.json'), 'utf8'));
   for (const [file, scores] of Object.entries(expected)) {
     for (const dtype of ['f32', 'f64'] as const) {
-      const model = loadModel(path.join(FIXTURES, file), createReferenceKernels(dtype));
+      const model = loadModel(path.join(TORCH_FIXTURES, file), createReferenceKernels(dtype));
       assert.equal(model.config.cell, 'lstm');
       for (const { text, logprob } of scores) {
         const ours = model.logprob(model.vocab.encode(text));

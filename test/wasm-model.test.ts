@@ -11,8 +11,6 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { createReferenceKernels } from '../src/engine/reference.ts';
 import { createWasmKernels, type WasmKernels } from '../src/engine/wasm.ts';
 import { createBlasKernels } from '../src/engine/blas.ts';
@@ -22,21 +20,10 @@ import { clipGradNorm, createOptimizer } from '../src/nn/optim.ts';
 import type { CellType } from '../src/nn/config.ts';
 import { SPECIALS, Vocab } from '../src/data/vocab.ts';
 import { ensureWasmBuild, mulberry32 } from './wasm-helpers.ts';
+import { readTorchFixture } from './torch-fixtures.ts';
 
 await ensureWasmBuild();
 
-interface TorchFixture {
-  cell: 'lstm' | 'rnn';
-  V: number; E: number; H: number; layers: number; B: number; T: number;
-  inputs: number[]; targets: number[];
-  params: Record<string, { shape: number[]; data: number[] }>;
-  logits: number[]; loss_sum: number; tokens: number;
-  grads: Record<string, number[]>;
-  adam: { lr: number; betas: [number, number]; eps: number; clip: number; steps: { inputs: number[]; targets: number[]; loss: number; grad_norm: number }[] };
-}
-
-const fixture = (cell: string): TorchFixture =>
-  JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'fixtures', 'torch', `${cell}.json`), 'utf8'));
 
 const vocabOf = (V: number) => new Vocab([...SPECIALS, ...Array.from({ length: V - SPECIALS.length }, (_, i) => String.fromCharCode(0x4e00 + i))]);
 
@@ -77,7 +64,7 @@ for (const [label, create] of BACKENDS) {
 
     for (const cell of ['lstm', 'rnn'] as const) {
       test(`${cell}: PyTorch parity of logits, loss, gradients and 10 Adam steps`, () => {
-        const fx = fixture(cell);
+        const fx = readTorchFixture(cell);
         const load = () => {
           const model = makeModel(k, cell, fx.V, fx.E, fx.H, fx.layers);
           for (const entry of model.table) model.params.set(fx.params[entry.name].data, entry.offset);

@@ -1,0 +1,19 @@
+// The PyTorch fixtures written by tools/make-fixtures.py (test/fixtures/torch/<cell>.json), shared
+// by the reference-engine parity test and the fast-backend parity test.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export interface TorchFixture {
+  cell: 'lstm' | 'rnn';
+  V: number; E: number; H: number; layers: number; B: number; T: number;
+  inputs: number[]; targets: number[];
+  params: Record<string, { shape: number[]; data: number[] }>;
+  logits: number[]; loss_sum: number; tokens: number;
+  grads: Record<string, number[]>;
+  adam: { lr: number; betas: [number, number]; eps: number; clip: number; steps: { inputs: number[]; targets: number[]; loss: number; grad_norm: number }[] };
+}
+
+export const TORCH_FIXTURES = path.join(import.meta.dirname, 'fixtures', 'torch');
+
+export const readTorchFixture = (cell: string): TorchFixture =>
+  JSON.parse(fs.readFileSync(path.join(TORCH_FIXTURES, `${cell}.json`), 'utf8'));
