@@ -1,12 +1,7 @@
 // The CLI's contract (DESIGN §5): help for every flag, one-line errors, exit codes 0/1/2.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-
-export function shiren(args: string[], input?: string) {
-  const r = spawnSync(process.execPath, ['bin/shiren.js', ...args], { encoding: 'utf8', input, timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { shiren } from './cli-helpers.ts';
 
 test('--help lists every command; each command help describes every flag', () => {
   const top = shiren(['--help']);
