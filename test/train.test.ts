@@ -119,3 +119,14 @@ test('Ctrl+C (SIGINT) stops after the current step, saves a checkpoint and exits
   const step = readTrainCheckpoint(join(dir, 'checkpoint.safetensors'), kernels).loop.step as number;
   assert.ok(step > 0);
 });
+
+test('a diverging run stops with a clear message and keeps the last good model', async () => {
+  const dir = tmp();
+  await train(kernels, dir, tiny, { maxSteps: 3 });
+  const good = readFileSync(join(dir, 'last.safetensors'));
+  const opts = JSON.parse(readFileSync(join(dir, 'options.json'), 'utf8'));
+  // an absurd learning rate without clipping blows the loss up within a few steps
+  writeFileSync(join(dir, 'options.json'), JSON.stringify({ ...opts, lr: 1e3, clip: 0 }));
+  await assert.rejects(train(kernels, dir, null, { maxSteps: 200 }), /training diverged at step \d+ \(loss .*\); the last good model is in/);
+  assert.deepEqual(readFileSync(join(dir, 'last.safetensors')), good, 'the last good model is kept');
+});
