@@ -79,7 +79,7 @@ export async function runTrain(opts: TrainCliOptions): Promise<void> {
           `data: ${info.trainPoems} train poems (${info.tokensPerEpoch.toLocaleString('en')} tokens, ${info.batchesPerEpoch} batches per epoch), ${info.validPoems} valid poems`,
         );
         console.log(`run folder: ${runDir}${info.resumedAt ? ` (resumed at step ${info.resumedAt})` : ''}`);
-        bar = progressBar(info.batchesPerEpoch, 'epoch {epoch} |{bar}| {value}/{total} | loss {loss} | {tps} tok/s | ETA {eta_formatted}', { epoch: 0, loss: '-', tps: '-' });
+        bar = progressBar(info.batchesPerEpoch, 'epoch {epoch} |{bar}| {value}/{total} | loss {loss} | {tps} tok/s | ETA {eta_formatted}', { epoch: info.epoch, loss: '-', tps: '-' });
       },
       onStep(info) {
         bar.update(info.batchIndex, { epoch: info.epoch, loss: info.loss.toFixed(3), tps: Math.round(info.tokensPerSecond) });

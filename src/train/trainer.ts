@@ -76,7 +76,7 @@ export interface RunLimits {
 
 /** What the trainer reports while it runs (the CLI draws bars and prints lines from these). */
 export interface TrainEvents {
-  onStart?(info: { model: Model; engine: string; trainPoems: number; validPoems: number; batchesPerEpoch: number; tokensPerEpoch: number; resumedAt: number }): void;
+  onStart?(info: { model: Model; engine: string; trainPoems: number; validPoems: number; batchesPerEpoch: number; tokensPerEpoch: number; resumedAt: number; epoch: number }): void;
   onStep?(info: { epoch: number; batchIndex: number; batches: number; step: number; loss: number; tokensPerSecond: number; elapsed: number; batch: Batch }): void;
   onValid?(info: { epoch: number; step: number; loss: number; perplexity: number; best: boolean }): void;
   onCheckpoint?(info: { step: number; path: string }): void;
@@ -179,7 +179,7 @@ export async function train(
   const tokensPerEpoch = lengths.reduce((a, n) => a + n + 1, 0);
   const batchesPerEpoch = Math.ceil(trainIds.length / opts.batch);
   const resumedAt = loop.step;
-  events.onStart?.({ model, engine: kernels.name, trainPoems: trainIds.length, validPoems: validTexts.length, batchesPerEpoch, tokensPerEpoch, resumedAt });
+  events.onStart?.({ model, engine: kernels.name, trainPoems: trainIds.length, validPoems: validTexts.length, batchesPerEpoch, tokensPerEpoch, resumedAt, epoch: loop.epoch });
 
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
