@@ -16,7 +16,7 @@ import type { Vocab } from '../data/vocab.ts';
 import type { LanguageModel } from '../nn/lm.ts';
 import { Rng } from '../nn/rng.ts';
 import { resolveModelFile } from '../nn/checkpoint.ts';
-import { encodePoems, evalBatches } from '../train/batches.ts';
+import { encodePoems, evalBatches, sumLoss, type BatchScorer } from '../train/batches.ts';
 import { generate, type GenerateOptions } from '../poetry/generate.ts';
 import { qualityFigures, trainLineSet, type QualityFigures } from '../poetry/metrics.ts';
 import { openModel } from './gen.ts';
@@ -37,21 +37,9 @@ export interface EvalOptions {
   seed?: number;
 }
 
-/** What perplexity needs of a model: the summed loss of a batch (Model.loss). */
-export interface BatchScorer {
-  readonly vocab: Vocab;
-  loss(inputs: Int32Array, targets: Int32Array, B: number, T: number): { loss: number; tokens: number };
-}
-
 /** Perplexity per character of poems (each scored as <bos> poem <eos>; unknown characters as <unk>). */
-export function perplexity(model: BatchScorer, poems: readonly string[], batchSize = 64): { perplexity: number; tokens: number } {
-  let loss = 0;
-  let tokens = 0;
-  for (const b of evalBatches(encodePoems(model.vocab, poems), batchSize)) {
-    const r = model.loss(b.inputs, b.targets, b.B, b.T);
-    loss += r.loss;
-    tokens += r.tokens;
-  }
+export function perplexity(model: BatchScorer & { readonly vocab: Vocab }, poems: readonly string[], batchSize = 64): { perplexity: number; tokens: number } {
+  const { loss, tokens } = sumLoss(model, evalBatches(encodePoems(model.vocab, poems), batchSize));
   return { perplexity: Math.exp(loss / Math.max(1, tokens)), tokens };
 }
 

@@ -67,6 +67,23 @@ export function evalBatches(poems: readonly Int32Array[], batchSize: number): Ba
   return batches;
 }
 
+/** What summing a loss over batches needs of a model (Model.loss: forward only, no dropout). */
+export interface BatchScorer {
+  loss(inputs: Int32Array, targets: Int32Array, B: number, T: number): { loss: number; tokens: number };
+}
+
+/** Σ −log p over all kept targets of the batches, and their count (validation, test perplexity). */
+export function sumLoss(model: BatchScorer, batches: readonly Batch[]): { loss: number; tokens: number } {
+  let loss = 0;
+  let tokens = 0;
+  for (const b of batches) {
+    const r = model.loss(b.inputs, b.targets, b.B, b.T);
+    loss += r.loss;
+    tokens += r.tokens;
+  }
+  return { loss, tokens };
+}
+
 /** Fisher–Yates in place; returns the array. */
 function shuffle<X>(items: X[], rng: Rng): X[] {
   for (let i = items.length - 1; i > 0; i--) {

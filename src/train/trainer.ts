@@ -31,7 +31,7 @@ import { Model } from '../nn/model.ts';
 import { clipGradNorm, createOptimizer, type OptimizerKind } from '../nn/optim.ts';
 import { Rng } from '../nn/rng.ts';
 import { writeFileAtomic } from '../util/fs.ts';
-import { encodePoems, epochPlan, evalBatches, makeBatch, type Batch } from './batches.ts';
+import { encodePoems, epochPlan, evalBatches, makeBatch, sumLoss, type Batch } from './batches.ts';
 import { readTrainCheckpoint, writeTrainCheckpoint } from './checkpoint.ts';
 import { lossCurveSvg, type Curve } from './plot.ts';
 
@@ -190,13 +190,7 @@ export async function train(
   const metrics = (row: Record<string, unknown>) => appendFileSync(join(runDir, 'metrics.jsonl'), JSON.stringify(row) + '\n');
 
   const validate = () => {
-    let loss = 0;
-    let tokens = 0;
-    for (const b of validBatches) {
-      const r = model.loss(b.inputs, b.targets, b.B, b.T);
-      loss += r.loss;
-      tokens += r.tokens;
-    }
+    const { loss, tokens } = sumLoss(model, validBatches);
     const mean = loss / Math.max(1, tokens);
     const best = loop.bestValidLoss === null || mean < loop.bestValidLoss;
     if (best) {
