@@ -98,7 +98,12 @@ export function modelFromBytes<F extends FloatArray>(bytes: Uint8Array, kernels:
   return modelFromDecoded(decodeNamed(bytes, file), kernels, file);
 }
 
-function modelFromDecoded<F extends FloatArray>({ tensors, metadata }: DecodedSafetensors, kernels: Kernels<F>, file: string): Model<F> {
+/**
+ * The all-zero model described by a file's `__metadata__.shiren` (config and vocabulary, checked),
+ * ready for its parameters; `file` names the source in error messages. Model files and training
+ * checkpoints both start here.
+ */
+export function modelFromMetadata<F extends FloatArray>(metadata: Record<string, string>, kernels: Kernels<F>, file: string): Model<F> {
   const fail = (why: string): never => {
     throw new ModelFileError(`${file}: ${why}`);
   };
@@ -138,6 +143,16 @@ function modelFromDecoded<F extends FloatArray>({ tensors, metadata }: DecodedSa
   }
 
   const model = Model.create(kernels, config, vocab!, null);
+  if (meta.train && typeof meta.train === 'object') model.trainSummary = meta.train as Record<string, unknown>;
+  return model;
+}
+
+function modelFromDecoded<F extends FloatArray>({ tensors, metadata }: DecodedSafetensors, kernels: Kernels<F>, file: string): Model<F> {
+  const fail = (why: string): never => {
+    throw new ModelFileError(`${file}: ${why}`);
+  };
+  const model = modelFromMetadata(metadata, kernels, file);
+  const { config } = model;
   for (const name of tensors.keys()) {
     if (!model.table.some((e) => e.name === name)) fail(`unknown tensor ${name} for a ${config.layers}-layer ${config.cell} model`);
   }
@@ -148,6 +163,5 @@ function modelFromDecoded<F extends FloatArray>({ tensors, metadata }: DecodedSa
     }
     model.params.set(tensor.data, entry.offset);
   }
-  if (meta.train && typeof meta.train === 'object') model.trainSummary = meta.train as Record<string, unknown>;
   return model;
 }

@@ -8,11 +8,9 @@
  * and in `__metadata__`: `shiren` (the model metadata: config + vocabulary, as in model files),
  * `shiren_optimizer` (the optimizer's scalar fields) and `shiren_loop` (the loop position).
  */
-import { Vocab } from '../data/vocab.ts';
 import type { Kernels } from '../engine/kernels.ts';
-import { modelMetadata, ModelFileError, readSafetensorsFile } from '../nn/checkpoint.ts';
-import type { CellType, ModelConfig } from '../nn/config.ts';
-import { Model } from '../nn/model.ts';
+import { modelFromMetadata, modelMetadata, ModelFileError, readSafetensorsFile } from '../nn/checkpoint.ts';
+import type { Model } from '../nn/model.ts';
 import type { OptimizerState } from '../nn/optim.ts';
 import { encodeSafetensors, type TensorToWrite } from '../nn/safetensors.ts';
 import { writeFileAtomic } from '../util/fs.ts';
@@ -37,28 +35,17 @@ export function readTrainCheckpoint(
   kernels: Kernels<Float32Array>,
 ): { model: Model<Float32Array>; optimizer: OptimizerState; loop: Record<string, unknown> } {
   const { tensors, metadata } = readSafetensorsFile(file);
-  let meta: Record<string, unknown>;
   let scalars: Record<string, number>;
   let loop: Record<string, unknown>;
   try {
-    meta = JSON.parse(metadata.shiren ?? 'null');
     scalars = JSON.parse(metadata.shiren_optimizer ?? 'null');
     loop = JSON.parse(metadata.shiren_loop ?? 'null');
   } catch {
     throw new ModelFileError(`${file}: corrupt training checkpoint metadata`);
   }
   const params = tensors.get('params');
-  if (!meta || !scalars || !loop || !params) throw new ModelFileError(`${file}: not a shiren training checkpoint`);
-  const config: ModelConfig = {
-    cell: meta.cell as CellType,
-    layers: meta.layers as number,
-    embed: meta.embed as number,
-    hidden: meta.hidden as number,
-    dropout: meta.dropout as number,
-    vocabSize: (meta.vocab as string[]).length,
-    gruVariant: 'seed',
-  };
-  const model = Model.create(kernels, config, new Vocab(meta.vocab as string[]), null);
+  if (!scalars || !loop || !params) throw new ModelFileError(`${file}: not a shiren training checkpoint`);
+  const model = modelFromMetadata<Float32Array>(metadata, kernels, file);
   if (params.data.length !== model.params.length) throw new ModelFileError(`${file}: parameter count does not match the model config`);
   model.params.set(params.data);
   const optimizer: OptimizerState = { ...scalars };
