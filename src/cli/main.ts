@@ -5,12 +5,11 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ALL_FORMS, FORMS } from '../data/clean.ts';
+import { ENGINES } from '../engine/index.ts';
+import { CELL_TYPES } from '../nn/config.ts';
+import { OPTIMIZER_KINDS } from '../nn/optim.ts';
+import { GEN_FORMS } from '../poetry/forms.ts';
 import { UsageError, parseChoice, parseInteger, parseList, parseNumber } from './errors.ts';
-
-const ENGINES = ['auto', 'blas', 'wasm', 'reference'] as const;
-const CELLS = ['lstm', 'gru', 'rnn'] as const;
-const OPTIMIZERS = ['adam', 'rmsprop', 'sgd'] as const;
-const GEN_FORMS = ['free', ...FORMS] as const;
 
 function engineOption(): Option {
   return new Option('--engine <name>', 'compute engine: auto picks the fastest available (blas > wasm > reference)')
@@ -46,7 +45,7 @@ export function buildProgram(): Command {
     .command('train')
     .description('train a language model on the corpus, with progress, validation and checkpoints')
     .option('--corpus <dir>', 'corpus folder built by `shiren corpus`', 'data/corpus')
-    .addOption(new Option('--cell <cell>', 'recurrent cell').argParser(parseChoice('--cell', CELLS)).default('lstm'))
+    .addOption(new Option('--cell <cell>', 'recurrent cell').argParser(parseChoice('--cell', CELL_TYPES)).default('lstm'))
     .option('--layers <n>', 'stacked recurrent layers', parseInteger('--layers'), 2)
     .option('--embed <n>', 'embedding size E', parseInteger('--embed'), 128)
     .option('--hidden <n>', 'hidden size H', parseInteger('--hidden'), 256)
@@ -54,7 +53,7 @@ export function buildProgram(): Command {
     .option('--epochs <n>', 'passes over the training split (default: 10; on --resume, the run\'s own)', parseInteger('--epochs'))
     .option('--lr <x>', 'learning rate', parseNumber('--lr', 0), 2e-3)
     .option('--lr-decay <x>', 'multiply the learning rate by x after each epoch', parseNumber('--lr-decay', 0, 1), 1)
-    .addOption(new Option('--optimizer <name>', 'optimizer').argParser(parseChoice('--optimizer', OPTIMIZERS)).default('adam'))
+    .addOption(new Option('--optimizer <name>', 'optimizer').argParser(parseChoice('--optimizer', OPTIMIZER_KINDS)).default('adam'))
     .option('--clip <x>', 'clip the global gradient norm to x (0: no clipping)', parseNumber('--clip', 0), 1)
     .option('--dropout <p>', 'dropout between layers', parseNumber('--dropout', 0, 0.95), 0.1)
     .option('--weight-decay <x>', 'L2 weight decay', parseNumber('--weight-decay', 0), 0)
