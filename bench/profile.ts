@@ -2,12 +2,12 @@
  * Where the time of a config-R training step (and of generation) goes, per kernel: wraps every
  * Kernels method with a timer, runs a few steps, prints ms per step by kernel (gemm split by
  * shape class) and the rest (JS outside the kernels).
- * Usage: node --import tsx bench/profile.ts [--engine blas|wasm|reference] [--threads N] [--cell lstm|gru|rnn] [--steps 5] [--gen]
+ * Usage: node --import tsx bench/profile.ts [--engine blas|wasm|reference] [--threads N] [--cell lstm|gru|rnn] [--seconds 2] [--gen]
  */
 import { parseArgs } from 'node:util';
 import { selectKernels, type EngineName } from '../src/engine/index.ts';
 import type { Kernels } from '../src/engine/kernels.ts';
-import { generationMs, trainTokensPerSecond } from '../src/cli/bench.ts';
+import { generationMs, trainTokensPerSecond } from '../src/domain/bench.ts';
 import type { CellType } from '../src/nn/config.ts';
 
 const { values } = parseArgs({

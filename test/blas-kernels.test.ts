@@ -81,7 +81,7 @@ test('a missing library is a BlasUnavailableError, and selectKernels falls back 
 
 test('selectKernels rejects unknown engines and bad thread counts with one-line errors', async () => {
   await assert.rejects(selectKernels({ engine: 'cuda' as 'auto' }), EngineError);
-  await assert.rejects(selectKernels({ threads: 0 }), /--threads must be an integer/);
+  await assert.rejects(selectKernels({ threads: 0 }), /threads must be an integer/);
   assert.equal((await selectKernels({ engine: 'reference' })).name, 'reference (TypeScript, f32)');
 });
 

@@ -16,8 +16,8 @@ import { saveModel } from '../src/nn/checkpoint.ts';
 import { DEFAULT_CONFIG } from '../src/nn/config.ts';
 import { Model } from '../src/nn/model.ts';
 import { isWellFormed } from '../src/poetry/forms.ts';
-import { writePoems } from '../src/cli/gen.ts';
-import { perplexity } from '../src/cli/eval.ts';
+import { writePoems } from '../src/domain/write.ts';
+import { perplexity } from '../src/domain/score.ts';
 
 const CORPUS = 'test/fixtures/corpus';
 const SEED_STARTS = ['日', '红', '山', '夜', '湖', '海', '月', '君'];
@@ -82,9 +82,9 @@ test('writePoems: count per start, one seeded stream, validated options', () => 
   assert.deepEqual(poems.map((p) => p.start), ['山', '山', '山', '月', '月', '月']);
   assert.ok(poems.every((p) => isWellFormed(p.text, 'wujue') && p.text.startsWith(p.start)));
   assert.deepEqual(writePoems(model, { start: ['山', '月'], count: 3, form: 'wujue', seed: 5 }), poems);
-  assert.throws(() => writePoems(model, { topP: 1.5 }), /top-p must be in \(0, 1\]/);
-  assert.throws(() => writePoems(model, { form: 'sonnet' }), /unknown form 'sonnet'/);
-  assert.throws(() => writePoems(model, { count: 0 }), /count must be an integer ≥ 1/);
+  assert.throws(() => writePoems(model, { topP: 1.5 }), /topP must be in \(0, 1\]/);
+  assert.throws(() => writePoems(model, { form: 'sonnet' }), /form must be one of .*, got 'sonnet'/);
+  assert.throws(() => writePoems(model, { count: 0 }), /count must be an integer from 1/);
 });
 
 test('perplexity: one poem by hand equals Model.logprob', () => {

@@ -167,8 +167,8 @@ test('errors are one-line user errors', () => {
   oneLine(() => generate(plain, { form: 'wujue', start: '白日依山尽。' }, rng), PoetryError, /does not fit a wujue.*'。'/);
   oneLine(() => generate(plain, { form: 'wujue', start: '白日，' }, rng), PoetryError, /does not fit/);
   oneLine(() => generate(plain, { form: 'qijue', start: '白', acrostic: '春秋天地' }, rng), PoetryError, /start text puts '白' where the acrostic puts '春'/);
-  oneLine(() => generate(plain, { tones: true }, rng), PoetryError, /--tones needs a regulated form/);
-  oneLine(() => generate(plain, { rhyme: true }, rng), PoetryError, /--rhyme needs a regulated form/);
+  oneLine(() => generate(plain, { tones: true }, rng), PoetryError, /tones needs a regulated form/);
+  oneLine(() => generate(plain, { rhyme: true }, rng), PoetryError, /rhyme needs a regulated form/);
   oneLine(() => generate(plain, { form: 'qijue', acrostic: '春，' }, rng), PoetryError, /Han characters only/);
   // a first line of five 平 fits none of the four line types
   oneLine(() => generate(plain, { form: 'wujue', tones: true, start: '天涯山河流' }, rng), PoetryError, /fit no 平仄 pattern/);

@@ -19,7 +19,7 @@ import { ModelFileError, loadModel, modelFromBytes, saveModel } from '../src/nn/
 import { DEFAULT_CONFIG } from '../src/nn/config.ts';
 import { Model } from '../src/nn/model.ts';
 import { isWellFormed } from '../src/poetry/forms.ts';
-import { MAX_POEMS } from '../src/server/api.ts';
+import { MAX_POEMS } from '../src/domain/requests.ts';
 import { buildApp } from '../src/server/app.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'shiren-serve-'));

@@ -24,7 +24,7 @@ import { DEFAULT_CONFIG } from '../src/nn/config.ts';
 import { Model } from '../src/nn/model.ts';
 import { isWellFormed } from '../src/poetry/forms.ts';
 import { buildApp } from '../src/server/app.ts';
-import type { GenerateRequest } from '../src/server/api.ts';
+import type { GenerateRequest } from '../src/domain/requests.ts';
 import { ensureWasmBuild } from './wasm-helpers.ts';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -137,6 +137,14 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * The domain layer names options as its TypeScript fields do (`topK must be …`); a message that
+ * starts with such a field is reworded with the flag that sets it (`--top-k must be …`).
+ */
+function flagWording(message: string): string {
+  return message.replace(/^([a-z]+[A-Z][A-Za-z]*|count|beam|seed|form|temperature|threads|tones|rhyme|acrostic)\b(?= (must|needs|has))/, (field) => `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+}
+
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
@@ -150,11 +158,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (process.env.SHIREN_DEBUG) console.error(err);
     const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`shiren: ${message.split('\n')[0]}\n`);
+    process.stderr.write(`shiren: ${flagWording(message.split('\n')[0])}\n`);
     return err instanceof UsageError ? 2 : 1;
   }
 }
 
-// exit explicitly: worker threads of the compute engine must not keep the process alive
-// (`serve` only returns when the server has closed)
-process.exit(await main(process.argv.slice(2)));

@@ -141,12 +141,12 @@ export function buildCorpus(opts: BuildOptions): CorpusStats {
 /** Reads the poems of one split from a corpus folder, for the given forms (missing forms are an error). */
 export function readSplit(dir: string, split: Split, forms: readonly Form[]): string[] {
   if (!existsSync(join(dir, 'stats.json'))) {
-    throw new CorpusError(`${dir} is not a shiren corpus (no stats.json); build one with \`shiren corpus --out ${dir}\``);
+    throw new CorpusError(`${dir} is not a shiren corpus (no stats.json); build one with \`shiren corpus\``);
   }
   const poems: string[] = [];
   for (const form of forms) {
     const file = join(dir, split, `${form}.txt`);
-    if (!existsSync(file)) throw new CorpusError(`${file} is missing; rebuild the corpus with these forms (\`shiren corpus --forms ${forms.join(',')}\`)`);
+    if (!existsSync(file)) throw new CorpusError(`${file} is missing; rebuild the corpus with the forms ${forms.join(', ')}`);
     for (const line of readFileSync(file, 'utf8').split('\n')) if (line) poems.push(line);
   }
   return poems;

@@ -42,7 +42,7 @@ export async function selectKernels(opts: SelectKernelsOptions = {}): Promise<Ke
   if (!ENGINES.includes(engine)) throw new EngineError(`unknown engine '${engine}' (expected ${ENGINES.join(', ')})`);
   const threads = opts.threads;
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
-    throw new EngineError(`--threads must be an integer from 1 to 64, got ${threads}`);
+    throw new EngineError(`threads must be an integer from 1 to 64, got ${threads}`);
   }
   if (engine === 'reference') return createReferenceKernels('f32');
 

@@ -22,7 +22,7 @@ import { decodeSafetensors, encodeSafetensors, SafetensorsError, TruncatedError,
 
 export const MODEL_FORMAT = 1;
 
-/** The pretrained model shipped with the package, used when no --model is given. */
+/** The pretrained model shipped with the package, used when no model file is given. */
 export const BUNDLED_MODEL = 'models/shiren-lstm.safetensors';
 
 /** The model file to load: `file` as given, else the bundled model at the package root. */
@@ -30,7 +30,7 @@ export function resolveModelFile(file?: string): string {
   if (file !== undefined) return file;
   const bundled = fileURLToPath(new URL(`../../${BUNDLED_MODEL}`, import.meta.url));
   if (!fs.existsSync(bundled)) {
-    throw new ModelFileError(`no --model given and the bundled model ${BUNDLED_MODEL} is not installed (train one with \`shiren train\`, then pass --model FILE)`);
+    throw new ModelFileError(`no model file given and the bundled model ${BUNDLED_MODEL} is not installed (train one, then give its file)`);
   }
   return bundled;
 }

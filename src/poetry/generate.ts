@@ -142,7 +142,7 @@ function makePlan(vocab: Vocab, opts: GenerateOptions): Plan {
     throw new PoetryError(`the acrostic ${opts.acrostic} has ${acrostic.length} characters but a ${form} has ${shape!.lines} lines`);
   }
   if ((opts.tones || opts.rhyme) && !isRegulated(form)) {
-    throw new PoetryError(`--${opts.tones ? 'tones' : 'rhyme'} needs a regulated form: add --form wujue, qijue, wulv or qilv`);
+    throw new PoetryError(`${opts.tones ? 'tones' : 'rhyme'} needs a regulated form (wujue, qijue, wulv or qilv)`);
   }
   const noRepeat = opts.noRepeat ?? shape !== undefined;
   const maxChars = opts.maxChars ?? DEFAULT_MAX_CHARS;
@@ -186,7 +186,7 @@ function makePlan(vocab: Vocab, opts: GenerateOptions): Plan {
       return (chars.length ? chars : acrostic.slice(i, i + 1)).map(toneOf);
     });
     patterns = tonePatterns(form as Exclude<Form, 'free'>).filter((p) => forcedLines.every((tones, i) => prefixFits(tones, p.lines[i])));
-    if (!patterns.length) throw new PoetryError(`the start text and acrostic fit no 平仄 pattern of a ${form}; drop --tones`);
+    if (!patterns.length) throw new PoetryError(`the start text and acrostic fit no 平仄 pattern of a ${form}; write without tones`);
   }
   return { form, shape, prefix: vocab.encode(layout.join('')), lineStarts, patterns, rhyme: !!opts.rhyme, noRepeat, maxChars };
 }

@@ -22,9 +22,10 @@ import fastifyStatic from '@fastify/static';
 import type { Model } from '../nn/model.ts';
 import { UnknownCharacterError } from '../data/vocab.ts';
 import { PoetryError } from '../poetry/forms.ts';
-import { writePoems } from '../cli/gen.ts';
-import { scorePoems } from '../cli/score.ts';
-import { GENERATE_SCHEMA, RequestError, SCORE_SCHEMA, genOptionsOf, modelInfo, type GenerateRequest, type ScoreRequest } from './api.ts';
+import { writePoems } from '../domain/write.ts';
+import { scorePoems } from '../domain/score.ts';
+import { checkGenerateRequest, describeModel, type GenerateRequest, type ScoreRequest } from '../domain/requests.ts';
+import { GENERATE_SCHEMA, SCORE_SCHEMA } from './api.ts';
 
 /** Where `npm run build:web` writes the page. */
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
@@ -48,7 +49,7 @@ const ISOLATION_HEADERS = {
 };
 
 /** Errors whose message is the user's answer: a request that passed the schema but cannot be served. */
-const USER_ERRORS = [PoetryError, UnknownCharacterError, RequestError];
+const USER_ERRORS = [PoetryError, UnknownCharacterError];
 
 interface SchemaError {
   instancePath: string;
@@ -115,12 +116,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no such route: ${req.method} ${req.url.split('?')[0]}` }));
 
   app.post<{ Body: GenerateRequest }>('/api/generate', { schema: { body: GENERATE_SCHEMA } }, async (req) => ({
-    poems: writePoems(model, genOptionsOf(req.body)),
+    poems: writePoems(model, checkGenerateRequest(req.body)),
   }));
   app.post<{ Body: ScoreRequest }>('/api/score', { schema: { body: SCORE_SCHEMA } }, async (req) => ({
     poems: scorePoems(model, req.body.texts),
   }));
-  app.get('/api/health', async () => ({ status: 'ok', ...modelInfo(model) }));
+  app.get('/api/health', async () => ({ status: 'ok', ...describeModel(model) }));
   app.get('/model.safetensors', async (_req, reply) => reply.type('application/octet-stream').header('cache-control', 'no-cache').send(Buffer.from(modelBytes.buffer, modelBytes.byteOffset, modelBytes.byteLength)));
 
   if (existsSync(join(webRoot, 'index.html'))) {

@@ -6,8 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { resolveModelFile } from '../nn/checkpoint.ts';
-import { openModel } from '../cli/gen.ts';
+import type { EngineName } from '../engine/index.ts';
+import { openModel } from '../domain/model.ts';
+import { describeModel } from '../domain/requests.ts';
 import { buildApp } from './app.ts';
 
 export interface ServeOptions {
@@ -31,9 +32,8 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Er
 }
 
 export async function runServe(opts: ServeOptions): Promise<void> {
-  const file = resolveModelFile(opts.model);
-  const { model, banner } = await openModel({ model: file, engine: opts.engine });
-  const app = await buildApp({ model, modelBytes: readFileSync(file), webRoot: opts.webRoot });
+  const { model, source } = await openModel(opts.model, { engine: opts.engine as EngineName | undefined });
+  const app = await buildApp({ model, modelBytes: readFileSync(source), webRoot: opts.webRoot });
   try {
     await app.listen({ port: opts.port, host: opts.host });
   } catch (err) {
@@ -50,7 +50,8 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     process.on('SIGTERM', stop);
   });
   const { address, port } = app.server.address() as AddressInfo;
-  process.stderr.write(banner);
+  const { cell, layers, hidden, engine } = describeModel(model);
+  process.stderr.write(`model ${source} (${cell}, ${layers}×${hidden}), engine ${engine}\n`);
   process.stdout.write(`listening on http://${address.includes(':') ? `[${address}]` : address}:${port}\n`);
   await closed;
 }

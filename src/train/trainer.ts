@@ -157,7 +157,7 @@ export async function train(
     truncateMetrics(runDir, loop.step);
   } else {
     mkdirSync(runDir, { recursive: true });
-    if (existsSync(join(runDir, CHECKPOINT))) throw new TrainError(`${runDir} already holds a run; use --resume ${runDir} or another --out`);
+    if (existsSync(join(runDir, CHECKPOINT))) throw new TrainError(`${runDir} already holds a run; resume it or choose another run folder`);
     writeFileAtomic(join(runDir, 'options.json'), JSON.stringify(opts, null, 2) + '\n');
     writeFileSync(join(runDir, 'metrics.jsonl'), '');
     const vocab = Vocab.fromTexts(trainTexts, opts.minCount);
@@ -232,7 +232,7 @@ export async function train(
       const mean = loss / tokens;
       if (!Number.isFinite(mean) || mean > EXPLODED_LOSS) {
         throw new TrainError(
-          `training diverged at step ${loop.step + 1} (loss ${mean}); the last good model is in ${runDir} — try a lower --lr or --clip`,
+          `training diverged at step ${loop.step + 1} (loss ${mean}); the last good model is in ${runDir} — try a lower learning rate or gradient clip`,
         );
       }
       if (opts.clip > 0) clipGradNorm(kernels, model.grads, model.grads.length, opts.clip);

@@ -7,7 +7,7 @@
  * State for tests and styling: body[data-state] is loading | ready | busy | error.
  */
 import type { Poem } from '../../src/poetry/generate.ts';
-import type { GenerateRequest, ModelInfo } from '../../src/server/api.ts';
+import type { GenerateRequest, ModelInfo } from '../../src/domain/requests.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;

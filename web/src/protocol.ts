@@ -3,7 +3,7 @@
  * body of POST /api/generate, and the answer its `poems`, so the page can ask either.
  */
 import type { Poem } from '../../src/poetry/generate.ts';
-import type { GenerateRequest, ModelInfo } from '../../src/server/api.ts';
+import type { GenerateRequest, ModelInfo } from '../../src/domain/requests.ts';
 
 export type ToWorker =
   | { type: 'load'; modelUrl: string }

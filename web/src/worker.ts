@@ -8,8 +8,8 @@
 import { createWasmKernels } from '../../src/engine/wasm.ts';
 import { modelFromBytes } from '../../src/nn/checkpoint.ts';
 import type { Model } from '../../src/nn/model.ts';
-import { writePoems } from '../../src/cli/gen.ts';
-import { genOptionsOf, modelInfo } from '../../src/server/api.ts';
+import { writePoems } from '../../src/domain/write.ts';
+import { checkGenerateRequest, describeModel } from '../../src/domain/requests.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
 
 /** The worker's global scope, typed for the two messages (the DOM lib types `self` as a window). */
@@ -37,7 +37,7 @@ scope.onmessage = async (event) => {
   if (msg.type === 'load') {
     model = load(msg.modelUrl);
     try {
-      post({ type: 'ready', info: modelInfo(await model), ms: performance.now() - t0 });
+      post({ type: 'ready', info: describeModel(await model), ms: performance.now() - t0 });
     } catch (error) {
       post({ type: 'unavailable', message: reason(error) });
     }
@@ -45,7 +45,7 @@ scope.onmessage = async (event) => {
   }
   try {
     if (!model) throw new Error('no model loaded');
-    const poems = writePoems(await model, genOptionsOf(msg.request));
+    const poems = writePoems(await model, checkGenerateRequest(msg.request));
     post({ type: 'poems', id: msg.id, poems, ms: performance.now() - t0 });
   } catch (error) {
     post({ type: 'error', id: msg.id, message: reason(error) });

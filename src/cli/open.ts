@@ -1,0 +1,13 @@
+/**
+ * Opening the model of a command (`--model`, `--engine`) through the domain layer, with the line
+ * naming the model and engine that a command prints on stderr once it has succeeded.
+ */
+import type { EngineName } from '../engine/index.ts';
+import { openModel } from '../domain/model.ts';
+import type { Model } from '../nn/model.ts';
+
+export async function openCommandModel(opts: { model?: string; engine?: string; threads?: number }): Promise<{ model: Model; source: string; banner: string }> {
+  const { model, source } = await openModel(opts.model, { engine: opts.engine as EngineName | undefined, threads: opts.threads });
+  const { cell, layers, hidden } = model.config;
+  return { model, source, banner: `model ${source} (${cell}, ${layers}×${hidden}), engine ${model.kernels.name}\n` };
+}

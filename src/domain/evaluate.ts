@@ -1,0 +1,72 @@
+/**
+ * Evaluating a model, the domain function behind `shiren eval` (docs/design.md §7): the perplexity
+ * per character of a split's regulated poems (targets include <eos>, exclude <bos>), and the
+ * quality figures (src/poetry/metrics.ts) of poems the model writes in three settings: free
+ * decoding from <bos>; fixed forms (wujue, qijue, wulv, qilv in turn) by constrained decoding; and
+ * fixed forms with the 平仄 and rhyme constraints. Sampling uses gen's defaults and a fixed seed, so
+ * two runs on one model give the same figures.
+ */
+import { FORMS } from '../data/clean.ts';
+import { readSplit, type Split } from '../data/corpus.ts';
+import type { LanguageModel } from '../nn/lm.ts';
+import type { Model } from '../nn/model.ts';
+import { Rng } from '../nn/rng.ts';
+import { generate, type GenerateOptions } from '../poetry/generate.ts';
+import { qualityFigures, trainLineSet, type QualityFigures } from '../poetry/metrics.ts';
+import { PoetryError } from '../poetry/forms.ts';
+import { perplexity } from './score.ts';
+
+export type EvalSetting = 'free' | 'forms' | 'constrained';
+
+/** The three generation settings of eval. */
+export const EVAL_SETTINGS: Record<EvalSetting, { label: string; options: (i: number) => GenerateOptions }> = {
+  free: { label: 'free, from <bos>', options: () => ({ form: 'free' }) },
+  forms: { label: 'fixed forms', options: (i) => ({ form: FORMS[i % FORMS.length] }) },
+  constrained: { label: 'forms + tones + rhyme', options: (i) => ({ form: FORMS[i % FORMS.length], tones: true, rhyme: true }) },
+};
+
+/** Most poems per setting one evaluation may write. */
+export const MAX_EVAL_POEMS = 100_000;
+
+export interface EvaluateOptions {
+  /** Corpus folder built by `shiren corpus` (default data/corpus). */
+  corpus?: string;
+  /** train | valid | test (default test). */
+  split?: Split;
+  /** Poems generated per setting (default 200). */
+  count?: number;
+  /** Seed of the generated poems (default 1). */
+  seed?: number;
+}
+
+export interface EvalReport {
+  split: Split;
+  perplexity: number;
+  /** targets scored */
+  tokens: number;
+  /** held-out poems scored */
+  poems: number;
+  generated: Record<EvalSetting, QualityFigures>;
+}
+
+/** Quality figures of `count` poems per setting, each setting from its own stream seeded by `seed`. */
+export function generatedFigures(model: LanguageModel, trainLines: ReadonlySet<string>, count: number, seed = 1): Record<EvalSetting, QualityFigures> {
+  const figures = {} as Record<EvalSetting, QualityFigures>;
+  for (const name of Object.keys(EVAL_SETTINGS) as EvalSetting[]) {
+    const rng = new Rng(seed);
+    const poems = Array.from({ length: count }, (_, i) => generate(model, EVAL_SETTINGS[name].options(i), rng));
+    figures[name] = qualityFigures(poems, trainLines);
+  }
+  return figures;
+}
+
+export function evaluate(model: Model, opts: EvaluateOptions = {}): EvalReport {
+  const corpus = opts.corpus ?? 'data/corpus';
+  const split = opts.split ?? 'test';
+  const count = opts.count ?? 200;
+  if (!(Number.isInteger(count) && count >= 1 && count <= MAX_EVAL_POEMS)) throw new PoetryError(`count must be an integer from 1 to ${MAX_EVAL_POEMS}, got ${count}`);
+  const heldOut = readSplit(corpus, split, FORMS);
+  const trainLines = trainLineSet(readSplit(corpus, 'train', FORMS));
+  const { perplexity: ppl, tokens } = perplexity(model, heldOut);
+  return { split, perplexity: ppl, tokens, poems: heldOut.length, generated: generatedFigures(model, trainLines, count, opts.seed) };
+}

@@ -1,0 +1,37 @@
+/**
+ * Opening a model, the first step of every domain function (docs/design.md §4, §8): `loadModel()`
+ * opens the bundled pretrained model, `loadModel(path)` a model file, `loadModel(bytes)` the bytes
+ * of one (the page fetches them), each on the engine asked for or the fastest one here.
+ *
+ * Contract: a missing, foreign or corrupt file is a one-line ModelFileError naming it;.
+ */
+import { selectKernels, type EngineName } from '../engine/index.ts';
+import { loadModel as loadModelFile, modelFromBytes, resolveModelFile } from '../nn/checkpoint.ts';
+import type { Model } from '../nn/model.ts';
+
+export interface LoadOptions {
+  /** auto (default) | blas | wasm | reference */
+  engine?: EngineName;
+  /** Threads for the wasm and blas engines (default: all cores). */
+  threads?: number;
+}
+
+/** A model and where it came from. */
+export interface OpenedModel {
+  model: Model;
+  /** The file it was read from, or '<bytes>'. */
+  source: string;
+}
+
+/** Opens a model: the bundled one (no source), a file, or the bytes of a file. */
+export async function openModel(source?: string | Uint8Array, opts: LoadOptions = {}): Promise<OpenedModel> {
+  const kernels = await selectKernels({ engine: opts.engine, threads: opts.threads });
+  if (source instanceof Uint8Array) return { model: modelFromBytes(source, kernels, '<bytes>'), source: '<bytes>' };
+  const file = resolveModelFile(source);
+  return { model: loadModelFile(file, kernels), source: file };
+}
+
+/** `openModel`, returning just the model. */
+export async function loadModel(source?: string | Uint8Array, opts: LoadOptions = {}): Promise<Model> {
+  return (await openModel(source, opts)).model;
+}
