@@ -12,13 +12,13 @@
  */
 import type { Model } from './nn/model.ts';
 import { writePoems, type Poem, type WriteOptions } from './domain/write.ts';
-import { scorePoems, type PoemScore } from './domain/score.ts';
+import { scorePoems, type PoemScore, type ScoreInput } from './domain/score.ts';
 
 export { loadModel, openModel, type LoadOptions, type OpenedModel } from './domain/model.ts';
 export { describeModel, type ModelInfo } from './domain/requests.ts';
 export { evaluate, type EvaluateOptions, type EvalReport } from './domain/evaluate.ts';
 export { LIMITS, WriteError, type Poem, type WriteOptions } from './domain/write.ts';
-export type { PoemScore } from './domain/score.ts';
+export type { PoemScore, ScoreInput } from './domain/score.ts';
 export { buildCorpus, readSplit, type CorpusStats } from './data/corpus.ts';
 export { train, type TrainOptions, type TrainResult, type RunLimits, type TrainEvents } from './train/trainer.ts';
 export { selectKernels, type EngineName } from './engine/index.ts';
@@ -33,6 +33,6 @@ export async function generate(model: Model, options: WriteOptions = {}): Promis
 }
 
 /** Scores poems; resolves to the scores as `shiren score --json` lists them. */
-export async function score(model: Model, texts: readonly string[]): Promise<PoemScore[]> {
+export async function score(model: Model, texts: readonly ScoreInput[]): Promise<PoemScore[]> {
   return scorePoems(model, texts);
 }

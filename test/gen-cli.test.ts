@@ -53,7 +53,7 @@ test('gen --json', () => {
   const { poems } = JSON.parse(r.stdout);
   assert.equal(poems.length, 2);
   for (const p of poems) {
-    assert.deepEqual(Object.keys(p), ['start', 'form', 'lines', 'text']);
+    assert.deepEqual(Object.keys(p), ['start', 'form', 'title', 'lines', 'text']);
     assert.equal(p.start, '');
     assert.equal(p.form, 'qijue');
     assert.equal(p.lines.join(''), p.text);

@@ -47,7 +47,7 @@ test('the file is standard safetensors: PyTorch names and shapes, metadata schem
   assert.deepEqual(tensors.get('rnn.weight_hh_l1')?.shape, [16, 4]);
   assert.equal(tensors.get('fc.bias')?.dtype, 'F32');
   const meta = JSON.parse(metadata.shiren);
-  assert.deepEqual(meta, { format: 1, cell: 'lstm', gru_variant: 'seed', layers: 2, embed: 3, hidden: 4, dropout: 0.1, vocab: [...vocab.symbols] });
+  assert.deepEqual(meta, { format: 1, cell: 'lstm', gru_variant: 'seed', layers: 2, embed: 3, hidden: 4, dropout: 0.1, condition: 'none', vocab: [...vocab.symbols] });
   assert.deepEqual(meta, modelMetadata(model));
 });
 

@@ -11,12 +11,14 @@ import { loadModel } from '../src/nn/checkpoint.ts';
 import { encodePoems, epochPlan, makeBatch } from '../src/train/batches.ts';
 import { readTrainCheckpoint } from '../src/train/checkpoint.ts';
 import { train, type TrainOptions } from '../src/train/trainer.ts';
+import { TRAIN_DEFAULTS } from '../src/train/options.ts';
 import { Vocab } from '../src/data/vocab.ts';
 
 const CORPUS = 'test/fixtures/corpus';
 // the fastest engine here (blas in CI): these tests train for real
 const kernels = await selectKernels();
 const tiny: TrainOptions = {
+  ...TRAIN_DEFAULTS,
   corpus: CORPUS, cell: 'lstm', layers: 1, embed: 16, hidden: 32, batch: 32, epochs: 1, lr: 1e-2,
   optimizer: 'adam', clip: 1, dropout: 0, weightDecay: 0, forms: ['wujue', 'qijue', 'wulv', 'qilv'], minCount: 3, seed: 3,
   checkpointEvery: 0,

@@ -33,7 +33,10 @@ export async function runEval(opts: EvalOptions): Promise<void> {
   }
   process.stderr.write(banner);
   const out = [
-    `${report.split} perplexity ${report.perplexity.toFixed(2)} per character (${report.poems} poems, ${report.tokens} targets)`,
+    `${report.split} perplexity ${report.perplexity.toFixed(2)} per character (${report.poems} poems, ${report.tokens} targets${report.titled ? ', untitled' : ''})`,
+    ...(report.titled
+      ? [`given the true titles ${report.titled.perplexity.toFixed(2)}, given shuffled titles ${report.titled.shuffledPerplexity.toFixed(2)} (ratio ${report.titled.ratio.toFixed(3)})`]
+      : []),
     '',
     `${'generated'.padEnd(22)}${['poems', 'well-formed', 'regulated', '平仄', 'rhyme', 'novelty', 'distinct-2'].map((h) => h.padStart(12)).join('')}`,
   ];

@@ -1,11 +1,12 @@
 /**
- * `shiren gen [START…] [--count N] [--model FILE] [--form F] [--acrostic 春夏秋冬] [--tones] [--rhyme]
+ * `shiren gen [START…] [--count N] [--model FILE] [--form F] [--title T] [--acrostic 春夏秋冬] [--tones] [--rhyme]
  * [--temperature X] [--top-k K] [--top-p P] [--beam N] [--greedy] [--repetition-penalty X]
  * [--allow-repeats] [--seed N] [--json] [--engine E]` (docs/design.md §5): translates the flags into
  * the domain layer's WriteOptions (src/domain/write.ts) and prints the poems.
  *
- * Output: each poem's lines one per line (as in the seed), a blank line between poems, the model
- * and engine on stderr; with --json only `{"poems":[{"start","form","lines":[…],"text"}]}` on stdout.
+ * Output: each poem's title in 《》 (when it has one), then its lines one per line (as in the seed),
+ * a blank line between poems, the model and engine on stderr; with --json only
+ * `{"poems":[{"start","form","title","lines":[…],"text"}]}` on stdout.
  */
 import { writePoems, type WriteOptions } from '../domain/write.ts';
 import { openCommandModel } from './open.ts';
@@ -26,5 +27,5 @@ export async function runGen(opts: GenCliOptions): Promise<void> {
     return;
   }
   process.stderr.write(banner);
-  process.stdout.write(poems.map((p) => p.lines.join('\n') + '\n').join('\n'));
+  process.stdout.write(poems.map((p) => (p.title ? `《${p.title}》\n` : '') + p.lines.join('\n') + '\n').join('\n'));
 }

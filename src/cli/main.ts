@@ -7,6 +7,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { ALL_FORMS, FORMS } from '../data/clean.ts';
 import { ENGINES } from '../engine/index.ts';
 import { CELL_TYPES } from '../nn/config.ts';
+import { CONDITIONS } from '../data/sequence.ts';
+import { TRAIN_DEFAULTS } from '../train/options.ts';
 import { OPTIMIZER_KINDS } from '../nn/optim.ts';
 import { GEN_FORMS } from '../poetry/forms.ts';
 import { UsageError, parseChoice, parseInteger, parseList, parseNumber } from './errors.ts';
@@ -41,32 +43,36 @@ export function buildProgram(): Command {
     .option('--sample <n>', 'keep at most n poems per split and form (for small test corpora)', parseInteger('--sample'))
     .action(async (opts) => (await import('./corpus.ts')).runCorpus(opts));
 
+  const T = TRAIN_DEFAULTS;
   program
     .command('train')
     .description('train a language model on the corpus, with progress, validation and checkpoints')
-    .option('--corpus <dir>', 'corpus folder built by `shiren corpus`', 'data/corpus')
-    .addOption(new Option('--cell <cell>', 'recurrent cell').argParser(parseChoice('--cell', CELL_TYPES)).default('lstm'))
-    .option('--layers <n>', 'stacked recurrent layers', parseInteger('--layers'), 2)
-    .option('--embed <n>', 'embedding size E', parseInteger('--embed'), 128)
-    .option('--hidden <n>', 'hidden size H', parseInteger('--hidden'), 256)
-    .option('--batch <n>', 'poems per batch', parseInteger('--batch'), 64)
-    .option('--epochs <n>', 'passes over the training split (default: 10; on --resume, the run\'s own)', parseInteger('--epochs'))
-    .option('--lr <x>', 'learning rate', parseNumber('--lr', 0), 2e-3)
-    .option('--lr-decay <x>', 'multiply the learning rate by x after each epoch', parseNumber('--lr-decay', 0, 1), 1)
-    .addOption(new Option('--optimizer <name>', 'optimizer').argParser(parseChoice('--optimizer', OPTIMIZER_KINDS)).default('adam'))
-    .option('--clip <x>', 'clip the global gradient norm to x (0: no clipping)', parseNumber('--clip', 0), 1)
-    .option('--dropout <p>', 'dropout between layers', parseNumber('--dropout', 0, 0.95), 0.1)
-    .option('--weight-decay <x>', 'L2 weight decay', parseNumber('--weight-decay', 0), 0)
-    .option('--forms <list>', `forms to train on, comma-separated (${ALL_FORMS.join(', ')})`, parseList('--forms', ALL_FORMS), [...FORMS])
-    .option('--min-count <n>', 'drop characters seen fewer than n times in train (they become <unk>)', parseInteger('--min-count'), 1)
+    .option('--corpus <dir>', 'corpus folder built by `shiren corpus`', T.corpus)
+    .addOption(new Option('--cell <cell>', 'recurrent cell').argParser(parseChoice('--cell', CELL_TYPES)).default(T.cell))
+    .option('--layers <n>', 'stacked recurrent layers', parseInteger('--layers'), T.layers)
+    .option('--embed <n>', 'embedding size E', parseInteger('--embed'), T.embed)
+    .option('--hidden <n>', 'hidden size H', parseInteger('--hidden'), T.hidden)
+    .option('--batch <n>', 'poems per batch', parseInteger('--batch'), T.batch)
+    .option('--epochs <n>', `passes over the training split (default: ${T.epochs}; on --resume, the run's own)`, parseInteger('--epochs'))
+    .option('--lr <x>', 'learning rate', parseNumber('--lr', 0), T.lr)
+    .option('--lr-decay <x>', 'multiply the learning rate by x after each epoch', parseNumber('--lr-decay', 0, 1), T.lrDecay)
+    .addOption(new Option('--optimizer <name>', 'optimizer').argParser(parseChoice('--optimizer', OPTIMIZER_KINDS)).default(T.optimizer))
+    .option('--clip <x>', 'clip the global gradient norm to x (0: no clipping)', parseNumber('--clip', 0), T.clip)
+    .option('--dropout <p>', 'dropout after each recurrent layer', parseNumber('--dropout', 0, 0.95), T.dropout)
+    .option('--weight-decay <x>', 'L2 weight decay', parseNumber('--weight-decay', 0), T.weightDecay)
+    .option('--forms <list>', `forms to train on, comma-separated (${ALL_FORMS.join(', ')})`, parseList('--forms', ALL_FORMS), T.forms)
+    .option('--min-count <n>', 'drop characters seen fewer than n times in train (they become <unk>)', parseInteger('--min-count'), T.minCount)
+    .addOption(new Option('--condition <what>', 'title: read `<form> title <sep>` before each poem, so poems can be written on a title').argParser(parseChoice('--condition', CONDITIONS)).default(T.condition))
+    .option('--untitled-share <x>', 'with --condition title: share of poems shown untitled each epoch', parseNumber('--untitled-share', 0, 1), T.untitledShare)
+    .option('--max-chars <n>', 'leave out poems longer than n characters (0: keep all)', parseInteger('--max-chars', 0), T.maxChars)
     .option('--out <dir>', 'run folder for checkpoints, metrics and the loss plot (default: runs/<cell>-<time>)')
     .option('--resume <dir>', 'continue the run in <dir> exactly where it stopped')
     .option('--time-budget <min>', 'stop cleanly after this many minutes', parseNumber('--time-budget', 0))
     .option('--max-steps <n>', 'stop after this many optimizer steps', parseInteger('--max-steps'))
-    .option('--seed <n>', 'random seed (initialisation, data order, dropout)', parseInteger('--seed', 0), 1)
+    .option('--seed <n>', 'random seed (initialisation, data order, dropout)', parseInteger('--seed', 0), T.seed)
     .option('--log-every <n>', "print the seed's line `epoch E batch number N loss is: X` every n batches", parseInteger('--log-every'))
     .option('--show-predictions', 'with --log-every, also print argmax predictions against the targets', false)
-    .option('--checkpoint-every <min>', 'minutes between checkpoints (and at each epoch end)', parseNumber('--checkpoint-every', 0), 5)
+    .option('--checkpoint-every <min>', 'minutes between checkpoints (and at each epoch end)', parseNumber('--checkpoint-every', 0), T.checkpointEvery)
     .addOption(engineOption())
     .addOption(threadsOption())
     .action(async (opts) => (await import('./train.ts')).runTrain(opts));
@@ -78,6 +84,7 @@ export function buildProgram(): Command {
     .addOption(modelOption())
     .option('--count <n>', 'poems per start argument', parseInteger('--count'), 1)
     .addOption(new Option('--form <form>', 'poem form').argParser(parseChoice('--form', GEN_FORMS)))
+    .option('--title <title>', "write on this title (a title-conditioned model; without it the model writes a title first; '' for untitled)")
     .option('--acrostic <chars>', 'acrostic: line i starts with character i (e.g. 春夏秋冬)')
     .option('--tones', 'follow the 平仄 pattern of the form', false)
     .option('--rhyme', 'even lines rhyme', false)
@@ -98,7 +105,8 @@ export function buildProgram(): Command {
     .description('log-likelihood and perplexity of given poems')
     .argument('[text...]', 'poems to score')
     .addOption(modelOption())
-    .option('--file <file>', 'score the poems in a file, one per line')
+    .option('--title <title>', 'score the poems given this title (a title-conditioned model)')
+    .option('--file <file>', 'score the poems in a file: one per line, or JSON lines {"title":…,"text":…}')
     .option('--json', 'machine-readable output', false)
     .addOption(engineOption())
     .action(async (texts: string[], opts) => (await import('./score.ts')).runScore({ ...opts, texts }));

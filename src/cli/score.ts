@@ -6,14 +6,16 @@
  * on stderr; with --json, `{"poems":[{"text","tokens","logprob","perplexity"}]}` on stdout only.
  */
 import * as fs from 'node:fs';
-import { scorePoems } from '../domain/score.ts';
+import { scorePoems, type ScoreInput } from '../domain/score.ts';
 import { openCommandModel } from './open.ts';
 
 export interface ScoreOptions {
   /** Model file; default the bundled model. */
   model?: string;
-  /** A file of poems to score, one per line (blank lines skipped), after `texts`. */
+  /** A file of poems to score, one per line or JSON lines {"title","text"} (blank lines skipped), after `texts`. */
   file?: string;
+  /** The title the command-line poems are scored under. */
+  title?: string;
   /** Poems given on the command line. */
   texts: string[];
   /** Print JSON instead of lines. */
@@ -22,8 +24,22 @@ export interface ScoreOptions {
   engine?: string;
 }
 
+/** One JSON line `{"text": "…", "title": "…"}` of a --file (title optional). */
+function jsonLine(line: string, where: string): ScoreInput {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new Error(`${where}: not valid JSON`);
+  }
+  const { text, title } = (value ?? {}) as Record<string, unknown>;
+  if (typeof text !== 'string' || !text.trim()) throw new Error(`${where}: a JSON line needs "text": "<poem>"`);
+  if (title !== undefined && typeof title !== 'string') throw new Error(`${where}: "title" must be a string`);
+  return { text: text.trim(), title: title?.trim() };
+}
+
 export async function runScore(opts: ScoreOptions): Promise<void> {
-  const texts = opts.texts.map((t) => t.trim()).filter(Boolean);
+  const texts: ScoreInput[] = opts.texts.map((t) => t.trim()).filter(Boolean).map((text) => (opts.title ? { text, title: opts.title } : text));
   if (opts.file !== undefined) {
     let content: string;
     try {
@@ -32,7 +48,10 @@ export async function runScore(opts: ScoreOptions): Promise<void> {
       const code = (error as NodeJS.ErrnoException).code;
       throw new Error(code === 'ENOENT' ? `${opts.file}: no such file` : `${opts.file}: cannot read (${code ?? String(error)})`);
     }
-    texts.push(...content.split(/\r?\n/).map((line) => line.trim()).filter(Boolean));
+    content.split(/\r?\n/).forEach((raw, i) => {
+      const line = raw.trim();
+      if (line) texts.push(line.startsWith('{') ? jsonLine(line, `${opts.file}:${i + 1}`) : line);
+    });
   }
   if (texts.length === 0) throw new Error('nothing to score: give poems as arguments or --file FILE');
   const { model, banner } = await openCommandModel(opts);
@@ -43,6 +62,6 @@ export async function runScore(opts: ScoreOptions): Promise<void> {
   }
   process.stderr.write(banner);
   for (const s of scores) {
-    process.stdout.write(`logprob ${s.logprob.toFixed(3)}  tokens ${s.tokens}  perplexity ${s.perplexity.toFixed(2)}  ${s.text}\n`);
+    process.stdout.write(`logprob ${s.logprob.toFixed(3)}  tokens ${s.tokens}  perplexity ${s.perplexity.toFixed(2)}  ${s.title ? `《${s.title}》` : ''}${s.text}\n`);
   }
 }

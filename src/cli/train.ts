@@ -8,12 +8,10 @@ import { selectKernels, engineHint } from '../engine/index.ts';
 import { PAD } from '../data/vocab.ts';
 import type { Batch } from '../train/batches.ts';
 import type { Model } from '../nn/model.ts';
-import { train, type RunLimits, type TrainOptions } from '../train/trainer.ts';
+import { train, type RunLimits } from '../train/trainer.ts';
+import { TRAIN_DEFAULTS, type TrainOptions } from '../train/options.ts';
 import { terminalChart } from '../train/plot.ts';
 import { progressBar, type Progress } from './progress.ts';
-
-/** Epochs when --epochs is not given (a new run; a resumed run keeps its own). */
-export const DEFAULT_EPOCHS = 10;
 
 export interface TrainCliOptions extends Omit<TrainOptions, 'epochs'>, RunLimits {
   out?: string;
@@ -43,6 +41,12 @@ function predictionLines(model: Model<Float32Array>, batch: Batch): string {
   return `prediction ${JSON.stringify(predicted)}\n\nby ${JSON.stringify(targets.slice(0, len))}`;
 }
 
+/** The run's options: the training options among the flags (the rest are this invocation's). */
+function runOptions(opts: TrainCliOptions): TrainOptions {
+  const picked = Object.fromEntries(Object.keys(TRAIN_DEFAULTS).map((key) => [key, opts[key as keyof TrainCliOptions]]));
+  return { ...TRAIN_DEFAULTS, ...picked, epochs: opts.epochs ?? TRAIN_DEFAULTS.epochs } as TrainOptions;
+}
+
 export async function runTrain(opts: TrainCliOptions): Promise<void> {
   const kernels = await selectKernels({ engine: opts.engine, threads: opts.threads });
   const runDir = opts.resume ?? opts.out ?? defaultRunDir(opts.cell);
@@ -64,7 +68,7 @@ export async function runTrain(opts: TrainCliOptions): Promise<void> {
   const result = await train(
     kernels,
     runDir,
-    opts.resume ? null : { ...opts, epochs: opts.epochs ?? DEFAULT_EPOCHS },
+    opts.resume ? null : runOptions(opts),
     // on resume the run's own options hold, except the limits of this invocation
     { timeBudget: opts.timeBudget, maxSteps: opts.maxSteps, epochs: opts.resume ? opts.epochs : undefined },
     {

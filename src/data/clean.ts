@@ -44,6 +44,11 @@ export function toSimplified(text: string): string {
   return convert(text);
 }
 
+/** Drops bracketed annotations (the first cleaning step, for poems and titles). */
+export function removeAnnotations(text: string): string {
+  return text.replace(ANNOTATION, '');
+}
+
 export type ExcludeReason = 'empty' | 'disallowed-character' | 'no-final-punctuation';
 
 export type CleanResult = { ok: true; text: string } | { ok: false; reason: ExcludeReason; detail: string };
@@ -53,7 +58,7 @@ export type CleanResult = { ok: true; text: string } | { ok: false; reason: Excl
  * poem is excluded (`detail` names the first offending character).
  */
 export function cleanPoem(text: string): CleanResult {
-  const cleaned = text.replace(ANNOTATION, '').replace(WHITESPACE, '');
+  const cleaned = removeAnnotations(text).replace(WHITESPACE, '');
   if (![...cleaned].some(isHan)) return { ok: false, reason: 'empty', detail: '' };
   for (const ch of cleaned) {
     if (!isAllowedChar(ch)) return { ok: false, reason: 'disallowed-character', detail: ch };

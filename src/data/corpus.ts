@@ -1,14 +1,18 @@
 /**
  * The Tang corpus (DESIGN §1): read `chinese-poetry`'s quantangshi files, clean, classify, split by
- * the sha1 rule, and write `DIR/<split>/<form>.txt` (one poem per line) plus `DIR/stats.json`.
- * Also the reader of such a folder, used by training, evaluation and generation.
+ * the sha1 rule, and write `DIR/<split>/<form>.txt` (one poem per line), beside it
+ * `DIR/<split>/<form>.titles.txt` (the poem's title on the same line number: bracketed notes and
+ * series numbering removed, Han characters only, possibly empty; src/data/sequence.ts cleanTitle)
+ * plus `DIR/stats.json`. Also the reader of such a folder, used by training, evaluation and
+ * generation.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../util/fs.ts';
-import { ALL_FORMS, cleanPoem, normalisePoem, toSimplified, type ExcludeReason, type Form } from './clean.ts';
+import { ALL_FORMS, cleanPoem, normalisePoem, removeAnnotations, toSimplified, type ExcludeReason, type Form } from './clean.ts';
+import { cleanTitle, type TitledPoem } from './sequence.ts';
 
 export const SPLITS = ['train', 'valid', 'test'] as const;
 export type Split = (typeof SPLITS)[number];
@@ -97,10 +101,10 @@ export function buildCorpus(opts: BuildOptions): CorpusStats {
     disallowedCharacters: {},
     formsWritten: [...opts.forms],
   };
-  const lines: Record<Split, Record<Form, string[]>> = {
-    train: {} as Record<Form, string[]>,
-    valid: {} as Record<Form, string[]>,
-    test: {} as Record<Form, string[]>,
+  const lines: Record<Split, Record<Form, { text: string; title: string }[]>> = {
+    train: {} as Record<Form, { text: string; title: string }[]>,
+    valid: {} as Record<Form, { text: string; title: string }[]>,
+    test: {} as Record<Form, { text: string; title: string }[]>,
   };
   for (const split of SPLITS) for (const form of opts.forms) lines[split][form] = [];
   const disallowed = new Map<string, number>();
@@ -120,7 +124,9 @@ export function buildCorpus(opts: BuildOptions): CorpusStats {
       stats.counts[split][form]++;
       stats.forms[form]++;
       const bucket = lines[split][form];
-      if (bucket && (opts.sample === undefined || bucket.length < opts.sample)) bucket.push(text);
+      if (bucket && (opts.sample === undefined || bucket.length < opts.sample)) {
+        bucket.push({ text, title: cleanTitle(removeAnnotations(toSimplified(poem.title ?? ''))) });
+      }
     }
     opts.onProgress?.(i + 1, files.length);
   });
@@ -131,7 +137,8 @@ export function buildCorpus(opts: BuildOptions): CorpusStats {
     for (const form of opts.forms) {
       const poems = lines[split][form];
       stats.splits[split] += poems.length;
-      writeFileAtomic(join(opts.out, split, `${form}.txt`), poems.map((p) => p + '\n').join(''));
+      writeFileAtomic(join(opts.out, split, `${form}.txt`), poems.map((p) => p.text + '\n').join(''));
+      writeFileAtomic(join(opts.out, split, `${form}.titles.txt`), poems.map((p) => p.title + '\n').join(''));
     }
   }
   writeFileAtomic(join(opts.out, 'stats.json'), JSON.stringify(stats, null, 2) + '\n');
@@ -140,14 +147,26 @@ export function buildCorpus(opts: BuildOptions): CorpusStats {
 
 /** Reads the poems of one split from a corpus folder, for the given forms (missing forms are an error). */
 export function readSplit(dir: string, split: Split, forms: readonly Form[]): string[] {
+  return readTitledSplit(dir, split, forms).map((p) => p.text);
+}
+
+/**
+ * The poems of one split with their titles and forms. A corpus built before titles were kept has
+ * no `.titles.txt`: its titles are '' (a title-conditioned model cannot learn from it).
+ */
+export function readTitledSplit(dir: string, split: Split, forms: readonly Form[]): (TitledPoem & { title: string; form: Form })[] {
   if (!existsSync(join(dir, 'stats.json'))) {
     throw new CorpusError(`${dir} is not a shiren corpus (no stats.json); build one with \`shiren corpus\``);
   }
-  const poems: string[] = [];
+  const poems: (TitledPoem & { title: string; form: Form })[] = [];
   for (const form of forms) {
     const file = join(dir, split, `${form}.txt`);
+    const titleFile = join(dir, split, `${form}.titles.txt`);
     if (!existsSync(file)) throw new CorpusError(`${file} is missing; rebuild the corpus with the forms ${forms.join(', ')}`);
-    for (const line of readFileSync(file, 'utf8').split('\n')) if (line) poems.push(line);
+    const titles = existsSync(titleFile) ? readFileSync(titleFile, 'utf8').split('\n') : [];
+    readFileSync(file, 'utf8').split('\n').forEach((text, i) => {
+      if (text) poems.push({ text, title: titles[i] ?? '', form });
+    });
   }
   return poems;
 }

@@ -11,8 +11,8 @@ export const SPECIALS = ['<pad>', '<unk>', '<bos>', '<eos>'] as const;
 
 /** Thrown for characters the model does not know; the CLI prints its message as a one-line error. */
 export class UnknownCharacterError extends Error {
-  constructor(readonly chars: string[]) {
-    super(`unknown character${chars.length > 1 ? 's' : ''} not in the model's vocabulary: ${chars.join(' ')}`);
+  constructor(readonly chars: string[], where = '') {
+    super(`unknown character${chars.length > 1 ? 's' : ''}${where ? ` in the ${where}` : ''} not in the model's vocabulary: ${chars.join(' ')}`);
     this.name = 'UnknownCharacterError';
   }
 }
@@ -32,15 +32,18 @@ export class Vocab {
     });
   }
 
-  /** Builds the vocabulary from training texts (one poem per string). */
-  static fromTexts(texts: Iterable<string>, minCount = 1): Vocab {
+  /**
+   * Builds the vocabulary from training texts (one poem or title per string); `controls` (the
+   * control symbols of src/data/sequence.ts) follow the four specials.
+   */
+  static fromTexts(texts: Iterable<string>, minCount = 1, controls: readonly string[] = []): Vocab {
     const counts = new Map<string, number>();
     for (const text of texts) for (const ch of text) counts.set(ch, (counts.get(ch) ?? 0) + 1);
     const chars = [...counts.entries()]
       .filter(([, n]) => n >= minCount)
       .sort((a, b) => b[1] - a[1] || a[0].codePointAt(0)! - b[0].codePointAt(0)!)
       .map(([ch]) => ch);
-    return new Vocab([...SPECIALS, ...chars]);
+    return new Vocab([...SPECIALS, ...controls, ...chars]);
   }
 
   get size(): number {
@@ -73,10 +76,15 @@ export class Vocab {
     return [...text].map((ch) => this.index.get(ch) ?? UNK);
   }
 
-  /** ids → text; special symbols are dropped. */
+  /** Whether `id` is a special or control symbol (`<…>`), not a character. */
+  isControl(id: number): boolean {
+    return id < SPECIALS.length || /^<.+>$/.test(this.symbols[id]!);
+  }
+
+  /** ids → text; special and control symbols are dropped. */
   decode(ids: Iterable<number>): string {
     let out = '';
-    for (const id of ids) if (id >= SPECIALS.length) out += this.symbols[id];
+    for (const id of ids) if (!this.isControl(id)) out += this.symbols[id];
     return out;
   }
 }

@@ -1,13 +1,16 @@
 /**
  * Evaluating a model, the domain function behind `shiren eval` (docs/design.md §7): the perplexity
- * per character of a split's regulated poems (targets include <eos>, exclude <bos>), and the
+ * per character of a split's regulated poems (targets include <eos>, exclude <bos>; untitled for a
+ * title-conditioned model, which is also scored given each poem's true title and given titles
+ * shuffled among the poems — how much it uses what a title means), and the
  * quality figures (src/poetry/metrics.ts) of poems the model writes in three settings: free
  * decoding from <bos>; fixed forms (wujue, qijue, wulv, qilv in turn) by constrained decoding; and
  * fixed forms with the 平仄 and rhyme constraints. Sampling uses gen's defaults and a fixed seed, so
  * two runs on one model give the same figures.
  */
 import { FORMS } from '../data/clean.ts';
-import { readSplit, type Split } from '../data/corpus.ts';
+import { readSplit, readTitledSplit, type Split } from '../data/corpus.ts';
+import { conditionOf } from '../data/sequence.ts';
 import type { LanguageModel } from '../nn/lm.ts';
 import type { Model } from '../nn/model.ts';
 import { Rng } from '../nn/rng.ts';
@@ -41,7 +44,10 @@ export interface EvaluateOptions {
 
 export interface EvalReport {
   split: Split;
+  /** untitled (a conditioned model) or plain */
   perplexity: number;
+  /** title-conditioned models: given the true titles, and given titles shuffled among the poems */
+  titled?: { perplexity: number; shuffledPerplexity: number; ratio: number };
   /** targets scored */
   tokens: number;
   /** held-out poems scored */
@@ -65,8 +71,25 @@ export function evaluate(model: Model, opts: EvaluateOptions = {}): EvalReport {
   const split = opts.split ?? 'test';
   const count = opts.count ?? 200;
   if (!(Number.isInteger(count) && count >= 1 && count <= MAX_EVAL_POEMS)) throw new PoetryError(`count must be an integer from 1 to ${MAX_EVAL_POEMS}, got ${count}`);
-  const heldOut = readSplit(corpus, split, FORMS);
+  const heldOut = readTitledSplit(corpus, split, FORMS);
   const trainLines = trainLineSet(readSplit(corpus, 'train', FORMS));
-  const { perplexity: ppl, tokens } = perplexity(model, heldOut);
-  return { split, perplexity: ppl, tokens, poems: heldOut.length, generated: generatedFigures(model, trainLines, count, opts.seed) };
+  const { perplexity: ppl, tokens } = perplexity(model, heldOut.map((p) => ({ ...p, title: '' })));
+  let titled: EvalReport['titled'];
+  if (conditionOf(model.vocab) === 'title') {
+    const withTitles = perplexity(model, heldOut).perplexity;
+    const shuffled = perplexity(model, shuffleTitles(heldOut, opts.seed ?? 1)).perplexity;
+    titled = { perplexity: withTitles, shuffledPerplexity: shuffled, ratio: withTitles / shuffled };
+  }
+  return { split, perplexity: ppl, ...(titled ? { titled } : {}), tokens, poems: heldOut.length, generated: generatedFigures(model, trainLines, count, opts.seed) };
+}
+
+/** The poems with their titles permuted (a seeded Fisher–Yates; a poem may keep its own by chance, 1/n). */
+export function shuffleTitles<P extends { title: string }>(poems: readonly P[], seed: number): P[] {
+  const rng = new Rng(seed);
+  const titles = poems.map((p) => p.title);
+  for (let i = titles.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [titles[i], titles[j]] = [titles[j]!, titles[i]!];
+  }
+  return poems.map((p, i) => ({ ...p, title: titles[i]! }));
 }

@@ -2,35 +2,54 @@
  * Scoring poems, the domain function behind `shiren score`, POST /api/score and `shiren eval`'s
  * perplexity (docs/design.md §5, §7).
  *
- * Contract: `logprob` is the natural-log probability of all targets of `<bos> text <eos>` (text as
- * given, punctuation included), `tokens` their count (characters + <eos>), `perplexity =
- * exp(−logprob/tokens)`. Unknown characters of all texts are one UnknownCharacterError naming them;
- * `perplexity()` over a held-out split maps them to <unk> instead.
+ * Contract: `logprob` is the natural-log probability of the text's characters (as given,
+ * punctuation included) and <eos>, given what precedes them — `<bos>`, and for a title-conditioned
+ * model `<form> title <sep>` with the title given (empty when none): src/data/sequence.ts —
+ * `tokens` their count (characters + <eos>), `perplexity = exp(−logprob/tokens)`, so the figures of
+ * conditional and unconditional models compare. Unknown characters of all texts (and titles) are
+ * one UnknownCharacterError naming them; `perplexity()` over a held-out split maps them to <unk>.
  */
 import { UnknownCharacterError, type Vocab } from '../data/vocab.ts';
+import { conditionOf, encodeExample, type TitledPoem } from '../data/sequence.ts';
 import type { Model } from '../nn/model.ts';
-import { encodePoems, evalBatches, sumLoss, type BatchScorer } from '../train/batches.ts';
+import { PoetryError } from '../poetry/forms.ts';
+import { evalBatches, makeBatch, sumLoss, type BatchScorer } from '../train/batches.ts';
 
 export interface PoemScore {
   text: string;
+  /** the title it was scored under, when one was given */
+  title?: string;
   tokens: number;
   logprob: number;
   perplexity: number;
 }
 
+/** A poem to score: its text, or its text and title. */
+export type ScoreInput = string | { text: string; title?: string };
+
 /** Scores texts with a loaded model. */
-export function scorePoems(model: Model, texts: readonly string[]): PoemScore[] {
-  const unknown = model.vocab.unknown(texts.join(''));
+export function scorePoems(model: Model, inputs: readonly ScoreInput[]): PoemScore[] {
+  const poems = inputs.map((x) => (typeof x === 'string' ? { text: x } : x));
+  const unknown = model.vocab.unknown(poems.map((p) => p.text).join(''));
   if (unknown.length) throw new UnknownCharacterError(unknown);
-  return texts.map((text) => {
-    const logprob = model.logprob(model.vocab.encode(text));
-    const tokens = [...text].length + 1; // the characters and <eos>
-    return { text, tokens, logprob, perplexity: Math.exp(-logprob / tokens) };
+  const titled = poems.filter((p) => p.title);
+  if (titled.length && conditionOf(model.vocab) === 'none') throw new PoetryError('this model was not trained on titles, so it cannot score a poem given its title');
+  const unknownInTitles = model.vocab.unknown(titled.map((p) => p.title).join(''));
+  if (unknownInTitles.length) throw new UnknownCharacterError(unknownInTitles, 'title');
+  return poems.map(({ text, title }) => {
+    const batch = makeBatch([encodeExample(model.vocab, { text, title })]);
+    const logprob = -model.loss(batch.inputs, batch.targets, batch.B, batch.T).loss;
+    const tokens = batch.tokens; // the characters and <eos>
+    return { text, ...(title ? { title } : {}), tokens, logprob, perplexity: Math.exp(-logprob / tokens) };
   });
 }
 
-/** Perplexity per character of poems (each scored as <bos> poem <eos>; unknown characters as <unk>). */
-export function perplexity(model: BatchScorer & { readonly vocab: Vocab }, poems: readonly string[], batchSize = 64): { perplexity: number; tokens: number } {
-  const { loss, tokens } = sumLoss(model, evalBatches(encodePoems(model.vocab, poems), batchSize));
+/**
+ * Perplexity per character of poems: the poem's characters and <eos>, given <bos> (and for a
+ * conditioned model the form and the poem's title, '' when it has none); unknown characters as <unk>.
+ */
+export function perplexity(model: BatchScorer & { readonly vocab: Vocab }, poems: readonly (string | TitledPoem)[], batchSize = 64): { perplexity: number; tokens: number } {
+  const examples = poems.map((p) => encodeExample(model.vocab, typeof p === 'string' ? { text: p } : p));
+  const { loss, tokens } = sumLoss(model, evalBatches(examples, batchSize));
   return { perplexity: Math.exp(loss / Math.max(1, tokens)), tokens };
 }

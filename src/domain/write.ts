@@ -39,6 +39,11 @@ export const LIMITS = {
 export interface WriteOptions {
   /** Text to continue, or one poem (× count) per text of a list; none: poems from <bos>. */
   start?: string | string[];
+  /**
+   * The title to write on (a title-conditioned model); none: the model writes a title first; '':
+   * an untitled poem.
+   */
+  title?: string;
   /** free | wujue | qijue | wulv | qilv; default free (or the acrostic's form). */
   form?: string;
   /** Line i starts with character i. */
@@ -94,12 +99,14 @@ export function generateOptions(opts: WriteOptions): GenerateOptions {
   check(opts.form === undefined || (GEN_FORMS as readonly string[]).includes(opts.form), `form must be one of ${GEN_FORMS.join(', ')}, got '${opts.form}'`);
   const starts = startsOf(opts);
   check(starts.every((s) => typeof s === 'string' && [...s].length <= LIMITS.startChars), `a start text has at most ${LIMITS.startChars} characters`);
+  check(opts.title === undefined || (typeof opts.title === 'string' && [...opts.title].length <= LIMITS.startChars), `a title has at most ${LIMITS.startChars} characters`);
   check(opts.acrostic === undefined || [...opts.acrostic].length <= LIMITS.acrosticChars, `an acrostic has at most ${LIMITS.acrosticChars} characters`);
   const poems = count * Math.max(1, starts.length);
   check(poems <= LIMITS.poems, `at most ${LIMITS.poems} poems per call (count × starts), asked for ${poems}`);
   const beams = beam ?? 1;
   check(poems * beams <= LIMITS.beamWork, `at most ${LIMITS.beamWork} poems × beams per call, asked for ${poems} × ${beams} (beam search writes the same poem each time: ask for count 1)`);
   return {
+    title: opts.title,
     form: opts.form === undefined ? undefined : parseForm(opts.form),
     acrostic: opts.acrostic || undefined,
     tones: opts.tones,

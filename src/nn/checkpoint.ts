@@ -2,8 +2,9 @@
  * Model files (DESIGN §4): one .safetensors file with PyTorch state_dict names and
  * `__metadata__.shiren` = JSON
  *   {"format":1,"cell":"lstm","gru_variant":"seed","layers":2,"embed":128,"hidden":256,
- *    "dropout":0.2,"vocab":["<pad>","<unk>","<bos>","<eos>",…],"train":{…}}
- * (`dropout` and `train` optional on load; `gru_variant` required for gru only).
+ *    "dropout":0.1,"condition":"none","vocab":["<pad>","<unk>","<bos>","<eos>",…],"train":{…}}
+ * (`dropout`, `condition` and `train` optional on load; `gru_variant` required for gru only;
+ * `"condition":"title"`: the vocabulary holds the control symbols of src/data/sequence.ts).
  *
  * Contract
  * - saveModel writes atomically: a temp file beside the target, fsync, rename — a kill at any
@@ -15,6 +16,7 @@ import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FloatArray, Kernels } from '../engine/kernels.ts';
 import { Vocab } from '../data/vocab.ts';
+import { CONTROL_SYMBOLS, conditionOf } from '../data/sequence.ts';
 import { CELL_TYPES, validateConfig, type CellType, type ModelConfig } from './config.ts';
 import { Model } from './model.ts';
 import { writeFileAtomic } from '../util/fs.ts';
@@ -50,6 +52,7 @@ export function modelMetadata(model: Model<FloatArray>, trainSummary?: Record<st
   const { cell, gruVariant, layers, embed, hidden, dropout } = model.config;
   return {
     format: MODEL_FORMAT, cell, gru_variant: gruVariant, layers, embed, hidden, dropout,
+    condition: conditionOf(model.vocab),
     vocab: model.vocab.symbols,
     ...(trainSummary ? { train: trainSummary } : {}),
   };
@@ -126,6 +129,10 @@ export function modelFromMetadata<F extends FloatArray>(metadata: Record<string,
     vocab = new Vocab(meta.vocab as string[]);
   } catch (error) {
     fail(`bad vocabulary: ${(error as Error).message}`);
+  }
+  const condition = meta.condition ?? conditionOf(vocab!); // files written before the field: their vocabulary says
+  if (condition !== conditionOf(vocab!)) {
+    fail(condition === 'title' ? `condition "title" needs the control symbols ${CONTROL_SYMBOLS.join(' ')} after the specials in the vocabulary` : `unknown condition ${JSON.stringify(condition)} (expected "none" or "title")`);
   }
   const config: ModelConfig = {
     cell: meta.cell as CellType,

@@ -22,9 +22,15 @@
  * Acrostic with form `free`: 4 characters make a qijue and 8 a qilv; any other count makes that
  * many seven-character lines (reported as form `free`).
  *
+ * Titles. A title-conditioned model (src/data/sequence.ts) reads `<bos> <form> title <sep>` before
+ * the poem: the title given, or, with none, one it writes itself first (Han characters until it
+ * chooses <sep>, sampled like the poem, at most MAX_TITLE_CHARS). An unconditional model writes
+ * untitled poems and refuses a title.
+ *
  * Shapes: V vocabulary size, S parallel hypotheses (beam width, 1 when sampling).
  */
 import { BOS, EOS, UnknownCharacterError, type Vocab } from '../data/vocab.ts';
+import { MAX_TITLE_CHARS, SEP, conditionOf, conditionPrefix, formSymbol } from '../data/sequence.ts';
 import type { LanguageModel, RecurrentState } from '../nn/lm.ts';
 import { FORM_SHAPE, PoetryError, isHan, isRegulated, lineEnd, poemLines, type Form, type Shape } from './forms.ts';
 import { RHYME_GROUPS, prefixFits, rhymeGroupsOf, tonePatterns, toneOf, type Tone, type TonePattern } from './prosody.ts';
@@ -42,6 +48,8 @@ export interface RandomSource {
 export interface GenerateOptions {
   /** Text to continue (its characters must be in the vocabulary); none starts after <bos>. */
   start?: string;
+  /** The title to write on (title-conditioned models only); undefined: the model writes one; '': untitled. */
+  title?: string;
   /** Default 'free' (or the acrostic's form). */
   form?: Form;
   /** Line i starts with character i. */
@@ -72,6 +80,8 @@ export interface GenerateOptions {
 export interface Poem {
   start: string;
   form: Form;
+  /** the title given or written ('' for an unconditional model) */
+  title: string;
   lines: string[];
   text: string;
 }
@@ -359,8 +369,8 @@ export function generate(model: LanguageModel, opts: GenerateOptions, rng: Rando
     { tokens: [], logp: 0, used: new Set(plan.lineStarts.filter((id) => id >= 0)), patterns: plan.patterns, lineTones: [], rhymeBits: 0, done: false },
   ];
   const finished: Hypothesis[] = [];
-  let state: RecurrentState = model.initState(1);
-  let logits = model.step(state, Int32Array.of(BOS)); // [S,V]
+  const opening = openPoem(model, plan.form, opts, info, rng);
+  let { state, logits } = opening;
   const V = vocab.size;
   for (let pos = 0; pos < capacity && beams.length; pos++) {
     const slot = plan.shape ? fixedSlot(plan, vocab, pos) : pos < plan.prefix.length ? { forced: plan.prefix[pos] } : undefined;
@@ -392,5 +402,40 @@ export function generate(model: LanguageModel, opts: GenerateOptions, rng: Rando
   const score = (h: Hypothesis) => (plan.shape ? h.logp : h.logp / h.tokens.length);
   const best = finished.reduce((a, b) => (score(b) > score(a) ? b : a));
   const text = vocab.decode(best.tokens);
-  return { start: opts.start ?? '', form: plan.form, lines: poemLines(text), text };
+  return { start: opts.start ?? '', form: plan.form, title: opening.title, lines: poemLines(text), text };
+}
+
+/**
+ * Feeds <bos> and, for a title-conditioned model, `<form> title <sep>` — writing the title first
+ * when none is given. Returns the state after them and the logits [1,V] of the poem's first token.
+ */
+function openPoem(model: LanguageModel, form: Form, opts: GenerateOptions, info: VocabInfo, rng: RandomSource): { state: RecurrentState; logits: Float32Array; title: string } {
+  const { vocab } = model;
+  const state = model.initState(1);
+  let logits = model.step(state, Int32Array.of(BOS)); // [1,V]
+  const conditioned = conditionOf(vocab) === 'title';
+  if (!conditioned) {
+    if (opts.title) throw new PoetryError('this model was not trained on titles (train one with condition "title"), so it cannot write on a title');
+    return { state, logits, title: '' };
+  }
+  const feed = (id: number) => (logits = model.step(state, Int32Array.of(id)));
+  if (opts.title !== undefined) {
+    const given = [...opts.title].slice(0, MAX_TITLE_CHARS).join('');
+    for (const id of conditionPrefix(vocab, form, given)) feed(id);
+    return { state, logits, title: given };
+  }
+  feed(vocab.id(formSymbol(form))!);
+  const sep = vocab.id(SEP)!;
+  const han = Array.from({ length: vocab.size }, (_, id) => id).filter((id) => info.han[id]);
+  const title: number[] = [];
+  while (title.length < MAX_TITLE_CHARS) {
+    // at least two characters, each once: a title, not a stutter
+    const ids = title.length >= 2 ? [sep, ...han.filter((id) => !title.includes(id))] : han.filter((id) => !title.includes(id));
+    const id = choose(logits, ids, opts, rng);
+    if (id === sep) break;
+    title.push(id);
+    feed(id);
+  }
+  feed(sep);
+  return { state, logits, title: vocab.decode(title) };
 }

@@ -1,8 +1,10 @@
 /**
- * Training batches (DESIGN §1, §2; issue 4): each poem becomes the sequence `<bos> poem <eos>`;
- * inputs are all but its last symbol, targets all but its first. Poems are grouped by length so a
- * batch holds poems of (nearly always) one length and padding is rare; padding targets are <pad>
- * (id 0), which the loss ignores.
+ * Training batches (DESIGN §1, §2; issue 4): each example (src/data/sequence.ts) becomes the
+ * sequence `<bos> tokens <eos>` — `<bos> poem <eos>`, or `<bos> <form> title <sep> poem <eos>` for
+ * a title-conditioned model; inputs are all but its last symbol, targets all but its first, and
+ * the example's first `skip` targets are <pad>. Examples are grouped by length so a batch holds
+ * examples of (nearly always) one length and padding is rare; padding targets are <pad> (id 0),
+ * which the loss ignores.
  *
  * The order of an epoch depends only on (seed, epoch), so a resumed run only needs to know the
  * epoch and how many batches of it are done to continue with exactly the same data.
@@ -10,12 +12,13 @@
  * Legend: B poems per batch, T time steps (= longest poem in the batch + 1).
  */
 import { BOS, EOS, PAD, type Vocab } from '../data/vocab.ts';
+import type { Example } from '../data/sequence.ts';
 import { Rng } from '../nn/rng.ts';
 
 export interface Batch {
   /** [B,T] row-major: <bos> c1 … cn, then <pad> */
   inputs: Int32Array;
-  /** [B,T] row-major: c1 … cn <eos>, then <pad> (ignored by the loss) */
+  /** [B,T] row-major: c1 … cn <eos>, then <pad> (ignored by the loss); the first `skip` of a row <pad> too */
   targets: Int32Array;
   B: number;
   T: number;
@@ -28,20 +31,22 @@ export function encodePoems(vocab: Vocab, poems: readonly string[]): Int32Array[
   return poems.map((p) => Int32Array.from(vocab.encode(p, true)));
 }
 
-/** Packs poems (id sequences) into one batch. */
-export function makeBatch(poems: readonly Int32Array[]): Batch {
-  const B = poems.length;
-  const T = Math.max(...poems.map((p) => p.length)) + 1;
+/** Packs examples (or bare poems: id sequences, all scored) into one batch. */
+export function makeBatch(examples: readonly (Int32Array | Example)[]): Batch {
+  const rows = examples.map((e) => (e instanceof Int32Array ? { tokens: e, skip: 0 } : e));
+  const B = rows.length;
+  const T = Math.max(...rows.map((e) => e.tokens.length)) + 1;
   const inputs = new Int32Array(B * T).fill(PAD); // [B,T]
   const targets = new Int32Array(B * T).fill(PAD); // [B,T]
   let tokens = 0;
-  poems.forEach((poem, b) => {
+  rows.forEach(({ tokens: seq, skip }, b) => {
     const row = b * T;
     inputs[row] = BOS;
-    inputs.set(poem, row + 1);
-    targets.set(poem, row);
-    targets[row + poem.length] = EOS;
-    tokens += poem.length + 1;
+    inputs.set(seq, row + 1);
+    targets.set(seq, row);
+    targets[row + seq.length] = EOS;
+    targets.fill(PAD, row, row + skip);
+    tokens += seq.length + 1 - skip;
   });
   return { inputs, targets, B, T, tokens };
 }
@@ -60,8 +65,9 @@ export function epochPlan(lengths: readonly number[], batchSize: number, seed: n
 }
 
 /** Batches in a fixed order (for validation and test): grouped by length, not shuffled. */
-export function evalBatches(poems: readonly Int32Array[], batchSize: number): Batch[] {
-  const order = poems.map((_, i) => i).sort((a, b) => poems[a]!.length - poems[b]!.length);
+export function evalBatches(poems: readonly (Int32Array | Example)[], batchSize: number): Batch[] {
+  const len = (e: Int32Array | Example) => (e instanceof Int32Array ? e : e.tokens).length;
+  const order = poems.map((_, i) => i).sort((a, b) => len(poems[a]!) - len(poems[b]!));
   const batches: Batch[] = [];
   for (let i = 0; i < order.length; i += batchSize) batches.push(makeBatch(order.slice(i, i + batchSize).map((j) => poems[j]!)));
   return batches;

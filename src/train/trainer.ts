@@ -21,48 +21,22 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Form } from '../data/clean.ts';
-import { readSplit } from '../data/corpus.ts';
+import { readTitledSplit } from '../data/corpus.ts';
+import { CONTROL_SYMBOLS, encodeExample, type Example } from '../data/sequence.ts';
 import { Vocab } from '../data/vocab.ts';
 import type { Kernels } from '../engine/kernels.ts';
 import { saveModel } from '../nn/checkpoint.ts';
-import { DEFAULT_CONFIG, type CellType, type ModelConfig } from '../nn/config.ts';
+import { DEFAULT_CONFIG, type ModelConfig } from '../nn/config.ts';
 import { Model } from '../nn/model.ts';
-import { clipGradNorm, createOptimizer, type OptimizerKind } from '../nn/optim.ts';
+import { clipGradNorm, createOptimizer } from '../nn/optim.ts';
 import { Rng } from '../nn/rng.ts';
 import { writeFileAtomic } from '../util/fs.ts';
-import { encodePoems, epochPlan, evalBatches, makeBatch, sumLoss, type Batch } from './batches.ts';
+import { epochPlan, evalBatches, makeBatch, sumLoss, type Batch } from './batches.ts';
+import { validateTrainOptions, type TrainOptions } from './options.ts';
 import { readTrainCheckpoint, writeTrainCheckpoint } from './checkpoint.ts';
 import { lossCurveSvg, type Curve } from './plot.ts';
 
-/** Options of a training run (the CLI flags of `shiren train`). */
-export interface TrainOptions {
-  /** corpus folder built by `shiren corpus` */
-  corpus: string;
-  cell: CellType;
-  layers: number;
-  embed: number;
-  hidden: number;
-  /** poems per batch */
-  batch: number;
-  /** passes over the training split */
-  epochs: number;
-  lr: number;
-  /** the learning rate of epoch e is lr · lrDecay^e (1: constant; older runs lack it and mean 1) */
-  lrDecay?: number;
-  optimizer: OptimizerKind;
-  /** global gradient-norm clip; 0 disables */
-  clip: number;
-  dropout: number;
-  weightDecay: number;
-  /** forms to train on */
-  forms: Form[];
-  /** characters seen fewer times in train become <unk> */
-  minCount: number;
-  seed: number;
-  /** minutes between checkpoints (plus one at each epoch end) */
-  checkpointEvery: number;
-}
+export type { TrainOptions } from './options.ts';
 
 /** Limits of one invocation (not part of the run's identity; may differ on resume). */
 export interface RunLimits {
@@ -130,13 +104,19 @@ export async function train(
   shouldStop: () => boolean = () => false,
 ): Promise<TrainResult> {
   const resuming = fresh === null;
-  const opts: TrainOptions = resuming ? readOptions(runDir) : fresh;
+  const opts: TrainOptions = resuming ? readOptions(runDir) : validateTrainOptions(fresh, 'training options');
   const epochs = limits.epochs ?? opts.epochs;
+  const titled = opts.condition === 'title';
 
-  const trainTexts = readSplit(opts.corpus, 'train', opts.forms);
-  const validTexts = readSplit(opts.corpus, 'valid', opts.forms);
-  if (trainTexts.length === 0) throw new TrainError(`no training poems of forms ${opts.forms.join(', ')} in ${opts.corpus}`);
+  const fits = (p: { text: string }) => opts.maxChars === 0 || [...p.text].length <= opts.maxChars;
+  const trainPoems = readTitledSplit(opts.corpus, 'train', opts.forms).filter(fits);
+  const validPoems = readTitledSplit(opts.corpus, 'valid', opts.forms).filter(fits);
+  if (trainPoems.length === 0) throw new TrainError(`no training poems of forms ${opts.forms.join(', ')} in ${opts.corpus}`);
+  if (titled && !trainPoems.some((p) => p.title)) throw new TrainError(`the corpus in ${opts.corpus} has no titles (built before titles were kept): rebuild it to train a title-conditioned model`);
+  // what the model learns from: the poems, and for a conditioned model their titles and forms
+  const trainTexts = trainPoems.map((p) => (titled ? `${p.form}\t${p.title}\t${p.text}` : p.text));
   const fingerprint = createHash('sha1').update(trainTexts.join('\n')).digest('hex');
+  const makeVocab = () => Vocab.fromTexts(trainPoems.flatMap((p) => (titled ? [p.text, p.title] : [p.text])), opts.minCount, titled ? CONTROL_SYMBOLS : []);
 
   let model: Model<Float32Array>;
   let loop: LoopState;
@@ -150,8 +130,7 @@ export async function train(
     if (loop.corpusFingerprint !== fingerprint) {
       throw new TrainError(`the corpus in ${opts.corpus} is not the one this run was trained on (different training poems); resume refused`);
     }
-    const vocabNow = Vocab.fromTexts(trainTexts, opts.minCount);
-    if (vocabNow.symbols.join('') !== model.vocab.symbols.join('')) throw new TrainError('vocabulary of the corpus differs from the checkpoint; resume refused');
+    if (makeVocab().symbols.join('') !== model.vocab.symbols.join('')) throw new TrainError('vocabulary of the corpus differs from the checkpoint; resume refused');
     optim = optimizer(model);
     optim.loadState(ckpt.optimizer);
     truncateMetrics(runDir, loop.step);
@@ -160,7 +139,7 @@ export async function train(
     if (existsSync(join(runDir, CHECKPOINT))) throw new TrainError(`${runDir} already holds a run; resume it or choose another run folder`);
     writeFileAtomic(join(runDir, 'options.json'), JSON.stringify(opts, null, 2) + '\n');
     writeFileSync(join(runDir, 'metrics.jsonl'), '');
-    const vocab = Vocab.fromTexts(trainTexts, opts.minCount);
+    const vocab = makeVocab();
     const config: ModelConfig = { ...DEFAULT_CONFIG, cell: opts.cell, layers: opts.layers, embed: opts.embed, hidden: opts.hidden, dropout: opts.dropout, vocabSize: vocab.size };
     model = Model.create(kernels, config, vocab, opts.seed);
     optim = optimizer(model);
@@ -171,15 +150,20 @@ export async function train(
     };
   }
 
-  const trainIds = encodePoems(model.vocab, trainTexts);
-  const lengths = trainIds.map((p) => p.length);
-  const validBatches = evalBatches(encodePoems(model.vocab, validTexts), opts.batch);
+  // training examples score the title too; a share of them is untitled, chosen afresh each epoch
+  const titledExamples = trainPoems.map((p) => encodeExample(model.vocab, p, true));
+  const untitledExamples = titled ? trainPoems.map((p) => encodeExample(model.vocab, { ...p, title: '' }, true)) : titledExamples;
+  const example = (i: number, epoch: number): Example =>
+    titled && untitled(opts.seed, epoch, i, opts.untitledShare) ? untitledExamples[i]! : titledExamples[i]!;
+  const lengths = titledExamples.map((e) => e.tokens.length);
+  // validation scores the poems and <eos> given their true titles, as eval does
+  const validBatches = evalBatches(validPoems.map((p) => encodeExample(model.vocab, p)), opts.batch);
   const dropoutRng = new Rng(1);
   dropoutRng.setState(loop.dropoutRng);
-  const tokensPerEpoch = lengths.reduce((a, n) => a + n + 1, 0);
-  const batchesPerEpoch = Math.ceil(trainIds.length / opts.batch);
+  const tokensPerEpoch = titledExamples.reduce((a, e) => a + e.tokens.length + 1 - e.skip, 0);
+  const batchesPerEpoch = Math.ceil(titledExamples.length / opts.batch);
   const resumedAt = loop.step;
-  events.onStart?.({ model, engine: kernels.name, trainPoems: trainIds.length, validPoems: validTexts.length, batchesPerEpoch, tokensPerEpoch, resumedAt, epoch: loop.epoch });
+  events.onStart?.({ model, engine: kernels.name, trainPoems: trainPoems.length, validPoems: validPoems.length, batchesPerEpoch, tokensPerEpoch, resumedAt, epoch: loop.epoch });
 
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
@@ -208,7 +192,7 @@ export async function train(
     seconds: Math.round(loop.seconds + elapsed()),
     valid_perplexity: valid === null ? null : Math.exp(valid),
     optimizer: opts.optimizer, lr: opts.lr, lr_decay: opts.lrDecay ?? 1, batch: opts.batch, clip: opts.clip, dropout: opts.dropout,
-    forms: opts.forms, seed: opts.seed, engine: kernels.name,
+    forms: opts.forms, seed: opts.seed, engine: kernels.name, condition: opts.condition,
   });
   const checkpoint = () => {
     const state: LoopState = { ...loop, seconds: loop.seconds + elapsed(), dropoutRng: dropoutRng.getState() };
@@ -227,7 +211,7 @@ export async function train(
       if (limits.timeBudget !== undefined && elapsed() >= limits.timeBudget * 60) { stoppedBy = 'time-budget'; break outer; }
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (shouldStop()) { stoppedBy = 'interrupt'; break outer; }
-      const batch = makeBatch(plan[loop.batchIndex]!.map((i) => trainIds[i]!));
+      const batch = makeBatch(plan[loop.batchIndex]!.map((i) => example(i, loop.epoch)));
       const { loss, tokens } = model.lossAndGrad(batch.inputs, batch.targets, batch.B, batch.T, dropoutRng);
       const mean = loss / tokens;
       if (!Number.isFinite(mean) || mean > EXPLODED_LOSS) {
@@ -271,7 +255,21 @@ export async function train(
 function readOptions(runDir: string): TrainOptions {
   const file = join(runDir, 'options.json');
   if (!existsSync(join(runDir, CHECKPOINT)) || !existsSync(file)) throw new TrainError(`${runDir} holds no checkpoint to resume from`);
-  return JSON.parse(readFileSync(file, 'utf8')) as TrainOptions;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw new TrainError(`${file}: not valid JSON`);
+  }
+  return validateTrainOptions(raw, file);
+}
+
+/** Whether poem i is shown untitled in `epoch`: a hash of (seed, epoch, i) against `share`. */
+function untitled(seed: number, epoch: number, i: number, share: number): boolean {
+  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(epoch + 1, 0xc2b2ae35) ^ Math.imul(i + 1, 0x27d4eb2f);
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+  h = Math.imul(h ^ (h >>> 12), 0x297a2d39);
+  return ((h ^ (h >>> 15)) >>> 0) / 2 ** 32 < share;
 }
 
 function readMetrics(runDir: string): Array<{ kind: string; step: number; loss: number }> {
