@@ -246,7 +246,8 @@ function allowedIds(plan: Plan, info: VocabInfo, h: Hypothesis, slot: Slot | und
     const ze = fits('仄');
     toneOk = [ping, ze, ping || ze];
   }
-  const rhymeBits = plan.rhyme && col === chars - 1 && line % 2 === 1 ? h.rhymeBits : 0;
+  // an even line's last character rhymes in the groups set so far, or (the first) in any 平 group
+  const rhymeBits = plan.rhyme && col === chars - 1 && line % 2 === 1 ? h.rhymeBits || ~0 : 0;
   for (const relax of [0, 1, 2, 3]) {
     const ids: number[] = [];
     for (let id = 0; id < V; id++) {
