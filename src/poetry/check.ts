@@ -73,6 +73,12 @@ function readLines(text: string): { lines: string[] } | { error: string } {
   return { lines: poemLines(cleaned.text).map((line) => line.slice(0, -1)).filter((line) => line.length > 0) };
 }
 
+/** The lines the checker reads in a poem (marks and annotations dropped); [] when it reads none. */
+export function checkedLines(text: string): string[] {
+  const read = readLines(text);
+  return 'lines' in read ? read.lines : [];
+}
+
 function opposite(t: '平' | '仄'): '平' | '仄' {
   return t === '平' ? '仄' : '平';
 }

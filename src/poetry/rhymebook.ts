@@ -17,10 +17,10 @@
  */
 import { pinyin } from 'pinyin-pro';
 import { isHan } from '../data/clean.ts';
+import { RHYME_BOOKS, type RhymeBookName } from './book-names.ts';
 import { PINGSHUI_GROUPS } from './pingshui-table.ts';
 
-export const RHYME_BOOKS = ['pingshui', 'xinyun'] as const;
-export type RhymeBookName = (typeof RHYME_BOOKS)[number];
+export { RHYME_BOOKS, type RhymeBookName };
 
 /** The four tones of Middle Chinese (xinyun uses 平 上 去 only). */
 export type FourTone = '平' | '上' | '去' | '入';
