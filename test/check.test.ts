@@ -10,8 +10,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { toSimplified, type RegulatedForm } from '../src/data/clean.ts';
+import { Rng } from '../src/nn/rng.ts';
+import { FORMS } from '../src/poetry/forms.ts';
+import { generate } from '../src/poetry/generate.ts';
 import { checkPoem, type CheckResult } from '../src/poetry/check.ts';
+import { PINGSHUI_GROUPS } from '../src/poetry/pingshui-table.ts';
 import { shiren } from './cli-helpers.ts';
+import { BigramLM, MOCK_CHARS } from './poetry-mock.ts';
 
 const DENG_GUAN_QUE_LOU = '白日依山尽，黄河入海流。欲穷千里目，更上一层楼。';
 const DENG_GAO = '风急天高猿啸哀，渚清沙白鸟飞回。无边落木萧萧下，不尽长江滚滚来。万里悲秋常作客，百年多病独登台。艰难苦恨繁霜鬓，潦倒新停浊酒杯。';
@@ -93,6 +98,21 @@ test('the rhyme books are never mixed: 中华新韵 judges by Mandarin tones', (
   const dongDong = '白日依山尽，黄河入海东。欲穷千里目，更上一层冬。';
   assert.ok(checkPoem(dongDong, { book: 'xinyun' }).faults.every((f) => f.kind !== 'rhyme'));
   assert.ok(checkPoem(dongDong).faults.some((f) => f.kind === 'rhyme'));
+});
+
+test('poems written with tones and rhyme pass the checker of the same book, by construction', () => {
+  // the mock vocabulary plus the first ten characters of every 平 group (rare and astral ones too)
+  const extra = PINGSHUI_GROUPS.filter((g) => g[2] === '平').map((g) => [...g[3]].slice(0, 10).join('')).join('');
+  const model = new BigramLM({ chars: [...new Set(MOCK_CHARS + extra)].join('') + '，。' });
+  for (const book of ['pingshui', 'xinyun'] as const) {
+    for (const form of FORMS) {
+      for (let seed = 0; seed < 4; seed++) {
+        const poem = generate(model, { form, tones: true, rhyme: true, rhymeBook: book, temperature: 1 }, new Rng(seed));
+        const r = checkPoem(poem.text, { form, book });
+        assert.deepEqual(kinds(r), [], `${book} ${form} seed ${seed}: ${poem.text}`);
+      }
+    }
+  }
 });
 
 /** The regulated poems of 唐诗三百首 (chinese-poetry), simplified, of the right shape per form. */

@@ -94,7 +94,8 @@ function keyTone(tones: readonly Tone[]): '平' | '仄' | undefined {
 /** The faults of one reading of the poem: first line's second character `first`, line 1 rhymed or not. */
 function analyse(lines: readonly string[], tones: readonly Tone[][], book: RhymeBook, first: '平' | '仄', rhymed: boolean) {
   const faults: Fault[] = [];
-  const C = lines[0].length;
+  const C = tones[0].length;
+  const last = (i: number): string => [...lines[i]].at(-1)!; // by code point: astral characters too
   // 粘对 and each line against its type
   let previous = first;
   tones.forEach((row, i) => {
@@ -116,7 +117,7 @@ function analyse(lines: readonly string[], tones: readonly Tone[][], book: Rhyme
   });
   // rhyme: the group most even lines share, 邻韵 on line 1 only, no repeats
   const rhymeLines = lines.map((_, i) => i).filter((i) => i % 2 === 1 || (i === 0 && rhymed));
-  const even = rhymeLines.filter((i) => i % 2 === 1).map((i) => lines[i].at(-1)!);
+  const even = rhymeLines.filter((i) => i % 2 === 1).map(last);
   let group: string | null = null;
   let best = 0;
   const order = [...book.pingGroupsOf(even[0]), ...book.pingGroups];
@@ -126,7 +127,7 @@ function analyse(lines: readonly string[], tones: readonly Tone[][], book: Rhyme
   }
   const seen = new Set<string>();
   for (const i of rhymeLines) {
-    const ch = lines[i].at(-1)!;
+    const ch = last(i);
     const groups = book.pingGroupsOf(ch);
     if (seen.has(ch)) faults.push({ line: i + 1, pos: C, kind: 'rhyme-repeat', message: `${ch} rhymes twice` });
     seen.add(ch);
