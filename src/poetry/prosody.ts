@@ -39,9 +39,6 @@ export function toneOf(ch: string): Tone {
   return toneIn(ch, 'pingshui');
 }
 
-/** The 平声 rhyme groups a regulated poem may rhyme in (平水韵: 东 … 咸; 30, so a bit mask fits 32 bits). */
-export const RHYME_GROUPS: readonly string[] = rhymeBook('pingshui').pingGroups;
-
 /** The groups of a character's 平 readings in a book (what it can rhyme in); [] for none. */
 export function rhymeGroupsOf(ch: string, book: RhymeBookName = 'pingshui'): readonly string[] {
   return rhymeBook(book).pingGroupsOf(ch);
