@@ -156,6 +156,9 @@ test('shiren check: exit 0 when all pass, 3 on faults, 1 with nothing to check, 
   assert.deepEqual(Object.keys(poems[1].faults[0]), ['line', 'pos', 'kind', 'message']);
   assert.equal(poems[1].pass, false);
   assert.equal(shiren(['check']).code, 1);
+  assert.equal(shiren(['check', '--file', 'no/such/file.txt']).code, 1);
+  const help = shiren(['check', '--help']);
+  for (const flag of ['--file', '--form', '--rhyme-book', '--json']) assert.match(help.stdout, new RegExp(flag));
   const wrong = shiren(['check', '--rhyme-book', 'guangyun', DENG_GAO]);
   assert.equal(wrong.code, 2);
   assert.equal(wrong.stderr.trim().split('\n').length, 1);
