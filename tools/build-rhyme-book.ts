@@ -10,8 +10,9 @@
  * 迥+拯+等, 徑+證+嶝). A character is keyed by its 字頭 (traditional), by that form converted to
  * simplified (OpenCC t → cn, so a simplified character pools the readings of every traditional form
  * it stands for: 干 gets 乾's 先 reading), and by OpenCC's standard traditional form of the
- * simplified key when that differs (爲/為). tools/pingshui-overrides.ts adds the few readings the
- * 平水韵 has and the 廣韻 lacks, each with its reason.
+ * simplified key when that differs (爲/為). tools/pingshui-overrides.ts, each entry with its reason,
+ * gives variant forms the corpus uses the readings of the form the 廣韻 data keys (間 = 閒), and adds
+ * the few readings the 平水韵 has and the 廣韻 data lacks (涯 in 麻, 強 in 养).
  *
  * --validate compares the table with the Wikisource transcription in ../shared/data/pingshui/
  * (traditional keys; it has scrape errors, see its README) and prints the disagreements, the
