@@ -2,15 +2,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifyForm, isWellFormed, lineEnd, parseForm, poemLines, wellFormedForm, PoetryError } from '../src/poetry/forms.ts';
-import { finalOf, lineFits, matchPattern, prefixFits, rhymeGroupsOf, rhymes, tonePatterns, toneOf } from '../src/poetry/prosody.ts';
+import { lineFits, matchPattern, prefixFits, rhymeGroupsOf, rhymes, tonePatterns, toneIn, toneOf } from '../src/poetry/prosody.ts';
+import { finalOf } from '../src/poetry/rhymebook.ts';
 import { distinct2, novelty, qualityFigures, rhymeRate, toneCompliance, trainLineSet, bareLines } from '../src/poetry/metrics.ts';
 
 const DENG_GUAN_QUE_LOU = '白日依山尽，黄河入海流。欲穷千里目，更上一层楼。';
 const JING_YE_SI = '床前明月光，疑是地上霜。举头望明月，低头思故乡。';
 const QING_MING = '清明时节雨纷纷，路上行人欲断魂。借问酒家何处有，牧童遥指杏花村。';
 
-test('tone classes: Mandarin readings, 入声 read level in Mandarin, two readings', () => {
-  for (const ch of '东明前光花春人') assert.equal(toneOf(ch), '平', ch);
+test('tone classes by the 平水韵: 入声 characters are 仄, two readings are either, unknown is free', () => {
+  for (const ch of '东明前山花春人') assert.equal(toneOf(ch), '平', ch);
   for (const ch of '去月上海尽里') assert.equal(toneOf(ch), '仄', ch);
   // 入声 characters that Mandarin reads in tone 1 or 2 are 仄 in verse
   for (const ch of '白一国竹十节石独') assert.equal(toneOf(ch), '仄', ch);
@@ -18,22 +19,28 @@ test('tone classes: Mandarin readings, 入声 read level in Mandarin, two readin
   assert.equal(toneOf('俱'), '平');
   for (const ch of '看思过为') assert.equal(toneOf(ch), 'either', ch);
   assert.equal(toneOf('，'), 'either');
+  // 中华新韵: the primary Mandarin reading only
+  assert.equal(toneIn('白', 'xinyun'), '平');
+  assert.equal(toneIn('看', 'xinyun'), '仄');
 });
 
-test('finals and 中华新韵 rhyme groups', () => {
+test('finals and rhyme groups', () => {
   const cases: Record<string, string> = {
     xue: 'üe', shi: '-i', si: '-i', wei: 'uei', gui: 'uei', yu: 'ü', yuan: 'üan', jun: 'ün', lun: 'uen',
     you: 'iou', liu: 'iou', yi: 'i', wu: 'u', ying: 'ing', zhong: 'ong', xiong: 'iong', qu: 'ü', lv: 'ü', er: 'er', ya: 'ia',
   };
   for (const [syllable, fin] of Object.entries(cases)) assert.equal(finalOf(syllable), fin, syllable);
-  assert.deepEqual(rhymeGroupsOf('东'), ['庚']);
-  assert.equal(rhymeGroupsOf('家')[0], '麻', 'primary reading first');
-  assert.ok(rhymeGroupsOf('还').includes('寒'), '还 huán rhymes in 寒 besides hái');
+  assert.deepEqual(rhymeGroupsOf('东'), ['东']);
+  assert.deepEqual(rhymeGroupsOf('东', 'xinyun'), ['庚']);
+  assert.deepEqual(rhymeGroupsOf('家'), ['麻']);
   assert.deepEqual(rhymeGroupsOf('，'), []);
+  assert.deepEqual(rhymeGroupsOf('月'), [], '入声: no 平 reading');
   assert.ok(rhymes('光', '霜'));
   assert.ok(rhymes('流', '楼'));
   assert.ok(rhymes('山', '还'));
   assert.ok(!rhymes('光', '月'));
+  assert.ok(!rhymes('东', '冬'), 'the 平水韵 keeps 东 and 冬 apart');
+  assert.ok(rhymes('东', '冬', 'xinyun'));
 });
 
 test('the standard patterns of the four forms', () => {
@@ -67,6 +74,11 @@ test('the checker: positions 1/3/5 free except for 孤平 and 三平尾', () => 
   assert.ok(prefixFits(t('仄平'), '平平仄仄平'));
   assert.ok(!prefixFits(t('仄平仄'), '平平仄仄平'), 'no completion avoids 孤平');
   assert.ok(!prefixFits(t('仄仄平平'), '仄仄仄平平'), '三平尾 is certain');
+  assert.ok(lineFits(t('平平仄平仄'), '平平平仄仄'), '特定格式');
+  assert.ok(lineFits(t('仄仄平平仄平仄'), '仄仄平平平仄仄'), '特定格式 in seven');
+  assert.ok(!lineFits(t('仄平仄平仄'), '平平平仄仄'), '特定格式 needs 平 at position 1');
+  assert.ok(!lineFits(t('仄仄平仄仄'), '仄仄平平仄'), '拗 at position 4 needs the next line (对句相救)');
+  assert.ok(lineFits(t('仄仄仄平仄'), '仄仄平平仄'), '半拗 at position 3 is free');
 });
 
 test('known poems: 登鹳雀楼 and 清明 are regulated, 静夜思 is not', () => {

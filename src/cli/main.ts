@@ -11,6 +11,7 @@ import { CONDITIONS } from '../data/sequence.ts';
 import { TRAIN_DEFAULTS } from '../train/options.ts';
 import { OPTIMIZER_KINDS } from '../nn/optim.ts';
 import { GEN_FORMS } from '../poetry/forms.ts';
+import { RHYME_BOOKS } from '../poetry/book-names.ts';
 import { UsageError, parseChoice, parseInteger, parseList, parseNumber } from './errors.ts';
 
 function engineOption(): Option {
@@ -25,7 +26,12 @@ function modelOption(): Option {
   return new Option('--model <file>', 'model file (.safetensors); default: the bundled pretrained model');
 }
 
-export function buildProgram(): Command {
+/** Where an action leaves a non-zero exit code that is not an error (check: 3 when a poem has faults). */
+export interface RunStatus {
+  code: number;
+}
+
+export function buildProgram(status: RunStatus = { code: 0 }): Command {
   const program = new Command('shiren')
     .description('诗人 — learn to write classical Chinese poetry with RNN, LSTM and GRU language models')
     .version(process.env.npm_package_version ?? '0.1.0', '-V, --version', 'print the version')
@@ -124,6 +130,18 @@ export function buildProgram(): Command {
     .action(async (opts) => (await import('./eval.ts')).runEval(opts));
 
   program
+    .command('check')
+    .description('the form, 平仄 pattern, rhyme group and every prosody fault of each poem (exit 3 when some poem has faults)')
+    .argument('[poem...]', 'poems to check')
+    .option('--file <file>', 'check the poems in a file, one per line')
+    .addOption(new Option('--form <form>', 'the form every poem must have (default: its shape decides)').argParser(parseChoice('--form', FORMS)))
+    .addOption(new Option('--rhyme-book <book>', 'rhyme book: pingshui (平水韵) or xinyun (中华新韵)').argParser(parseChoice('--rhyme-book', RHYME_BOOKS)).default('pingshui'))
+    .option('--json', 'machine-readable output', false)
+    .action(async (poems: string[], opts) => {
+      status.code = await (await import('./check.ts')).runCheck({ ...opts, poems });
+    });
+
+  program
     .command('bench')
     .description('training and generation throughput (config R of DESIGN §6)')
     .option('--json', 'machine-readable output', false)
@@ -155,10 +173,11 @@ function flagWording(message: string): string {
 
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const status: RunStatus = { code: 0 };
+  const program = buildProgram(status);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return status.code;
   } catch (err) {
     if (err instanceof CommanderError) {
       // help and version end with code 0; commander has already printed its one-line error

@@ -14,9 +14,11 @@
  *
  * Constraints at character slots, best effort in this order of priority when the vocabulary cannot
  * satisfy all of them: the form (never relaxed), `tones` (the 平仄 of some standard pattern of the
- * form, prosody.ts's checker rule; patterns are narrowed as characters are chosen), `rhyme` (the
+ * form, prosody.ts's line rule; patterns are narrowed as characters are chosen), `rhyme` (the
  * last characters of lines 2, 4, … rhyme with the first rhyming line: line 1 when it ends in 平,
- * else line 2), `noRepeat` (no Han character twice; the start and acrostic characters count).
+ * else line 2; the state is the set of 平 groups still shared), both by one rhyme book (`rhymeBook`,
+ * the 平水韵 by default: rhymebook.ts), `noRepeat` (no Han character twice; the start and acrostic
+ * characters count).
  * A repetition penalty (CTRL-style: positive logits ÷ p, negative × p) applies to used characters.
  *
  * Acrostic with form `free`: 4 characters make a qijue and 8 a qilv; any other count makes that
@@ -33,7 +35,8 @@ import { BOS, EOS, UnknownCharacterError, type Vocab } from '../data/vocab.ts';
 import { MAX_TITLE_CHARS, SEP, conditionOf, conditionPrefix, formSymbol } from '../data/sequence.ts';
 import type { LanguageModel, RecurrentState } from '../nn/lm.ts';
 import { FORM_SHAPE, PoetryError, isHan, isRegulated, lineEnd, poemLines, type Form, type Shape } from './forms.ts';
-import { RHYME_GROUPS, prefixFits, rhymeGroupsOf, tonePatterns, toneOf, type Tone, type TonePattern } from './prosody.ts';
+import { prefixFits, rhymeGroupsOf, tonePatterns, toneIn, type Tone, type TonePattern } from './prosody.ts';
+import { rhymeBook, type RhymeBookName } from './rhymebook.ts';
 
 export const DEFAULT_TEMPERATURE = 0.8;
 /** Characters (marks included) after which a free poem is cut off. */
@@ -72,6 +75,8 @@ export interface GenerateOptions {
   tones?: boolean;
   /** Even lines rhyme (fixed forms only). */
   rhyme?: boolean;
+  /** The rhyme book of `tones` and `rhyme`: 'pingshui' (平水韵, default) or 'xinyun' (中华新韵). */
+  rhymeBook?: RhymeBookName;
   /** Cut-off for free poems, default DEFAULT_MAX_CHARS. */
   maxChars?: number;
 }
@@ -90,25 +95,28 @@ export interface Poem {
 interface VocabInfo {
   han: Uint8Array; // [V] 1 for Han characters
   tone?: Uint8Array; // [V] 0 平, 1 仄, 2 either
-  rhyme?: Int32Array; // [V] bit g set when a reading falls in RHYME_GROUPS[g]
+  rhyme?: Int32Array; // [V] bit g set when a 平 reading falls in the book's pingGroups[g] (≤ 30 groups)
   marks: Set<number>; // ids of FREE_MARKS
 }
 const TONE_CODE: Record<Tone, number> = { 平: 0, 仄: 1, either: 2 };
-const infoCache = new WeakMap<Vocab, VocabInfo>();
+const infoCache = new WeakMap<Vocab, Map<RhymeBookName, VocabInfo>>();
 
-function vocabInfo(vocab: Vocab, tones: boolean, rhyme: boolean): VocabInfo {
-  let info = infoCache.get(vocab);
+function vocabInfo(vocab: Vocab, tones: boolean, rhyme: boolean, book: RhymeBookName): VocabInfo {
+  const byBook = infoCache.get(vocab) ?? new Map<RhymeBookName, VocabInfo>();
+  infoCache.set(vocab, byBook);
+  let info = byBook.get(book);
   if (!info) {
     const han = new Uint8Array(vocab.size);
     vocab.symbols.forEach((s, id) => (han[id] = [...s].length === 1 && isHan(s) ? 1 : 0));
     const marks = new Set([...FREE_MARKS].map((m) => vocab.id(m)).filter((id) => id !== undefined));
     info = { han, marks };
-    infoCache.set(vocab, info);
+    byBook.set(book, info);
   }
-  if (tones && !info.tone) info.tone = Uint8Array.from(vocab.symbols, (s, id) => (info!.han[id] ? TONE_CODE[toneOf(s)] : 2));
+  if (tones && !info.tone) info.tone = Uint8Array.from(vocab.symbols, (s, id) => (info!.han[id] ? TONE_CODE[toneIn(s, book)] : 2));
   if (rhyme && !info.rhyme) {
+    const groups = rhymeBook(book).pingGroups;
     info.rhyme = Int32Array.from(vocab.symbols, (s, id) =>
-      info!.han[id] ? rhymeGroupsOf(s).reduce((bits, g) => bits | (1 << RHYME_GROUPS.indexOf(g)), 0) : 0,
+      info!.han[id] ? rhymeGroupsOf(s, book).reduce((bits, g) => bits | (1 << groups.indexOf(g)), 0) : 0,
     );
   }
   return info;
@@ -125,6 +133,8 @@ interface Plan {
   lineStarts: number[];
   patterns?: TonePattern[];
   rhyme: boolean;
+  /** The rhyme book of the tones and rhymes. */
+  book: RhymeBookName;
   noRepeat: boolean;
   maxChars: number;
 }
@@ -156,9 +166,10 @@ function makePlan(vocab: Vocab, opts: GenerateOptions): Plan {
   }
   const noRepeat = opts.noRepeat ?? shape !== undefined;
   const maxChars = opts.maxChars ?? DEFAULT_MAX_CHARS;
+  const book = opts.rhymeBook ?? 'pingshui';
   if (!shape) {
     if ([...start].length > maxChars) throw new PoetryError(`the start text is longer than the ${maxChars}-character limit`);
-    return { form, prefix: vocab.encode(start), lineStarts: [], rhyme: false, noRepeat, maxChars };
+    return { form, prefix: vocab.encode(start), lineStarts: [], rhyme: false, book, noRepeat, maxChars };
   }
 
   // lay the start text into the slots, supplying the marks it leaves out
@@ -193,12 +204,12 @@ function makePlan(vocab: Vocab, opts: GenerateOptions): Plan {
     // the forced characters of each line (start text, acrostic) form a prefix of that line
     const forcedLines = Array.from({ length: shape.lines }, (_, i) => {
       const chars = layout.slice(i * (shape!.chars + 1), i * (shape!.chars + 1) + shape!.chars);
-      return (chars.length ? chars : acrostic.slice(i, i + 1)).map(toneOf);
+      return (chars.length ? chars : acrostic.slice(i, i + 1)).map((ch) => toneIn(ch, book));
     });
     patterns = tonePatterns(form as Exclude<Form, 'free'>).filter((p) => forcedLines.every((tones, i) => prefixFits(tones, p.lines[i])));
     if (!patterns.length) throw new PoetryError(`the start text and acrostic fit no 平仄 pattern of a ${form}; write without tones`);
   }
-  return { form, shape, prefix: vocab.encode(layout.join('')), lineStarts, patterns, rhyme: !!opts.rhyme, noRepeat, maxChars };
+  return { form, shape, prefix: vocab.encode(layout.join('')), lineStarts, patterns, rhyme: !!opts.rhyme, book, noRepeat, maxChars };
 }
 
 /** One partial poem and the constraint state that goes with it. */
@@ -256,12 +267,14 @@ function allowedIds(plan: Plan, info: VocabInfo, h: Hypothesis, slot: Slot | und
     const ze = fits('仄');
     toneOk = [ping, ze, ping || ze];
   }
-  const rhymeBits = plan.rhyme && col === chars - 1 && line % 2 === 1 ? h.rhymeBits : 0;
+  // an even line's last character rhymes in the groups set so far, or (the first) in any 平 group,
+  // and is no character of the poem so far (a rhyme never twice), even with repeats allowed
+  const rhymeBits = plan.rhyme && col === chars - 1 && line % 2 === 1 ? h.rhymeBits || ~0 : 0;
   for (const relax of [0, 1, 2, 3]) {
     const ids: number[] = [];
     for (let id = 0; id < V; id++) {
       if (!info.han[id]) continue;
-      if (relax < 1 && plan.noRepeat && h.used.has(id)) continue;
+      if (relax < 1 && (plan.noRepeat || rhymeBits) && h.used.has(id)) continue;
       if (relax < 2 && rhymeBits && !(info.rhyme![id] & rhymeBits)) continue;
       if (relax < 3 && toneOk && !toneOk[info.tone![id]]) continue;
       ids.push(id);
@@ -288,12 +301,12 @@ function extend(plan: Plan, info: VocabInfo, vocab: Vocab, h: Hypothesis, id: nu
   const col = pos % (plan.shape.chars + 1);
   const ch = vocab.symbols[id];
   if (next.patterns) {
-    next.lineTones.push(toneOf(ch));
+    next.lineTones.push(toneIn(ch, plan.book));
     next.patterns = next.patterns.filter((p) => prefixFits(next.lineTones, p.lines[line]));
   }
   if (plan.rhyme && col === plan.shape.chars - 1) {
     // the first rhyming line sets the groups; each later rhyme narrows them (two-reading characters)
-    if (!next.rhymeBits && (line === 1 || (line === 0 && toneOf(ch) === '平'))) next.rhymeBits = info.rhyme![id];
+    if (!next.rhymeBits && (line === 1 || (line === 0 && toneIn(ch, plan.book) === '平'))) next.rhymeBits = info.rhyme![id];
     else if (line % 2 === 1 && next.rhymeBits & info.rhyme![id]) next.rhymeBits &= info.rhyme![id];
   }
   return next;
@@ -360,7 +373,7 @@ function choose(scores: Float32Array, ids: number[], opts: GenerateOptions, rng:
 export function generate(model: LanguageModel, opts: GenerateOptions, rng: RandomSource): Poem {
   const { vocab } = model;
   const plan = makePlan(vocab, opts);
-  const info = vocabInfo(vocab, !!plan.patterns, plan.rhyme);
+  const info = vocabInfo(vocab, !!plan.patterns, plan.rhyme, plan.book);
   const penalty = opts.repetitionPenalty ?? 1;
   const width = opts.beam && opts.beam > 1 ? opts.beam : 1;
   const capacity = plan.shape ? plan.shape.lines * (plan.shape.chars + 1) + 1 : plan.maxChars; // positions after <bos>

@@ -1,133 +1,58 @@
 /**
- * Prosody of classical Chinese verse: the tone class (平/仄) and rhyme group of a character, the
- * standard 平仄 patterns of the four regulated forms, and the checker rule of DESIGN §7.
+ * 平仄 of regulated verse, line by line, as Wang Li's《汉语诗律学》 gives it: the four line types,
+ * the four standard patterns of each form, and the rule of what a line may change. The poem-level
+ * checker (粘对, rhyme, shape) is check.ts; the tones and rhyme groups come from a rhyme book
+ * (rhymebook.ts, the 平水韵 unless asked otherwise).
  *
- * Tones. A character's class comes from its primary Mandarin reading (pinyin-pro: tones 1, 2 → 平;
- * 3, 4 → 仄), corrected by a committed table (tone-table.ts, derived from the 平仄 annotations of
- * chinese-poetry by tools/make-tone-table.ts) for the ~580 old 入声 characters Mandarin reads level
- * (白 一 国 …, all 仄 in verse), the ~90 characters with a classical 平 reading Mandarin lost, and
- * ~110 characters used with both readings in Tang verse (看 思 过 …), which are 'either'. A
- * character with no reading (not Han) is 'either' too: the checker never fails a poem on it.
+ * Line types (five characters; a seven-character line prefixes the two tones opposite to its
+ * first): A 仄仄平平仄 · B 平平仄仄平 · C 平平平仄仄 · D 仄仄仄平平. A quatrain begins with one of
+ * them and follows 对 (a couplet's lines opposite) and 粘 (a couplet's first line like the line
+ * before): A B C D, D B C D, C D A B, B D A B; an octave repeats its quatrain, line 5 unrhymed.
  *
- * Rhymes. Groups are the 14 rhymes of 中华新韵 built from the Mandarin finals of a character's readings
- * (麻 a ia ua · 波 o e uo · 皆 ie üe · 开 ai uai · 微 ei ui · 豪 ao iao · 尤 ou iu · 寒 an ian uan
- * üan · 文 en in un ün · 唐 ang iang uang · 庚 eng ing ueng ong iong · 齐 i ü er · 支 zhi…si ·
- * 姑 u). Not 平水韵: a table of its 106 rhymes was not available in a form we could build and check,
- * while Tang rhyme characters are 平声 and mostly keep their old final in Mandarin.
- *
- * Patterns and checker. A five-character line is one of A 仄仄平平仄, B 平平仄仄平, C 平平平仄仄,
- * D 仄仄仄平平; a seven-character line prefixes the two opposite tones of its first. A quatrain
- * begins with one of the four lines and follows the rules of opposition and adhesion (A B C D,
- * D B C D, C D A B, B D A B); a regulated octave repeats its quatrain with line 5 unrhymed. A line
- * fits a pattern when the even positions and the last match it (positions 1, 3 and 5 of seven are
- * free, as 1 and 3 of five), unless the free choice makes 孤平 (a 平平仄仄平-type line whose last
- * five characters keep a single 平 before the rhyme) or 三平尾 (the last three characters all 平).
+ * What a line may change (positions of the five-character core, 1-based; a seven-character line's
+ * first position is free too):
+ * - 1 and 3 are free (一三五不论) unless that makes 孤平 (B with 1 and 3 both 仄: 仄平仄仄平) or
+ *   三平尾 (D with 3 平: 仄仄平平平). 孤平拗救 仄平平仄平 is then simply B with 1 仄 and 3 平.
+ * - 特定格式: C may be 平平仄平仄 (3 and 4 swapped) when its position 1 is 平 (七言 仄仄平平仄平仄).
+ * - 对句相救: A with position 4 仄 (仄仄平仄仄, also 仄仄仄仄仄: 拗) is accepted when the next line,
+ *   its B, has position 3 平 (平平平仄平); A with only position 3 仄 is free (半拗, 可救可不救).
+ * - Positions 2 and 4 and the last are strict otherwise; a rhyme line's last must be 平.
+ * A character with both readings ('either') fits any position and is never the cause of 孤平 or
+ * 三平尾: the checker gives ambiguity the benefit.
  *
  * Dimension letters: C characters per line (5 or 7), L lines (4 or 8).
  */
-import { pinyin } from 'pinyin-pro';
 import { FORM_SHAPE, type RegulatedForm } from '../data/clean.ts';
-import { CLASSICAL_BOTH, CLASSICAL_PING, CLASSICAL_ZE } from './tone-table.ts';
+import { rhymeBook, type RhymeBookName } from './rhymebook.ts';
 
-/** A character's tone class; 'either' matches both 平 and 仄. */
+/** A character's tone class at a position; 'either' matches both 平 and 仄 (unknown counts as either). */
 export type Tone = '平' | '仄' | 'either';
 
-const toneCache = new Map<string, Tone>();
+/** The tone class of one character in a book; a character the book lacks is 'either'. */
+export function toneIn(ch: string, book: RhymeBookName): Tone {
+  const tone = rhymeBook(book).toneOf(ch);
+  return tone === 'unknown' ? 'either' : tone;
+}
 
-/** The classical tone class of one character (see the file comment for the rule). */
+/** The tone class of one character by the 平水韵 (toneIn for another book). */
 export function toneOf(ch: string): Tone {
-  let tone = toneCache.get(ch);
-  if (tone) return tone;
-  if (CLASSICAL_ZE.includes(ch)) tone = '仄';
-  else if (CLASSICAL_PING.includes(ch)) tone = '平';
-  else if (CLASSICAL_BOTH.includes(ch)) tone = 'either';
-  else tone = mandarinTone(ch);
-  toneCache.set(ch, tone);
-  return tone;
+  return toneIn(ch, 'pingshui');
 }
 
-function mandarinTone(ch: string): Tone {
-  if (!/^\p{Script=Han}$/u.test(ch)) return 'either';
-  const t = pinyin(ch, { pattern: 'num', type: 'array' })[0];
-  return t === '1' || t === '2' ? '平' : t === '3' || t === '4' ? '仄' : 'either';
+/** The groups of a character's 平 readings in a book (what it can rhyme in); [] for none. */
+export function rhymeGroupsOf(ch: string, book: RhymeBookName = 'pingshui'): readonly string[] {
+  return rhymeBook(book).pingGroupsOf(ch);
 }
 
-/** The 14 rhyme groups of 中华新韵. */
-export const RHYME_GROUPS = ['麻', '波', '皆', '开', '微', '豪', '尤', '寒', '文', '唐', '庚', '齐', '支', '姑'] as const;
-export type RhymeGroup = (typeof RHYME_GROUPS)[number];
-
-/** Standard final (after the initial, with y/w spelled out and ü restored) → rhyme group. */
-const FINAL_GROUP: Record<string, RhymeGroup> = {
-  a: '麻', ia: '麻', ua: '麻',
-  o: '波', e: '波', uo: '波',
-  ie: '皆', üe: '皆', ê: '皆',
-  ai: '开', uai: '开',
-  ei: '微', uei: '微',
-  ao: '豪', iao: '豪',
-  ou: '尤', iou: '尤',
-  an: '寒', ian: '寒', uan: '寒', üan: '寒',
-  en: '文', in: '文', uen: '文', ün: '文',
-  ang: '唐', iang: '唐', uang: '唐',
-  eng: '庚', ing: '庚', ueng: '庚', ong: '庚', iong: '庚',
-  i: '齐', ü: '齐', er: '齐',
-  '-i': '支',
-  u: '姑',
-};
-
-const INITIAL = /^(zh|ch|sh|[bpmfdtnlgkhjqxrzcs])/;
-
-/** The standard final of a toneless pinyin syllable (e.g. 'xue' → 'üe', 'shi' → '-i', 'wei' → 'uei'). */
-export function finalOf(syllable: string): string {
-  const s = syllable.replace(/v/g, 'ü');
-  if (s.startsWith('y')) {
-    const rest = s.slice(1);
-    if (rest.startsWith('u')) return 'ü' + rest.slice(1); // yu yue yuan yun
-    if (rest === 'ou') return 'iou';
-    return rest.startsWith('i') ? rest : 'i' + rest; // yi yin ying | ya ye yao yan yang yong
-  }
-  if (s.startsWith('w')) {
-    const rest = s.slice(1);
-    if (rest === 'u') return 'u';
-    return { ei: 'uei', en: 'uen', eng: 'ueng' }[rest] ?? 'u' + rest;
-  }
-  const m = INITIAL.exec(s);
-  const initial = m ? m[1] : '';
-  let fin = s.slice(initial.length);
-  if (fin === 'i' && /^(zh|ch|sh|r|z|c|s)$/.test(initial)) return '-i';
-  if (/^[jqx]$/.test(initial) && fin.startsWith('u')) fin = 'ü' + fin.slice(1);
-  return { iu: 'iou', ui: 'uei', un: /^[jqx]$/.test(initial) ? 'ün' : 'uen' }[fin] ?? fin;
-}
-
-const rhymeCache = new Map<string, readonly RhymeGroup[]>();
-
-/**
- * The 中华新韵 rhyme groups of a character, over all its readings (primary first), so that a
- * character read two ways in verse rhymes either way (还 huán/hái); empty for non-Han characters.
- */
-export function rhymeGroupsOf(ch: string): readonly RhymeGroup[] {
-  let groups = rhymeCache.get(ch);
-  if (groups) return groups;
-  const found = new Set<RhymeGroup>();
-  if (/^\p{Script=Han}$/u.test(ch)) {
-    for (const syllable of pinyin(ch, { toneType: 'none', type: 'array', multiple: true })) {
-      const group = FINAL_GROUP[finalOf(syllable)];
-      if (group) found.add(group);
-    }
-  }
-  groups = [...found];
-  rhymeCache.set(ch, groups);
-  return groups;
-}
-
-/** Whether two characters rhyme: some reading of each falls in the same group. */
-export function rhymes(a: string, b: string): boolean {
-  const groups = rhymeGroupsOf(b);
-  return rhymeGroupsOf(a).some((g) => groups.includes(g));
+/** Whether two characters rhyme: a 平 reading of each falls in the same group. */
+export function rhymes(a: string, b: string, book: RhymeBookName = 'pingshui'): boolean {
+  const groups = rhymeGroupsOf(b, book);
+  return rhymeGroupsOf(a, book).some((g) => groups.includes(g));
 }
 
 /** Five-character line types; seven-character lines prefix the two opposite tones. */
-const LINE5 = { A: '仄仄平平仄', B: '平平仄仄平', C: '平平平仄仄', D: '仄仄仄平平' } as const;
-type LineType = keyof typeof LINE5;
+export const LINE5 = { A: '仄仄平平仄', B: '平平仄仄平', C: '平平平仄仄', D: '仄仄仄平平' } as const;
+export type LineType = keyof typeof LINE5;
 /** The quatrain that each first line starts (opposition and adhesion). */
 const QUATRAINS: Record<LineType, LineType[]> = { A: ['A', 'B', 'C', 'D'], D: ['D', 'B', 'C', 'D'], C: ['C', 'D', 'A', 'B'], B: ['B', 'D', 'A', 'B'] };
 /** The unrhymed line type with the same second-character tone (line 5 of an octave). */
@@ -135,7 +60,7 @@ const UNRHYMED: Record<LineType, LineType> = { A: 'A', D: 'A', C: 'C', B: 'C' };
 
 /** One standard 平仄 pattern of a regulated form. */
 export interface TonePattern {
-  /** e.g. 'qijue 平起首句入韵' */
+  /** e.g. 'qijue 平起首句入韵' (named by the first line's second character). */
   readonly name: string;
   /** L line patterns of C marks 平/仄. */
   readonly lines: readonly string[];
@@ -143,11 +68,29 @@ export interface TonePattern {
   readonly firstLineRhymes: boolean;
 }
 
-function linePattern(type: LineType, chars: number): string {
+/** The C-character pattern of a line type. */
+export function linePattern(type: LineType, chars: number): string {
   const five = LINE5[type];
   if (chars === 5) return five;
-  const opposite = five[0] === '平' ? '仄仄' : '平平';
-  return opposite + five;
+  return (five[0] === '平' ? '仄仄' : '平平') + five;
+}
+
+/** The line type whose pattern (five or seven characters) this is. */
+function typeOfPattern(pattern: string): LineType {
+  const core = pattern.slice(-5);
+  return (Object.keys(LINE5) as LineType[]).find((t) => LINE5[t] === core)!;
+}
+
+/** The line type of a line from the tone of its second character and whether it rhymes. */
+export function lineType(second: '平' | '仄', rhymed: boolean, chars: number): LineType {
+  // five characters: the second is the core's; seven: the prefix's, opposite to the core's
+  const coreSecond = chars === 5 ? second : second === '平' ? '仄' : '平';
+  return coreSecond === '平' ? (rhymed ? 'B' : 'C') : rhymed ? 'D' : 'A';
+}
+
+/** The pattern name of a form from its first line's second character and rhyme. */
+export function patternName(form: RegulatedForm, second: '平' | '仄', firstLineRhymes: boolean): string {
+  return `${form} ${second}起首句${firstLineRhymes ? '' : '不'}入韵`;
 }
 
 /** The four standard patterns of a form (平起/仄起 × first line rhymed or not). */
@@ -157,34 +100,63 @@ export function tonePatterns(form: RegulatedForm): TonePattern[] {
     const quatrain = QUATRAINS[first];
     const types = lines === 4 ? quatrain : [...quatrain, UNRHYMED[first], ...quatrain.slice(1)];
     const patterns = types.map((t) => linePattern(t, chars));
-    const rhymes = patterns[0].endsWith('平');
-    return { name: `${form} ${patterns[0][1]}起首句${rhymes ? '' : '不'}入韵`, lines: patterns, firstLineRhymes: rhymes };
+    const rhymed = patterns[0].endsWith('平');
+    return { name: patternName(form, patterns[0][1] as '平' | '仄', rhymed), lines: patterns, firstLineRhymes: rhymed };
   });
 }
 
-/** Whether position i (0-based) of a line of C characters may differ from the pattern. */
-function isFreePosition(i: number, chars: number): boolean {
-  return i % 2 === 0 && i < chars - 1;
+/** A fault of one line against its type: position (0-based), kind and why. */
+export interface LineFault {
+  readonly pos: number;
+  readonly kind: 'tone' | 'gu-ping' | 'san-ping-wei' | 'rhyme-tone';
+  readonly message: string;
 }
 
 /**
- * The checker rule of DESIGN §7: whether a line's tones fit a line pattern. 'either' matches any
- * mark, counts as 平 against 孤平 and as 仄 against 三平尾 (the checker gives ambiguity the benefit).
+ * The faults of a line's tones against a line type (the rules of the file comment). `next`, the
+ * tones of the following line, lets an A line's 拗 at position 4 be rescued (对句相救); without it
+ * the 拗 is a fault. A rhyme line (B, D) whose last character is 仄 has a 'rhyme-tone' fault.
  */
+export function lineFaults(tones: readonly Tone[], type: LineType, next?: readonly Tone[]): LineFault[] {
+  const C = tones.length;
+  const o = C - 5; // offset of the five-character core
+  const pattern = linePattern(type, C);
+  const faults: LineFault[] = [];
+  const at = (p: number): Tone => tones[o + p];
+  const wrong = (i: number): boolean => tones[i] !== 'either' && tones[i] !== pattern[i];
+  const fault = (i: number, kind: LineFault['kind'], message: string): void => {
+    faults.push({ pos: i, kind, message });
+  };
+  const strict = (i: number): void => {
+    if (wrong(i)) fault(i, i === C - 1 && pattern[i] === '平' ? 'rhyme-tone' : 'tone', `${tones[i]} where the pattern ${pattern} has ${pattern[i]}`);
+  };
+  if (C === 7) strict(1); // position 1 of seven is free
+  strict(o + 1);
+  strict(o + 4);
+  switch (type) {
+    case 'A': // 仄仄平平仄: 3 free (半拗); 4 仄 is 拗, rescued by the next line's 3 平
+      if (at(3) === '仄' && (next === undefined || next[o + 2] === '仄')) {
+        fault(o + 3, 'tone', `拗: ${pattern} with position ${o + 4} 仄, not rescued by 平 at position ${o + 3} of the next line (对句相救)`);
+      }
+      break;
+    case 'B': // 平平仄仄平: 4 strict; 1 and 3 free unless both 仄 (孤平)
+      strict(o + 3);
+      if (at(0) === '仄' && at(2) === '仄') fault(o, 'gu-ping', `孤平: only one 平 besides the rhyme (${pattern} with positions ${o + 1} and ${o + 3} 仄)`);
+      break;
+    case 'C': // 平平平仄仄: 4 strict unless 特定格式 平平仄平仄
+      if (at(3) === '平' && !(at(2) !== '平' && at(0) !== '仄')) strict(o + 3);
+      break;
+    case 'D': // 仄仄仄平平: 4 strict; 3 平 makes 三平尾
+      strict(o + 3);
+      if (at(2) === '平' && at(3) !== '仄' && at(4) !== '仄') fault(o + 2, 'san-ping-wei', `三平尾: the last three characters all 平`);
+      break;
+  }
+  return faults.sort((a, b) => a.pos - b.pos);
+}
+
+/** Whether a line's tones fit a line pattern on their own (no 对句相救: the next line is unknown). */
 export function lineFits(tones: readonly Tone[], pattern: string): boolean {
-  const C = pattern.length;
-  if (tones.length !== C) return false;
-  for (let i = 0; i < C; i++) {
-    if (!isFreePosition(i, C) && tones[i] !== 'either' && tones[i] !== pattern[i]) return false;
-  }
-  if (pattern[C - 1] === '平' && pattern[C - 2] === '仄') {
-    // 孤平 (only the 平平仄仄平 type can suffer it): one 平 left before the rhyme in the last five
-    let level = 0;
-    for (let i = C - 5; i < C - 1; i++) if (tones[i] !== '仄') level++;
-    if (level < 2) return false;
-  }
-  // 三平尾
-  return !(tones[C - 3] === '平' && tones[C - 2] === '平' && tones[C - 1] === '平');
+  return tones.length === pattern.length && lineFaults(tones, typeOfPattern(pattern)).length === 0;
 }
 
 /**
@@ -203,13 +175,13 @@ export function prefixFits(prefix: readonly Tone[], pattern: string): boolean {
 }
 
 /** The tones of each line of a poem given as lines of characters (punctuation removed). */
-export function lineTones(lines: readonly string[]): Tone[][] {
-  return lines.map((line) => [...line].map(toneOf));
+export function lineTones(lines: readonly string[], book: RhymeBookName = 'pingshui'): Tone[][] {
+  return lines.map((line) => [...line].map((ch) => toneIn(ch, book)));
 }
 
-/** The first standard pattern of `form` that every line fits, or undefined. */
-export function matchPattern(lines: readonly string[], form: RegulatedForm): TonePattern | undefined {
-  const tones = lineTones(lines);
+/** The first standard pattern of `form` that every line fits on its own, or undefined. */
+export function matchPattern(lines: readonly string[], form: RegulatedForm, book: RhymeBookName = 'pingshui'): TonePattern | undefined {
+  const tones = lineTones(lines, book);
   return tonePatterns(form).find(
     (p) => p.lines.length === tones.length && p.lines.every((line, i) => lineFits(tones[i], line)),
   );

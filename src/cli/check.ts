@@ -1,0 +1,79 @@
+/**
+ * `shiren check [POEM…] [--file F] [--form F] [--rhyme-book pingshui|xinyun] [--json]` (DESIGN §5,
+ * §7): the prosody checker of src/poetry/check.ts on each poem given (arguments first, then the
+ * file's lines, one poem a line, blank lines skipped).
+ *
+ * Output: per poem its text, then `form · pattern · rhyme group · pass|N faults`, each line with its
+ * tone marks under it (平 仄, 中 for a character with both, ？ for one the book lacks), and every
+ * fault as `line L char P (字) kind: message`. With --json, `{"poems":[{"text","form","pass",
+ * "pattern","rhymeGroup","tones","faults":[{"line","pos","kind","message"}]}]}` only.
+ *
+ * Exit code (returned to main, which owns process.exit): 0 when every poem passes, 3 when some poem
+ * has faults; a missing file or no poem at all is a user error (1).
+ */
+import * as fs from 'node:fs';
+import type { RegulatedForm } from '../data/clean.ts';
+import { checkPoem, checkedLines, type CheckResult, type FaultKind } from '../poetry/check.ts';
+import { rhymeBook, type RhymeBookName } from '../poetry/rhymebook.ts';
+import { UserError } from './errors.ts';
+
+export interface CheckCommandOptions {
+  /** Poems given on the command line. */
+  poems: string[];
+  /** A file of poems, one per line. */
+  file?: string;
+  /** The form every poem must have; default: each poem's own shape. */
+  form?: RegulatedForm;
+  rhymeBook: RhymeBookName;
+  json?: boolean;
+}
+
+/** Exit code when some poem has faults (documented in DESIGN §5). */
+export const EXIT_FAULTS = 3;
+
+const KIND_LABEL: Record<FaultKind, string> = {
+  tone: '平仄', nian: '失粘', dui: '失对', 'gu-ping': '孤平', 'san-ping-wei': '三平尾',
+  rhyme: '出韵', 'rhyme-tone': '韵脚仄声', 'rhyme-repeat': '重韵', shape: '体式',
+};
+const BOOK_LABEL: Record<RhymeBookName, string> = { pingshui: '平水韵', xinyun: '中华新韵' };
+
+function readPoemFile(file: string): string[] {
+  let content: string;
+  try {
+    content = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UserError(code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read (${code ?? String(error)})`);
+  }
+  return content.split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
+}
+
+/** The human report of one poem (see the file comment). */
+function describe(r: CheckResult, bookName: RhymeBookName): string {
+  const book = rhymeBook(bookName);
+  const out = [r.text];
+  const verdict = r.pass ? 'pass' : `${r.faults.length} fault${r.faults.length === 1 ? '' : 's'}`;
+  const group = r.rhymeGroup === null ? 'no rhyme group' : `韵 ${book.labelOf(r.rhymeGroup)} (${BOOK_LABEL[bookName]})`;
+  out.push(`  ${r.form} · ${r.pattern ?? 'no pattern'} · ${group} · ${verdict}`);
+  const textLines = checkedLines(r.text);
+  r.tones.forEach((marks, i) => {
+    if (textLines.length === r.tones.length) out.push(`  ${textLines[i]}`);
+    out.push(`  ${marks}`);
+  });
+  for (const f of r.faults) {
+    const where = f.line === 0 ? 'poem' : `line ${f.line} char ${f.pos}${textLines[f.line - 1] ? ` (${[...textLines[f.line - 1]][f.pos - 1]})` : ''}`;
+    out.push(`  ✗ ${where} ${KIND_LABEL[f.kind]} [${f.kind}]: ${f.message}`);
+  }
+  return out.join('\n');
+}
+
+/** Runs `shiren check`; returns the exit code (0 all pass, 3 some fault). */
+export async function runCheck(opts: CheckCommandOptions): Promise<number> {
+  const poems = opts.poems.map((p) => p.trim()).filter(Boolean);
+  if (opts.file !== undefined) poems.push(...readPoemFile(opts.file));
+  if (poems.length === 0) throw new UserError('nothing to check: give poems as arguments or --file FILE');
+  const results = poems.map((text) => checkPoem(text, { form: opts.form, book: opts.rhymeBook }));
+  if (opts.json) process.stdout.write(JSON.stringify({ poems: results }) + '\n');
+  else process.stdout.write(results.map((r) => describe(r, opts.rhymeBook)).join('\n\n') + '\n');
+  return results.every((r) => r.pass) ? 0 : EXIT_FAULTS;
+}
