@@ -3,6 +3,7 @@
  * per command, loaded on demand so that `shiren gen` does not pay for the trainer. Every failure is
  * one line on stderr: exit 1 for user errors, 2 for usage errors (SHIREN_DEBUG=1 shows the stack).
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ALL_FORMS, FORMS } from '../data/clean.ts';
 import { ENGINES } from '../engine/index.ts';
@@ -23,10 +24,13 @@ function modelOption(): Option {
   return new Option('--model <file>', 'model file (.safetensors); default: the bundled pretrained model');
 }
 
+/** The package's version: src/cli and dist/cli both sit two levels below package.json. */
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 export function buildProgram(): Command {
   const program = new Command('shiren')
     .description('诗人 — learn to write classical Chinese poetry with RNN, LSTM and GRU language models')
-    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version', 'print the version')
+    .version(VERSION, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help for a command')
     .showSuggestionAfterError(false)
     .exitOverride()
