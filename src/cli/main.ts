@@ -1,5 +1,5 @@
 /**
- * The `shiren` command line (DESIGN §5): parses flags with commander and dispatches to one module
+ * The `shiren` command line (docs/design.md §5): parses flags with commander and dispatches to one module
  * per command, loaded on demand so that `shiren gen` does not pay for the trainer. Every failure is
  * one line on stderr: exit 1 for user errors, 2 for usage errors (SHIREN_DEBUG=1 shows the stack).
  */
@@ -121,7 +121,7 @@ export function buildProgram(): Command {
 
   program
     .command('bench')
-    .description('training and generation throughput (config R of DESIGN §6)')
+    .description('training and generation throughput (config R of docs/design.md §6)')
     .option('--json', 'machine-readable output', false)
     .option('--compare', 'also run PyTorch on the same config and print ratios', false)
     .option('--seconds <x>', 'seconds to measure each cell', parseNumber('--seconds', 0.1))

@@ -1,5 +1,5 @@
 /**
- * The Tang corpus (DESIGN §1): read `chinese-poetry`'s quantangshi files, clean, classify, split by
+ * The Tang corpus (docs/design.md §1): read `chinese-poetry`'s quantangshi files, clean, classify, split by
  * the sha1 rule, and write `DIR/<split>/<form>.txt` (one poem per line) plus `DIR/stats.json`.
  * Also the reader of such a folder, used by training, evaluation and generation.
  */

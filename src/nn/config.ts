@@ -1,5 +1,5 @@
 /**
- * Model configuration (DESIGN §3): Embedding(V,E) → L stacked cells with hidden size H →
+ * Model configuration (docs/design.md §3): Embedding(V,E) → L stacked cells with hidden size H →
  * Linear(H,V). Stored in the model file's `__metadata__.shiren` (see checkpoint.ts).
  */
 
@@ -33,7 +33,7 @@ export interface ModelConfig {
 }
 
 /**
- * Defaults: a 2-layer LSTM, E=128, H=256 (DESIGN §6 reference config and the PyTorch baselines of
+ * Defaults: a 2-layer LSTM, E=128, H=256 (docs/design.md §6 reference config and the PyTorch baselines of
  * §7). Dropout 0.2: the regulated Tang corpus is only ~1.4 M characters for ~3 M parameters, so an
  * unregularised model starts to overfit after a few epochs; 0.2 costs little early on.
  */

@@ -1,5 +1,5 @@
 /**
- * The safetensors container (DESIGN §4; https://huggingface.co/docs/safetensors):
+ * The safetensors container (docs/design.md §4; https://huggingface.co/docs/safetensors):
  *
  *   [u64 little-endian n][n bytes of JSON header][raw tensor data]
  *   header = { "__metadata__"?: {string: string}, name: {dtype, shape, data_offsets: [begin, end]} }

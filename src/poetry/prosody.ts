@@ -1,6 +1,6 @@
 /**
  * Prosody of classical Chinese verse: the tone class (平/仄) and rhyme group of a character, the
- * standard 平仄 patterns of the four regulated forms, and the checker rule of DESIGN §7.
+ * standard 平仄 patterns of the four regulated forms, and the checker rule of docs/design.md §7.
  *
  * Tones. A character's class comes from its primary Mandarin reading (pinyin-pro: tones 1, 2 → 平;
  * 3, 4 → 仄), corrected by a committed table (tone-table.ts, derived from the 平仄 annotations of
@@ -168,7 +168,7 @@ function isFreePosition(i: number, chars: number): boolean {
 }
 
 /**
- * The checker rule of DESIGN §7: whether a line's tones fit a line pattern. 'either' matches any
+ * The checker rule of docs/design.md §7: whether a line's tones fit a line pattern. 'either' matches any
  * mark, counts as 平 against 孤平 and as 仄 against 三平尾 (the checker gives ambiguity the benefit).
  */
 export function lineFits(tones: readonly Tone[], pattern: string): boolean {

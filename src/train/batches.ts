@@ -1,5 +1,5 @@
 /**
- * Training batches (DESIGN §1, §2; issue 4): each poem becomes the sequence `<bos> poem <eos>`;
+ * Training batches (docs/design.md §1, §2; issue 4): each poem becomes the sequence `<bos> poem <eos>`;
  * inputs are all but its last symbol, targets all but its first. Poems are grouped by length so a
  * batch holds poems of (nearly always) one length and padding is rare; padding targets are <pad>
  * (id 0), which the loss ignores.
