@@ -41,7 +41,7 @@ export function buildProgram(): Command {
     .description('build the Tang corpus from the npm package chinese-poetry and print its stats')
     .option('--out <dir>', 'output folder: <dir>/<split>/<form>.txt and <dir>/stats.json', 'data/corpus')
     .option('--forms <list>', `forms to write, comma-separated (${ALL_FORMS.join(', ')})`, parseList('--forms', ALL_FORMS), [...FORMS])
-    .option('--include-free', 'also write poems of no regulated form (free)', false)
+    .option('--include-free', 'short for adding free to --forms (poems of no regulated form)', false)
     .option('--sample <n>', 'keep at most n poems per split and form (for small test corpora)', parseInteger('--sample'))
     .action(async (opts) => (await import('./corpus.ts')).runCorpus(opts));
 
