@@ -97,28 +97,30 @@ function libraryId(config: string | null, corename: string | null): string | nul
 /**
  * The library's own core on this CPU, found in a child process (OpenBLAS reads OPENBLAS_CORETYPE
  * only when it loads, so this process must not load it before deciding): `{ name, corename,
- * config }` of the first of `names` that opens, or null.
+ * config }` of the first of `names` that opens, null when none opens, undefined when the probe
+ * itself failed (then the library's own choice stands, unchecked by the rule, and nothing is cached).
  */
-async function probeLibrary(koffiPath: string, names: readonly string[]): Promise<{ name: string; corename: string | null; config: string | null } | null> {
+async function probeLibrary(koffiPath: string, names: readonly string[]): Promise<{ name: string; corename: string | null; config: string | null } | null | undefined> {
   const { spawnSync } = await import('node:child_process');
   const script = `
     const { koffi: path, names } = JSON.parse(process.env.SHIREN_OPENBLAS_PROBE);
     const koffi = require(path);
     const call = (lib, decl) => { try { return lib.func(decl)(); } catch { return null; } };
+    let found = null;
     for (const name of names) {
       let lib;
       try { lib = koffi.load(name); } catch { continue; }
-      console.log(JSON.stringify({ name, corename: call(lib, 'const char *openblas_get_corename()'), config: call(lib, 'const char *openblas_get_config()') }));
-      process.exit(0);
+      found = { name, corename: call(lib, 'const char *openblas_get_corename()'), config: call(lib, 'const char *openblas_get_config()') };
+      break;
     }
-    console.log('null');`;
+    console.log(JSON.stringify(found));`;
   const env: NodeJS.ProcessEnv = { ...process.env, SHIREN_OPENBLAS_PROBE: JSON.stringify({ koffi: koffiPath, names }), OPENBLAS_NUM_THREADS: '1' };
   delete env.OPENBLAS_CORETYPE;
   const r = spawnSync(process.execPath, ['-e', script], { env, encoding: 'utf8', timeout: 30_000 });
   try {
-    return r.status === 0 ? JSON.parse(r.stdout) : null;
+    return r.status === 0 ? JSON.parse(r.stdout) : undefined;
   } catch {
-    return null;
+    return undefined;
   }
 }
 
@@ -186,9 +188,11 @@ async function loadOpenBlasOnce(library?: string): Promise<OpenBlas> {
     entry = cache.readCache<CoreCacheEntry>('openblas')[key];
     if (!entry) {
       const probe = await probeLibrary(koffiPath, names);
-      if (!probe) throw new BlasUnavailableError(library ? `cannot load ${library}` : 'OpenBLAS is not installed');
-      entry = { config: libraryId(probe.config, probe.corename), detected: probe.corename, coreType: probe.corename ? coreTypeFor(probe.corename, cpu) : null };
-      cache.writeCacheEntry('openblas', key, entry);
+      if (probe === null) throw new BlasUnavailableError(library ? `cannot load ${library}` : 'OpenBLAS is not installed');
+      if (probe) {
+        entry = { config: libraryId(probe.config, probe.corename), detected: probe.corename, coreType: probe.corename ? coreTypeFor(probe.corename, cpu) : null };
+        cache.writeCacheEntry('openblas', key, entry);
+      }
     }
   }
   const coreType = userCore ?? entry?.coreType ?? undefined;
