@@ -3,6 +3,9 @@
 // which `prepare` and `pretest` run in a clone) and exits with its code explicitly: worker threads
 // of the compute engine must not keep the process alive (`serve` only returns when the server
 // has closed). No TypeScript is compiled at run time.
+import module from 'node:module';
+
+module.enableCompileCache?.(); // Node ≥ 22.1: V8's code cache of the compiled modules between runs
 let cli;
 try {
   cli = await import('../dist/cli/main.js');

@@ -4,7 +4,7 @@
 # what the tarball holds (compiled code, types, kernels, page, model, licence; no tests or
 # fixtures), installs it into an empty temporary folder with `npm install`, and from there runs
 # `npx shiren --version`, `npx shiren gen 山`, `npx shiren score …`, the README's library example
-# (docs/library-example.mjs) and `npx shiren serve` (GET / must return the built page). The engine
+# (its first ```js block importing 'shiren'; docs/library-example.mjs until it has one) and `npx shiren serve` (GET / must return the built page). The engine
 # must be wasm or blas, never the reference kernels.
 #   tools/check-tarball.sh [--keep]     --keep: leave the temporary folder for a look
 set -euo pipefail
@@ -66,7 +66,13 @@ node -e "process.exit(+process.argv[1] > 1 && +process.argv[1] < 1000 ? 0 : 1)" 
 echo "$out"
 
 step "the README's library example"
-cp "$root/docs/library-example.mjs" example.mjs
+# the README's first ```js block that imports 'shiren', else docs/library-example.mjs
+node -e "
+  const readme = require('node:fs').readFileSync(process.argv[1], 'utf8');
+  const block = [...readme.matchAll(/\`\`\`(?:js|javascript|mjs)\n([\s\S]*?)\`\`\`/g)].map((m) => m[1]).find((b) => /from 'shiren'/.test(b));
+  require('node:fs').writeFileSync('example.mjs', block ?? require('node:fs').readFileSync(process.argv[2], 'utf8'));
+  console.log(block ? '(from README.md)' : '(README.md has none yet: docs/library-example.mjs)');
+" "$root/README.md" "$root/docs/library-example.mjs"
 node example.mjs
 node --input-type=module -e "
   import { loadModel } from 'shiren';
@@ -88,9 +94,14 @@ for _ in $(seq 100); do
   sleep 0.2
 done
 [ -n "$url" ] || fail "serve did not start: $(cat "$work/serve.err")"
-page=$(curl -fsS "$url/") || fail "GET / failed"
-cmp -s <(printf '%s' "$page") <(printf '%s' "$(cat node_modules/shiren/web/dist/index.html)") \
-  || fail "GET / is not the built page: $(head -c 300 <<<"$page")"
+node -e "
+  const [url, file] = process.argv.slice(1);
+  const page = require('node:fs').readFileSync(file, 'utf8');
+  fetch(url).then(async (res) => {
+    const body = await res.text();
+    if (res.status !== 200 || body !== page) { console.error('GET / answered', res.status, body.slice(0, 300)); process.exit(1); }
+  });
+" "$url/" node_modules/shiren/web/dist/index.html || fail "GET / is not the built page (web/dist/index.html)"
 step "GET $url/ returns web/dist/index.html"
 kill "$server"; wait "$server" 2>/dev/null || true; server=
 step "ok"
