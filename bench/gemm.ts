@@ -1,5 +1,5 @@
 /**
- * sgemm GFLOP/s per backend for the shapes of config R (DESIGN §6), on 1 and all threads:
+ * sgemm GFLOP/s per backend for the shapes of config R (docs/design.md §6), on 1 and all threads:
  * the output layer (N·V·H both ways and its weight gradient), the input projections, and the
  * per-time-step recurrent matmul (M = B = 32) that dominates latency.
  * Usage: node --import tsx bench/gemm.ts [--seconds 1] [--engines wasm,blas] [--threads 1,2] [--json]

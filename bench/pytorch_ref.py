@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch CPU baseline for shiren's config R (DESIGN §6), printed as one JSON object.
+"""PyTorch CPU baseline for shiren's config R (docs/design.md §6), printed as one JSON object.
 
 Config R: Embedding(V=6000, E=128) -> 2-layer lstm | gru | rnn, H=256 -> Linear(H, V), batch
 B=32, T=48 random tokens; one training step = forward, backward, clip_grad_norm_(1), Adam. The

@@ -1,18 +1,35 @@
 /**
  * The blas backend: OpenBLAS sgemm on the WASM memory against the reference gemm (all transpose
  * cases, odd sizes, leading dimensions, beta = 0 over NaN, degenerate sizes), the pointwise
- * kernels staying wasm, and the fallback to wasm with a hint when the library is missing.
- * Needs OpenBLAS (Debian: libopenblas0-pthread), which .ci/run installs.
+ * kernels staying wasm, the fallback to wasm with a hint when the library is missing, the load
+ * check of sgemm products, and auto following the per-machine calibration (in a temp cache folder).
+ * Needs OpenBLAS (Debian: libopenblas0-pthread), which .ci/run installs; without it the first
+ * test says so.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReferenceKernels } from '../src/engine/reference.ts';
-import { BlasUnavailableError, createBlasKernels } from '../src/engine/blas.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BlasUnavailableError, checkSgemm, createBlasKernels, type Sgemm } from '../src/engine/blas.ts';
+import { calibrationKey } from '../src/engine/calibrate.ts';
+import { writeCacheEntry } from '../src/engine/machine-cache.ts';
 import { engineHint, selectKernels, EngineError } from '../src/engine/index.ts';
 import type { WasmKernels } from '../src/engine/wasm.ts';
 import { ensureWasmBuild, mulberry32 } from './wasm-helpers.ts';
 
 await ensureWasmBuild();
+// this file's own per-machine cache: the tests neither read nor change the user's
+process.env.SHIREN_CACHE_DIR = mkdtempSync(join(tmpdir(), 'shiren-cache-'));
+after(() => rmSync(process.env.SHIREN_CACHE_DIR!, { recursive: true, force: true }));
+
+test('OpenBLAS is installed (Debian: apt-get install libopenblas0-pthread)', async () => {
+  const k = await createBlasKernels({ threads: 1 }).catch((err: Error) => {
+    throw new Error(`the blas tests need OpenBLAS: ${err.message} (Debian: apt-get install -y libopenblas0-pthread)`);
+  });
+  await k.close();
+});
 
 const ref = createReferenceKernels('f32');
 
@@ -23,7 +40,8 @@ for (const threads of [1, 2]) {
     after(() => k.close());
 
     test('is named after OpenBLAS and its threads', () => {
-      assert.equal(k.name, `blas (OpenBLAS, ${threads} thread${threads > 1 ? 's' : ''})`);
+      assert.match(k.name, new RegExp(`^blas \\(OpenBLAS \\w+(, | from OPENBLAS_CORETYPE, | set by shiren, .*; )${threads} thread${threads > 1 ? 's' : ''}\\)$`));
+      assert.ok(k.name.includes(k.core.name!), k.name);
       assert.equal(k.threads, threads);
     });
 
@@ -73,10 +91,38 @@ test('a missing library is a BlasUnavailableError, and selectKernels falls back 
   const k = await selectKernels({ engine: 'blas', threads: 1, blasLibrary: '/nonexistent/libopenblas.so.0' });
   assert.match(k.name, /^wasm-/);
   assert.match(engineHint(k) ?? '', /cannot load/);
-  const auto = await selectKernels({ threads: 1 });
-  assert.match(auto.name, /^blas \(OpenBLAS, 1 thread\)$/);
-  assert.equal(engineHint(auto), null);
-  await Promise.all([k, auto].map((x) => (x as WasmKernels).close()));
+  await (k as WasmKernels).close();
+});
+
+test('auto takes blas only where the calibration found it faster than wasm', async () => {
+  const blas = await createBlasKernels({ threads: 1 });
+  const key = await calibrationKey(blas);
+  try {
+    writeCacheEntry('calibration', key, { blasMs: 10, wasmMs: 20, at: 'test' });
+    const fast = await selectKernels({ threads: 1 });
+    assert.match(fast.name, /^blas \(OpenBLAS/);
+    assert.equal(engineHint(fast), null);
+    writeCacheEntry('calibration', key, { blasMs: 20, wasmMs: 10, at: 'test' });
+    const slow = await selectKernels({ threads: 1 });
+    assert.match(slow.name, /^wasm-simd/);
+    assert.equal(engineHint(slow), null);
+    assert.match((await selectKernels({ engine: 'blas', threads: 1 })).name, /^blas/, '--engine blas is taken as asked');
+    // no entry: measured once, then cached
+    writeCacheEntry('calibration', key, undefined);
+    await selectKernels({ threads: 1 });
+    assert.equal((await import('../src/engine/machine-cache.ts')).readCache<{ at: string }>('calibration')[key]?.at.length, 24);
+  } finally {
+    await blas.close();
+  }
+});
+
+test('the load check of sgemm: the reference products pass, one wrong element fails with a reason', () => {
+  const ref = createReferenceKernels('f32');
+  const reference: Sgemm = (_order, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) =>
+    ref.gemm(transA === 112, transB === 112, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  assert.equal(checkSgemm(reference), null);
+  const wrong: Sgemm = (...args) => { reference(...args); args[12][3] += 1e-3; };
+  assert.match(checkSgemm(wrong) ?? '', /^A·B \(19×37×29\) element 3 is .*, the reference kernels say/);
 });
 
 test('selectKernels rejects unknown engines and bad thread counts with one-line errors', async () => {
@@ -87,9 +133,9 @@ test('selectKernels rejects unknown engines and bad thread counts with one-line 
 
 test('two blas Kernels with different thread counts each keep their own (the library setting is process-wide)', async () => {
   const koffi = (await import('koffi')).default;
-  const getThreads = koffi.load('libopenblas.so.0').func('int openblas_get_num_threads()') as () => number;
   const two = await createBlasKernels({ threads: 2 });
   const one = await createBlasKernels({ threads: 1 });
+  const getThreads = koffi.load(two.library).func('int openblas_get_num_threads()') as () => number;
   try {
     for (const k of [two, one, two]) {
       const A = k.alloc(64 * 64).fill(1), C = k.alloc(64 * 64);

@@ -1,5 +1,5 @@
 /**
- * The prosody checker (DESIGN §7): named poems, one constructed poem per fault kind, the
+ * The prosody checker (docs/design.md §7): named poems, one constructed poem per fault kind, the
  * regulated poems of 唐诗三百首 as a yardstick, and `shiren check`'s exit codes and JSON.
  *
  * The constructed poems change 王之涣《登鹳雀楼》 (仄起首句不入韵: 仄仄平平仄 平平仄仄平

@@ -1,4 +1,4 @@
-// The CLI's contract (DESIGN §5): help for every flag, one-line errors, exit codes 0/1/2.
+// The CLI's contract (docs/design.md §5): help for every flag, one-line errors, exit codes 0/1/2.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { shiren } from './cli-helpers.ts';

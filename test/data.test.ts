@@ -1,4 +1,4 @@
-// Corpus cleaning, forms, the split rule and the vocabulary (DESIGN §1, §2).
+// Corpus cleaning, forms, the split rule and the vocabulary (docs/design.md §1, §2).
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,13 +94,13 @@ test('the committed fixture corpus is clean and canonical', () => {
   assert.throws(() => readSplit('test/fixtures', 'train', ['wujue']), /not a shiren corpus/);
 });
 
-test('full corpus build: regulated counts within 1% of DESIGN §1 (needs chinese-poetry)', { timeout: 120_000 }, () => {
+test('full corpus build: regulated counts within 1% of docs/design.md §1 (needs chinese-poetry)', { timeout: 120_000 }, () => {
   const out = mkdtempSync(join(tmpdir(), 'shiren-corpus-'));
   const stats = buildCorpus({ out, forms: ['wujue', 'qijue', 'wulv', 'qilv', 'free'] });
   const expected = { wulv: 14747, qijue: 11044, qilv: 8100, wujue: 4340 };
   for (const [form, n] of Object.entries(expected)) {
     const got = stats.forms[form as keyof typeof expected];
-    // qilv is 1.6% above DESIGN's figure with our line rule (see clean.ts); the others within 1%
+    // qilv is 1.6% above docs/design.md's figure with our line rule (see clean.ts); the others within 1%
     const tolerance = form === 'qilv' ? 0.02 : 0.01;
     assert.ok(Math.abs(got - n) / n <= tolerance, `${form}: ${got} vs ${n}`);
   }

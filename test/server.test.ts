@@ -7,26 +7,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FORMS } from '../src/data/clean.ts';
-import { readSplit } from '../src/data/corpus.ts';
-import { Vocab } from '../src/data/vocab.ts';
 import { createReferenceKernels } from '../src/engine/reference.ts';
-import { ModelFileError, loadModel, modelFromBytes, saveModel } from '../src/nn/checkpoint.ts';
-import { DEFAULT_CONFIG } from '../src/nn/config.ts';
-import { Model } from '../src/nn/model.ts';
+import { ModelFileError, loadModel, modelFromBytes } from '../src/nn/checkpoint.ts';
 import { isWellFormed } from '../src/poetry/forms.ts';
 import { MAX_POEMS } from '../src/domain/requests.ts';
 import { buildApp } from '../src/server/app.ts';
+import { shiren, tinyModel } from './cli-helpers.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'shiren-serve-'));
-const vocab = Vocab.fromTexts(readSplit('test/fixtures/corpus', 'train', FORMS));
-const model = Model.create(createReferenceKernels('f32'), { ...DEFAULT_CONFIG, layers: 1, embed: 8, hidden: 16, vocabSize: vocab.size }, vocab, 7);
-const modelFile = join(dir, 'tiny.safetensors');
-saveModel(modelFile, model);
+const { model, vocab, file: modelFile, dir } = tinyModel();
 const ENGINE = 'wasm';
 
 /** Starts `shiren serve` and resolves with its base URL once it prints `listening on …`. */
@@ -60,9 +52,10 @@ async function post(path: string, body: unknown, contentType = 'application/json
   return { status: res.status, body: await res.json() };
 }
 
-function shiren(args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/shiren.js', ...args, '--model', modelFile, '--engine', ENGINE], { encoding: 'utf8', timeout: 60_000 });
-  assert.equal(r.status, 0, r.stderr);
+/** `shiren …args` on the test model and engine; its JSON output. */
+function shirenJson(args: string[]) {
+  const r = shiren([...args, '--model', modelFile, '--engine', ENGINE], undefined, 60_000);
+  assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout);
 }
 
@@ -83,7 +76,7 @@ test('POST /api/generate answers exactly as gen --json, and a seed reproduces it
   assert.equal(body.poems.length, 6);
   for (const p of body.poems) assert.deepEqual(Object.keys(p), ['start', 'form', 'title', 'lines', 'text']);
   assert.deepEqual(body.poems.map((p: { start: string }) => p.start), ['日', '日', '红', '红', '山', '山']);
-  assert.deepEqual(body, shiren(['gen', '日', '红', '山', '--form', 'qijue', '--count', '2', '--seed', '11', '--temperature', '0.9', '--top-k', '50', '--json']));
+  assert.deepEqual(body, shirenJson(['gen', '日', '红', '山', '--form', 'qijue', '--count', '2', '--seed', '11', '--temperature', '0.9', '--top-k', '50', '--json']));
   assert.deepEqual((await post('/api/generate', { start: ['日', '红', '山'], form: 'qijue', count: 2, seed: 11, temperature: 0.9, topK: 50 })).body, body);
 });
 
@@ -119,7 +112,7 @@ test('POST /api/score answers exactly as score --json', async () => {
   assert.equal(status, 200);
   assert.deepEqual(Object.keys(body.poems[0]), ['text', 'tokens', 'logprob', 'perplexity']);
   assert.deepEqual(body.poems.map((p: { tokens: number }) => p.tokens), [13, 3]);
-  assert.deepEqual(body, shiren(['score', ...texts, '--json']));
+  assert.deepEqual(body, shirenJson(['score', ...texts, '--json']));
 });
 
 test('user errors: 4xx with a one-line {"error"}, never a stack or a 500', async () => {
@@ -190,8 +183,8 @@ test('GET /model.safetensors serves the model file, which modelFromBytes reads a
 
 test('a busy port is a one-line error (exit 1); SIGTERM closes the server and exits 0', async () => {
   const port = new URL(server.url).port;
-  const busy = spawnSync(process.execPath, ['bin/shiren.js', 'serve', '--port', port, '--model', modelFile, '--engine', 'reference'], { encoding: 'utf8', timeout: 60_000 });
-  assert.equal(busy.status, 1, busy.stderr);
+  const busy = shiren(['serve', '--port', port, '--model', modelFile, '--engine', 'reference'], undefined, 60_000);
+  assert.equal(busy.code, 1, busy.stderr);
   assert.match(busy.stderr, /^shiren: cannot listen on 127\.0\.0\.1:\d+: the port is in use .*\n$/);
 
   const { child, url } = await startServer();

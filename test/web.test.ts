@@ -4,7 +4,8 @@
  * through playwright-core). The page must load the model into the in-browser engine (the wasm
  * kernels in a Web Worker, cross-origin isolated) and write well-formed poems there, the same
  * poems as the server for the same seed; the server toggle, the acrostic, the vertical layout and
- * a user error are checked too. Without /usr/bin/chromium the test fails and says what to install.
+ * a user error are checked too. Without Chromium ($CHROMIUM or /usr/bin/chromium …) the test fails
+ * and says what to install.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,20 +15,17 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
-import { FORMS } from '../src/data/clean.ts';
-import { readSplit } from '../src/data/corpus.ts';
-import { Vocab } from '../src/data/vocab.ts';
-import { createReferenceKernels } from '../src/engine/reference.ts';
 import { createWasmKernels } from '../src/engine/wasm.ts';
-import { loadModel, saveModel } from '../src/nn/checkpoint.ts';
-import { DEFAULT_CONFIG } from '../src/nn/config.ts';
-import { Model } from '../src/nn/model.ts';
+import { loadModel } from '../src/nn/checkpoint.ts';
 import { isWellFormed } from '../src/poetry/forms.ts';
 import { buildApp } from '../src/server/app.ts';
 import type { GenerateRequest } from '../src/domain/requests.ts';
 import { ensureWasmBuild } from './wasm-helpers.ts';
+import { tinyModel } from './cli-helpers.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
+/** The Chromium to drive: $CHROMIUM, else the first of the usual Linux paths that exists. */
+const CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/snap/bin/chromium', '/usr/bin/google-chrome'];
+const CHROMIUM = process.env.CHROMIUM ?? CHROMIUM_PATHS.find((p) => existsSync(p));
 const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
   '--no-first-run', '--disable-quic', '--disable-sync',
@@ -40,16 +38,14 @@ let page: Page;
 const pageErrors: string[] = [];
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}: the web test drives it (Debian: apt-get install -y chromium)`);
+  if (!CHROMIUM || !existsSync(CHROMIUM)) {
+    throw new Error(`Chromium is not installed (looked for ${process.env.CHROMIUM ?? CHROMIUM_PATHS.join(', ')}): the web test drives it (Debian: apt-get install -y chromium; or set CHROMIUM=/path/to/chrome)`);
   }
   await ensureWasmBuild();
   const webRoot = join(dir, 'dist');
   await build({ configFile: 'web/vite.config.ts', logLevel: 'silent', build: { outDir: webRoot } });
 
-  const vocab = Vocab.fromTexts(readSplit('test/fixtures/corpus', 'train', FORMS));
-  const modelFile = join(dir, 'tiny.safetensors');
-  saveModel(modelFile, Model.create(createReferenceKernels('f32'), { ...DEFAULT_CONFIG, layers: 1, embed: 8, hidden: 16, vocabSize: vocab.size }, vocab, 7));
+  const { file: modelFile } = tinyModel();
   // the page's engine (wasm, one thread) on the server too: the same seed must give the same poems
   const model = loadModel(modelFile, await createWasmKernels({ threads: 1 }));
   app = await buildApp({ model, modelBytes: readFileSync(modelFile), webRoot });

@@ -1,9 +1,9 @@
 /**
- * `shiren bench`: training throughput of config R (DESIGN §6: 2 layers, E=128, H=256, V=6000,
+ * `shiren bench`: training throughput of config R (docs/design.md §6: 2 layers, E=128, H=256, V=6000,
  * B=32, T=48, random tokens; a step = forward, backward, clip, Adam) for lstm, gru and rnn, and
  * the latency of writing one 7-character quatrain (33 incremental steps on one thread), with the
  * engine named. `--compare` also runs bench/pytorch_ref.py (PyTorch CPU, best thread setting) and
- * prints the ratios. `--json` prints DESIGN §5's object instead of lines.
+ * prints the ratios. `--json` prints docs/design.md §5's object instead of lines.
  */
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
@@ -13,7 +13,7 @@ import type { CellType } from '../nn/config.ts';
 import { BENCH_CELLS, CONFIG_R, GEN_REPEATS, generationMs, trainTokensPerSecond } from '../domain/bench.ts';
 
 export interface BenchOptions {
-  /** Print one JSON object (DESIGN §5) instead of lines. */
+  /** Print one JSON object (docs/design.md §5) instead of lines. */
   json?: boolean;
   /** Engine (auto, blas, wasm, reference); default auto. */
   engine?: string;

@@ -1,5 +1,5 @@
 /**
- * `shiren check [POEM…] [--file F] [--form F] [--rhyme-book pingshui|xinyun] [--json]` (DESIGN §5,
+ * `shiren check [POEM…] [--file F] [--form F] [--rhyme-book pingshui|xinyun] [--json]` (docs/design.md §5,
  * §7): the prosody checker of src/poetry/check.ts on each poem given (arguments first, then the
  * file's lines, one poem a line, blank lines skipped).
  *
@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import type { RegulatedForm } from '../data/clean.ts';
 import { checkPoem, checkedLines, type CheckResult, type FaultKind } from '../poetry/check.ts';
 import { rhymeBook, type RhymeBookName } from '../poetry/rhymebook.ts';
-import { UserError } from './errors.ts';
+
 
 export interface CheckCommandOptions {
   /** Poems given on the command line. */
@@ -28,7 +28,7 @@ export interface CheckCommandOptions {
   json?: boolean;
 }
 
-/** Exit code when some poem has faults (documented in DESIGN §5). */
+/** Exit code when some poem has faults (documented in docs/design.md §5). */
 export const EXIT_FAULTS = 3;
 
 const KIND_LABEL: Record<FaultKind, string> = {
@@ -43,7 +43,7 @@ function readPoemFile(file: string): string[] {
     content = fs.readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read (${code ?? String(error)})`);
+    throw new Error(code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read (${code ?? String(error)})`);
   }
   return content.split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
 }
@@ -71,7 +71,7 @@ function describe(r: CheckResult, bookName: RhymeBookName): string {
 export async function runCheck(opts: CheckCommandOptions): Promise<number> {
   const poems = opts.poems.map((p) => p.trim()).filter(Boolean);
   if (opts.file !== undefined) poems.push(...readPoemFile(opts.file));
-  if (poems.length === 0) throw new UserError('nothing to check: give poems as arguments or --file FILE');
+  if (poems.length === 0) throw new Error('nothing to check: give poems as arguments or --file FILE');
   const results = poems.map((text) => checkPoem(text, { form: opts.form, book: opts.rhymeBook }));
   if (opts.json) process.stdout.write(JSON.stringify({ poems: results }) + '\n');
   else process.stdout.write(results.map((r) => describe(r, opts.rhymeBook)).join('\n\n') + '\n');

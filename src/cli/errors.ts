@@ -1,12 +1,8 @@
 /**
  * How the CLI reports failures: a user error is one line `shiren: <message>` and exit code 1;
  * a usage error (bad flag or argument) exit code 2; never a stack trace unless SHIREN_DEBUG=1.
+ * Every error but UsageError is a user error: the layers below write one-line messages.
  */
-
-/** An error whose message is meant for the user as is. */
-export class UserError extends Error {
-  override name = 'UserError';
-}
 
 /** A bad flag value or argument combination (exit code 2). */
 export class UsageError extends Error {

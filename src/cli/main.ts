@@ -1,8 +1,9 @@
 /**
- * The `shiren` command line (DESIGN §5): parses flags with commander and dispatches to one module
+ * The `shiren` command line (docs/design.md §5): parses flags with commander and dispatches to one module
  * per command, loaded on demand so that `shiren gen` does not pay for the trainer. Every failure is
  * one line on stderr: exit 1 for user errors, 2 for usage errors (SHIREN_DEBUG=1 shows the stack).
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ALL_FORMS, FORMS } from '../data/clean.ts';
 import { ENGINES } from '../engine/index.ts';
@@ -31,10 +32,13 @@ export interface RunStatus {
   code: number;
 }
 
+/** The package's version: src/cli and dist/cli both sit two levels below package.json. */
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 export function buildProgram(status: RunStatus = { code: 0 }): Command {
   const program = new Command('shiren')
     .description('诗人 — learn to write classical Chinese poetry with RNN, LSTM and GRU language models')
-    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version', 'print the version')
+    .version(VERSION, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help for a command')
     .showSuggestionAfterError(false)
     .exitOverride()
@@ -45,7 +49,7 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .description('build the Tang corpus from the npm package chinese-poetry and print its stats')
     .option('--out <dir>', 'output folder: <dir>/<split>/<form>.txt and <dir>/stats.json', 'data/corpus')
     .option('--forms <list>', `forms to write, comma-separated (${ALL_FORMS.join(', ')})`, parseList('--forms', ALL_FORMS), [...FORMS])
-    .option('--include-free', 'also write poems of no regulated form (free)', false)
+    .option('--include-free', 'short for adding free to --forms (poems of no regulated form)', false)
     .option('--sample <n>', 'keep at most n poems per split and form (for small test corpora)', parseInteger('--sample'))
     .action(async (opts) => (await import('./corpus.ts')).runCorpus(opts));
 
@@ -143,7 +147,7 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
 
   program
     .command('bench')
-    .description('training and generation throughput (config R of DESIGN §6)')
+    .description('training and generation throughput (config R of docs/design.md §6)')
     .option('--json', 'machine-readable output', false)
     .option('--compare', 'also run PyTorch on the same config and print ratios', false)
     .option('--seconds <x>', 'seconds to measure each cell', parseNumber('--seconds', 0.1))

@@ -1,5 +1,5 @@
 /**
- * Cleaning and form classification of one poem (DESIGN §1), pure functions shared by the corpus
+ * Cleaning and form classification of one poem (docs/design.md §1), pure functions shared by the corpus
  * builder and the tests.
  *
  * Pipeline for a raw poem (its `paragraphs` joined): traditional → simplified (OpenCC t → cn),
@@ -8,7 +8,7 @@
  * classified into a regulated form when it splits into 4 or 8 lines of 5 or 7 characters; its
  * line ends are then canonicalised to ， and 。 alternately.
  */
-import * as OpenCC from 'opencc-js';
+import { createRequire } from 'node:module';
 
 export const FORMS = ['wujue', 'qijue', 'wulv', 'qilv'] as const;
 export type RegulatedForm = (typeof FORMS)[number];
@@ -40,7 +40,8 @@ export function isAllowedChar(ch: string): boolean {
 let converter: ((s: string) => string) | undefined;
 /** Traditional → simplified Chinese (OpenCC `t` → `cn`). */
 export function toSimplified(text: string): string {
-  const convert = (converter ??= OpenCC.Converter({ from: 't', to: 'cn' }));
+  // opencc-js (about 30 ms to load) serves `shiren corpus` only: required on first use
+  const convert = (converter ??= (createRequire(import.meta.url)('opencc-js') as typeof import('opencc-js')).Converter({ from: 't', to: 'cn' }));
   return convert(text);
 }
 
@@ -77,7 +78,7 @@ export function splitLines(text: string): string[] {
 
 /**
  * The regulated form of a clean poem, or 'free': 4 or 8 lines, all of 5 or all of 7 Han
- * characters. (Measured on the full corpus against DESIGN §1: wulv 14,829 · qijue 11,078 ·
+ * characters. (Measured on the full corpus against docs/design.md §1: wulv 14,829 · qijue 11,078 ·
  * qilv 8,230 · wujue 4,328; also splitting at ？！；：、 would admit ~1,200 more.)
  */
 export function classifyForm(text: string): Form {

@@ -1,5 +1,5 @@
 /**
- * The Tang corpus (DESIGN §1): read `chinese-poetry`'s quantangshi files, clean, classify, split by
+ * The Tang corpus (docs/design.md §1): read `chinese-poetry`'s quantangshi files, clean, classify, split by
  * the sha1 rule, and write `DIR/<split>/<form>.txt` (one poem per line), beside it
  * `DIR/<split>/<form>.titles.txt` (the poem's title on the same line number: bracketed notes and
  * series numbering removed, Han characters only, possibly empty; src/data/sequence.ts cleanTitle)

@@ -1,5 +1,5 @@
 /**
- * Character vocabulary (DESIGN §2). Ids 0..3 are <pad> <unk> <bos> <eos>; then characters by
+ * Character vocabulary (docs/design.md §2). Ids 0..3 are <pad> <unk> <bos> <eos>; then characters by
  * descending train frequency, ties broken by code point, optionally dropping rare ones.
  */
 

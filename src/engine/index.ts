@@ -2,7 +2,11 @@
  * Choosing the kernels: `selectKernels` picks the fastest backend that runs here (auto: blas >
  * wasm SIMD > wasm scalar > reference), or the one asked for, falling back down that list rather
  * than failing; `engineHint` then says how to get a faster one. The chosen `name` is what the
- * CLI prints (`engine: blas (OpenBLAS, 2 threads)`).
+ * CLI prints (`engine: blas (OpenBLAS Cooperlake, 2 threads)`).
+ *
+ * auto takes blas only where it is faster than wasm on this machine: OpenBLAS with a core it does
+ * not know may run SSE kernels slower than the wasm SIMD ones (docs/design.md §6). The one-off
+ * measurement per machine is src/engine/calibrate.ts's; `--engine blas` is taken as asked.
  */
 import type { Kernels } from './kernels.ts';
 import { createReferenceKernels } from './reference.ts';
@@ -49,7 +53,10 @@ export async function selectKernels(opts: SelectKernelsOptions = {}): Promise<Ke
   let hint: string | undefined;
   if (engine === 'blas' || (engine === 'auto' && isNode)) {
     try {
-      return await createBlasKernels({ threads, library: opts.blasLibrary });
+      const blas = await createBlasKernels({ threads, library: opts.blasLibrary });
+      if (engine === 'blas') return blas;
+      const { blasMs, wasmMs } = await (await import('./calibrate.ts')).calibration(blas);
+      return blasMs <= wasmMs ? blas : blas.wasm;
     } catch (err) {
       if (!(err instanceof BlasUnavailableError) && !(err instanceof WasmUnavailableError)) throw err;
       if (err instanceof BlasUnavailableError) hint = BLAS_HINT[err.message] ?? `blas engine unavailable: ${err.message}`;

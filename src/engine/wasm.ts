@@ -80,50 +80,75 @@ const PART_INDEX = Object.fromEntries(PART_FUNCTIONS.map((name, i) => [name, i])
 
 type WasmFn = (...args: number[]) => number;
 
+/** What a worker gets: the module and memory to instantiate, and where the control block is. */
+interface WorkerData {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  /** Byte offset of the control block. */
+  ctrl: number;
+  names: readonly string[];
+  /** This worker's thread number (1..threads−1; the caller is 0). */
+  thread: number;
+  spinMs: number;
+  /** The control block's layout (the constants above: the worker runs as source, without them). */
+  layout: { JOB: number; DONE: number; FN: number; ARGC: number; NPARTS: number; SLEEPERS: number; FAILED: number; ARGS_AT: number; MAX_ARGS: number; RESULTS_AT: number; MAX_PARTS: number };
+}
+
 /**
- * The worker: plain JS for both hosts. It instantiates the module over the shared memory, posts
- * 'ready', then serves jobs until terminated: wait for a new generation, claim parts, run them.
+ * A worker's life: instantiate the module over the shared memory, post 'ready', then serve jobs
+ * until terminated: wait for a new generation, claim parts, run them. Type-checked here, but run
+ * from its source text (WORKER_SOURCE), so it may use only its arguments and the globals every
+ * host has (WebAssembly, Atomics, performance, typed arrays) — no imports, no outer constants,
+ * no named inner functions (tsx would wrap them in a `__name` helper).
  */
-const WORKER_SOURCE = `
-(function () {
-  function serve(d, post) {
-    var inst = new WebAssembly.Instance(d.module, { env: { memory: d.memory } });
-    var fns = d.names.map(function (n) { return inst.exports[n]; });
-    var ctrl = new Int32Array(d.memory.buffer, d.ctrl, ${ARGS_AT / 4});
-    var args = new Float64Array(d.memory.buffer, d.ctrl + ${ARGS_AT}, ${MAX_ARGS});
-    var results = new Float64Array(d.memory.buffer, d.ctrl + ${RESULTS_AT}, ${MAX_PARTS});
-    var list = [];
-    var seen = Atomics.load(ctrl, ${JOB}) >>> 16;
-    post('ready');
-    for (;;) {
-      var spins = 0, until = performance.now() + d.spinMs, w;
-      while (((w = Atomics.load(ctrl, ${JOB})) >>> 16) === seen) {
-        if ((++spins & 255) === 0 && performance.now() > until) {
-          Atomics.add(ctrl, ${SLEEPERS}, 1);
-          Atomics.wait(ctrl, ${JOB}, w);
-          Atomics.sub(ctrl, ${SLEEPERS}, 1);
-          until = performance.now() + d.spinMs;
-        }
-      }
-      seen = w >>> 16;
-      // arguments read before a successful claim are this generation's: the caller cannot start
-      // the next job while a part is unclaimed
-      var fn = fns[ctrl[${FN}]], argc = ctrl[${ARGC}], nparts = ctrl[${NPARTS}];
-      list.length = argc + 3;
-      for (var i = 0; i < argc; i++) list[i] = args[i];
-      list[argc + 1] = nparts; list[argc + 2] = d.thread;
-      while ((w >>> 16) === seen && (w & 0xffff) < nparts) {
-        var prev = Atomics.compareExchange(ctrl, ${JOB}, w, w + 1);
-        if (prev !== w) { w = prev; continue; }
-        var part = w & 0xffff;
-        list[argc] = part;
-        try { results[part] = fn.apply(null, list); }
-        catch (e) { Atomics.store(ctrl, ${FAILED}, 1); }
-        if (Atomics.add(ctrl, ${DONE}, 1) === nparts - 1) Atomics.notify(ctrl, ${DONE});
-        w = Atomics.load(ctrl, ${JOB});
+function serveJobs(d: WorkerData, post: (message: string) => void): void {
+  const L = d.layout;
+  const inst = new WebAssembly.Instance(d.module, { env: { memory: d.memory } });
+  const fns = d.names.map((n) => inst.exports[n] as (...args: number[]) => number);
+  const ctrl = new Int32Array(d.memory.buffer, d.ctrl, L.ARGS_AT / 4);
+  const args = new Float64Array(d.memory.buffer, d.ctrl + L.ARGS_AT, L.MAX_ARGS);
+  const results = new Float64Array(d.memory.buffer, d.ctrl + L.RESULTS_AT, L.MAX_PARTS);
+  const list: number[] = [];
+  let seen = Atomics.load(ctrl, L.JOB) >>> 16;
+  post('ready');
+  for (;;) {
+    let spins = 0, until = performance.now() + d.spinMs, w: number;
+    while (((w = Atomics.load(ctrl, L.JOB)) >>> 16) === seen) {
+      if ((++spins & 255) === 0 && performance.now() > until) {
+        Atomics.add(ctrl, L.SLEEPERS, 1);
+        Atomics.wait(ctrl, L.JOB, w);
+        Atomics.sub(ctrl, L.SLEEPERS, 1);
+        until = performance.now() + d.spinMs;
       }
     }
+    seen = w >>> 16;
+    // arguments read before a successful claim are this generation's: the caller cannot start
+    // the next job while a part is unclaimed
+    const fn = fns[ctrl[L.FN]!]!, argc = ctrl[L.ARGC]!, nparts = ctrl[L.NPARTS]!;
+    list.length = argc + 3;
+    for (let i = 0; i < argc; i++) list[i] = args[i]!;
+    list[argc + 1] = nparts;
+    list[argc + 2] = d.thread;
+    while ((w >>> 16) === seen && (w & 0xffff) < nparts) {
+      const prev = Atomics.compareExchange(ctrl, L.JOB, w, w + 1);
+      if (prev !== w) { w = prev; continue; }
+      const part = w & 0xffff;
+      list[argc] = part;
+      try { results[part] = fn.apply(null, list); } catch { Atomics.store(ctrl, L.FAILED, 1); }
+      if (Atomics.add(ctrl, L.DONE, 1) === nparts - 1) Atomics.notify(ctrl, L.DONE);
+      w = Atomics.load(ctrl, L.JOB);
+    }
   }
+}
+
+/**
+ * The worker's source: serveJobs plus the few lines that differ between hosts (worker_threads'
+ * workerData in Node, the first message in a Web Worker). `__name` is the identity for builds
+ * that keep function names through such a helper.
+ */
+const WORKER_SOURCE = `(function () {
+  var __name = function (f) { return f; };
+  var serve = ${serveJobs.toString()};
   if (typeof require === 'function') {
     var wt = require('node:worker_threads');
     serve(wt.workerData, function (m) { wt.parentPort.postMessage(m); });
@@ -132,6 +157,8 @@ const WORKER_SOURCE = `
   }
 })();
 `;
+
+const LAYOUT: WorkerData['layout'] = { JOB, DONE, FN, ARGC, NPARTS, SLEEPERS, FAILED, ARGS_AT, MAX_ARGS, RESULTS_AT, MAX_PARTS };
 
 /** Which build this runtime can run, fastest first, honouring the options. */
 async function pickVariant(platform: Platform, simd: boolean, relaxed: boolean): Promise<{ variant: WasmVariant; module: WebAssembly.Module }> {
@@ -251,8 +278,8 @@ export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<W
   reserve(0);
 
   const workers = await Promise.all(Array.from({ length: threads - 1 }, (_, i) => platform.startWorker(WORKER_SOURCE, {
-    module, memory, ctrl: ctrlOffset, names: PART_FUNCTIONS, thread: i + 1, spinMs: WORKER_SPIN_MS,
-  })));
+    module, memory, ctrl: ctrlOffset, names: PART_FUNCTIONS, thread: i + 1, spinMs: WORKER_SPIN_MS, layout: LAYOUT,
+  } satisfies WorkerData)));
   const pool = new ThreadPool(memory, ctrlOffset, PART_FUNCTIONS.map((n) => ex[n]), platform.canBlock, workers);
   const job = (fn: PartFunction, args: number[], nparts: number): number => pool.run(PART_INDEX[fn], args, nparts);
   const pointwiseParts = (n: number) => partsFor(n, POINTWISE_PART_ELEMENTS);

@@ -1,5 +1,5 @@
 /**
- * Model files (DESIGN §4): one .safetensors file with PyTorch state_dict names and
+ * Model files (docs/design.md §4): one .safetensors file with PyTorch state_dict names and
  * `__metadata__.shiren` = JSON
  *   {"format":1,"cell":"lstm","gru_variant":"seed","layers":2,"embed":128,"hidden":256,
  *    "dropout":0.1,"condition":"none","vocab":["<pad>","<unk>","<bos>","<eos>",…],"train":{…}}

@@ -1,5 +1,5 @@
 /**
- * Model configuration (DESIGN §3): Embedding(V,E) → L stacked cells with hidden size H →
+ * Model configuration (docs/design.md §3): Embedding(V,E) → L stacked cells with hidden size H →
  * Linear(H,V). Stored in the model file's `__metadata__.shiren` (see checkpoint.ts).
  */
 

@@ -162,7 +162,7 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
   }
 
   /**
-   * Natural-log probability of all targets of `<bos> ids <eos>` (DESIGN §5 score): the ids of a
+   * Natural-log probability of all targets of `<bos> ids <eos>` (docs/design.md §5 score): the ids of a
    * text, without the special symbols.
    */
   logprob(ids: readonly number[]): number {

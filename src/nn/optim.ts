@@ -21,7 +21,7 @@ export type OptimizerKind = 'adam' | 'rmsprop' | 'sgd';
 export const OPTIMIZER_KINDS: readonly OptimizerKind[] = ['adam', 'rmsprop', 'sgd'];
 
 export interface OptimizerOptions {
-  /** Learning rate. Default 2e-3 for adam (DESIGN §7 baselines) and rmsprop (char-rnn's), 0.1 for sgd. */
+  /** Learning rate. Default 2e-3 for adam (docs/design.md §7 baselines) and rmsprop (char-rnn's), 0.1 for sgd. */
   lr?: number;
   /** L2 penalty added to the gradient (PyTorch's weight_decay, not decoupled AdamW). Default 0. */
   weightDecay?: number;

@@ -1,7 +1,7 @@
 /**
  * The model's parameters live in ONE flat buffer (so optimizers, clipping and file I/O are single
  * loops); this table says where each tensor is. Names and shapes are PyTorch's `state_dict` ones
- * (DESIGN §3), so a file maps 1:1 onto `nn.Embedding` + `nn.LSTM/RNN` + `nn.Linear`.
+ * (docs/design.md §3), so a file maps 1:1 onto `nn.Embedding` + `nn.LSTM/RNN` + `nn.Linear`.
  *
  *   embedding.weight     [V, E]
  *   rnn.weight_ih_l{k}   [G·H, in]   in = E for k = 0, else H

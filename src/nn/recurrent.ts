@@ -1,5 +1,5 @@
 /**
- * One recurrent layer (rnn | lstm | gru, the seed's equations, DESIGN §3): forward over a whole
+ * One recurrent layer (rnn | lstm | gru, the seed's equations, docs/design.md §3): forward over a whole
  * sequence, backward through time, and the single cell step that both the training time loop and
  * incremental generation use.
  *

@@ -1,5 +1,5 @@
 /**
- * The safetensors container (DESIGN §4; https://huggingface.co/docs/safetensors):
+ * The safetensors container (docs/design.md §4; https://huggingface.co/docs/safetensors):
  *
  *   [u64 little-endian n][n bytes of JSON header][raw tensor data]
  *   header = { "__metadata__"?: {string: string}, name: {dtype, shape, data_offsets: [begin, end]} }
@@ -131,8 +131,15 @@ function toFloat32(raw: ArrayBuffer, dtype: DtypeName): Float32Array {
       return new Float32Array(raw);
     case 'F64':
       return Float32Array.from(new Float64Array(raw));
-    case 'F16':
-      return Float32Array.from(new Uint16Array(raw), f16ToF32);
+    case 'F16': {
+      // a plain loop over a table: Float32Array.from with a map function took 0.75 s for the
+      // bundled model's 3.5 M halves, most of `shiren gen`'s start
+      const halves = new Uint16Array(raw);
+      const table = f16Table();
+      const out = new Float32Array(halves.length);
+      for (let i = 0; i < halves.length; i++) out[i] = table[halves[i]!]!;
+      return out;
+    }
     case 'BF16': {
       // bfloat16 is the top half of a float32.
       const out = new Uint32Array(raw.byteLength / 2);
@@ -144,6 +151,16 @@ function toFloat32(raw: ArrayBuffer, dtype: DtypeName): Float32Array {
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+let halfTable: Float32Array | undefined;
+/** All 65,536 halves as float32 (256 KiB, built on first use in about a millisecond). */
+function f16Table(): Float32Array {
+  if (!halfTable) {
+    halfTable = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) halfTable[h] = f16ToF32(h);
+  }
+  return halfTable;
 }
 
 const scratchF32 = new Float32Array(1);

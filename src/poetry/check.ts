@@ -1,5 +1,5 @@
 /**
- * The prosody checker of DESIGN §7 (`shiren check`): a poem's form, the pattern it follows (or the
+ * The prosody checker of docs/design.md §7 (`shiren check`): a poem's form, the pattern it follows (or the
  * nearest one), its rhyme group, each character's tone, and every fault, by the rules of Wang Li's
  * 《汉语诗律学》 with one rhyme book (the 平水韵 unless asked otherwise; never two mixed).
  *

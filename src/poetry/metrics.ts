@@ -1,5 +1,5 @@
 /**
- * Quality figures of generated poems (DESIGN §7). Every figure is a share in [0, 1], NaN when
+ * Quality figures of generated poems (docs/design.md §7). Every figure is a share in [0, 1], NaN when
  * nothing qualifies for it (e.g. tonal compliance of a set without regulated poems).
  *
  * - wellFormed: share of poems well-formed for the form they were asked for (forms.ts).

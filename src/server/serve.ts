@@ -1,5 +1,5 @@
 /**
- * `shiren serve [--port 8080] [--host 127.0.0.1] [--model FILE] [--engine E]` (DESIGN §5): loads
+ * `shiren serve [--port 8080] [--host 127.0.0.1] [--model FILE] [--engine E]` (docs/design.md §5): loads
  * the model once, serves app.ts, prints `listening on http://HOST:PORT` (the actual port for
  * --port 0) on stdout and the model and engine on stderr, and returns once the server has closed
  * on SIGINT or SIGTERM (main.ts then exits the process).

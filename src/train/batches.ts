@@ -1,5 +1,5 @@
 /**
- * Training batches (DESIGN §1, §2; issue 4): each example (src/data/sequence.ts) becomes the
+ * Training batches (docs/design.md §1, §2; issue 4): each example (src/data/sequence.ts) becomes the
  * sequence `<bos> tokens <eos>` — `<bos> poem <eos>`, or `<bos> <form> title <sep> poem <eos>` for
  * a title-conditioned model; inputs are all but its last symbol, targets all but its first, and
  * the example's first `skip` targets are <pad>. Examples are grouped by length so a batch holds

@@ -1,0 +1,62 @@
+/**
+ * shiren in the browser (the `shiren/browser` entry, docs/design.md §8): the same domain functions
+ * as the Node entry (src/index.ts) on the wasm engine alone, with the model given as bytes or a
+ * URL to fetch. No Node module is imported here: no bundled-model lookup, no OpenBLAS, no files.
+ *
+ *   import { loadModel, generate, score } from 'shiren/browser';
+ *   const model = await loadModel('/model.safetensors');          // or the file's bytes
+ *   const poems = await generate(model, { start: '山', form: 'qijue', seed: 1 });
+ *
+ * The wasm kernels share one WebAssembly memory between threads, so the page must be
+ * cross-origin isolated (COOP/COEP headers, as `shiren serve` sends) for SharedArrayBuffer; the
+ * kernel files are found at `../../build/*.wasm` from this module (bundlers such as Vite copy
+ * them as assets). Results are the same as in Node for the same seed.
+ */
+import { createWasmKernels } from './engine/wasm.ts';
+import { modelFromBytes } from './nn/checkpoint.ts';
+import type { Model } from './nn/model.ts';
+import { writePoems, type Poem, type WriteOptions } from './domain/write.ts';
+import { scorePoems, type PoemScore } from './domain/score.ts';
+
+export { describeModel, checkGenerateRequest, type ModelInfo } from './domain/requests.ts';
+export { LIMITS, WriteError, type Poem, type WriteOptions } from './domain/write.ts';
+export type { PoemScore } from './domain/score.ts';
+export { UnknownCharacterError } from './data/vocab.ts';
+export { PoetryError } from './poetry/forms.ts';
+export { ModelFileError } from './nn/checkpoint.ts';
+export type { Model } from './nn/model.ts';
+
+export interface BrowserLoadOptions {
+  /**
+   * Threads of the wasm engine (default 1: a poem's per-step matrices are small, and helper
+   * threads would only spin; more help batch scoring).
+   */
+  threads?: number;
+}
+
+/** Opens a model from the bytes of a model file, or from a URL it fetches. */
+export async function loadModel(source: Uint8Array | ArrayBuffer | string | URL, opts: BrowserLoadOptions = {}): Promise<Model> {
+  let bytes: Uint8Array;
+  let name: string;
+  if (typeof source === 'string' || source instanceof URL) {
+    name = String(source);
+    const res = await fetch(source);
+    if (!res.ok) throw new Error(`cannot fetch the model ${name}: HTTP ${res.status}`);
+    bytes = new Uint8Array(await res.arrayBuffer());
+  } else {
+    name = '<bytes>';
+    bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
+  }
+  const kernels = await createWasmKernels({ threads: opts.threads ?? 1 });
+  return modelFromBytes(bytes, kernels, name);
+}
+
+/** Writes poems (see WriteOptions); resolves to the poems as `shiren gen --json` lists them. */
+export async function generate(model: Model, options: WriteOptions = {}): Promise<Poem[]> {
+  return writePoems(model, options);
+}
+
+/** Scores poems; resolves to the scores as `shiren score --json` lists them. */
+export async function score(model: Model, texts: readonly string[]): Promise<PoemScore[]> {
+  return scorePoems(model, texts);
+}
