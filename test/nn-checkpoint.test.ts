@@ -33,7 +33,7 @@ for (const cell of ['rnn', 'lstm', 'gru'] as const) {
     assert.deepEqual(loaded.config, model.config);
     assert.deepEqual(loaded.vocab.symbols, vocab.symbols);
     assert.deepEqual(loaded.trainSummary, { epochs: 3, valid_ppl: 123.4 });
-    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('.tmp-')), []);
+    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
   });
 }
 

@@ -1,7 +1,8 @@
 /**
  * The `shiren` command line (DESIGN §5): parses flags with commander and dispatches to one module
  * per command, loaded on demand so that `shiren gen` does not pay for the trainer. Every failure is
- * one line on stderr: exit 1 for user errors, 2 for usage errors (SHIREN_DEBUG=1 shows the stack).
+ * one line on stderr, control characters escaped and cut at 500 characters: exit 1 for user
+ * errors, 2 for usage errors (SHIREN_DEBUG=1 shows the stack).
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ALL_FORMS, FORMS } from '../data/clean.ts';
@@ -9,6 +10,7 @@ import { ENGINES } from '../engine/index.ts';
 import { CELL_TYPES } from '../nn/config.ts';
 import { OPTIMIZER_KINDS } from '../nn/optim.ts';
 import { GEN_FORMS } from '../poetry/forms.ts';
+import { printable } from '../util/text.ts';
 import { UsageError, parseChoice, parseInteger, parseList, parseNumber } from './errors.ts';
 
 function engineOption(): Option {
@@ -30,7 +32,7 @@ export function buildProgram(): Command {
     .helpOption('-h, --help', 'show help for a command')
     .showSuggestionAfterError(false)
     .exitOverride()
-    .configureOutput({ outputError: (msg, write) => write(`shiren: ${msg.replace(/^error: /, '').trim()}\n`) });
+    .configureOutput({ outputError: (msg, write) => write(`shiren: ${printable(msg.replace(/^error: /, '').trim().split('\n')[0] ?? '', 500)}\n`) });
 
   program
     .command('corpus')
@@ -158,7 +160,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (process.env.SHIREN_DEBUG) console.error(err);
     const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`shiren: ${flagWording(message.split('\n')[0])}\n`);
+    // one line, control characters escaped (a message may quote a hostile file), long ones cut
+    process.stderr.write(`shiren: ${printable(flagWording(message.split('\n')[0] ?? ''), 500)}\n`);
     return err instanceof UsageError ? 2 : 1;
   }
 }

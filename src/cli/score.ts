@@ -5,9 +5,12 @@
  * Output: one line per poem on stdout (`logprob  tokens  perplexity  text`), the model and engine
  * on stderr; with --json, `{"poems":[{"text","tokens","logprob","perplexity"}]}` on stdout only.
  */
-import * as fs from 'node:fs';
+import { readRegularFile } from '../util/fs.ts';
 import { scorePoems } from '../domain/score.ts';
 import { openCommandModel } from './open.ts';
+
+/** Largest --file: 64 MiB is about 400,000 regulated poems. */
+const SCORE_FILE_BYTES = 64 * 2 ** 20;
 
 export interface ScoreOptions {
   /** Model file; default the bundled model. */
@@ -25,13 +28,8 @@ export interface ScoreOptions {
 export async function runScore(opts: ScoreOptions): Promise<void> {
   const texts = opts.texts.map((t) => t.trim()).filter(Boolean);
   if (opts.file !== undefined) {
-    let content: string;
-    try {
-      content = fs.readFileSync(opts.file, 'utf8');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new Error(code === 'ENOENT' ? `${opts.file}: no such file` : `${opts.file}: cannot read (${code ?? String(error)})`);
-    }
+    // a regular file of at most 64 MiB, checked before reading (not /dev/zero or a FIFO)
+    const content = readRegularFile(opts.file, SCORE_FILE_BYTES, 'file of poems').toString('utf8');
     texts.push(...content.split(/\r?\n/).map((line) => line.trim()).filter(Boolean));
   }
   if (texts.length === 0) throw new Error('nothing to score: give poems as arguments or --file FILE');
