@@ -134,6 +134,9 @@ export function buildProgram(): Command {
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .addOption(modelOption())
     .addOption(engineOption())
+    .option('--workers <n>', 'generation worker threads (default: cores − 1, at least 1; 0: on the HTTP thread)', parseInteger('--workers', 0))
+    .option('--queue <n>', 'requests that may wait for a worker before the server answers 503', parseInteger('--queue', 0), 64)
+    .option('--budget <s>', 'seconds a request may take, waiting included, before it is stopped (503)', parseNumber('--budget', 0.001, 3600), 10)
     .action(async (opts) => (await import('../server/serve.ts')).runServe(opts));
 
   return program;
