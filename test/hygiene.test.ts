@@ -114,6 +114,8 @@ test('stale temp files of dead writers are cleaned on the next write; a live one
   fs.writeFileSync(live, 'busy');
   writeFileAtomic(path.join(out, 'model.safetensors'), 'x');
   assert.deepEqual(fs.readdirSync(out).sort(), [path.basename(live), 'model.safetensors'].sort());
+  assert.throws(() => writeFileAtomic('/proc/x/model.safetensors', 'x'), (e: Error) => e instanceof FileError && e.message === 'cannot write /proc/x/model.safetensors: its folder does not exist');
+  assert.throws(() => writeFileAtomic(out, 'x'), (e: Error) => e instanceof FileError && e.message.endsWith(': it is a folder'));
 });
 
 test('lockFolder: a second owner is refused naming the PID; a dead owner\'s lock is taken over; release frees it', () => {

@@ -4,7 +4,8 @@
  *
  * - writeFileAtomic(path, data): write to `.<name>.<pid>.tmp` beside the target, fsync, rename. A
  *   crash at any moment leaves either the old file or the new one, never a half-written file; the
- *   temp files a dead process left behind are removed on the next write to that folder.
+ *   temp files a dead process left behind are removed on the next write to that folder. A failure
+ *   is a FileError `cannot write PATH: <reason>` (it creates no folder, so it cannot spin).
  * - ensureOutputDir(dir): creates `dir` one level at a time (Node 20's recursive mkdirSync loops
  *   for ever under /proc) and proves it writable with a probe file; anything else is an
  *   OutputDirError with one line naming the folder.
@@ -77,7 +78,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw err;
+    throw new FileError(`cannot write ${printable(path, 200)}: ${writeReason(errno(err))}`);
   }
   // fsync the directory so the rename itself survives a power loss
   try {
@@ -88,6 +89,20 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
 
 function errno(err: unknown): string {
   return (err as NodeJS.ErrnoException).code ?? String(err);
+}
+
+/** Why a file could not be written, in words. */
+function writeReason(code: string): string {
+  switch (code) {
+    case 'ENOENT': return 'its folder does not exist';
+    case 'ENOTDIR': return 'a part of the path is a file, not a folder';
+    case 'EACCES': case 'EPERM': return 'permission denied';
+    case 'EROFS': return 'read-only file system';
+    case 'ENOSPC': return 'no space left on the device';
+    case 'EDQUOT': return 'disk quota exceeded';
+    case 'EISDIR': return 'it is a folder';
+    default: return code;
+  }
 }
 
 /**
