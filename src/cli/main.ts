@@ -10,6 +10,7 @@ import { ENGINES } from '../engine/index.ts';
 import { CELL_TYPES } from '../nn/config.ts';
 import { OPTIMIZER_KINDS } from '../nn/optim.ts';
 import { GEN_FORMS } from '../poetry/forms.ts';
+import { MAX_WORKERS } from '../domain/requests.ts';
 import { printable } from '../util/text.ts';
 import { UsageError, parseChoice, parseInteger, parseList, parseNumber } from './errors.ts';
 
@@ -134,7 +135,11 @@ export function buildProgram(): Command {
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .addOption(modelOption())
     .addOption(engineOption())
-    .option('--workers <n>', 'generation worker threads (default: cores − 1, at least 1; 0: on the HTTP thread)', parseInteger('--workers', 0))
+    .option('--workers <n>', 'generation worker threads (default: cores − 1, at least 1; 0: on the HTTP thread)', (v: string) => {
+      const n = parseInteger('--workers', 0)(v);
+      if (n > MAX_WORKERS) throw new UsageError(`--workers must be an integer from 0 to ${MAX_WORKERS}, got '${v}'`);
+      return n;
+    })
     .option('--queue <n>', 'requests that may wait for a worker before the server answers 503', parseInteger('--queue', 0), 64)
     .option('--budget <s>', 'seconds a request may take, waiting included, before it is stopped (503)', parseNumber('--budget', 0.001, 3600), 10)
     .action(async (opts) => (await import('../server/serve.ts')).runServe(opts));

@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { EngineName } from '../engine/index.ts';
 import { openModel } from '../domain/model.ts';
-import { describeModel } from '../domain/requests.ts';
+import { describeModel, MAX_WORKERS } from '../domain/requests.ts';
 import { MAX_MODEL_BYTES } from '../nn/checkpoint.ts';
 import { readRegularFile } from '../util/fs.ts';
 import { buildApp } from './app.ts';
@@ -35,9 +35,6 @@ export interface ServeOptions {
   /** Seconds a request may take from arrival to answer; default 10. */
   budget?: number;
 }
-
-/** Each worker holds a copy of the model and its own engine. */
-const MAX_WORKERS = 64;
 
 /** The default number of generation workers: one core stays for HTTP (and the OS). */
 export function defaultWorkers(): number {
