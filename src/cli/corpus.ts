@@ -1,6 +1,7 @@
 /** `shiren corpus`: builds the Tang corpus (src/data/corpus.ts) and prints its stats. */
 import type { Form } from '../data/clean.ts';
 import { buildCorpus, SPLITS } from '../data/corpus.ts';
+import { ensureOutputDir } from '../util/fs.ts';
 import { progressBar, type Progress } from './progress.ts';
 
 export interface CorpusOptions {
@@ -11,6 +12,7 @@ export interface CorpusOptions {
 }
 
 export async function runCorpus(opts: CorpusOptions): Promise<void> {
+  ensureOutputDir(opts.out); // before reading 50,000 poems: a bad --out fails at once
   const forms = [...new Set<Form>(opts.includeFree ? [...opts.forms, 'free'] : opts.forms)];
   let bar: Progress | undefined;
   const started = Date.now();

@@ -1,7 +1,8 @@
 /**
  * The `shiren` command line (docs/design.md §5): parses flags with commander and dispatches to one module
  * per command, loaded on demand so that `shiren gen` does not pay for the trainer. Every failure is
- * one line on stderr: exit 1 for user errors, 2 for usage errors (SHIREN_DEBUG=1 shows the stack).
+ * one line on stderr, control characters escaped and cut at 500 characters: exit 1 for user
+ * errors, 2 for usage errors (SHIREN_DEBUG=1 shows the stack).
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
@@ -13,6 +14,8 @@ import { TRAIN_DEFAULTS } from '../train/options.ts';
 import { OPTIMIZER_KINDS } from '../nn/optim.ts';
 import { GEN_FORMS } from '../poetry/forms.ts';
 import { RHYME_BOOKS } from '../poetry/book-names.ts';
+import { MAX_WORKERS } from '../domain/requests.ts';
+import { printable } from '../util/text.ts';
 import { UsageError, parseChoice, parseInteger, parseList, parseNumber } from './errors.ts';
 
 function engineOption(): Option {
@@ -42,7 +45,7 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .helpOption('-h, --help', 'show help for a command')
     .showSuggestionAfterError(false)
     .exitOverride()
-    .configureOutput({ outputError: (msg, write) => write(`shiren: ${msg.replace(/^error: /, '').trim()}\n`) });
+    .configureOutput({ outputError: (msg, write) => write(`shiren: ${printable(msg.replace(/^error: /, '').trim().split('\n')[0] ?? '', 500)}\n`) });
 
   program
     .command('corpus')
@@ -162,6 +165,13 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .addOption(modelOption())
     .addOption(engineOption())
+    .option('--workers <n>', 'generation worker threads (default: cores − 1, at least 1; 0: on the HTTP thread)', (v: string) => {
+      const n = parseInteger('--workers', 0)(v);
+      if (n > MAX_WORKERS) throw new UsageError(`--workers must be an integer from 0 to ${MAX_WORKERS}, got '${v}'`);
+      return n;
+    })
+    .option('--queue <n>', 'requests that may wait for a worker before the server answers 503', parseInteger('--queue', 0), 64)
+    .option('--budget <s>', 'seconds a request may take, waiting included, before it is stopped (503)', parseNumber('--budget', 0.001, 3600), 10)
     .action(async (opts) => (await import('../server/serve.ts')).runServe(opts));
 
   return program;
@@ -189,7 +199,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (process.env.SHIREN_DEBUG) console.error(err);
     const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`shiren: ${flagWording(message.split('\n')[0])}\n`);
+    // one line, control characters escaped (a message may quote a hostile file), long ones cut
+    process.stderr.write(`shiren: ${printable(flagWording(message.split('\n')[0] ?? ''), 500)}\n`);
     return err instanceof UsageError ? 2 : 1;
   }
 }

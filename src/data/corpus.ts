@@ -7,10 +7,10 @@
  * generation.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../util/fs.ts';
+import { ensureOutputDir, writeFileAtomic } from '../util/fs.ts';
 import { ALL_FORMS, cleanPoem, normalisePoem, removeAnnotations, toSimplified, type ExcludeReason, type Form } from './clean.ts';
 import { cleanTitle, type TitledPoem } from './sequence.ts';
 
@@ -133,7 +133,7 @@ export function buildCorpus(opts: BuildOptions): CorpusStats {
 
   stats.disallowedCharacters = Object.fromEntries([...disallowed.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30));
   for (const split of SPLITS) {
-    mkdirSync(join(opts.out, split), { recursive: true });
+    ensureOutputDir(join(opts.out, split));
     for (const form of opts.forms) {
       const poems = lines[split][form];
       stats.splits[split] += poems.length;

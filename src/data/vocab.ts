@@ -2,6 +2,7 @@
  * Character vocabulary (docs/design.md §2). Ids 0..3 are <pad> <unk> <bos> <eos>; then characters by
  * descending train frequency, ties broken by code point, optionally dropping rare ones.
  */
+import { escapeControl } from '../util/text.ts';
 
 export const PAD = 0;
 export const UNK = 1;
@@ -12,7 +13,9 @@ export const SPECIALS = ['<pad>', '<unk>', '<bos>', '<eos>'] as const;
 /** Thrown for characters the model does not know; the CLI prints its message as a one-line error. */
 export class UnknownCharacterError extends Error {
   constructor(readonly chars: string[], where = '') {
-    super(`unknown character${chars.length > 1 ? 's' : ''}${where ? ` in the ${where}` : ''} not in the model's vocabulary: ${chars.join(' ')}`);
+    // the characters come from user input: control characters escaped, at most 20 shown
+    const shown = chars.slice(0, 20).map(escapeControl).join(' ') + (chars.length > 20 ? ` …(${chars.length - 20} more)` : '');
+    super(`unknown character${chars.length > 1 ? 's' : ''}${where ? ` in the ${where}` : ''} not in the model's vocabulary: ${shown}`);
     this.name = 'UnknownCharacterError';
   }
 }

@@ -22,6 +22,8 @@ export const MAX_BEAM = 16;
 export const MAX_TOP_K = 1000;
 /** Most poems × beams one request may ask for: beam search costs a poem per beam. */
 export const MAX_BEAM_WORK = 64;
+/** Most generation workers of `shiren serve`: each holds a copy of the model and its own engine. */
+export const MAX_WORKERS = 64;
 
 /** The body of POST /api/generate: the domain layer's WriteOptions. */
 export type GenerateRequest = WriteOptions;

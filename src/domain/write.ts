@@ -121,8 +121,12 @@ export function generateOptions(opts: WriteOptions): GenerateOptions {
   };
 }
 
-/** `count` poems per start (or from <bos> with no starts), from one random stream seeded by `seed`. */
-export function writePoems(model: LanguageModel, opts: WriteOptions = {}): Poem[] {
+/**
+ * `count` poems per start (or from <bos> with no starts), from one random stream seeded by `seed`.
+ * `beforePoem`, if given, is called before each poem: the server's workers throw from it to stop a
+ * request that was cancelled or ran over its time budget.
+ */
+export function writePoems(model: LanguageModel, opts: WriteOptions = {}, beforePoem?: () => void): Poem[] {
   const base = generateOptions(opts);
   const count = opts.count ?? 1;
   const starts = startsOf(opts);
@@ -131,5 +135,8 @@ export function writePoems(model: LanguageModel, opts: WriteOptions = {}): Poem[
   const unknown = model.vocab.unknown(starts.join(''));
   if (unknown.length) throw new UnknownCharacterError(unknown);
   const rng = new Rng(opts.seed ?? Math.floor(Math.random() * 2 ** 32));
-  return starts.flatMap((start) => Array.from({ length: count }, () => generate(model, { ...base, start: start || undefined }, rng)));
+  return starts.flatMap((start) => Array.from({ length: count }, () => {
+    beforePoem?.();
+    return generate(model, { ...base, start: start || undefined }, rng);
+  }));
 }

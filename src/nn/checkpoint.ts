@@ -10,7 +10,9 @@
  * - saveModel writes atomically: a temp file beside the target, fsync, rename — a kill at any
  *   moment leaves either the old file or the new one, never a torn one.
  * - loadModel raises ModelFileError with a one-line message that starts with the path, for a
- *   missing, truncated, corrupt or foreign file, a wrong shape, or an unknown/missing tensor.
+ *   missing, truncated, corrupt or foreign file, a wrong shape, an unknown/missing tensor, a
+ *   non-finite weight (naming the tensor), or a path that is no regular file or over 1 GiB
+ *   (checked before reading: /dev/zero, a FIFO, a folder).
  */
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +21,8 @@ import { Vocab } from '../data/vocab.ts';
 import { CONTROL_SYMBOLS, conditionOf } from '../data/sequence.ts';
 import { CELL_TYPES, validateConfig, type CellType, type ModelConfig } from './config.ts';
 import { Model } from './model.ts';
-import { writeFileAtomic } from '../util/fs.ts';
+import { FileError, readRegularFile, writeFileAtomic } from '../util/fs.ts';
+import { printable } from '../util/text.ts';
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, TruncatedError, type DecodedSafetensors } from './safetensors.ts';
 
 export const MODEL_FORMAT = 1;
@@ -64,16 +67,21 @@ export function saveModel(file: string, model: Model<FloatArray>, trainSummary?:
   writeFileAtomic(file, encodeSafetensors(tensors, metadata, options.dtype ?? 'F32'));
 }
 
-/** Reads and decodes a safetensors file, turning every failure into a one-line ModelFileError. */
+/** Model and checkpoint files larger than this are refused before reading (a 4×1024 LSTM is 0.2 GB). */
+export const MAX_MODEL_BYTES = 2 ** 30;
+
+/**
+ * Reads and decodes a safetensors file, turning every failure into a one-line ModelFileError: it
+ * must be a regular file (not a folder, device such as /dev/zero, FIFO or socket) of at most
+ * MAX_MODEL_BYTES, checked before a byte is read.
+ */
 export function readSafetensorsFile(file: string): DecodedSafetensors {
   let bytes: Uint8Array;
   try {
-    bytes = fs.readFileSync(file);
+    bytes = readRegularFile(file, MAX_MODEL_BYTES, 'model file');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new ModelFileError(`${file}: no such file`);
-    if (code === 'EISDIR') throw new ModelFileError(`${file}: is a directory, not a model file`);
-    throw new ModelFileError(`${file}: cannot read (${code ?? String(error)})`);
+    if (error instanceof FileError) throw new ModelFileError(error.message);
+    throw error;
   }
   return decodeNamed(bytes, file);
 }
@@ -156,7 +164,7 @@ export function modelFromMetadata<F extends FloatArray>(metadata: Record<string,
 
 function modelFromDecoded<F extends FloatArray>({ tensors, metadata }: DecodedSafetensors, kernels: Kernels<F>, file: string): Model<F> {
   const fail = (why: string): never => {
-    throw new ModelFileError(`${file}: ${why}`);
+    throw new ModelFileError(`${printable(file, 200)}: ${why}`);
   };
   const model = modelFromMetadata(metadata, kernels, file);
   const { config } = model;
@@ -168,6 +176,9 @@ function modelFromDecoded<F extends FloatArray>({ tensors, metadata }: DecodedSa
     if (tensor.shape.join(',') !== entry.shape.join(',')) {
       fail(`tensor ${entry.name} has shape [${tensor.shape.join(', ')}], expected [${entry.shape.join(', ')}]`);
     }
+    // NaN or ±Infinity anywhere would make every poem junk: refuse the file, naming the tensor
+    const bad = tensor.data.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) fail(`tensor ${entry.name} holds a non-finite value (${tensor.data[bad]} at index ${bad}); the model is corrupt or diverged`);
     model.params.set(tensor.data, entry.offset);
   }
   return model;

@@ -12,27 +12,36 @@
  * route) is a 4xx with `{"error": "<one line>"}`; only a fault of shiren's is a 500, whose body
  * says no more than "internal error" (the stack goes to stderr). Every response carries the
  * cross-origin isolation headers the page's shared wasm memory needs (SharedArrayBuffer).
- * Generation is synchronous: requests are served one at a time by the one model.
+ *
+ * Scheduling (scheduler.ts, pool.ts): generate and score requests are jobs for a Runner — worker
+ * threads (`serve --workers N`), so health, the model file and the page never wait behind
+ * generation; or, given no runner, this thread. A full queue is a 503 with `Retry-After`; a
+ * request over its time budget is stopped and answered 503 with `Retry-After`; a request whose
+ * client closes the connection is stopped (between two poems). The app keeps no state between
+ * requests.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import type { Model } from '../nn/model.ts';
 import { UnknownCharacterError } from '../data/vocab.ts';
 import { PoetryError } from '../poetry/forms.ts';
-import { writePoems } from '../domain/write.ts';
-import { scorePoems } from '../domain/score.ts';
 import { checkGenerateRequest, describeModel, type GenerateRequest, type ScoreRequest } from '../domain/requests.ts';
 import { GENERATE_SCHEMA, SCORE_SCHEMA } from './api.ts';
+import type { Job } from './jobs.ts';
+import { InlineRunner, JobFailed, type Runner } from './pool.ts';
+import { BusyError, ClientGoneError, OverBudgetError, Scheduler, type SchedulerOptions } from './scheduler.ts';
 
 /** Where `npm run build:web` writes the page. */
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
-export interface AppOptions {
-  /** The model every request uses. */
+export interface AppOptions extends SchedulerOptions {
+  /** The model: its description answers /api/health; without `runner`, it serves the requests here. */
   model: Model;
+  /** Where jobs run (pool.ts WorkerRunner); default this thread. Closed with the app. */
+  runner?: Runner;
   /** The bytes of its file, served at /model.safetensors. */
   modelBytes: Uint8Array;
   /** Folder of the built page (default WEB_DIST). */
@@ -91,6 +100,8 @@ function pageNotBuilt(webRoot: string): string {
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { model, modelBytes } = opts;
   const webRoot = opts.webRoot ?? WEB_DIST;
+  const runner = opts.runner ?? new InlineRunner(model);
+  const scheduler = new Scheduler(runner, opts);
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     // no coercion, no silent removal: "3" is not a count, and an unknown field is an error
@@ -108,6 +119,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.setErrorHandler((err: FastifyError, _req, reply) => {
     if (err.validation) return reply.code(400).send({ error: describeSchemaError(err.validation as SchemaError[]) });
     if (USER_ERRORS.some((type) => err instanceof type)) return reply.code(400).send({ error: err.message });
+    if (err instanceof BusyError || err instanceof OverBudgetError) {
+      return reply.code(503).header('retry-after', String(err.retryAfterSeconds)).send({ error: err.message });
+    }
+    if (err instanceof ClientGoneError) return reply.code(499).send({ error: err.message }); // no one is listening
+    if (err instanceof JobFailed) {
+      if (err.failure.user) return reply.code(400).send({ error: err.failure.message });
+      process.stderr.write(`${err.failure.stack ?? err.failure.message}\n`);
+      return reply.code(500).send({ error: 'internal error' });
+    }
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) return reply.code(status).send({ error: err.message.split('\n')[0] });
     console.error(err);
@@ -115,12 +135,20 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no such route: ${req.method} ${req.url.split('?')[0]}` }));
 
-  app.post<{ Body: GenerateRequest }>('/api/generate', { schema: { body: GENERATE_SCHEMA } }, async (req) => ({
-    poems: writePoems(model, checkGenerateRequest(req.body)),
-  }));
-  app.post<{ Body: ScoreRequest }>('/api/score', { schema: { body: SCORE_SCHEMA } }, async (req) => ({
-    poems: scorePoems(model, req.body.texts),
-  }));
+  /** Runs a job for a request, stopping it if the client closes the connection first. */
+  const run = (job: Job, reply: FastifyReply) => {
+    const gone = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableEnded) gone.abort();
+    };
+    reply.raw.once('close', onClose);
+    return scheduler.submit(job, gone.signal).finally(() => reply.raw.off('close', onClose));
+  };
+  app.post<{ Body: GenerateRequest }>('/api/generate', { schema: { body: GENERATE_SCHEMA } }, async (req, reply) =>
+    run({ kind: 'generate', request: checkGenerateRequest(req.body) }, reply));
+  app.post<{ Body: ScoreRequest }>('/api/score', { schema: { body: SCORE_SCHEMA } }, async (req, reply) =>
+    run({ kind: 'score', texts: req.body.texts }, reply));
+  app.addHook('onClose', async () => runner.close());
   app.get('/api/health', async () => ({ status: 'ok', ...describeModel(model) }));
   app.get('/model.safetensors', async (_req, reply) => reply.type('application/octet-stream').header('cache-control', 'no-cache').send(Buffer.from(modelBytes.buffer, modelBytes.byteOffset, modelBytes.byteLength)));
 

@@ -1,15 +1,23 @@
 /**
- * `shiren serve [--port 8080] [--host 127.0.0.1] [--model FILE] [--engine E]` (docs/design.md §5): loads
- * the model once, serves app.ts, prints `listening on http://HOST:PORT` (the actual port for
- * --port 0) on stdout and the model and engine on stderr, and returns once the server has closed
- * on SIGINT or SIGTERM (main.ts then exits the process).
+ * `shiren serve [--port 8080] [--host 127.0.0.1] [--model FILE] [--engine E] [--workers N]
+ * [--queue N] [--budget S]` (docs/design.md §5, §9): loads the model (checked here, then once per worker
+ * thread on a 1-thread engine), serves app.ts, prints `listening on http://HOST:PORT` (the actual
+ * port for --port 0) on stdout and the model, engine and workers on stderr, and returns once the
+ * server has closed on SIGINT or SIGTERM (main.ts then exits the process).
+ *
+ * --workers N: generation threads (default cores − 1, at least 1; 0 serves requests on the HTTP
+ * thread itself, blocking it); --queue N: requests that may wait beyond those running (then 503);
+ * --budget S: seconds from arrival to answer before a request is stopped (503).
  */
-import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { EngineName } from '../engine/index.ts';
 import { openModel } from '../domain/model.ts';
-import { describeModel } from '../domain/requests.ts';
+import { describeModel, MAX_WORKERS } from '../domain/requests.ts';
+import { MAX_MODEL_BYTES } from '../nn/checkpoint.ts';
+import { readRegularFile } from '../util/fs.ts';
 import { buildApp } from './app.ts';
+import { WorkerRunner, type Runner } from './pool.ts';
 
 export interface ServeOptions {
   port: number;
@@ -20,6 +28,17 @@ export interface ServeOptions {
   engine?: string;
   /** Folder of the built web page (default web/dist). */
   webRoot?: string;
+  /** Generation worker threads; default cores − 1 (at least 1); 0: none. */
+  workers?: number;
+  /** Requests that may wait beyond those running; default 64. */
+  queue?: number;
+  /** Seconds a request may take from arrival to answer; default 10. */
+  budget?: number;
+}
+
+/** The default number of generation workers: one core stays for HTTP (and the OS). */
+export function defaultWorkers(): number {
+  return Math.max(1, availableParallelism() - 1);
 }
 
 /** The one-line reason a server cannot listen, for the usual causes. */
@@ -32,11 +51,18 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Er
 }
 
 export async function runServe(opts: ServeOptions): Promise<void> {
-  const { model, source } = await openModel(opts.model, { engine: opts.engine as EngineName | undefined });
-  const app = await buildApp({ model, modelBytes: readFileSync(source), webRoot: opts.webRoot });
+  const engine = opts.engine as EngineName | undefined;
+  const workers = opts.workers ?? defaultWorkers();
+  if (!(Number.isInteger(workers) && workers >= 0 && workers <= MAX_WORKERS)) throw new Error(`--workers must be an integer from 0 to ${MAX_WORKERS}, got ${workers}`);
+  // a 1-thread engine here too: with workers it only describes the model; without, it serves
+  const { model, source } = await openModel(opts.model, { engine, threads: workers > 0 ? 1 : undefined });
+  const modelBytes = readRegularFile(source, MAX_MODEL_BYTES, 'model file');
+  const runner: Runner | undefined = workers > 0 ? await WorkerRunner.create({ modelBytes, engine, workers }) : undefined;
+  const app = await buildApp({ model, modelBytes, webRoot: opts.webRoot, runner, queue: opts.queue, budgetMs: opts.budget === undefined ? undefined : opts.budget * 1000 });
   try {
     await app.listen({ port: opts.port, host: opts.host });
   } catch (err) {
+    await app.close();
     throw listenError(err as NodeJS.ErrnoException, opts.host, opts.port);
   }
   // handlers first: a client that reads `listening on` may signal at once
@@ -50,8 +76,9 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     process.on('SIGTERM', stop);
   });
   const { address, port } = app.server.address() as AddressInfo;
-  const { cell, layers, hidden, engine } = describeModel(model);
-  process.stderr.write(`model ${source} (${cell}, ${layers}×${hidden}), engine ${engine}\n`);
+  const { cell, layers, hidden, engine: engineName } = describeModel(model);
+  const threads = workers > 0 ? `${workers} generation worker${workers > 1 ? 's' : ''}` : 'generation on the HTTP thread';
+  process.stderr.write(`model ${source} (${cell}, ${layers}×${hidden}), engine ${engineName}, ${threads}\n`);
   process.stdout.write(`listening on http://${address.includes(':') ? `[${address}]` : address}:${port}\n`);
   await closed;
 }

@@ -19,7 +19,7 @@
  * is deterministic for a given engine and thread count.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTitledSplit } from '../data/corpus.ts';
 import { CONTROL_SYMBOLS, encodeExample, type Example } from '../data/sequence.ts';
@@ -30,7 +30,7 @@ import { DEFAULT_CONFIG, type ModelConfig } from '../nn/config.ts';
 import { Model } from '../nn/model.ts';
 import { clipGradNorm, createOptimizer } from '../nn/optim.ts';
 import { Rng } from '../nn/rng.ts';
-import { writeFileAtomic } from '../util/fs.ts';
+import { ensureOutputDir, lockFolder, writeFileAtomic } from '../util/fs.ts';
 import { epochPlan, evalBatches, makeBatch, sumLoss, type Batch } from './batches.ts';
 import { validateTrainOptions, type TrainOptions } from './options.ts';
 import { readTrainCheckpoint, writeTrainCheckpoint } from './checkpoint.ts';
@@ -94,6 +94,9 @@ const EXPLODED_LOSS = 50;
 /**
  * Runs (or resumes) training in `runDir`. `shouldStop` is polled before every step; the loop
  * yields to the event loop between steps so that signal handlers (Ctrl+C) get to run.
+ * The run folder is checked writable first (one line for /proc/x or a read-only folder) and locked
+ * (`runDir/.lock`, the owner's PID) for the whole run: a second trainer on it is refused naming
+ * that PID; a dead trainer's lock is taken over.
  */
 export async function train(
   kernels: Kernels<Float32Array>,
@@ -102,6 +105,23 @@ export async function train(
   limits: RunLimits,
   events: TrainEvents = {},
   shouldStop: () => boolean = () => false,
+): Promise<TrainResult> {
+  if (fresh !== null || existsSync(runDir)) ensureOutputDir(runDir);
+  const release = existsSync(runDir) ? lockFolder(runDir, 'run folder') : () => {};
+  try {
+    return await trainLocked(kernels, runDir, fresh, limits, events, shouldStop);
+  } finally {
+    release();
+  }
+}
+
+async function trainLocked(
+  kernels: Kernels<Float32Array>,
+  runDir: string,
+  fresh: TrainOptions | null,
+  limits: RunLimits,
+  events: TrainEvents,
+  shouldStop: () => boolean,
 ): Promise<TrainResult> {
   const resuming = fresh === null;
   const opts: TrainOptions = resuming ? readOptions(runDir) : validateTrainOptions(fresh, 'training options');
@@ -135,7 +155,6 @@ export async function train(
     optim.loadState(ckpt.optimizer);
     truncateMetrics(runDir, loop.step);
   } else {
-    mkdirSync(runDir, { recursive: true });
     if (existsSync(join(runDir, CHECKPOINT))) throw new TrainError(`${runDir} already holds a run; resume it or choose another run folder`);
     writeFileAtomic(join(runDir, 'options.json'), JSON.stringify(opts, null, 2) + '\n');
     writeFileSync(join(runDir, 'metrics.jsonl'), '');

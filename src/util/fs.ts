@@ -1,11 +1,69 @@
 /**
- * Atomic file writes: write to a temp file beside the target, fsync, rename. A crash at any moment
- * leaves either the old file or the new one, never a half-written file.
+ * File hygiene for everything shiren reads and writes (docs/design.md §5: bad input is one line,
+ * never a hang or a spin).
+ *
+ * - writeFileAtomic(path, data): write to `.<name>.<pid>.tmp` beside the target, fsync, rename. A
+ *   crash at any moment leaves either the old file or the new one, never a half-written file; the
+ *   temp files a dead process left behind are removed on the next write to that folder. A failure
+ *   is a FileError `cannot write PATH: <reason>` (it creates no folder, so it cannot spin).
+ * - ensureOutputDir(dir): creates `dir` one level at a time (Node 20's recursive mkdirSync loops
+ *   for ever under /proc) and proves it writable with a probe file; anything else is an
+ *   OutputDirError with one line naming the folder.
+ * - readRegularFile(path, max, what): reads a regular file of at most `max` bytes; a device
+ *   (/dev/zero), FIFO, socket, folder or oversized file is a FileError, checked before reading.
+ * - lockFolder(dir, what): an exclusive lock file `dir/.lock` holding the owner's PID; a second
+ *   owner is refused naming that PID, a lock left by a dead process is taken over.
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { printable } from './text.ts';
+
+/** A file that cannot be read as asked; the message is one line naming it. */
+export class FileError extends Error {
+  override name = 'FileError';
+}
+
+/** An output folder that cannot be used; the message is one line naming it. */
+export class OutputDirError extends FileError {
+  override name = 'OutputDirError';
+}
+
+/** A folder whose lock another live process holds. */
+export class LockedError extends FileError {
+  override name = 'LockedError';
+}
+
+/** Whether a process with this PID exists (EPERM: it does, owned by someone else). */
+export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** `.<name>.<pid>.tmp`, the temp files of writeFileAtomic and ensureOutputDir's probe. */
+const TEMP = /^\..+\.(\d+)\.tmp$/;
+
+/** Removes the temp files of dead processes in `dir` (best effort: a folder we cannot list is left alone). */
+export function cleanStaleTemps(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = TEMP.exec(name);
+    if (m && !pidAlive(Number(m[1]))) rmSync(join(dir, name), { force: true });
+  }
+}
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  cleanStaleTemps(dirname(path));
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
     const fd = openSync(tmp, 'w');
@@ -20,11 +78,160 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw err;
+    throw new FileError(`cannot write ${printable(path, 200)}: ${writeReason(errno(err))}`);
   }
   // fsync the directory so the rename itself survives a power loss
   try {
     const dfd = openSync(dirname(path), 'r');
     try { fsyncSync(dfd); } finally { closeSync(dfd); }
   } catch { /* not supported on every platform; the rename is still atomic */ }
+}
+
+function errno(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? String(err);
+}
+
+/** Why a file could not be written, in words. */
+function writeReason(code: string): string {
+  switch (code) {
+    case 'ENOENT': return 'its folder does not exist';
+    case 'ENOTDIR': return 'a part of the path is a file, not a folder';
+    case 'EACCES': case 'EPERM': return 'permission denied';
+    case 'EROFS': return 'read-only file system';
+    case 'ENOSPC': return 'no space left on the device';
+    case 'EDQUOT': return 'disk quota exceeded';
+    case 'EISDIR': return 'it is a folder';
+    default: return code;
+  }
+}
+
+/**
+ * Makes sure `dir` is a folder this process can write, creating it (and missing parents) one
+ * level at a time; removes stale temp files in it. Returns `dir`.
+ */
+export function ensureOutputDir(dir: string): string {
+  const shown = printable(dir, 200);
+  const fail = (why: string): never => {
+    throw new OutputDirError(`cannot write to ${shown}: ${why}`);
+  };
+  // the missing levels, deepest first: stop at the first that exists
+  const missing: string[] = [];
+  let at = resolve(dir);
+  for (;;) {
+    let isDir: boolean;
+    try {
+      isDir = statSync(at).isDirectory();
+    } catch (err) {
+      if (errno(err) !== 'ENOENT') fail(errno(err) === 'ENOTDIR' ? 'a part of the path is a file, not a folder' : `${printable(at, 200)} cannot be examined (${errno(err)})`);
+      missing.push(at);
+      const parent = dirname(at);
+      if (parent === at) fail('no such file system root');
+      at = parent;
+      continue;
+    }
+    if (!isDir) fail(`${printable(at, 200)} exists and is not a folder`);
+    break;
+  }
+  for (const level of missing.reverse()) {
+    try {
+      mkdirSync(level);
+    } catch (err) {
+      const code = errno(err);
+      if (code === 'EEXIST' && statSync(level).isDirectory()) continue; // made by someone else meanwhile
+      fail(code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : `cannot create ${printable(level, 200)} (${code})`);
+    }
+  }
+  // a folder can exist and still refuse files (/proc, /sys, a read-only mount, no permission)
+  const probe = join(dir, `.shiren-probe.${process.pid}.tmp`);
+  try {
+    closeSync(openSync(probe, 'w'));
+  } catch (err) {
+    const code = errno(err);
+    fail(code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : `not a folder files can be written to (${code})`);
+  }
+  rmSync(probe, { force: true });
+  cleanStaleTemps(dir);
+  return dir;
+}
+
+/**
+ * The bytes of a regular file of at most `max` bytes; `what` names it in errors ('model file').
+ * The type and size are checked before a byte is read, so /dev/zero or a FIFO cannot hang us.
+ */
+export function readRegularFile(path: string, max: number, what = 'file'): Buffer {
+  const shown = printable(path, 200);
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) throw new FileError(`${shown}: is a directory, not a ${what}`);
+    if (!st.isFile()) throw new FileError(`${shown}: not a regular file (a device, FIFO or socket), not a ${what}`);
+    size = st.size;
+  } catch (err) {
+    if (err instanceof FileError) throw err;
+    const code = errno(err);
+    throw new FileError(code === 'ENOENT' ? `${shown}: no such file` : code === 'EACCES' ? `${shown}: permission denied` : `${shown}: cannot read (${code})`);
+  }
+  if (size > max) throw new FileError(`${shown}: ${size} bytes, more than the ${max}-byte limit for a ${what}`);
+  // read at most max + 1 bytes: a file that grows between stat and read is still bounded
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new FileError(`${shown}: cannot read (${errno(err)})`);
+  }
+  try {
+    const buf = Buffer.allocUnsafe(Math.min(max + 1, size + 65536));
+    let n = 0;
+    for (;;) {
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) break;
+      n += got;
+      if (n === buf.length) break;
+    }
+    if (n > max) throw new FileError(`${shown}: more than the ${max}-byte limit for a ${what}`);
+    return buf.subarray(0, n);
+  } catch (err) {
+    if (err instanceof FileError) throw err;
+    throw new FileError(`${shown}: cannot read (${errno(err)})`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Takes `dir/.lock` for this process (`what` names the folder's use in the error: 'run folder').
+ * Returns the release function. The lock file holds the owner's PID; one whose process has died
+ * (kill -9, power loss) is taken over.
+ */
+export function lockFolder(dir: string, what = 'folder'): () => void {
+  const file = join(dir, '.lock');
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(file, 'wx');
+      try { writeSync(fd, `${process.pid}\n`); } finally { closeSync(fd); }
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        process.off('exit', release);
+        try {
+          if (readFileSync(file, 'utf8').trim() === String(process.pid)) rmSync(file, { force: true });
+        } catch { /* already gone */ }
+      };
+      process.on('exit', release);
+      return release;
+    } catch (err) {
+      if (errno(err) !== 'EEXIST') throw new FileError(`cannot lock ${what} ${printable(dir, 200)} (${errno(err)})`);
+    }
+    let holder = NaN;
+    try {
+      holder = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
+    } catch { /* vanished meanwhile: try again */ }
+    if (pidAlive(holder)) {
+      throw new LockedError(`${what} ${printable(dir, 200)} is in use by process ${holder}${holder === process.pid ? ' (this one)' : ''} (its lock is ${file})`);
+    }
+    // a dead owner's (or a torn, empty) lock: take it over
+    rmSync(file, { force: true });
+  }
+  throw new LockedError(`${what} ${printable(dir, 200)} is being locked by another process; try again`);
 }
