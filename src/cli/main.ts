@@ -116,6 +116,17 @@ export function buildProgram(): Command {
     .action(async (opts) => (await import('./eval.ts')).runEval(opts));
 
   program
+    .command('inspect')
+    .description('per character: probability, rank, top-5 and the gates of every layer; heat map and hover page')
+    .argument('<poem>', 'the poem to inspect')
+    .addOption(modelOption())
+    .option('--json', 'machine-readable output', false)
+    .option('--svg <file>', 'write the heat map of the gates (characters × units) as SVG')
+    .option('--html <file>', 'write a standalone page: hover a character to see its numbers')
+    .addOption(engineOption())
+    .action(async (poem: string, opts) => (await import('./inspect.ts')).runInspect({ ...opts, poem }));
+
+  program
     .command('bench')
     .description('training and generation throughput (config R of DESIGN §6)')
     .option('--json', 'machine-readable output', false)
