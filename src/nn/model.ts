@@ -155,6 +155,21 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     return { loss, tokens };
   }
 
+  /**
+   * ∂(mean loss)/∂x [B,T,E] (batch-major, a fresh copy): the gradient that reached each input
+   * vector (embedding output) in the last lossAndGrad with this B and T. For measuring how far
+   * back gradients reach (tools/gradient-flow.ts).
+   */
+  inputGradient(B: number, T: number): F {
+    if (!this.ws || this.ws.rows < B * T) throw new Error('inputGradient needs a lossAndGrad with this B and T first');
+    const E = this.config.embed;
+    const out = this.plainArray(B * T * E);
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) out.set(this.ws.dEmb.subarray((t * B + b) * E, (t * B + b + 1) * E), (b * T + t) * E);
+    }
+    return out;
+  }
+
   /** Forward only, no dropout: the summed −log p over kept targets and their count. */
   loss(inputs: Int32Array, targets: Int32Array, B: number, T: number): { loss: number; tokens: number } {
     const ws = this.prepare(inputs, targets, B, T);
