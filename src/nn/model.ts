@@ -27,7 +27,7 @@
 import type { FloatArray, Kernels } from '../engine/kernels.ts';
 import { PAD, BOS, EOS, type Vocab } from '../data/vocab.ts';
 import type { LanguageModel, RecurrentState } from './lm.ts';
-import { validateConfig, type ModelConfig } from './config.ts';
+import { gateCount, validateConfig, type ModelConfig } from './config.ts';
 import { initParams, paramCount, paramTable, paramView, type ParamEntry } from './params.ts';
 import { cellFor, inputProjection, sequenceBackward, sequenceForward } from './recurrent.ts';
 import type { AnyCell, CellBuffers, CellState, CellWeights, Signal } from './cells/cell.ts';
@@ -245,7 +245,7 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     const S = st.size;
     const { embed: E, hidden: H, vocabSize: V } = this.config;
     const cell = this.cell;
-    const GH = cell.gateCount * H;
+    const GH = gateCount(cell.type) * H;
     const sw = this.stepWorkspace(S);
     const k = this.kernels;
     checkIds(tokens, S, V);
@@ -342,7 +342,7 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
       dOut: k.alloc(rows * H),
       dIn: k.alloc(rows * H),
       dEmb: k.alloc(rows * E),
-      dpre: k.alloc(rows * this.cell.gateCount * H),
+      dpre: k.alloc(rows * gateCount(this.cell.type) * H),
       scratch: this.cell.allocScratch(k, batch, H),
       zeros: k.alloc(batch * H),
     };

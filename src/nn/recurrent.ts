@@ -9,7 +9,7 @@
  * Legend: T steps, B batch rows, N = T·B, I layer input width (E or H), H hidden, G gates, GH = G·H.
  */
 import type { FloatArray, Kernels } from '../engine/kernels.ts';
-import type { CellType } from './config.ts';
+import { gateCount, type CellType } from './config.ts';
 import { block, type AnyCell, type Cell, type CellBuffers, type CellState, type CellWeights } from './cells/cell.ts';
 import { rnnCell } from './cells/rnn.ts';
 import { lstmCell } from './cells/lstm.ts';
@@ -38,7 +38,7 @@ export function sequenceForward<F extends FloatArray, A extends CellBuffers<F>, 
   cell: Cell<F, A, S, X>, k: Kernels<F>, w: CellWeights<F>, seq: A, x: F, zeros: F,
   T: number, B: number, I: number, H: number,
 ): void {
-  inputProjection(k, seq.pre, x, w, T * B, I, cell.gateCount * H);
+  inputProjection(k, seq.pre, x, w, T * B, I, gateCount(cell.type) * H);
   let prev = cell.zeroState(zeros);
   for (let t = 0; t < T; t++) {
     const out = cell.at(seq, t, B, H);
@@ -57,7 +57,7 @@ export function sequenceBackward<F extends FloatArray, A extends CellBuffers<F>,
   cell: Cell<F, A, S, X>, k: Kernels<F>, w: CellWeights<F>, g: CellWeights<F>, seq: A, x: F,
   dh: F, dx: F, dpre: F, scratch: X, zeros: F, T: number, B: number, I: number, H: number,
 ): void {
-  const GH = cell.gateCount * H;
+  const GH = gateCount(cell.type) * H;
   cell.startBackward(scratch, B, H);
   for (let t = T - 1; t >= 0; t--) {
     const prev = t === 0 ? cell.zeroState(zeros) : cell.state(cell.at(seq, t - 1, B, H));

@@ -56,9 +56,8 @@ export interface Signal<F extends FloatArray> {
 }
 
 export interface Cell<F extends FloatArray, A extends CellBuffers<F>, S extends CellState<F>, X> {
+  /** The cell type; its gate count G (rows of weight_ih / weight_hh are G·H) is config.ts gateCount. */
   readonly type: CellType;
-  /** G: gate blocks in the rows of weight_ih / weight_hh (rnn 1, gru 3, lstm 4). */
-  readonly gateCount: number;
   /** Names of the state fields, h first (ModelState keeps plain copies of them in this order). */
   readonly stateNames: readonly string[];
 

@@ -70,7 +70,6 @@ export function gruHiddenWeightBackward<F extends FloatArray>(k: Kernels<F>, dWh
 export function gruCell<F extends FloatArray>(): Cell<F, GruBuffers<F>, GruState<F>, GruScratch<F>> {
   return {
     type: 'gru',
-    gateCount: 3,
     stateNames: ['h'],
     alloc: (k, rows, H) => ({ pre: k.alloc(rows * 3 * H), gates: k.alloc(rows * 3 * H), rh: k.alloc(rows * H), h: k.alloc(rows * H) }),
     at: (seq, t, B, H) => ({

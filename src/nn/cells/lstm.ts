@@ -57,7 +57,6 @@ export function lstmHiddenWeightBackward<F extends FloatArray>(k: Kernels<F>, dW
 export function lstmCell<F extends FloatArray>(): Cell<F, LstmBuffers<F>, LstmState<F>, LstmScratch<F>> {
   return {
     type: 'lstm',
-    gateCount: 4,
     stateNames: ['h', 'c'],
     alloc: (k, rows, H) => ({ pre: k.alloc(rows * 4 * H), c: k.alloc(rows * H), h: k.alloc(rows * H) }),
     at: (seq, t, B, H) => ({ pre: block(seq.pre, t, B, 4 * H), c: block(seq.c, t, B, H), h: block(seq.h, t, B, H) }),

@@ -48,7 +48,6 @@ export function rnnHiddenWeightBackward<F extends FloatArray>(k: Kernels<F>, dWh
 export function rnnCell<F extends FloatArray>(): Cell<F, RnnBuffers<F>, RnnState<F>, RnnScratch> {
   return {
     type: 'rnn',
-    gateCount: 1,
     stateNames: ['h'],
     alloc: (k, rows, H) => ({ pre: k.alloc(rows * H), h: k.alloc(rows * H) }),
     at: (seq, t, B, H) => ({ pre: block(seq.pre, t, B, H), h: block(seq.h, t, B, H) }),
