@@ -6,7 +6,9 @@ import { shiren } from './cli-helpers.ts';
 test('--help lists every command; each command help describes every flag', () => {
   const top = shiren(['--help']);
   assert.equal(top.code, 0);
-  for (const cmd of ['corpus', 'train', 'gen', 'score', 'eval', 'bench', 'serve']) assert.match(top.stdout, new RegExp(`\\b${cmd}\\b`));
+  for (const cmd of ['corpus', 'train', 'gen', 'score', 'inspect', 'eval', 'bench', 'serve']) assert.match(top.stdout, new RegExp(`\\b${cmd}\\b`));
+  const inspect = shiren(['inspect', '--help']);
+  for (const flag of ['--model', '--json', '--svg', '--html', '--engine']) assert.match(inspect.stdout, new RegExp(`${flag}\\b`), `inspect --help mentions ${flag}`);
   const corpus = shiren(['corpus', '--help']);
   assert.equal(corpus.code, 0);
   for (const flag of ['--out', '--forms', '--include-free', '--sample']) assert.match(corpus.stdout, new RegExp(flag));

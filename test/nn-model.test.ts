@@ -160,3 +160,17 @@ test('Rng: reproducible, serialisable, uniform-looking', () => {
   assert.ok(Math.abs(mean - 0.5) < 0.02);
   assert.throws(() => c.setState([0, 0, 0, 0]), /invalid RNG state/);
 });
+
+test('inputGradient: the gradient reaching each input vector, batch-major', () => {
+  const model = Model.create(createReferenceKernels('f64'), config('lstm'), vocab, 8);
+  const E = model.config.embed;
+  // every input id appears once, so its embedding-row gradient is exactly its input's gradient
+  const inputs = Int32Array.from([2, 4, 5, 6, 7, 8]);
+  const targets = Int32Array.from([4, 5, 6, 3, 8, 0]);
+  model.lossAndGrad(inputs, targets, 2, 3, null);
+  const dx = model.inputGradient(2, 3);
+  const dTable = model.tensor('embedding.weight', 'grads');
+  inputs.forEach((id, i) => {
+    for (let e = 0; e < E; e++) assert.equal(dx[i * E + e], dTable[id * E + e]);
+  });
+});

@@ -149,6 +149,18 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     });
 
   program
+    .command('inspect')
+    .description('per character: probability, rank, top-5 and the gates of every layer; heat map and hover page')
+    .argument('<poem>', 'the poem to inspect')
+    .addOption(modelOption())
+    .option('--title <title>', 'read the poem under this title (a title-conditioned model)')
+    .option('--json', 'machine-readable output', false)
+    .option('--svg <file>', 'write the heat map of the gates (characters × units) as SVG')
+    .option('--html <file>', 'write a standalone page: hover a character to see its numbers')
+    .addOption(engineOption())
+    .action(async (poem: string, opts) => (await import('./inspect.ts')).runInspect({ ...opts, poem }));
+
+  program
     .command('bench')
     .description('training and generation throughput (config R of docs/design.md §6)')
     .option('--json', 'machine-readable output', false)

@@ -16,6 +16,10 @@
  * - `step` is incremental decoding (LanguageModel): one token per sequence per call, carrying
  *   h (and c) of every layer in a ModelState. States are ordinary JS arrays (garbage-collected:
  *   beam search makes one per step), copied into kernel memory around each step.
+ * - Dropout masks are drawn before the forward pass and handed explicitly to forward and backward
+ *   (null: no dropout), so the two cannot disagree about them.
+ * - `trace` runs the training forward pass on one sequence and hands out what the cells computed
+ *   (gates, cell states, hidden states: cells/*.ts `signals`) for inspect.
  *
  * Legend: B batch, T steps, N = T·B rows, E embed, H hidden, G gates, GH = G·H, V vocab,
  * L layers, S parallel sequences at generation.
@@ -25,10 +29,8 @@ import { PAD, BOS, EOS, type Vocab } from '../data/vocab.ts';
 import type { LanguageModel, RecurrentState } from './lm.ts';
 import { gateCount, validateConfig, type ModelConfig } from './config.ts';
 import { initParams, paramCount, paramTable, paramView, type ParamEntry } from './params.ts';
-import {
-  allocActivations, cellStep, inputProjection, recurrentBackward, recurrentForward,
-  type BackwardScratch, type LayerActivations, type LayerWeights,
-} from './recurrent.ts';
+import { cellFor, inputProjection, sequenceBackward, sequenceForward } from './recurrent.ts';
+import type { AnyCell, CellBuffers, CellState, CellWeights, Signal } from './cells/cell.ts';
 import { dropoutMask, linearBackward, linearForward } from './layers.ts';
 import { Rng } from './rng.ts';
 
@@ -36,9 +38,25 @@ import { Rng } from './rng.ts';
 export class ModelState implements RecurrentState {
   constructor(
     readonly size: number,
-    readonly h: FloatArray[], // L × [S,H]
-    readonly c: FloatArray[] | null, // L × [S,H], lstm only
+    /** L × the cell's state fields (its `stateNames`: h, and c for lstm) × [S,H]. */
+    readonly layers: FloatArray[][],
   ) {}
+}
+
+/** The dropout of one training pass: masks drawn before the forward pass, for all L layers. */
+interface Dropout<F extends FloatArray> {
+  masks: F[]; // L × [T,B,H] inverted-dropout masks (layers.ts dropoutMask)
+  dropped: F[]; // L × [T,B,H] masked layer outputs, written by forward
+}
+
+/** What `trace` returns for one sequence of T inputs. */
+export interface Trace {
+  /** [T] ln p(target_t | inputs ≤ t), from the same kernel as `loss`. */
+  logprobs: Float64Array;
+  /** [T,V] the logits of every step (a copy). */
+  logits: Float64Array;
+  /** [T][L] the cell's signals (cells/*.ts `signals`) at each step of each layer, copied. */
+  signals: { name: string; summary: Signal<FloatArray>['summary']; units: Float64Array }[][][];
 }
 
 /** Buffers of one training/scoring pass, for up to `rows` = B·T rows and `batch` = B. */
@@ -48,14 +66,15 @@ interface Workspace<F extends FloatArray> {
   ids: Int32Array; // [T,B] inputs, time-major
   targets: Int32Array; // [T,B]
   emb: F; // [T,B,E]
-  acts: LayerActivations<F>[]; // L
-  masks: F[]; // L × [T,B,H] dropout masks (empty when dropout is 0)
-  dropped: F[]; // L × [T,B,H] masked layer outputs (empty when dropout is 0)
+  acts: CellBuffers<F>[]; // L × the cell's buffers for T·B rows
+  dropout: Dropout<F> | null; // null when config.dropout is 0
   logits: F; // [T,B,V], overwritten by dlogits
   dOut: F; // [T,B,H] gradient of a layer output
   dIn: F; // [T,B,H] gradient of a layer input (swapped with dOut going down)
   dEmb: F; // [T,B,E]
-  scratch: BackwardScratch<F>;
+  dpre: F; // [T,B,GH] pre-activation gradients of the layer being differentiated
+  scratch: unknown; // the cell's backward scratch for B rows (cells/*.ts allocScratch)
+  zeros: F; // [B,H] the zero initial state (never written)
 }
 
 /** Buffers of one generation step for up to S sequences. */
@@ -63,13 +82,8 @@ interface StepWorkspace<F extends FloatArray> {
   size: number;
   ids: Int32Array; // [S]
   emb: F; // [S,E]
-  pre: F; // [S,GH]
-  hPrev: F; // [S,H] one layer's state, copied in
-  cPrev: F; // [S,H]
-  h: F; // [S,H] its new state, copied out (and the next layer's input)
-  c: F; // [S,H]
-  gates: F; // [S,3H] (gru)
-  rh: F; // [S,H] (gru)
+  acts: CellBuffers<F>; // the cell's buffers for S rows; acts.h is the next layer's input
+  prev: CellState<F>; // [S,H] fields: one layer's state, copied in from the ModelState
   logits: F; // [S,V]
   logits32: Float32Array; // [S,V] copy handed out when F is Float64Array
 }
@@ -81,12 +95,11 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
   /** The `train` summary of the file this model was loaded from, if any. */
   trainSummary?: Record<string, unknown>;
 
-  private readonly weights: LayerWeights<F>[];
-  private readonly weightGrads: LayerWeights<F>[];
+  private readonly cell: AnyCell<F>;
+  private readonly weights: CellWeights<F>[];
+  private readonly weightGrads: CellWeights<F>[];
   private ws: Workspace<F> | null = null;
   private sw: StepWorkspace<F> | null = null;
-  /** Whether the last forward pass applied dropout (backward must apply the same masks). */
-  private dropping = false;
 
   private constructor(readonly kernels: Kernels<F>, readonly config: ModelConfig, readonly vocab: Vocab) {
     validateConfig(config);
@@ -94,6 +107,7 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
       throw new Error(`model vocabSize ${config.vocabSize} does not match the vocabulary (${vocab.size} symbols)`);
     }
     this.table = paramTable(config);
+    this.cell = cellFor<F>(config.cell);
     this.params = kernels.alloc(paramCount(this.table));
     this.grads = kernels.alloc(paramCount(this.table));
     const views = (flat: F) =>
@@ -132,12 +146,28 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
    */
   lossAndGrad(inputs: Int32Array, targets: Int32Array, B: number, T: number, dropoutRng: Rng | null): { loss: number; tokens: number } {
     const ws = this.prepare(inputs, targets, B, T);
-    this.forward(ws, B, T, this.config.dropout > 0 ? dropoutRng : null);
+    const dropout = ws.dropout && dropoutRng ? drawMasks(ws.dropout, B * T * this.config.hidden, this.config.dropout, dropoutRng) : null;
+    this.forward(ws, B, T, dropout);
     const tokens = countTargets(ws.targets, B * T);
     this.grads.fill(0);
     const loss = this.kernels.softmaxCrossEntropy(ws.logits, ws.logits, ws.targets, B * T, this.config.vocabSize, PAD, tokens > 0 ? 1 / tokens : 0);
-    this.backward(ws, B, T);
+    this.backward(ws, B, T, dropout);
     return { loss, tokens };
+  }
+
+  /**
+   * ∂(mean loss)/∂x [B,T,E] (batch-major, a fresh copy): the gradient that reached each input
+   * vector (embedding output) in the last lossAndGrad with this B and T. For measuring how far
+   * back gradients reach (tools/gradient-flow.ts).
+   */
+  inputGradient(B: number, T: number): F {
+    if (!this.ws || this.ws.rows < B * T) throw new Error('inputGradient needs a lossAndGrad with this B and T first');
+    const E = this.config.embed;
+    const out = this.plainArray(B * T * E);
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) out.set(this.ws.dEmb.subarray((t * B + b) * E, (t * B + b + 1) * E), (b * T + t) * E);
+    }
+    return out;
   }
 
   /** Forward only, no dropout: the summed −log p over kept targets and their count. */
@@ -172,28 +202,50 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     return -this.loss(inputs, targets, 1, T).loss;
   }
 
+  /**
+   * One sequence through the training forward pass (no dropout): per step the log-probability of
+   * its target, the logits, and what each layer's cell computed (inputs, targets [T]).
+   */
+  trace(inputs: Int32Array, targets: Int32Array): Trace {
+    const T = inputs.length;
+    const { layers: L, vocabSize: V, hidden: H } = this.config;
+    const ws = this.prepare(inputs, targets, 1, T);
+    this.forward(ws, 1, T, null);
+    const logits = Float64Array.from(ws.logits.subarray(0, T * V));
+    const signals = Array.from({ length: T }, (_, t) =>
+      Array.from({ length: L }, (_, l) => this.cell.signals(ws.acts[l], t, H).map((s) => ({
+        name: s.name, summary: s.summary, units: Float64Array.from(s.units),
+      }))));
+    // Row by row through the loss kernel, so the log-probabilities sum to `loss` exactly as it
+    // adds them (the kernel overwrites each row with its gradient: logits were copied above).
+    const logprobs = new Float64Array(T);
+    for (let t = 0; t < T; t++) {
+      logprobs[t] = -this.kernels.softmaxCrossEntropy(ws.logits.subarray(t * V, (t + 1) * V) as F,
+        ws.logits.subarray(t * V, (t + 1) * V) as F, ws.targets.subarray(t, t + 1), 1, V, -1, 1);
+    }
+    return { logprobs, logits, signals };
+  }
+
   initState(S: number): ModelState {
-    const { layers, hidden: H, cell } = this.config;
-    const make = () => Array.from({ length: layers }, () => this.plainArray(S * H));
-    return new ModelState(S, make(), cell === 'lstm' ? make() : null);
+    const { layers, hidden: H } = this.config;
+    return new ModelState(S, Array.from({ length: layers }, () => this.cell.stateNames.map(() => this.plainArray(S * H))));
   }
 
   selectState(state: RecurrentState, rows: Int32Array): ModelState {
     const src = state as ModelState;
     const out = this.initState(rows.length);
     const H = this.config.hidden;
-    const copy = (from: FloatArray[], to: FloatArray[]) =>
-      from.forEach((buf, k) => rows.forEach((r, i) => to[k].set(buf.subarray(r * H, (r + 1) * H), i * H)));
-    copy(src.h, out.h);
-    if (src.c && out.c) copy(src.c, out.c);
+    src.layers.forEach((fields, l) => fields.forEach((buf, f) =>
+      rows.forEach((r, i) => out.layers[l][f].set(buf.subarray(r * H, (r + 1) * H), i * H))));
     return out;
   }
 
   step(state: RecurrentState, tokens: Int32Array): Float32Array {
     const st = state as ModelState;
     const S = st.size;
-    const { embed: E, hidden: H, cell, vocabSize: V } = this.config;
-    const GH = gateCount(cell) * H;
+    const { embed: E, hidden: H, vocabSize: V } = this.config;
+    const cell = this.cell;
+    const GH = gateCount(cell.type) * H;
     const sw = this.stepWorkspace(S);
     const k = this.kernels;
     checkIds(tokens, S, V);
@@ -202,15 +254,12 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     let x = sw.emb;
     let I = E;
     for (let l = 0; l < this.config.layers; l++) {
-      inputProjection(k, sw.pre, x, this.weights[l], S, I, GH); // done reading x (= sw.h above layer 0)
-      sw.hPrev.set(st.h[l]);
-      if (st.c) sw.cPrev.set(st.c[l]);
-      cellStep(k, cell, this.weights[l], {
-        pre: sw.pre, hPrev: sw.hPrev, h: sw.h, cPrev: sw.cPrev, c: sw.c, gates: sw.gates, rh: sw.rh,
-      }, S, H);
-      st.h[l].set(sw.h.subarray(0, S * H));
-      if (st.c) st.c[l].set(sw.c.subarray(0, S * H));
-      x = sw.h;
+      inputProjection(k, sw.acts.pre, x, this.weights[l], S, I, GH); // done reading x (= acts.h above layer 0)
+      const prev = cell.stateFields(sw.prev);
+      st.layers[l].forEach((buf, f) => prev[f].set(buf));
+      cell.step(k, sw.acts, sw.prev, this.weights[l], S, H);
+      cell.stateFields(cell.state(sw.acts)).forEach((buf, f) => st.layers[l][f].set(buf.subarray(0, S * H)));
+      x = sw.acts.h;
       I = H;
     }
     linearForward(k, sw.logits, x, this.tensor('fc.weight'), this.tensor('fc.bias'), S, H, V);
@@ -235,42 +284,41 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     return ws;
   }
 
-  private forward(ws: Workspace<F>, B: number, T: number, dropoutRng: Rng | null): void {
-    const { embed: E, hidden: H, cell, vocabSize: V, dropout } = this.config;
+  /** Forward from ws.ids to ws.logits, applying `dropout`'s masks to every layer output. */
+  private forward(ws: Workspace<F>, B: number, T: number, dropout: Dropout<F> | null): void {
+    const { embed: E, hidden: H, vocabSize: V } = this.config;
     const k = this.kernels;
     const N = B * T;
-    this.dropping = dropoutRng !== null;
     k.embeddingForward(ws.emb, this.tensor('embedding.weight'), ws.ids, N, E);
     let x = ws.emb;
     let I = E;
     for (let l = 0; l < this.config.layers; l++) {
-      recurrentForward(k, cell, this.weights[l], ws.acts[l], x, ws.scratch.zeros, T, B, I, H);
+      sequenceForward(this.cell, k, this.weights[l], ws.acts[l], x, ws.zeros, T, B, I, H);
       x = ws.acts[l].h;
-      if (dropoutRng) {
-        dropoutMask(ws.masks[l], N * H, dropout, dropoutRng);
-        k.mul(ws.dropped[l], x, ws.masks[l], N * H);
-        x = ws.dropped[l];
+      if (dropout) {
+        k.mul(dropout.dropped[l], x, dropout.masks[l], N * H);
+        x = dropout.dropped[l];
       }
       I = H;
     }
     linearForward(k, ws.logits, x, this.tensor('fc.weight'), this.tensor('fc.bias'), N, H, V);
   }
 
-  /** Backward from ws.logits holding dlogits; accumulates into the (zeroed) grads. */
-  private backward(ws: Workspace<F>, B: number, T: number): void {
-    const { embed: E, hidden: H, cell, vocabSize: V, layers: L } = this.config;
+  /** Backward from ws.logits holding dlogits, with forward's `dropout`; accumulates into the (zeroed) grads. */
+  private backward(ws: Workspace<F>, B: number, T: number, dropout: Dropout<F> | null): void {
+    const { embed: E, hidden: H, vocabSize: V, layers: L } = this.config;
     const k = this.kernels;
     const N = B * T;
-    const layerOutput = (l: number) => (this.dropping ? ws.dropped[l] : ws.acts[l].h);
+    const layerOutput = (l: number) => (dropout ? dropout.dropped[l] : ws.acts[l].h);
     linearBackward(k, ws.dOut, this.tensor('fc.weight', 'grads'), this.tensor('fc.bias', 'grads'),
       ws.logits, layerOutput(L - 1), this.tensor('fc.weight'), N, H, V);
     let dOut = ws.dOut;
     let dIn = ws.dIn;
     for (let l = L - 1; l >= 0; l--) {
-      if (this.dropping) k.mul(dOut, dOut, ws.masks[l], N * H);
+      if (dropout) k.mul(dOut, dOut, dropout.masks[l], N * H);
       const x = l === 0 ? ws.emb : layerOutput(l - 1);
       const dx = l === 0 ? ws.dEmb : dIn;
-      recurrentBackward(k, cell, this.weights[l], this.weightGrads[l], ws.acts[l], x, dOut, dx, ws.scratch, T, B, l === 0 ? E : H, H);
+      sequenceBackward(this.cell, k, this.weights[l], this.weightGrads[l], ws.acts[l], x, dOut, dx, ws.dpre, ws.scratch, ws.zeros, T, B, l === 0 ? E : H, H);
       [dOut, dIn] = [dIn, dOut];
     }
     k.embeddingBackward(this.tensor('embedding.weight', 'grads'), ws.dEmb, ws.ids, N, E);
@@ -280,27 +328,23 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     if (this.ws && this.ws.rows >= N && this.ws.batch >= B) return this.ws;
     const rows = Math.max(N, this.ws?.rows ?? 0);
     const batch = Math.max(B, this.ws?.batch ?? 0);
-    const { embed: E, hidden: H, cell, vocabSize: V, layers: L, dropout } = this.config;
+    const { embed: E, hidden: H, vocabSize: V, layers: L, dropout } = this.config;
     const k = this.kernels;
-    const perLayer = (make: () => F) => (dropout > 0 ? Array.from({ length: L }, make) : []);
+    const perLayer = () => Array.from({ length: L }, () => k.alloc(rows * H));
     this.ws = {
       rows, batch,
       ids: k.allocInt(rows),
       targets: k.allocInt(rows),
       emb: k.alloc(rows * E),
-      acts: Array.from({ length: L }, () => allocActivations(k, cell, rows, H)),
-      masks: perLayer(() => k.alloc(rows * H)),
-      dropped: perLayer(() => k.alloc(rows * H)),
+      acts: Array.from({ length: L }, () => this.cell.alloc(k, rows, H)),
+      dropout: dropout > 0 ? { masks: perLayer(), dropped: perLayer() } : null,
       logits: k.alloc(rows * V),
       dOut: k.alloc(rows * H),
       dIn: k.alloc(rows * H),
       dEmb: k.alloc(rows * E),
-      scratch: {
-        dpre: k.alloc(rows * gateCount(cell) * H),
-        carry: k.alloc(batch * H),
-        drh: k.alloc(batch * H),
-        zeros: k.alloc(batch * H),
-      },
+      dpre: k.alloc(rows * gateCount(this.cell.type) * H),
+      scratch: this.cell.allocScratch(k, batch, H),
+      zeros: k.alloc(batch * H),
     };
     return this.ws;
   }
@@ -312,24 +356,25 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
 
   private stepWorkspace(S: number): StepWorkspace<F> {
     if (this.sw && this.sw.size >= S) return this.sw;
-    const { embed: E, hidden: H, cell, vocabSize: V } = this.config;
+    const { embed: E, hidden: H, vocabSize: V } = this.config;
     const k = this.kernels;
     this.sw = {
       size: S,
       ids: k.allocInt(S),
       emb: k.alloc(S * E),
-      pre: k.alloc(S * gateCount(cell) * H),
-      hPrev: k.alloc(S * H),
-      cPrev: k.alloc(S * H),
-      h: k.alloc(S * H),
-      c: k.alloc(S * H),
-      gates: k.alloc(S * 3 * H),
-      rh: k.alloc(S * H),
+      acts: this.cell.alloc(k, S, H),
+      prev: this.cell.state(this.cell.alloc(k, S, H)),
       logits: k.alloc(S * V),
       logits32: k.dtype === 'f32' ? new Float32Array(0) : new Float32Array(S * V),
     };
     return this.sw;
   }
+}
+
+/** Draws every layer's mask, in layer order (the order the Rng is consumed in is part of resume). */
+function drawMasks<F extends FloatArray>(dropout: Dropout<F>, n: number, p: number, rng: Rng): Dropout<F> {
+  for (const mask of dropout.masks) dropoutMask(mask, n, p, rng);
+  return dropout;
 }
 
 function countTargets(targets: Int32Array, N: number): number {
