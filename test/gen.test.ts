@@ -31,13 +31,17 @@ test('fixed forms are always well-formed, in every mode, with an unruly model, w
     for (const form of FORMS) {
       for (const [mode, opts] of Object.entries(MODES)) {
         for (let seed = 0; seed < 12; seed++) {
-          const poem = generate(model, { ...opts, form }, new Rng(seed));
+          // the mock vocabulary is too small for the default 平仄 and rhyme rules and no repeats at
+          // once (rules before repeats: the rules' own test is below); here: layout and no repeats
+          const poem = generate(model, { ...opts, form, tones: false, rhyme: false }, new Rng(seed));
           const why = `${form} ${mode} seed ${seed}: ${poem.text}`;
           assert.ok(isWellFormed(poem.text, form), why);
           assert.equal(poem.form, form);
           assert.equal(poem.lines.length, FORM_SHAPE[form].lines, why);
           assert.equal(poem.lines.join(''), poem.text);
           assert.ok([...hanCounts(poem.text).values()].every((n) => n === 1), `repeat in ${why}`);
+          const ruled = generate(model, { ...opts, form }, new Rng(seed));
+          assert.ok(isWellFormed(ruled.text, form), `with the default rules: ${form} ${mode} seed ${seed}: ${ruled.text}`);
         }
       }
     }
@@ -96,7 +100,7 @@ test('acrostic: line i starts with character i; free form takes its shape from t
   assert.ok(isWellFormed(three.text, 'free'));
   // acrostic characters are not generated elsewhere in the poem
   for (let seed = 0; seed < 10; seed++) {
-    const p = generate(plain, { form: 'qijue', acrostic: '春秋天地' }, new Rng(seed));
+    const p = generate(plain, { form: 'qijue', acrostic: '春秋天地', tones: false, rhyme: false }, new Rng(seed));
     assert.ok([...hanCounts(p.text).values()].every((n) => n === 1), p.text);
   }
 });

@@ -145,7 +145,7 @@ test('user errors: 4xx with a one-line {"error"}, never a stack or a 500', async
     ['/api/generate', JSON.stringify({ start: '山'.repeat(40_000) }), 'application/json', 413, /too large/i],
     ['/api/score', {}, 'application/json', 400, /^missing field 'texts'$/],
     ['/api/score', { texts: [] }, 'application/json', 400, /^texts must NOT have fewer than 1 items$/],
-    ['/api/score', { texts: ['山', 3] }, 'application/json', 400, /^texts\[1\] must be string$/],
+    ['/api/score', { texts: ['山', 3] }, 'application/json', 400, /^texts\[1\] must be a string or \{"text", "title"\}$/],
     ['/api/score', { texts: ['山'], extra: 1 }, 'application/json', 400, /^unknown field 'extra'$/],
     ['/api/score', { texts: ['山☃'] }, 'application/json', 400, /unknown character.*☃/],
     ['/api/nothing', {}, 'application/json', 404, /^no such route: POST \/api\/nothing$/],
@@ -193,4 +193,20 @@ test('a busy port is a one-line error (exit 1); SIGTERM closes the server and ex
   child.kill('SIGTERM');
   assert.equal(await exited, 0);
   await assert.rejects(fetch(`${url}/api/health`));
+});
+
+test('POST /api/check answers as check --json; a title on an untitled model is a 400', async () => {
+  const dengGao = '风急天高猿啸哀，渚清沙白鸟飞回。无边落木萧萧下，不尽长江滚滚来。万里悲秋常作客，百年多病独登台。艰难苦恨繁霜鬓，潦倒新停浊酒杯。';
+  const checked = await post('/api/check', { texts: [dengGao, '床前明月光，疑是地上霜。'] });
+  assert.equal(checked.status, 200);
+  const cli = shiren(['check', '--json', dengGao, '床前明月光，疑是地上霜。']);
+  assert.deepEqual(checked.body, JSON.parse(cli.stdout));
+  assert.equal(checked.body.poems[0].pass, true);
+  assert.equal((await post('/api/check', { texts: [dengGao], rhymeBook: 'guangyun' })).status, 400);
+  const titled = await post('/api/score', { texts: [{ text: '山水，', title: '山' }] });
+  assert.equal(titled.status, 400);
+  assert.match(titled.body.error, /not trained on titles/);
+  const generated = await post('/api/generate', { title: '秋夜', form: 'wujue', seed: 1 });
+  assert.equal(generated.status, 400);
+  assert.match(generated.body.error, /not trained on titles/);
 });

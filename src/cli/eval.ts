@@ -38,11 +38,11 @@ export async function runEval(opts: EvalOptions): Promise<void> {
       ? [`given the true titles ${report.titled.perplexity.toFixed(2)}, given shuffled titles ${report.titled.shuffledPerplexity.toFixed(2)} (ratio ${report.titled.ratio.toFixed(3)})`]
       : []),
     '',
-    `${'generated'.padEnd(22)}${['poems', 'well-formed', 'regulated', '平仄', 'rhyme', 'novelty', 'distinct-2'].map((h) => h.padStart(12)).join('')}`,
+    `${'generated'.padEnd(22)}${['poems', 'well-formed', 'regulated', '平仄', 'rhyme', 'check', 'novelty', 'distinct-2', 'logp/tok'].map((h) => h.padStart(12)).join('')}`,
   ];
   for (const name of Object.keys(EVAL_SETTINGS) as EvalSetting[]) {
     const q = report.generated[name];
-    const cells = [String(q.poems), ...[q.wellFormed, q.regulated, q.toneCompliance, q.rhymeRate, q.novelty, q.distinct2].map(percent)];
+    const cells = [String(q.poems), ...[q.wellFormed, q.regulated, q.toneCompliance, q.rhymeRate, q.checkPass, q.novelty, q.distinct2].map(percent), q.logprobPerToken.toFixed(3)];
     out.push(`${EVAL_SETTINGS[name].label.padEnd(22)}${cells.map((c) => c.padStart(12)).join('')}`);
   }
   process.stdout.write(out.join('\n') + '\n');

@@ -11,22 +11,27 @@
 import { FORMS } from '../data/clean.ts';
 import { readSplit, readTitledSplit, type Split } from '../data/corpus.ts';
 import { conditionOf } from '../data/sequence.ts';
-import type { LanguageModel } from '../nn/lm.ts';
 import type { Model } from '../nn/model.ts';
 import { Rng } from '../nn/rng.ts';
 import { generate, type GenerateOptions } from '../poetry/generate.ts';
 import { qualityFigures, trainLineSet, type QualityFigures } from '../poetry/metrics.ts';
 import { PoetryError } from '../poetry/forms.ts';
-import { perplexity } from './score.ts';
+import { perplexity, scorePoems } from './score.ts';
 
 export type EvalSetting = 'free' | 'forms' | 'constrained';
 
 /** The three generation settings of eval. */
 export const EVAL_SETTINGS: Record<EvalSetting, { label: string; options: (i: number) => GenerateOptions }> = {
   free: { label: 'free, from <bos>', options: () => ({ form: 'free' }) },
-  forms: { label: 'fixed forms', options: (i) => ({ form: FORMS[i % FORMS.length] }) },
-  constrained: { label: 'forms + tones + rhyme', options: (i) => ({ form: FORMS[i % FORMS.length], tones: true, rhyme: true }) },
+  forms: { label: 'forms, no rules', options: (i) => ({ form: FORMS[i % FORMS.length], tones: false, rhyme: false }) },
+  constrained: { label: 'forms (default rules)', options: (i) => ({ form: FORMS[i % FORMS.length] }) },
 };
+
+/** The figures of one setting: the quality figures and what the poems cost under the model. */
+export interface GeneratedFigures extends QualityFigures {
+  /** mean log-probability per scored token (characters and <eos>) of the poems, given their titles */
+  logprobPerToken: number;
+}
 
 /** Most poems per setting one evaluation may write. */
 export const MAX_EVAL_POEMS = 100_000;
@@ -52,16 +57,18 @@ export interface EvalReport {
   tokens: number;
   /** held-out poems scored */
   poems: number;
-  generated: Record<EvalSetting, QualityFigures>;
+  generated: Record<EvalSetting, GeneratedFigures>;
 }
 
 /** Quality figures of `count` poems per setting, each setting from its own stream seeded by `seed`. */
-export function generatedFigures(model: LanguageModel, trainLines: ReadonlySet<string>, count: number, seed = 1): Record<EvalSetting, QualityFigures> {
-  const figures = {} as Record<EvalSetting, QualityFigures>;
+export function generatedFigures(model: Model, trainLines: ReadonlySet<string>, count: number, seed = 1): Record<EvalSetting, GeneratedFigures> {
+  const figures = {} as Record<EvalSetting, GeneratedFigures>;
   for (const name of Object.keys(EVAL_SETTINGS) as EvalSetting[]) {
     const rng = new Rng(seed);
     const poems = Array.from({ length: count }, (_, i) => generate(model, EVAL_SETTINGS[name].options(i), rng));
-    figures[name] = qualityFigures(poems, trainLines);
+    const scores = scorePoems(model, poems.map((p) => ({ text: p.text, title: p.title })));
+    const logprobPerToken = scores.reduce((a, s) => a + s.logprob, 0) / scores.reduce((a, s) => a + s.tokens, 0);
+    figures[name] = { ...qualityFigures(poems, trainLines), logprobPerToken };
   }
   return figures;
 }

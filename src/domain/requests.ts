@@ -6,7 +6,9 @@
  */
 import type { FloatArray } from '../engine/kernels.ts';
 import type { Model } from '../nn/model.ts';
-import { PoetryError } from '../poetry/forms.ts';
+import { PoetryError, type RegulatedForm } from '../poetry/forms.ts';
+import type { RhymeBookName } from '../poetry/book-names.ts';
+import type { ScoreInput } from './score.ts';
 import { startsOf, type WriteOptions } from './write.ts';
 
 /** Most poems one generate request may ask for (count × number of starts). */
@@ -30,7 +32,15 @@ export type GenerateRequest = WriteOptions;
 
 /** The body of POST /api/score. */
 export interface ScoreRequest {
+  /** poems, each a text or {text, title} (a title-conditioned model scores the text given the title) */
+  texts: ScoreInput[];
+}
+
+/** The body of POST /api/check: poems to check, and the book and form to check them by. */
+export interface CheckRequest {
   texts: string[];
+  form?: RegulatedForm;
+  rhymeBook?: RhymeBookName;
 }
 
 /** A request that passed the schema but asks for more than one request may. */

@@ -16,6 +16,7 @@ import { UnknownCharacterError } from '../data/vocab.ts';
 import type { LanguageModel } from '../nn/lm.ts';
 import { Rng } from '../nn/rng.ts';
 import { GEN_FORMS, PoetryError, parseForm } from '../poetry/forms.ts';
+import { RHYME_BOOKS, type RhymeBookName } from '../poetry/book-names.ts';
 import { generate, type GenerateOptions, type Poem } from '../poetry/generate.ts';
 
 export type { Poem };
@@ -58,10 +59,14 @@ export interface WriteOptions {
   beam?: number;
   /** Random seed; default a fresh one per call. */
   seed?: number;
-  /** Follow a standard 平仄 pattern of the form. */
+  /** Follow a standard 平仄 pattern of the form (default: on for the regulated forms). */
   tones?: boolean;
-  /** Even lines rhyme. */
+  /** Even lines rhyme in one 平 group (default: on for the regulated forms). */
   rhyme?: boolean;
+  /** pingshui (平水韵, default) or xinyun (中华新韵): the book of the tones and rhymes. */
+  rhymeBook?: string;
+  /** Rhyme in this 平 group of the book (限韵), e.g. 东. */
+  rhymeGroup?: string;
   greedy?: boolean;
   /** ≥ 1: divides positive logits (multiplies negative ones) of characters already used. */
   repetitionPenalty?: number;
@@ -99,6 +104,8 @@ export function generateOptions(opts: WriteOptions): GenerateOptions {
   check(opts.form === undefined || (GEN_FORMS as readonly string[]).includes(opts.form), `form must be one of ${GEN_FORMS.join(', ')}, got '${opts.form}'`);
   const starts = startsOf(opts);
   check(starts.every((s) => typeof s === 'string' && [...s].length <= LIMITS.startChars), `a start text has at most ${LIMITS.startChars} characters`);
+  check(opts.rhymeBook === undefined || (RHYME_BOOKS as readonly string[]).includes(opts.rhymeBook), `rhymeBook must be one of ${RHYME_BOOKS.join(', ')}, got '${opts.rhymeBook}'`);
+  check(opts.rhymeGroup === undefined || (typeof opts.rhymeGroup === 'string' && [...opts.rhymeGroup].length <= 8), `rhymeGroup must be the name of a 平 rhyme group, e.g. 东`);
   check(opts.title === undefined || (typeof opts.title === 'string' && [...opts.title].length <= LIMITS.startChars), `a title has at most ${LIMITS.startChars} characters`);
   check(opts.acrostic === undefined || [...opts.acrostic].length <= LIMITS.acrosticChars, `an acrostic has at most ${LIMITS.acrosticChars} characters`);
   const poems = count * Math.max(1, starts.length);
@@ -111,6 +118,8 @@ export function generateOptions(opts: WriteOptions): GenerateOptions {
     acrostic: opts.acrostic || undefined,
     tones: opts.tones,
     rhyme: opts.rhyme,
+    rhymeBook: opts.rhymeBook as RhymeBookName | undefined,
+    rhymeGroup: opts.rhymeGroup || undefined,
     temperature,
     topK,
     topP,

@@ -71,10 +71,12 @@ export interface GenerateOptions {
   noRepeat?: boolean;
   /** ≥ 1; 1 is none. */
   repetitionPenalty?: number;
-  /** Follow a standard 平仄 pattern of the form (fixed forms only). */
+  /** Follow a standard 平仄 pattern of the form (fixed forms only; default: on for the regulated forms). */
   tones?: boolean;
-  /** Even lines rhyme (fixed forms only). */
+  /** Even lines rhyme in one 平 group (fixed forms only; default: on for the regulated forms). */
   rhyme?: boolean;
+  /** Rhyme in this 平 group of the book (限韵; its name, e.g. 东, or label, e.g. 上平一东). */
+  rhymeGroup?: string;
   /** The rhyme book of `tones` and `rhyme`: 'pingshui' (平水韵, default) or 'xinyun' (中华新韵). */
   rhymeBook?: RhymeBookName;
   /** Cut-off for free poems, default DEFAULT_MAX_CHARS. */
@@ -135,6 +137,8 @@ interface Plan {
   rhyme: boolean;
   /** The rhyme book of the tones and rhymes. */
   book: RhymeBookName;
+  /** The asked-for rhyme group as a bit of VocabInfo.rhyme, 0 for any. */
+  groupBits: number;
   noRepeat: boolean;
   maxChars: number;
 }
@@ -161,15 +165,20 @@ function makePlan(vocab: Vocab, opts: GenerateOptions): Plan {
   if (acrostic.length && acrostic.length !== shape!.lines) {
     throw new PoetryError(`the acrostic ${opts.acrostic} has ${acrostic.length} characters but a ${form} has ${shape!.lines} lines`);
   }
-  if ((opts.tones || opts.rhyme) && !isRegulated(form)) {
+  if ((opts.tones || opts.rhyme || opts.rhymeGroup) && !isRegulated(form)) {
     throw new PoetryError(`${opts.tones ? 'tones' : 'rhyme'} needs a regulated form (wujue, qijue, wulv or qilv)`);
   }
+  // the regulated forms keep their rules unless asked not to
+  const tones = opts.tones ?? isRegulated(form);
+  const rhyme = opts.rhyme ?? isRegulated(form);
+  if (opts.rhymeGroup && !rhyme) throw new PoetryError('a rhyme group needs rhyme');
   const noRepeat = opts.noRepeat ?? shape !== undefined;
   const maxChars = opts.maxChars ?? DEFAULT_MAX_CHARS;
   const book = opts.rhymeBook ?? 'pingshui';
+  const groupBits = opts.rhymeGroup ? 1 << groupIndex(book, opts.rhymeGroup) : 0;
   if (!shape) {
     if ([...start].length > maxChars) throw new PoetryError(`the start text is longer than the ${maxChars}-character limit`);
-    return { form, prefix: vocab.encode(start), lineStarts: [], rhyme: false, book, noRepeat, maxChars };
+    return { form, prefix: vocab.encode(start), lineStarts: [], rhyme: false, book, groupBits, noRepeat, maxChars };
   }
 
   // lay the start text into the slots, supplying the marks it leaves out
@@ -200,7 +209,7 @@ function makePlan(vocab: Vocab, opts: GenerateOptions): Plan {
   for (const mark of ['，', '。']) vocabId(vocab, mark);
 
   let patterns: TonePattern[] | undefined;
-  if (opts.tones) {
+  if (tones) {
     // the forced characters of each line (start text, acrostic) form a prefix of that line
     const forcedLines = Array.from({ length: shape.lines }, (_, i) => {
       const chars = layout.slice(i * (shape!.chars + 1), i * (shape!.chars + 1) + shape!.chars);
@@ -209,7 +218,15 @@ function makePlan(vocab: Vocab, opts: GenerateOptions): Plan {
     patterns = tonePatterns(form as Exclude<Form, 'free'>).filter((p) => forcedLines.every((tones, i) => prefixFits(tones, p.lines[i])));
     if (!patterns.length) throw new PoetryError(`the start text and acrostic fit no 平仄 pattern of a ${form}; write without tones`);
   }
-  return { form, shape, prefix: vocab.encode(layout.join('')), lineStarts, patterns, rhyme: !!opts.rhyme, book, noRepeat, maxChars };
+  return { form, shape, prefix: vocab.encode(layout.join('')), lineStarts, patterns, rhyme, book, groupBits, noRepeat, maxChars };
+}
+
+/** The index of a 平 group in the book's list, by name (东) or label (上平一东); a PoetryError naming the choices otherwise. */
+function groupIndex(book: RhymeBookName, group: string): number {
+  const b = rhymeBook(book);
+  const i = b.pingGroups.findIndex((g) => g === group || b.labelOf(g) === group);
+  if (i < 0) throw new PoetryError(`unknown 平 rhyme group '${group}' of the ${book === 'pingshui' ? '平水韵' : '中华新韵'}; choose one of ${b.pingGroups.join(' ')}`);
+  return i;
 }
 
 /** One partial poem and the constraint state that goes with it. */
@@ -270,12 +287,15 @@ function allowedIds(plan: Plan, info: VocabInfo, h: Hypothesis, slot: Slot | und
   // an even line's last character rhymes in the groups set so far, or (the first) in any 平 group,
   // and is no character of the poem so far (a rhyme never twice), even with repeats allowed
   const rhymeBits = plan.rhyme && col === chars - 1 && line % 2 === 1 ? h.rhymeBits || ~0 : 0;
+  // with a rhyme group asked for, a first line that ends in a 平 reading rhymes in it as well
+  const firstBits = plan.groupBits && col === chars - 1 && line === 0 ? plan.groupBits : 0;
   for (const relax of [0, 1, 2, 3]) {
     const ids: number[] = [];
     for (let id = 0; id < V; id++) {
       if (!info.han[id]) continue;
       if (relax < 1 && (plan.noRepeat || rhymeBits) && h.used.has(id)) continue;
       if (relax < 2 && rhymeBits && !(info.rhyme![id] & rhymeBits)) continue;
+      if (relax < 2 && firstBits && info.rhyme![id] && !(info.rhyme![id] & firstBits)) continue;
       if (relax < 3 && toneOk && !toneOk[info.tone![id]]) continue;
       ids.push(id);
     }
@@ -374,12 +394,18 @@ export function generate(model: LanguageModel, opts: GenerateOptions, rng: Rando
   const { vocab } = model;
   const plan = makePlan(vocab, opts);
   const info = vocabInfo(vocab, !!plan.patterns, plan.rhyme, plan.book);
+  if (plan.groupBits && plan.shape) {
+    // every even line needs its own rhyme character (never twice)
+    let rhymable = 0;
+    for (let id = 0; id < vocab.size; id++) if (info.han[id] && info.rhyme![id] & plan.groupBits) rhymable++;
+    if (rhymable < plan.shape.lines / 2 + 1) throw new PoetryError(`the model knows only ${rhymable} characters that rhyme in ${opts.rhymeGroup}: too few for a ${plan.form}`);
+  }
   const penalty = opts.repetitionPenalty ?? 1;
   const width = opts.beam && opts.beam > 1 ? opts.beam : 1;
   const capacity = plan.shape ? plan.shape.lines * (plan.shape.chars + 1) + 1 : plan.maxChars; // positions after <bos>
 
   let beams: Hypothesis[] = [
-    { tokens: [], logp: 0, used: new Set(plan.lineStarts.filter((id) => id >= 0)), patterns: plan.patterns, lineTones: [], rhymeBits: 0, done: false },
+    { tokens: [], logp: 0, used: new Set(plan.lineStarts.filter((id) => id >= 0)), patterns: plan.patterns, lineTones: [], rhymeBits: plan.groupBits, done: false },
   ];
   const finished: Hypothesis[] = [];
   const opening = openPoem(model, plan.form, opts, info, rng);

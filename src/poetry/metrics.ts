@@ -9,11 +9,14 @@
  *   pattern of their form (prosody.ts's checker: positions 1/3/5 free but for 孤平/三平尾).
  * - rhymeRate: among lines 4, 6, 8 of poems of four lines or more, the share whose last character
  *   rhymes with the last of line 2.
+ * - checkPass: among the regulated poems, the share that `shiren check` passes (check.ts: the
+ *   平水韵, Wang Li's rules — tones, 粘对, 孤平, 三平尾, rhyme).
  * - novelty: share of generated lines (marks dropped) that do not occur as a line of the train split.
  * - distinct2: distinct character bigrams within lines ÷ all such bigrams, over all poems.
  */
 import { isWellFormed, wellFormedForm, type Form } from './forms.ts';
 import { matchPattern, rhymes } from './prosody.ts';
+import { checkPoem } from './check.ts';
 
 export interface QualityFigures {
   poems: number;
@@ -21,6 +24,7 @@ export interface QualityFigures {
   regulated: number;
   toneCompliance: number;
   rhymeRate: number;
+  checkPass: number;
   novelty: number;
   distinct2: number;
 }
@@ -66,6 +70,11 @@ export function rhymeRate(texts: readonly string[]): number {
   return share(hits, total);
 }
 
+export function checkPass(texts: readonly string[]): number {
+  const regulated = texts.filter((t) => wellFormedForm(t) !== 'free');
+  return share(regulated.filter((t) => checkPoem(t).pass).length, regulated.length);
+}
+
 export function novelty(texts: readonly string[], trainLines: ReadonlySet<string>): number {
   const lines = texts.flatMap(bareLines);
   return share(lines.filter((line) => !trainLines.has(line)).length, lines.length);
@@ -93,6 +102,7 @@ export function qualityFigures(poems: readonly { text: string; form: Form }[], t
     regulated: share(texts.filter((t) => wellFormedForm(t) !== 'free').length, poems.length),
     toneCompliance: toneCompliance(texts),
     rhymeRate: rhymeRate(texts),
+    checkPass: checkPass(texts),
     novelty: novelty(texts, trainLines),
     distinct2: distinct2(texts),
   };

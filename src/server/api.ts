@@ -5,14 +5,18 @@
  *
  * - POST /api/generate `{"start": "山" | ["日","红"], "form", "acrostic", "count", "temperature",
  *   "topK", "topP", "beam", "seed", "tones", "rhyme", "greedy", "repetitionPenalty",
- *   "allowRepeats"}`, all optional → `{"poems":[{"start","form","lines":[…],"text"}]}`.
- * - POST /api/score `{"texts": ["…", …]}` → `{"poems":[{"text","tokens","logprob","perplexity"}]}`.
+ *   "allowRepeats", "title", "rhymeBook", "rhymeGroup"}`, all optional →
+ *   `{"poems":[{"start","form","title","lines":[…],"text"}]}`.
+ * - POST /api/score `{"texts": ["…" | {"text","title"}, …]}` → `{"poems":[{"text","tokens","logprob","perplexity"}]}`.
+ * - POST /api/check `{"texts": ["…", …], "form", "rhymeBook"}` → as `check --json`.
  * Unknown fields are refused.
  */
-import { GEN_FORMS } from '../poetry/forms.ts';
+import { FORMS, GEN_FORMS } from '../poetry/forms.ts';
+import { RHYME_BOOKS } from '../poetry/book-names.ts';
 import { MAX_ACROSTIC_CHARS, MAX_BEAM, MAX_POEMS, MAX_SCORE_CHARS, MAX_SCORE_TEXTS, MAX_START_CHARS, MAX_TOP_K } from '../domain/requests.ts';
 
 const startText = { type: 'string', maxLength: MAX_START_CHARS } as const;
+const scoreText = { type: 'string', minLength: 1, maxLength: MAX_SCORE_CHARS } as const;
 
 export const GENERATE_SCHEMA = {
   type: 'object',
@@ -32,6 +36,9 @@ export const GENERATE_SCHEMA = {
     greedy: { type: 'boolean' },
     repetitionPenalty: { type: 'number', minimum: 1, maximum: 10 },
     allowRepeats: { type: 'boolean' },
+    title: { type: 'string', maxLength: MAX_START_CHARS },
+    rhymeBook: { type: 'string', enum: [...RHYME_BOOKS] },
+    rhymeGroup: { type: 'string', maxLength: 8 },
   },
 } as const;
 
@@ -40,6 +47,25 @@ export const SCORE_SCHEMA = {
   additionalProperties: false,
   required: ['texts'],
   properties: {
-    texts: { type: 'array', minItems: 1, maxItems: MAX_SCORE_TEXTS, items: { type: 'string', minLength: 1, maxLength: MAX_SCORE_CHARS } },
+    texts: {
+      type: 'array', minItems: 1, maxItems: MAX_SCORE_TEXTS,
+      items: {
+        anyOf: [
+          scoreText,
+          { type: 'object', additionalProperties: false, required: ['text'], properties: { text: scoreText, title: { type: 'string', maxLength: MAX_START_CHARS } } },
+        ],
+      },
+    },
+  },
+} as const;
+
+export const CHECK_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['texts'],
+  properties: {
+    texts: { type: 'array', minItems: 1, maxItems: MAX_SCORE_TEXTS, items: scoreText },
+    form: { type: 'string', enum: [...FORMS] },
+    rhymeBook: { type: 'string', enum: [...RHYME_BOOKS] },
   },
 } as const;

@@ -4,6 +4,7 @@
  *
  *   POST /api/generate   body api.ts GENERATE_SCHEMA → {"poems":[{"start","form","lines","text"}]} (as gen --json)
  *   POST /api/score      body api.ts SCORE_SCHEMA    → {"poems":[{"text","tokens","logprob","perplexity"}]} (as score --json)
+ *   POST /api/check      body api.ts CHECK_SCHEMA    → {"poems":[{"text","form","pass","pattern","rhymeGroup","tones","faults"}]} (as check --json)
  *   GET  /api/health     → api.ts ModelInfo plus {"status":"ok"}
  *   GET  /model.safetensors  the served model's file, for the page's in-browser engine
  *   GET  /…              web/dist (`npm run build:web`), or a page saying how to build it
@@ -28,8 +29,9 @@ import fastifyStatic from '@fastify/static';
 import type { Model } from '../nn/model.ts';
 import { UnknownCharacterError } from '../data/vocab.ts';
 import { PoetryError } from '../poetry/forms.ts';
-import { checkGenerateRequest, describeModel, type GenerateRequest, type ScoreRequest } from '../domain/requests.ts';
-import { GENERATE_SCHEMA, SCORE_SCHEMA } from './api.ts';
+import { checkGenerateRequest, describeModel, type CheckRequest, type GenerateRequest, type ScoreRequest } from '../domain/requests.ts';
+import { checkPoem } from '../poetry/check.ts';
+import { CHECK_SCHEMA, GENERATE_SCHEMA, SCORE_SCHEMA } from './api.ts';
 import type { Job } from './jobs.ts';
 import { InlineRunner, JobFailed, type Runner } from './pool.ts';
 import { BusyError, ClientGoneError, OverBudgetError, Scheduler, type SchedulerOptions } from './scheduler.ts';
@@ -80,7 +82,7 @@ function describeSchemaError(errors: SchemaError[]): string {
     case 'additionalProperties': return `unknown field '${e.params.additionalProperty}'${field === 'body' ? '' : ` in ${field}`}`;
     case 'required': return `missing field '${e.params.missingProperty}'`;
     case 'enum': return `${field} must be one of ${(e.params.allowedValues as string[]).join(', ')}`;
-    case 'anyOf': return `${field} must be a string or a list of strings`;
+    case 'anyOf': return field.startsWith('texts') ? `${field} must be a string or {"text", "title"}` : `${field} must be a string or a list of strings`;
     default: return `${field} ${e.message ?? 'is invalid'}`;
   }
 }
@@ -148,6 +150,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     run({ kind: 'generate', request: checkGenerateRequest(req.body) }, reply));
   app.post<{ Body: ScoreRequest }>('/api/score', { schema: { body: SCORE_SCHEMA } }, async (req, reply) =>
     run({ kind: 'score', texts: req.body.texts }, reply));
+  // checking needs no model and takes microseconds: it runs here, never queued
+  app.post<{ Body: CheckRequest }>('/api/check', { schema: { body: CHECK_SCHEMA } }, async (req) => ({
+    poems: req.body.texts.map((text) => checkPoem(text, { form: req.body.form, book: req.body.rhymeBook })),
+  }));
   app.addHook('onClose', async () => runner.close());
   app.get('/api/health', async () => ({ status: 'ok', ...describeModel(model) }));
   app.get('/model.safetensors', async (_req, reply) => reply.type('application/octet-stream').header('cache-control', 'no-cache').send(Buffer.from(modelBytes.buffer, modelBytes.byteOffset, modelBytes.byteLength)));

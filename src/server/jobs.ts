@@ -2,7 +2,7 @@
  * The work of the API, as plain data that crosses a worker thread's message port, and the one
  * function that does it (`runJob`), in a worker or in the server's own thread.
  *
- *   Job        {kind:'generate', request: WriteOptions} | {kind:'score', texts: string[]}
+ *   Job        {kind:'generate', request: WriteOptions} | {kind:'score', texts: ScoreInput[]}
  *   JobResult  {poems: Poem[]} (as gen --json)        | {poems: PoemScore[]} (as score --json)
  *   JobFailure {user: true, message}  a request that cannot be served: the answer is a 400
  *              {user: false, message, stack}  a fault of shiren's: a 500 that says no more
@@ -14,9 +14,9 @@ import { UnknownCharacterError } from '../data/vocab.ts';
 import type { Model } from '../nn/model.ts';
 import { PoetryError } from '../poetry/forms.ts';
 import { writePoems, type Poem, type WriteOptions } from '../domain/write.ts';
-import { scorePoems, type PoemScore } from '../domain/score.ts';
+import { scorePoems, type PoemScore, type ScoreInput } from '../domain/score.ts';
 
-export type Job = { kind: 'generate'; request: WriteOptions } | { kind: 'score'; texts: string[] };
+export type Job = { kind: 'generate'; request: WriteOptions } | { kind: 'score'; texts: ScoreInput[] };
 export type JobResult = { poems: Poem[] } | { poems: PoemScore[] };
 export interface JobFailure {
   user: boolean;
@@ -32,7 +32,7 @@ export class JobStopped extends Error {
 export function runJob(model: Model, job: Job, checkpoint: () => void): JobResult {
   if (job.kind === 'generate') return { poems: writePoems(model, job.request, checkpoint) };
   // every unknown character of every text at once, then one text at a time
-  const unknown = model.vocab.unknown(job.texts.join(''));
+  const unknown = model.vocab.unknown(job.texts.map((t) => (typeof t === 'string' ? t : t.text)).join(''));
   if (unknown.length) throw new UnknownCharacterError(unknown);
   return {
     poems: job.texts.map((text) => {
