@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ALL_FORMS, FORMS } from '../data/clean.ts';
 import { ENGINES } from '../engine/index.ts';
+import { SPLITS } from '../data/corpus.ts';
 import { CELL_TYPES } from '../nn/config.ts';
 import { CONDITIONS } from '../data/sequence.ts';
 import { TRAIN_DEFAULTS } from '../train/options.ts';
@@ -133,7 +134,7 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .description('test perplexity and the quality figures of generated poems')
     .addOption(modelOption())
     .option('--corpus <dir>', 'corpus folder', 'data/corpus')
-    .addOption(new Option('--split <split>', 'split to evaluate').argParser(parseChoice('--split', ['train', 'valid', 'test'] as const)).default('test'))
+    .addOption(new Option('--split <split>', 'split to evaluate').argParser(parseChoice('--split', SPLITS)).default('test'))
     .option('--count <n>', 'poems to generate for the quality figures', parseInteger('--count'), 200)
     .option('--seed <n>', 'random seed of the generated poems', parseInteger('--seed', 0), 1)
     .option('--json', 'machine-readable output', false)

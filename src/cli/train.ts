@@ -4,7 +4,7 @@
  * end. Ctrl+C saves a checkpoint and exits cleanly; `--resume DIR` continues.
  */
 import { join } from 'node:path';
-import { selectKernels, engineHint } from '../engine/index.ts';
+import { selectKernels, engineHint, type EngineName } from '../engine/index.ts';
 import { PAD } from '../data/vocab.ts';
 import type { Batch } from '../train/batches.ts';
 import type { Model } from '../nn/model.ts';
@@ -18,7 +18,7 @@ export interface TrainCliOptions extends Omit<TrainOptions, 'epochs'>, RunLimits
   resume?: string;
   logEvery?: number;
   showPredictions: boolean;
-  engine: 'auto' | 'blas' | 'wasm' | 'reference';
+  engine: EngineName;
   threads?: number;
 }
 

@@ -14,7 +14,8 @@
  * - novelty: share of generated lines (marks dropped) that do not occur as a line of the train split.
  * - distinct2: distinct character bigrams within lines ÷ all such bigrams, over all poems.
  */
-import { isWellFormed, wellFormedForm, type Form } from './forms.ts';
+import { isWellFormed, poemLines, wellFormedForm, type Form } from './forms.ts';
+import { PUNCTUATION } from '../data/clean.ts';
 import { matchPattern, rhymes } from './prosody.ts';
 import { checkPoem } from './check.ts';
 
@@ -29,9 +30,9 @@ export interface QualityFigures {
   distinct2: number;
 }
 
-/** The lines of a poem without their marks (any of ，。？！；：、 ends a line). */
+/** The lines of a poem without their marks (any of ，。？！；：、 ends a line): forms.ts's lines, marks dropped. */
 export function bareLines(text: string): string[] {
-  return text.split(/[，。？！；：、]/u).filter((line) => line.length > 0);
+  return poemLines(text).map((line) => (PUNCTUATION.includes(line.at(-1)!) ? line.slice(0, -1) : line)).filter((line) => line.length > 0);
 }
 
 /** The set of lines of the training poems, for novelty. */
