@@ -74,3 +74,14 @@ test('中华新韵: one primary reading, 14 groups, no neighbours', () => {
   assert.deepEqual(pingshui.neighboursOf('东'), ['冬']);
   assert.ok(pingshui.neighboursOf('元').includes('文') && pingshui.neighboursOf('元').includes('寒'));
 });
+
+test('writing avoids rare 平 readings as rhymes; the checker still accepts them', async () => {
+  const { rhymeGroupsOf, writingRhymeGroupsOf } = await import('../src/poetry/prosody.ts');
+  for (const [ch, rare, usual] of [['烟', '真', '先'], ['台', '支', '灰'], ['才', '咸', '灰']] as const) {
+    assert.ok(rhymeGroupsOf(ch).includes(rare), `${ch} has a ${rare} reading in the book`);
+    assert.ok(!writingRhymeGroupsOf(ch).includes(rare), `${ch} is not written as a ${rare} rhyme`);
+    assert.ok(writingRhymeGroupsOf(ch).includes(usual), `${ch} is written as a ${usual} rhyme`);
+  }
+  assert.deepEqual(writingRhymeGroupsOf('东'), rhymeGroupsOf('东'));
+  assert.deepEqual(writingRhymeGroupsOf('烟', 'xinyun'), rhymeGroupsOf('烟', 'xinyun'));
+});

@@ -40,8 +40,8 @@ export interface Fault {
 export interface CheckOptions {
   /** The form the poem must have; default: the one its shape gives. */
   form?: RegulatedForm;
-  /** The rhyme book; default 'pingshui'. */
-  book?: RhymeBookName;
+  /** The rhyme book, by name (default 'pingshui') or as a book (tools/second-source.ts checks by another table). */
+  book?: RhymeBookName | RhymeBook;
 }
 
 export interface CheckResult {
@@ -143,7 +143,7 @@ function analyse(lines: readonly string[], tones: readonly Tone[][], book: Rhyme
 
 /** Checks one poem (see the file comment); never throws on a bad poem: it gets a 'shape' fault. */
 export function checkPoem(text: string, opts: CheckOptions = {}): CheckResult {
-  const book = rhymeBook(opts.book ?? 'pingshui');
+  const book = typeof opts.book === 'object' ? opts.book : rhymeBook(opts.book ?? 'pingshui');
   const read = readLines(text);
   const lines = 'lines' in read ? read.lines : [];
   const marks = lines.map((line) => [...line].map((ch) => MARK[book.toneOf(ch)]).join(''));

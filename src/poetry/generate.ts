@@ -35,7 +35,7 @@ import { BOS, EOS, UnknownCharacterError, type Vocab } from '../data/vocab.ts';
 import { MAX_TITLE_CHARS, SEP, conditionOf, conditionPrefix, formSymbol } from '../data/sequence.ts';
 import type { LanguageModel, RecurrentState } from '../nn/lm.ts';
 import { FORM_SHAPE, PoetryError, isHan, isRegulated, lineEnd, poemLines, type Form, type Shape } from './forms.ts';
-import { prefixFits, rhymeGroupsOf, tonePatterns, toneIn, type Tone, type TonePattern } from './prosody.ts';
+import { prefixFits, tonePatterns, toneIn, writingRhymeGroupsOf, type Tone, type TonePattern } from './prosody.ts';
 import { rhymeBook, type RhymeBookName } from './rhymebook.ts';
 
 export const DEFAULT_TEMPERATURE = 0.8;
@@ -118,7 +118,7 @@ function vocabInfo(vocab: Vocab, tones: boolean, rhyme: boolean, book: RhymeBook
   if (rhyme && !info.rhyme) {
     const groups = rhymeBook(book).pingGroups;
     info.rhyme = Int32Array.from(vocab.symbols, (s, id) =>
-      info!.han[id] ? rhymeGroupsOf(s, book).reduce((bits, g) => bits | (1 << groups.indexOf(g)), 0) : 0,
+      info!.han[id] ? writingRhymeGroupsOf(s, book).reduce((bits, g) => bits | (1 << groups.indexOf(g)), 0) : 0,
     );
   }
   return info;
@@ -325,8 +325,9 @@ function extend(plan: Plan, info: VocabInfo, vocab: Vocab, h: Hypothesis, id: nu
     next.patterns = next.patterns.filter((p) => prefixFits(next.lineTones, p.lines[line]));
   }
   if (plan.rhyme && col === plan.shape.chars - 1) {
-    // the first rhyming line sets the groups; each later rhyme narrows them (two-reading characters)
-    if (!next.rhymeBits && (line === 1 || (line === 0 && toneIn(ch, plan.book) === '平'))) next.rhymeBits = info.rhyme![id];
+    // the first rhyming line sets the groups (line 1 too when its last character has a 平 reading,
+    // even a polyphonic one: a reader hears it rhyme); each later rhyme narrows them
+    if (!next.rhymeBits && (line === 1 || (line === 0 && info.rhyme![id] !== 0))) next.rhymeBits = info.rhyme![id];
     else if (line % 2 === 1 && next.rhymeBits & info.rhyme![id]) next.rhymeBits &= info.rhyme![id];
   }
   return next;

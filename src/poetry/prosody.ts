@@ -24,6 +24,7 @@
  */
 import { FORM_SHAPE, type RegulatedForm } from '../data/clean.ts';
 import { rhymeBook, type RhymeBookName } from './rhymebook.ts';
+import { RARE_PING_READINGS } from './pingshui-rare.ts';
 
 /** A character's tone class at a position; 'either' matches both 平 and 仄 (unknown counts as either). */
 export type Tone = '平' | '仄' | 'either';
@@ -42,6 +43,17 @@ export function toneOf(ch: string): Tone {
 /** The groups of a character's 平 readings in a book (what it can rhyme in); [] for none. */
 export function rhymeGroupsOf(ch: string, book: RhymeBookName = 'pingshui'): readonly string[] {
   return rhymeBook(book).pingGroupsOf(ch);
+}
+
+/**
+ * The groups a poem being written may rhyme a character in: its 平 groups less those it reaches only
+ * through a rare reading (pingshui-rare.ts: 烟 is not written as a 真 rhyme, though the book and the
+ * checker allow it). Stricter than the checker, so a written poem still passes it.
+ */
+export function writingRhymeGroupsOf(ch: string, book: RhymeBookName = 'pingshui'): readonly string[] {
+  const groups = rhymeGroupsOf(ch, book);
+  const rare = book === 'pingshui' ? RARE_PING_READINGS[ch] : undefined;
+  return rare ? groups.filter((g) => !rare.includes(g)) : groups;
 }
 
 /** Whether two characters rhyme: a 平 reading of each falls in the same group. */
