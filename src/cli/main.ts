@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ALL_FORMS, FORMS } from '../data/clean.ts';
-import { ENGINES } from '../engine/index.ts';
+import { ENGINES } from '../engine/names.ts';
 import { SPLITS } from '../data/corpus.ts';
 import { CELL_TYPES } from '../nn/config.ts';
 import { CONDITIONS } from '../data/sequence.ts';

@@ -9,7 +9,7 @@ import type { Model } from '../nn/model.ts';
 import { PoetryError, type RegulatedForm } from '../poetry/forms.ts';
 import type { RhymeBookName } from '../poetry/book-names.ts';
 import type { ScoreInput } from './score.ts';
-import { startsOf, type WriteOptions } from './write.ts';
+import type { WriteOptions } from './write.ts';
 
 /** Most poems one generate request may ask for (count × number of starts). */
 export const MAX_POEMS = 20;
@@ -50,7 +50,10 @@ export class RequestError extends PoetryError {
 
 /** Checks the caps that span fields (count × starts, poems × beams); returns the request. */
 export function checkGenerateRequest(req: GenerateRequest): WriteOptions {
-  const poems = (req.count ?? 1) * Math.max(1, startsOf(req).length);
+  // (counted here, not by write.ts's startsOf: this file is imported by the CLI at start-up, and
+  // write.ts brings the generator and the rhyme books with it)
+  const starts = req.start === undefined ? 0 : typeof req.start === 'string' ? 1 : req.start.length;
+  const poems = (req.count ?? 1) * Math.max(1, starts);
   if (poems > MAX_POEMS) throw new RequestError(`at most ${MAX_POEMS} poems per request (count × starts), asked for ${poems}`);
   const beams = req.beam ?? 1;
   if (poems * beams > MAX_BEAM_WORK) {

@@ -13,8 +13,9 @@ import { createReferenceKernels } from './reference.ts';
 import { createWasmKernels, WasmUnavailableError } from './wasm.ts';
 import { BlasUnavailableError, createBlasKernels } from './blas.ts';
 
-export const ENGINES = ['auto', 'blas', 'wasm', 'reference'] as const;
-export type EngineName = (typeof ENGINES)[number];
+import { ENGINES, type EngineName } from './names.ts';
+
+export { ENGINES, type EngineName };
 
 export interface SelectKernelsOptions {
   /** Backend to use (default 'auto'); an unavailable one falls back to the next (blas → wasm → reference). */
