@@ -8,12 +8,15 @@
  * over a tiny title-conditioned model writes on a title and proposes one), the 平仄 marks and rhyme
  * group of a written poem, the check box marking the fault of a constructed poem, and the inspect
  * view's probabilities against src/explain/inspect.ts in Node. A plain check that no module the
- * browser entry reaches imports a Node module statically comes first. Without Chromium ($CHROMIUM
+ * browser entry reaches imports a Node module statically comes first; the last test imports the
+ * compiled dist/browser.js in a plain page (an import map for pinyin-pro, no bundler) and writes,
+ * checks and inspects there. Without Chromium ($CHROMIUM
  * or /usr/bin/chromium …) the test fails and says what to install.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -309,4 +312,44 @@ test("the inspect view shows each character's probability, rank and top-5 as ins
   await page.waitForFunction(() => /龘/.test(document.getElementById('inspect-status')!.textContent!));
   assert.match((await page.textContent('#inspect-status'))!, /^unknown character not in the model's vocabulary: 龘$/);
   assert.deepEqual(pageErrors, []);
+});
+
+test('the compiled browser entry (dist/browser.js) runs in a plain page, no bundler: an import map for pinyin-pro only', async () => {
+  // dist/ is current: cli-helpers.ts compiles src/ when it is stale
+  const { file: modelFile, dir: modelDir } = tinyModel();
+  const page0 = '<!doctype html><meta charset="utf-8"><script type="importmap">{"imports":{"pinyin-pro":"/node_modules/pinyin-pro/dist/esm/index.mjs"}}</script>';
+  const TYPES: Record<string, string> = { js: 'text/javascript', mjs: 'text/javascript', wasm: 'application/wasm', html: 'text/html' };
+  const server: Server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
+    const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+    const file = path === '/model.safetensors' ? modelFile : path.slice(1);
+    if (path === '/') return res.writeHead(200, { ...headers, 'content-type': 'text/html' }).end(page0);
+    const allowed = path === '/model.safetensors' || /^\/(dist|build|node_modules\/pinyin-pro)\/[\w./-]+$/.test(path) && !path.includes('..');
+    if (!allowed || !existsSync(file) || !statSync(file).isFile()) return res.writeHead(404, headers).end();
+    res.writeHead(200, { ...headers, 'content-type': TYPES[file.split('.').pop()!] ?? 'application/octet-stream' }).end(readFileSync(file));
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const plain = await browser.newPage();
+  try {
+    const errors: string[] = [];
+    plain.on('pageerror', (e) => errors.push(e.message));
+    await plain.goto(`http://127.0.0.1:${(server.address() as { port: number }).port}/`);
+    const out = await plain.evaluate(async () => {
+      const shiren = await import('/dist/browser.js' as string);
+      const model = await shiren.loadModel('/model.safetensors');
+      const [poem] = await shiren.generate(model, { start: '山', form: 'qijue', count: 1, temperature: 0.8, seed: 7 });
+      const check = shiren.checkPoem('白日依山尽，黄河入海流。欲穷千里目，更上一层天。');
+      const ins = shiren.inspectUnderTitle(model, poem.text);
+      return { lines: poem.lines as string[], faults: check.faults.map((f: { kind: string }) => f.kind), chars: ins.chars.length, svg: shiren.renderSvg(ins).startsWith('<svg') };
+    });
+    assert.deepEqual(out.lines, (await serverPoems({ start: '山', form: 'qijue', count: 1, temperature: 0.8, seed: 7 }))[0]);
+    assert.deepEqual(out.faults, ['rhyme']);
+    assert.equal(out.chars, [...out.lines.join('')].length + 1);
+    assert.equal(out.svg, true);
+    assert.deepEqual(errors, []);
+  } finally {
+    await plain.close();
+    await new Promise((done) => server.close(done));
+    rmSync(modelDir, { recursive: true, force: true });
+  }
 });
