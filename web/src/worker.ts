@@ -10,6 +10,7 @@
  */
 import { checkGenerateRequest, checkPoem, conditionOf, describeModel, inspectUnderTitle, loadModel, renderSvg, type Model } from '../../src/browser.ts';
 import { writePoems } from '../../src/domain/write.ts';
+import { MAX_SCORE_CHARS } from '../../src/domain/requests.ts';
 import type { FromWorker, InspectView, ToWorker } from './protocol.ts';
 
 /** The worker's global scope, typed for the two messages (the DOM lib types `self` as a window). */
@@ -22,6 +23,8 @@ function post(message: FromWorker): void {
 }
 
 function inspect(m: Model, text: string, title: string): InspectView {
+  const length = [...text].length;
+  if (length > MAX_SCORE_CHARS) throw new Error(`a poem to inspect has at most ${MAX_SCORE_CHARS} characters, this one ${length}`);
   const ins = inspectUnderTitle(m, text, title);
   return {
     text, title, cell: ins.cell, signals: ins.signals, logprob: ins.logprob,
