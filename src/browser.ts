@@ -7,13 +7,16 @@
  *   const model = await loadModel('/model.safetensors');          // or the file's bytes
  *   const poems = await generate(model, { start: '山', form: 'qijue', seed: 1 });
  *
+ * Also here, all browser-safe: the prosody checker (`checkPoem`, the rhyme books), `inspectUnderTitle`
+ * (a poem's per-character probabilities and gates) and its SVG heat map (`renderSvg`).
+ *
  * The wasm kernels share one WebAssembly memory between threads, so the page must be
  * cross-origin isolated (COOP/COEP headers, as `shiren serve` sends) for SharedArrayBuffer; the
  * kernel files are found at `../../build/*.wasm` from this module (bundlers such as Vite copy
  * them as assets). Results are the same as in Node for the same seed.
  */
 import { createWasmKernels } from './engine/wasm.ts';
-import { modelFromBytes } from './nn/checkpoint.ts';
+import { modelFromBytes } from './nn/model-bytes.ts';
 import type { Model } from './nn/model.ts';
 import { writePoems, type Poem, type WriteOptions } from './domain/write.ts';
 import { scorePoems, type PoemScore } from './domain/score.ts';
@@ -23,8 +26,16 @@ export { LIMITS, WriteError, type Poem, type WriteOptions } from './domain/write
 export type { PoemScore } from './domain/score.ts';
 export { UnknownCharacterError } from './data/vocab.ts';
 export { PoetryError } from './poetry/forms.ts';
-export { ModelFileError } from './nn/checkpoint.ts';
+export { ModelFileError } from './nn/model-bytes.ts';
 export type { Model } from './nn/model.ts';
+export { conditionOf } from './data/sequence.ts';
+export { classifyForm, FORMS, type Form, type RegulatedForm } from './data/clean.ts';
+export { checkPoem, FAULT_KINDS, type CheckOptions, type CheckResult, type Fault, type FaultKind } from './poetry/check.ts';
+export { RHYME_BOOKS, type RhymeBookName } from './poetry/book-names.ts';
+export { rhymeBook } from './poetry/rhymebook.ts';
+export { inspectUnderTitle } from './domain/inspect.ts';
+export type { PoemInspection, CharInspection, LayerInspection, SignalInfo } from './explain/inspect.ts';
+export { renderSvg } from './explain/render.ts';
 
 export interface BrowserLoadOptions {
   /**

@@ -4,24 +4,39 @@
  * through playwright-core). The page must load the model into the in-browser engine (the wasm
  * kernels in a Web Worker, cross-origin isolated) and write well-formed poems there, the same
  * poems as the server for the same seed; the server toggle, the acrostic, the vertical layout and
- * a user error are checked too. Without Chromium ($CHROMIUM or /usr/bin/chromium …) the test fails
- * and says what to install.
+ * a user error are checked too. Then titles (a title refused by this untitled model; a second page
+ * over a tiny title-conditioned model writes on a title and proposes one), the 平仄 marks and rhyme
+ * group of a written poem, the check box marking the fault of a constructed poem, and the inspect
+ * view's probabilities against src/explain/inspect.ts in Node. A plain check that no module the
+ * browser entry reaches imports a Node module statically comes first; the last test imports the
+ * compiled dist/browser.js in a plain page (an import map for pinyin-pro, no bundler) and writes,
+ * checks and inspects there. Without Chromium ($CHROMIUM
+ * or /usr/bin/chromium …) the test fails and says what to install.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { createWasmKernels } from '../src/engine/wasm.ts';
-import { loadModel } from '../src/nn/checkpoint.ts';
+import { loadModel, saveModel } from '../src/nn/checkpoint.ts';
 import { isWellFormed } from '../src/poetry/forms.ts';
+import { FORMS } from '../src/data/clean.ts';
+import { readSplit } from '../src/data/corpus.ts';
+import { CONTROL_SYMBOLS } from '../src/data/sequence.ts';
+import { Vocab } from '../src/data/vocab.ts';
+import { createReferenceKernels } from '../src/engine/reference.ts';
+import { DEFAULT_CONFIG } from '../src/nn/config.ts';
+import { Model } from '../src/nn/model.ts';
+import { inspectPoem } from '../src/explain/inspect.ts';
 import { buildApp } from '../src/server/app.ts';
 import type { GenerateRequest } from '../src/domain/requests.ts';
 import { ensureWasmBuild } from './wasm-helpers.ts';
-import { tinyModel } from './cli-helpers.ts';
+import { FIXTURE_CORPUS, tinyModel } from './cli-helpers.ts';
 
 /** The Chromium to drive: $CHROMIUM, else the first of the usual Linux paths that exists. */
 const CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/snap/bin/chromium', '/usr/bin/google-chrome'];
@@ -33,9 +48,32 @@ const CHROMIUM_ARGS = [
 
 const dir = mkdtempSync(join(tmpdir(), 'shiren-web-'));
 let app: FastifyInstance;
+let titledApp: FastifyInstance;
 let browser: BrowserContext;
 let page: Page;
+let model: Model;
 const pageErrors: string[] = [];
+/** Title characters the tiny title-conditioned model knows. */
+const TITLE = '秋夜寄友';
+
+/** A tiny untrained title-conditioned model (the control symbols in its vocabulary), saved in `dir`. */
+function tinyTitledModel(): string {
+  const vocab = Vocab.fromTexts([...readSplit(FIXTURE_CORPUS, 'train', FORMS), TITLE], 1, CONTROL_SYMBOLS);
+  const titled = Model.create(createReferenceKernels('f32'), { ...DEFAULT_CONFIG, layers: 1, embed: 8, hidden: 16, vocabSize: vocab.size }, vocab, 11);
+  const file = join(dir, 'titled.safetensors');
+  saveModel(file, titled);
+  return file;
+}
+
+async function openPage(server: FastifyInstance): Promise<Page> {
+  const p = await browser.newPage();
+  p.on('pageerror', (e) => pageErrors.push(e.message));
+  p.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
+  const { port } = server.server.address() as { port: number };
+  await p.goto(`http://127.0.0.1:${port}/`);
+  await p.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: 30_000 });
+  return p;
+}
 
 before(async () => {
   if (!CHROMIUM || !existsSync(CHROMIUM)) {
@@ -47,45 +85,84 @@ before(async () => {
 
   const { file: modelFile } = tinyModel();
   // the page's engine (wasm, one thread) on the server too: the same seed must give the same poems
-  const model = loadModel(modelFile, await createWasmKernels({ threads: 1 }));
+  model = loadModel(modelFile, await createWasmKernels({ threads: 1 }));
   app = await buildApp({ model, modelBytes: readFileSync(modelFile), webRoot });
   await app.listen({ port: 0, host: '127.0.0.1' });
+  const titledFile = tinyTitledModel();
+  titledApp = await buildApp({ model: loadModel(titledFile, await createWasmKernels({ threads: 1 })), modelBytes: readFileSync(titledFile), webRoot });
+  await titledApp.listen({ port: 0, host: '127.0.0.1' });
 
   browser = await chromium.launchPersistentContext(join(dir, 'profile'), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-  page = await browser.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
-  const { port } = app.server.address() as { port: number };
-  await page.goto(`http://127.0.0.1:${port}/`);
-  await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: 30_000 });
+  page = await openPage(app);
 });
 
 after(async () => {
   await browser?.close();
   await app?.close();
+  await titledApp?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Fills the form, presses 写诗 and waits for that request's answer; returns each poem's lines. */
-async function write(fields: { form?: string; start?: string; acrostic?: string; seed: number; count?: number; tones?: boolean; rhyme?: boolean }): Promise<string[][]> {
-  await page.selectOption('#form', fields.form ?? 'qijue');
-  await page.fill('#start', fields.start ?? '');
-  await page.fill('#acrostic', fields.acrostic ?? '');
-  await page.fill('#seed', String(fields.seed));
-  await page.fill('#count', String(fields.count ?? 1));
-  await page.setChecked('#tones', !!fields.tones);
-  await page.setChecked('#rhyme', !!fields.rhyme);
-  await page.click('#write');
-  await page.waitForFunction((seed) => document.body.dataset.state === 'error' ||
+interface Fields { form?: string; title?: string; start?: string; acrostic?: string; seed: number; count?: number; tones?: boolean; rhyme?: boolean }
+
+/**
+ * Fills the form, presses 写诗 and waits for that request's answer; returns each poem's lines.
+ * Tones and rhyme are on unless asked otherwise, as the regulated forms' defaults are.
+ */
+async function write(fields: Fields, on: Page = page): Promise<string[][]> {
+  await on.selectOption('#form', fields.form ?? 'qijue');
+  await on.fill('#title', fields.title ?? '');
+  await on.fill('#start', fields.start ?? '');
+  await on.fill('#acrostic', fields.acrostic ?? '');
+  await on.fill('#seed', String(fields.seed));
+  await on.fill('#count', String(fields.count ?? 1));
+  await on.setChecked('#tones', fields.tones ?? true);
+  await on.setChecked('#rhyme', fields.rhyme ?? true);
+  await on.click('#write');
+  await on.waitForFunction((seed) => document.body.dataset.state === 'error' ||
     (document.body.dataset.state === 'ready' && document.getElementById('status')!.textContent!.startsWith(`Seed ${seed}:`)), fields.seed, { timeout: 30_000 });
-  return page.$$eval('#poems .poem', (poems) => poems.map((p) => [...p.querySelectorAll('.line')].map((l) => l.textContent!)));
+  // each line's characters (its .c), without the tone marks under them
+  return on.$$eval('#poems .poem', (poems) => poems.map((p) => [...p.querySelectorAll('.line')].map((l) => [...l.querySelectorAll('.c')].map((c) => c.textContent!).join(''))));
+}
+
+/** The titles shown above the poems. */
+const titles = (on: Page) => on.$$eval('#poems .poem .title', (ts) => ts.map((t) => t.textContent!));
+
+async function serverAnswer(request: GenerateRequest, server = app): Promise<{ lines: string[]; title: string }[]> {
+  const res = await server.inject({ method: 'POST', url: '/api/generate', payload: request });
+  assert.equal(res.statusCode, 200, res.body);
+  return res.json().poems;
 }
 
 async function serverPoems(request: GenerateRequest): Promise<string[][]> {
-  const res = await app.inject({ method: 'POST', url: '/api/generate', payload: request });
-  assert.equal(res.statusCode, 200, res.body);
-  return res.json().poems.map((p: { lines: string[] }) => p.lines);
+  return (await serverAnswer(request)).map((p) => p.lines);
 }
+
+/** The repository paths of the modules `entry` reaches by static imports, and the bare ones they import. */
+function staticImports(entry: string): { files: string[]; bare: Map<string, string[]> } {
+  const files: string[] = [];
+  const bare = new Map<string, string[]>();
+  const walk = (file: string) => {
+    if (files.includes(file)) return;
+    files.push(file);
+    // static imports and re-exports only (import type is erased; import() runs only where called)
+    for (const m of readFileSync(file, 'utf8').matchAll(/^(?:import|export)\s+(?!type\b)(?:[^'";]*?\sfrom\s+)?'([^']+)'/gm)) {
+      const spec = m[1]!;
+      if (spec.startsWith('.')) walk(relative('.', resolve(dirname(file), spec)));
+      else bare.set(spec, [...(bare.get(spec) ?? []), file]);
+    }
+  };
+  walk(entry);
+  return { files, bare };
+}
+
+test('no module the browser entry reaches imports a Node module statically', () => {
+  const { files, bare } = staticImports('src/browser.ts');
+  assert.ok(files.includes('src/nn/model-bytes.ts') && files.includes('src/poetry/check.ts') && files.includes('src/explain/render.ts'), files.join(' '));
+  assert.ok(!files.includes('src/nn/checkpoint.ts'), 'src/browser.ts reaches src/nn/checkpoint.ts (node:fs)');
+  // pinyin-pro (the 中华新韵 book) is the one package, and it runs in browsers
+  assert.deepEqual([...bare.keys()], ['pinyin-pro']);
+});
 
 test('the page loads the model into the in-browser engine, cross-origin isolated', async () => {
   assert.equal(await page.getAttribute('body', 'data-state'), 'ready', await page.textContent('#status') ?? '');
@@ -138,4 +215,141 @@ test('an impossible request shows its one-line error, and the page stays usable'
   const poems = await write({ form: 'wujue', seed: 2 });
   assert.ok(isWellFormed(poems[0].join(''), 'wujue'));
   assert.deepEqual(pageErrors, []);
+});
+
+test('a title is refused by the untitled model with its one-line error; its poems show 无题', async () => {
+  await write({ title: TITLE, seed: 1 });
+  assert.equal(await page.getAttribute('body', 'data-state'), 'error');
+  assert.match((await page.textContent('#status'))!, /^this model was not trained on titles .*cannot write on a title$/);
+  const poems = await write({ form: 'qijue', seed: 4 });
+  assert.equal(poems.length, 1);
+  assert.deepEqual(await titles(page), ['无题']);
+});
+
+test('a title-conditioned model writes on the title given, and proposes one when none is', async () => {
+  const titledPage = await openPage(titledApp);
+  assert.match((await titledPage.textContent('#status'))!, /^Model loaded in the browser in \d+ ms: .*writes on titles\.$/);
+  const onTitle = await write({ form: 'qijue', title: TITLE, seed: 9 }, titledPage);
+  assert.equal(await titledPage.getAttribute('body', 'data-state'), 'ready', await titledPage.textContent('#status') ?? '');
+  assert.deepEqual(await titles(titledPage), [TITLE]);
+  const expected = await serverAnswer({ form: 'qijue', title: TITLE, seed: 9, count: 1, temperature: 0.8, tones: true, rhyme: true }, titledApp);
+  assert.deepEqual(onTitle, expected.map((p) => p.lines));
+
+  const own = await write({ form: 'wujue', count: 2, seed: 12 }, titledPage);
+  const proposed = await serverAnswer({ form: 'wujue', seed: 12, count: 2, temperature: 0.8, tones: true, rhyme: true }, titledApp);
+  assert.deepEqual(own, proposed.map((p) => p.lines));
+  const shown = await titles(titledPage);
+  assert.deepEqual(shown, proposed.map((p) => p.title));
+  for (const t of shown) assert.ok([...t].length >= 2 && t !== '无题', t);
+  assert.deepEqual(pageErrors, []);
+  // a tab in the background is throttled: close this one and bring the first page back
+  await titledPage.close();
+  await page.bringToFront();
+});
+
+test('the 平仄 toggle shows a mark under every character and names the rhyme group', async () => {
+  const [lines] = await write({ form: 'qijue', start: '山', seed: 7 });
+  const marks = page.locator('#poems .poem .mark');
+  assert.equal(await marks.count(), 28); // 7 × 4 characters, no mark on the punctuation
+  assert.equal(await marks.first().isVisible(), false);
+  await page.check('#marks');
+  assert.equal(await marks.first().isVisible(), true);
+  const tones = await marks.evaluateAll((ms) => ms.map((m) => (m as HTMLElement).dataset.tone).join(''));
+  assert.match(tones, /^[平仄中？]{28}$/);
+  const prosody = (await page.textContent('#poems .poem .prosody'))!;
+  assert.match(prosody, /^qijue .+ · 韵 rhyme group \S+ \(平水韵\) · 合律 passes$/, prosody);
+  assert.ok(await page.locator('#poems .poem .prosody').isVisible());
+  assert.equal(await page.locator('#poems .ch.fault').count(), 0, lines.join(''));
+  await page.uncheck('#marks');
+});
+
+test('the check box marks the fault of a pasted poem on its character, with its message', async () => {
+  // 王之涣《登鹳雀楼》 passes; its last rhyme 楼 (尤) changed to 天 (先) is 出韵 at line 4, character 5
+  await page.fill('#check-text', '白日依山尽，黄河入海流。\n欲穷千里目，更上一层天。');
+  await page.click('#check');
+  await page.waitForSelector('#check-result .checked');
+  assert.equal(await page.textContent('#check-status'), '1 fault by the 平水韵.');
+  const fault = page.locator('#check-result .ch.fault');
+  assert.equal(await fault.count(), 1);
+  assert.equal(await fault.getAttribute('data-line'), '4');
+  assert.equal(await fault.getAttribute('data-pos'), '5');
+  assert.equal(await fault.locator('.c').textContent(), '天');
+  assert.match((await fault.getAttribute('title'))!, /^出韵: 天 \(下平一先\) is not in 下平十一尤$/);
+  assert.equal(await page.textContent('#check-result .faults li[data-kind="rhyme"]'), 'line 4, character 5 · rhyme: 出韵: 天 (下平一先) is not in 下平十一尤');
+  assert.equal(await page.locator('#check-result .mark').count(), 20);
+
+  await page.fill('#check-text', '白日依山尽，黄河入海流。欲穷千里目，更上一层楼。');
+  await page.click('#check');
+  await page.waitForFunction(() => document.getElementById('check-status')!.textContent!.startsWith('合律'));
+  assert.equal(await page.locator('#check-result .ch.fault').count(), 0);
+  assert.match((await page.textContent('#check-result .verdict'))!, /韵 rhyme group 尤 \(平水韵\)/);
+});
+
+test("the inspect view shows each character's probability, rank and top-5 as inspect computes them", async () => {
+  const [lines] = await write({ form: 'wujue', seed: 21 });
+  const text = lines.join('');
+  await page.click('#poems .poem .inspect-this');
+  await page.waitForSelector('#inspect-table tbody tr');
+  assert.equal(await page.inputValue('#inspect-text'), text);
+  const rows = await page.$$eval('#inspect-table tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!)));
+  const expected = inspectPoem(model, text);
+  assert.equal(rows.length, [...text].length + 1); // every character and <eos>
+  rows.forEach((row, i) => {
+    const c = expected.chars[i];
+    assert.deepEqual(row.slice(0, 3), [c.ch, Math.exp(c.logprob).toFixed(4), String(c.rank)]);
+    assert.equal(row[3], c.top.map((t) => `${t.ch} ${t.p.toFixed(3)}`).join(' · '));
+    assert.equal(row.length, 4 + expected.signals.length * c.layers.length); // the gate means of every layer
+  });
+  // the heat map: one row per character, hovering a table row marks it
+  assert.equal(await page.locator('#inspect-result svg g.row').count(), rows.length);
+  await page.hover('#inspect-table tbody tr[data-i="2"]');
+  assert.equal(await page.locator('#inspect-result g.row.on').getAttribute('data-i'), '2');
+
+  // a picked poem, and an unknown character as a one-line message
+  await page.selectOption('#inspect-pick', '登鹳雀楼');
+  await page.fill('#inspect-text', '龘，');
+  await page.click('#inspect');
+  await page.waitForFunction(() => /龘/.test(document.getElementById('inspect-status')!.textContent!));
+  assert.match((await page.textContent('#inspect-status'))!, /^unknown character not in the model's vocabulary: 龘$/);
+  assert.deepEqual(pageErrors, []);
+});
+
+test('the compiled browser entry (dist/browser.js) runs in a plain page, no bundler: an import map for pinyin-pro only', async () => {
+  // dist/ is current: cli-helpers.ts compiles src/ when it is stale
+  const { file: modelFile, dir: modelDir } = tinyModel();
+  const page0 = '<!doctype html><meta charset="utf-8"><script type="importmap">{"imports":{"pinyin-pro":"/node_modules/pinyin-pro/dist/esm/index.mjs"}}</script>';
+  const TYPES: Record<string, string> = { js: 'text/javascript', mjs: 'text/javascript', wasm: 'application/wasm', html: 'text/html' };
+  const server: Server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
+    const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+    const file = path === '/model.safetensors' ? modelFile : path.slice(1);
+    if (path === '/') return res.writeHead(200, { ...headers, 'content-type': 'text/html' }).end(page0);
+    const allowed = path === '/model.safetensors' || /^\/(dist|build|node_modules\/pinyin-pro)\/[\w./-]+$/.test(path) && !path.includes('..');
+    if (!allowed || !existsSync(file) || !statSync(file).isFile()) return res.writeHead(404, headers).end();
+    res.writeHead(200, { ...headers, 'content-type': TYPES[file.split('.').pop()!] ?? 'application/octet-stream' }).end(readFileSync(file));
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const plain = await browser.newPage();
+  try {
+    const errors: string[] = [];
+    plain.on('pageerror', (e) => errors.push(e.message));
+    await plain.goto(`http://127.0.0.1:${(server.address() as { port: number }).port}/`);
+    const out = await plain.evaluate(async () => {
+      const shiren = await import('/dist/browser.js' as string);
+      const model = await shiren.loadModel('/model.safetensors');
+      const [poem] = await shiren.generate(model, { start: '山', form: 'qijue', count: 1, temperature: 0.8, seed: 7 });
+      const check = shiren.checkPoem('白日依山尽，黄河入海流。欲穷千里目，更上一层天。');
+      const ins = shiren.inspectUnderTitle(model, poem.text);
+      return { lines: poem.lines as string[], faults: check.faults.map((f: { kind: string }) => f.kind), chars: ins.chars.length, svg: shiren.renderSvg(ins).startsWith('<svg') };
+    });
+    assert.deepEqual(out.lines, (await serverPoems({ start: '山', form: 'qijue', count: 1, temperature: 0.8, seed: 7 }))[0]);
+    assert.deepEqual(out.faults, ['rhyme']);
+    assert.equal(out.chars, [...out.lines.join('')].length + 1);
+    assert.equal(out.svg, true);
+    assert.deepEqual(errors, []);
+  } finally {
+    await plain.close();
+    await new Promise((done) => server.close(done));
+    rmSync(modelDir, { recursive: true, force: true });
+  }
 });

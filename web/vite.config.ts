@@ -1,12 +1,13 @@
 /**
  * Vite build of the web page (`npm run build:web` → web/dist, served by `shiren serve`).
  *
- * - The worker bundles src/ as it is: the engine's Node-only branches import node:* modules, which
- *   `nodeStandIns` replaces by modules with the same export names whose functions throw (the
- *   browser never calls them; Vite's own stand-in fails already at import in the dev server). The
- *   engine's `new URL(`../../build/${name}`, import.meta.url)` becomes the three kernel .wasm files
- *   as assets; the same rewrite of the bundled-model lookup in src/nn/checkpoint.ts would also copy
- *   every file of the package root, which `dropUnusedAssets` removes again.
+ * - The worker bundles src/ through the browser entry (src/browser.ts) as it is: no module it
+ *   reaches imports a Node module statically (the model is read from bytes by src/nn/model-bytes.ts,
+ *   not src/nn/checkpoint.ts), so no stand-ins are needed. The engine's Node branch
+ *   (src/engine/platform.ts) imports node:* dynamically and never runs in a browser: Vite
+ *   leaves those imports as they are (`nodeBranchExternal`). The engine's
+ *   `new URL(`../../build/${name}`, import.meta.url)` becomes the kernel .wasm files as assets;
+ *   `dropUnusedAssets` removes any emitted asset no chunk refers to.
  * - The page needs cross-origin isolation (the wasm memory is a SharedArrayBuffer): the dev
  *   server and `vite preview` send the same COOP/COEP headers as `shiren serve`, and forward the
  *   API and the model file to a `shiren serve` on port 8080.
@@ -20,23 +21,16 @@ const ISOLATION_HEADERS = {
 };
 const SHIREN_SERVE = 'http://127.0.0.1:8080';
 
-/** node:* imports → stand-ins exporting the real module's names; calling one throws. */
-function nodeStandIns(): Plugin {
-  const PREFIX = '\0shiren-node:';
+/**
+ * Leaves the engine's dynamic node:* imports (its Node branch, src/engine/platform.ts) as they
+ * are, as a browser loading src/browser.ts's compiled modules directly would see them: they never
+ * run in a browser. (Vite would otherwise swap in its own browser stand-in, with a notice each.)
+ */
+function nodeBranchExternal(): Plugin {
   return {
-    name: 'shiren:node-stand-ins',
+    name: 'shiren:node-branch-external',
     enforce: 'pre',
-    resolveId: (id) => (id.startsWith('node:') ? PREFIX + id : null),
-    async load(id) {
-      if (!id.startsWith(PREFIX)) return null;
-      const name = id.slice(PREFIX.length);
-      const names = Object.keys(await import(name)).filter((key) => /^[A-Za-z_$][\w$]*$/.test(key) && key !== 'default');
-      return [
-        `const unavailable = (what) => () => { throw new Error(what + ' is not available in the browser'); };`,
-        ...names.map((key) => `export const ${key} = unavailable(${JSON.stringify(`${name}.${key}`)});`),
-        `export default {};`,
-      ].join('\n');
-    },
+    resolveId: (id) => (id.startsWith('node:') ? { id, external: true } : null),
   };
 }
 
@@ -62,10 +56,10 @@ export default defineConfig({
     emptyOutDir: true,
     chunkSizeWarningLimit: 1024,
   },
-  // the dev server runs the worker's modules through the page's plugins, a build through the worker's
-  plugins: [nodeStandIns()],
   // one worker file: the engine's dynamic node:* imports would otherwise each be a tiny chunk
-  worker: { format: 'es', plugins: () => [nodeStandIns(), dropUnusedAssets()], rolldownOptions: { output: { codeSplitting: false } } },
+  // the dev server runs the worker's modules through the page's plugins, a build through the worker's
+  plugins: [nodeBranchExternal()],
+  worker: { format: 'es', plugins: () => [nodeBranchExternal(), dropUnusedAssets()], rolldownOptions: { output: { codeSplitting: false } } },
   server: {
     headers: ISOLATION_HEADERS,
     proxy: { '/api': SHIREN_SERVE, '/model.safetensors': SHIREN_SERVE },

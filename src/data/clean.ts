@@ -8,8 +8,6 @@
  * classified into a regulated form when it splits into 4 or 8 lines of 5 or 7 characters; its
  * line ends are then canonicalised to ， and 。 alternately.
  */
-import { createRequire } from 'node:module';
-
 export const FORMS = ['wujue', 'qijue', 'wulv', 'qilv'] as const;
 export type RegulatedForm = (typeof FORMS)[number];
 export type Form = RegulatedForm | 'free';
@@ -40,7 +38,9 @@ export function isAllowedChar(ch: string): boolean {
 let converter: ((s: string) => string) | undefined;
 /** Traditional → simplified Chinese (OpenCC `t` → `cn`). */
 export function toSimplified(text: string): string {
-  // opencc-js (about 30 ms to load) serves `shiren corpus` only: required on first use
+  // opencc-js (about 30 ms to load) serves `shiren corpus` only: required on first use, through
+  // the process's own node:module, so that this file (which the browser entry needs) imports none
+  const { createRequire } = process.getBuiltinModule('node:module');
   const convert = (converter ??= (createRequire(import.meta.url)('opencc-js') as typeof import('opencc-js')).Converter({ from: 't', to: 'cn' }));
   return convert(text);
 }

@@ -1,14 +1,23 @@
 /**
  * The page: reads the form into a generate request (the body of POST /api/generate), has it
- * written by the in-browser worker (worker.ts) or by the server, and shows the poems one line per
- * row (or in vertical columns). The seed is always sent, drawn here when the field is blank, so
- * every poem shown can be written again.
+ * written by the in-browser worker (worker.ts) or by the server, and shows each poem under its
+ * title, one line per row (or in vertical columns), with its 平仄 marks and rhyme group on request.
+ * The seed is always sent, drawn here when the field is blank, so every poem shown can be written
+ * again. Two more panels: 检查 checks a pasted poem (faults marked on its characters) and 察看
+ * inspects a poem (per character its probability, rank, top-5 and gates, with the heat map). All
+ * of it is computed in the browser by the domain code in the worker; the check falls back to POST
+ * /api/check when the worker is unavailable.
  *
- * State for tests and styling: body[data-state] is loading | ready | busy | error.
+ * State for tests and styling: body[data-state] is loading | ready | busy | error; #status says
+ * what happened last (a one-line error in the error state). The check and inspect panels report
+ * in their own #check-status / #inspect-status.
  */
 import type { Poem } from '../../src/poetry/generate.ts';
-import type { GenerateRequest, ModelInfo } from '../../src/domain/requests.ts';
-import type { FromWorker, ToWorker } from './protocol.ts';
+import type { GenerateRequest } from '../../src/domain/requests.ts';
+import type { CheckResult } from '../../src/poetry/check.ts';
+import type { RhymeBookName } from '../../src/poetry/book-names.ts';
+import type { FromWorker, JobName, Jobs, ReadyInfo, ToWorker } from './protocol.ts';
+import { checkView, inspectView, poemLines, prosodyLine } from './views.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const controls = $<HTMLFormElement>('controls');
@@ -17,6 +26,8 @@ const poemsView = $<HTMLElement>('poems');
 const writeButton = $<HTMLButtonElement>('write');
 const temperature = $<HTMLInputElement>('temperature');
 const runInBrowser = $<HTMLInputElement>('run-browser');
+const REGULATED = ['wujue', 'qijue', 'wulv', 'qilv'];
+const BOOK_LABEL: Record<RhymeBookName, string> = { pingshui: '平水韵', xinyun: '中华新韵' };
 
 type State = 'loading' | 'ready' | 'busy' | 'error';
 function setState(state: State, message: string): void {
@@ -25,13 +36,15 @@ function setState(state: State, message: string): void {
   writeButton.disabled = state === 'loading' || state === 'busy';
 }
 
-function describe(info: ModelInfo): string {
-  return `${info.cell} ${info.layers}×${info.hidden}, ${info.vocab} characters, ${info.engine}`;
+function describe(info: ReadyInfo): string {
+  return `${info.cell} ${info.layers}×${info.hidden}, ${info.vocab} characters, ${info.engine}${info.titled ? ', writes on titles' : ''}`;
 }
+
+const value = (id: string) => $<HTMLInputElement>(id).value.trim();
+const book = () => value('rhyme-book') as RhymeBookName;
 
 /** The request the form asks for; a blank seed becomes a fresh random one. */
 function readRequest(): GenerateRequest {
-  const value = (id: string) => $<HTMLInputElement>(id).value.trim();
   const seed = value('seed') === '' ? Math.floor(Math.random() * 2 ** 32) : Number(value('seed'));
   const starts = value('start').split(/[\s,，、]+/).filter(Boolean);
   const request: GenerateRequest = {
@@ -41,78 +54,113 @@ function readRequest(): GenerateRequest {
     seed,
   };
   if (starts.length) request.start = starts.length === 1 ? starts[0] : starts;
+  if (value('title')) request.title = value('title');
   if (value('acrostic')) request.acrostic = value('acrostic');
-  if ($<HTMLInputElement>('tones').checked) request.tones = true;
-  if ($<HTMLInputElement>('rhyme').checked) request.rhyme = true;
+  // tones and rhyme apply to the regulated forms (where they are on by default)
+  if (REGULATED.includes(request.form!)) {
+    request.tones = $<HTMLInputElement>('tones').checked;
+    request.rhyme = $<HTMLInputElement>('rhyme').checked;
+    if (book() !== 'pingshui') request.rhymeBook = book();
+    if (request.rhyme && value('rhyme-group')) request.rhymeGroup = value('rhyme-group');
+  }
   return request;
 }
 
-function showPoems(poems: Poem[]): void {
-  poemsView.replaceChildren(...poems.map((poem) => {
-    const article = document.createElement('article');
-    article.className = 'poem';
-    article.dataset.form = poem.form;
-    article.append(...poem.lines.map((text) => {
-      const line = document.createElement('div');
-      line.className = 'line';
-      line.textContent = text;
-      return line;
-    }));
-    return article;
-  }));
-}
-
-// the in-browser engine: one worker, requests answered in order by id
+// the in-browser engine: one worker, jobs answered by id
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
-let browserInfo: ModelInfo | undefined;
+let browserInfo: ReadyInfo | undefined;
+let workerFailed = false;
 let nextId = 0;
-const pending = new Map<number, { resolve: (poems: Poem[]) => void; reject: (error: Error) => void }>();
+const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
 /** Without the in-browser engine (no model file, no shared memory), the server writes the poems. */
 function browserUnavailable(why: string): void {
   runInBrowser.disabled = true;
   $<HTMLInputElement>('run-server').checked = true;
+  $<HTMLButtonElement>('inspect').disabled = true;
   setState('error', `The in-browser engine is unavailable (${why}); poems are written by the server.`);
-}
-function send(message: ToWorker): void {
-  worker.postMessage(message);
 }
 worker.onmessage = (event: MessageEvent<FromWorker>) => {
   const msg = event.data;
   if (msg.type === 'ready') {
     browserInfo = msg.info;
+    if (!msg.info.titled) $<HTMLInputElement>('title').placeholder = 'this model writes no titles';
+    $<HTMLButtonElement>('inspect').disabled = false;
     setState('ready', `Model loaded in the browser in ${Math.round(msg.ms)} ms: ${describe(msg.info)}.`);
   } else if (msg.type === 'unavailable') {
     browserUnavailable(msg.message);
   } else {
     const p = pending.get(msg.id)!;
     pending.delete(msg.id);
-    if (msg.type === 'poems') p.resolve(msg.poems);
+    if (msg.type === 'done') p.resolve(msg.value);
     else p.reject(new Error(msg.message));
   }
 };
 worker.onerror = (event) => {
   event.preventDefault();
+  workerFailed = true;
   browserUnavailable(event.message || 'the worker failed to start');
 };
-send({ type: 'load', modelUrl: new URL('model.safetensors', document.baseURI).href });
+worker.postMessage({ type: 'load', modelUrl: new URL('model.safetensors', document.baseURI).href } satisfies ToWorker);
 
-function writeInBrowser(request: GenerateRequest): Promise<Poem[]> {
+function ask<K extends JobName>(type: K, args: Jobs[K]['args']): Promise<Jobs[K]['value']> {
   const id = nextId++;
   return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    send({ type: 'generate', id, request });
+    pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+    worker.postMessage({ type, id, ...args } as ToWorker);
   });
 }
 
-async function writeOnServer(request: GenerateRequest): Promise<Poem[]> {
-  const res = await fetch(new URL('api/generate', document.baseURI), {
+async function post<T>(path: string, body: unknown): Promise<T> {
+  const res = await fetch(new URL(path, document.baseURI), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(request),
+    body: JSON.stringify(body),
   });
-  const body = await res.json().catch(() => ({ error: `HTTP ${res.status}` }));
-  if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
-  return body.poems;
+  const answer = await res.json().catch(() => ({ error: `HTTP ${res.status}` }));
+  if (!res.ok) throw new Error(answer.error ?? answer.message ?? `HTTP ${res.status}`);
+  return answer;
+}
+
+async function writeOnServer(request: GenerateRequest): Promise<Poem[]> {
+  return (await post<{ poems: Poem[] }>('api/generate', request)).poems;
+}
+
+/** The prosody of poems: in the worker (the checker needs no model), else by POST /api/check. */
+async function checkTexts(texts: string[], rhymeBook: RhymeBookName): Promise<CheckResult[]> {
+  if (!workerFailed) return ask('check', { texts, rhymeBook });
+  return (await post<{ poems: CheckResult[] }>('api/check', { texts, rhymeBook })).poems;
+}
+
+let shown: { poems: Poem[]; checks: CheckResult[]; book: RhymeBookName } | undefined;
+
+function showPoems(): void {
+  if (!shown) return;
+  const { poems, checks, book: used } = shown;
+  poemsView.replaceChildren(...poems.map((poem, i) => {
+    const article = document.createElement('article');
+    article.className = 'poem';
+    article.dataset.form = poem.form;
+    const title = document.createElement('h2');
+    title.className = 'title';
+    title.textContent = poem.title || '无题';
+    title.classList.toggle('untitled', !poem.title);
+    const prosody = document.createElement('p');
+    prosody.className = 'prosody';
+    prosody.textContent = checks[i] ? prosodyLine(checks[i], BOOK_LABEL[used]) : '';
+    const inspect = document.createElement('button');
+    inspect.type = 'button';
+    inspect.className = 'inspect-this';
+    inspect.textContent = '察看 inspect';
+    inspect.disabled = !browserInfo;
+    inspect.addEventListener('click', () => {
+      $<HTMLTextAreaElement>('inspect-text').value = poem.text;
+      $<HTMLInputElement>('inspect-title').value = poem.title;
+      void runInspect();
+      $<HTMLElement>('inspect-panel').scrollIntoView({ behavior: 'smooth', block: 'start' });
+    });
+    article.append(title, poemLines(poem.lines, checks[i]), prosody, inspect);
+    return article;
+  }));
 }
 
 temperature.addEventListener('input', () => {
@@ -121,6 +169,10 @@ temperature.addEventListener('input', () => {
 $<HTMLInputElement>('vertical').addEventListener('change', (e) => {
   poemsView.classList.toggle('vertical', (e.target as HTMLInputElement).checked);
 });
+const marks = $<HTMLInputElement>('marks');
+const showMarks = () => poemsView.classList.toggle('marks', marks.checked);
+marks.addEventListener('change', showMarks);
+showMarks();
 
 controls.addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -129,12 +181,77 @@ controls.addEventListener('submit', async (event) => {
   setState('busy', 'Writing…');
   const t0 = performance.now();
   try {
-    const poems = await (inBrowser ? writeInBrowser(request) : writeOnServer(request));
-    showPoems(poems);
+    const poems = await (inBrowser ? ask('generate', { request }) : writeOnServer(request));
+    const used = request.rhymeBook === 'xinyun' ? 'xinyun' : book();
+    const checks = await checkTexts(poems.map((p) => p.text), used).catch(() => []);
+    shown = { poems, checks, book: used };
+    showPoems();
     poemsView.dataset.source = inBrowser ? 'browser' : 'server';
     const where = inBrowser ? `in the browser (${describe(browserInfo!)})` : 'by the server';
     setState('ready', `Seed ${request.seed}: written ${where} in ${Math.round(performance.now() - t0)} ms.`);
   } catch (error) {
     setState('error', (error as Error).message);
   }
+});
+
+// 检查: paste any poem, see its faults on its characters
+const checkStatus = $<HTMLParagraphElement>('check-status');
+$<HTMLFormElement>('check-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const text = $<HTMLTextAreaElement>('check-text').value;
+  const result = $<HTMLElement>('check-result');
+  if (!text.trim()) {
+    checkStatus.textContent = 'Paste a poem first.';
+    return;
+  }
+  const used = value('check-book') as RhymeBookName;
+  checkStatus.textContent = 'Checking…';
+  try {
+    const [check] = await checkTexts([text], used);
+    result.replaceChildren(checkView(check, BOOK_LABEL[used]));
+    checkStatus.textContent = check.pass ? `合律: no faults by the ${BOOK_LABEL[used]}.` : `${check.faults.length} fault${check.faults.length === 1 ? '' : 's'} by the ${BOOK_LABEL[used]}.`;
+  } catch (error) {
+    result.replaceChildren();
+    checkStatus.textContent = (error as Error).message;
+  }
+});
+
+// 察看: a poem read by the model, character by character
+const inspectStatus = $<HTMLParagraphElement>('inspect-status');
+const SAMPLES: Record<string, { text: string; title: string }> = {
+  静夜思: { title: '静夜思', text: '床前明月光，疑是地上霜。举头望明月，低头思故乡。' },
+  登鹳雀楼: { title: '登鹳雀楼', text: '白日依山尽，黄河入海流。欲穷千里目，更上一层楼。' },
+  春晓: { title: '春晓', text: '春眠不觉晓，处处闻啼鸟。夜来风雨声，花落知多少。' },
+  早发白帝城: { title: '早发白帝城', text: '朝辞白帝彩云间，千里江陵一日还。两岸猿声啼不住，轻舟已过万重山。' },
+};
+const pick = $<HTMLSelectElement>('inspect-pick');
+for (const name of Object.keys(SAMPLES)) pick.append(new Option(name, name));
+pick.addEventListener('change', () => {
+  const sample = SAMPLES[pick.value];
+  if (!sample) return;
+  $<HTMLTextAreaElement>('inspect-text').value = sample.text;
+  $<HTMLInputElement>('inspect-title').value = browserInfo?.titled ? sample.title : '';
+});
+
+async function runInspect(): Promise<void> {
+  const text = $<HTMLTextAreaElement>('inspect-text').value.replace(/\s+/g, '');
+  const result = $<HTMLElement>('inspect-result');
+  if (!text) {
+    inspectStatus.textContent = 'Type or pick a poem first.';
+    return;
+  }
+  inspectStatus.textContent = 'Reading…';
+  const t0 = performance.now();
+  try {
+    const view = await ask('inspect', { text, title: value('inspect-title') });
+    result.replaceChildren(inspectView(view));
+    inspectStatus.textContent = `Read in the browser in ${Math.round(performance.now() - t0)} ms. Hover a row to find it in the heat map.`;
+  } catch (error) {
+    result.replaceChildren();
+    inspectStatus.textContent = (error as Error).message;
+  }
+}
+$<HTMLFormElement>('inspect-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  void runInspect();
 });

@@ -2,12 +2,16 @@
  * The poem worker: shiren's own engine in the browser. On `load` it fetches the model file and
  * the WebAssembly kernels through the browser entry (src/browser.ts: the same code as in Node); on
  * `generate` it writes poems with `writePoems`, exactly as `shiren gen` and POST /api/generate do
- * (same seed, same poems). Runs in a Web Worker so the page stays responsive; the wasm memory is
- * shared, so the page must be cross-origin isolated (the server sends COOP/COEP headers).
+ * (same seed, same poems); on `check` it runs the prosody checker (`shiren check`, POST
+ * /api/check); on `inspect` it reads a poem as `shiren inspect` does (under a title for a
+ * title-conditioned model) and draws the heat map. Runs in a Web Worker so the page stays
+ * responsive; the wasm memory is shared, so the page must be cross-origin isolated (the server
+ * sends COOP/COEP headers).
  */
-import { checkGenerateRequest, describeModel, loadModel, type Model } from '../../src/browser.ts';
+import { checkGenerateRequest, checkPoem, conditionOf, describeModel, inspectUnderTitle, loadModel, renderSvg, type Model } from '../../src/browser.ts';
 import { writePoems } from '../../src/domain/write.ts';
-import type { FromWorker, ToWorker } from './protocol.ts';
+import { MAX_SCORE_CHARS } from '../../src/domain/requests.ts';
+import type { FromWorker, InspectView, ToWorker } from './protocol.ts';
 
 /** The worker's global scope, typed for the two messages (the DOM lib types `self` as a window). */
 const scope = self as unknown as { postMessage(message: FromWorker): void; onmessage: ((event: MessageEvent<ToWorker>) => void) | null };
@@ -18,6 +22,17 @@ function post(message: FromWorker): void {
   scope.postMessage(message);
 }
 
+function inspect(m: Model, text: string, title: string): InspectView {
+  const length = [...text].length;
+  if (length > MAX_SCORE_CHARS) throw new Error(`a poem to inspect has at most ${MAX_SCORE_CHARS} characters, this one ${length}`);
+  const ins = inspectUnderTitle(m, text, title);
+  return {
+    text, title, cell: ins.cell, signals: ins.signals, logprob: ins.logprob,
+    chars: ins.chars.map(({ layers, ...c }) => ({ ...c, layers: layers.map((l) => l.summary) })),
+    svg: renderSvg(ins),
+  };
+}
+
 scope.onmessage = async (event) => {
   const msg = event.data;
   const t0 = performance.now();
@@ -25,16 +40,23 @@ scope.onmessage = async (event) => {
   if (msg.type === 'load') {
     model = loadModel(msg.modelUrl); // one wasm thread (see BrowserLoadOptions)
     try {
-      post({ type: 'ready', info: describeModel(await model), ms: performance.now() - t0 });
+      const m = await model;
+      post({ type: 'ready', info: { ...describeModel(m), titled: conditionOf(m.vocab) === 'title' }, ms: performance.now() - t0 });
     } catch (error) {
       post({ type: 'unavailable', message: reason(error) });
     }
     return;
   }
   try {
-    if (!model) throw new Error('no model loaded');
-    const poems = writePoems(await model, checkGenerateRequest(msg.request));
-    post({ type: 'poems', id: msg.id, poems, ms: performance.now() - t0 });
+    let value: unknown;
+    if (msg.type === 'check') {
+      value = msg.texts.map((text) => checkPoem(text, { book: msg.rhymeBook }));
+    } else {
+      if (!model) throw new Error('no model loaded');
+      const m = await model;
+      value = msg.type === 'generate' ? writePoems(m, checkGenerateRequest(msg.request)) : inspect(m, msg.text, msg.title);
+    }
+    post({ type: 'done', id: msg.id, value, ms: performance.now() - t0 });
   } catch (error) {
     post({ type: 'error', id: msg.id, message: reason(error) });
   }
