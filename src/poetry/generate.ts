@@ -166,7 +166,7 @@ function makePlan(vocab: Vocab, opts: GenerateOptions): Plan {
     throw new PoetryError(`the acrostic ${opts.acrostic} has ${acrostic.length} characters but a ${form} has ${shape!.lines} lines`);
   }
   if ((opts.tones || opts.rhyme || opts.rhymeGroup) && !isRegulated(form)) {
-    throw new PoetryError(`${opts.tones ? 'tones' : 'rhyme'} needs a regulated form (wujue, qijue, wulv or qilv)`);
+    throw new PoetryError(`${opts.tones ? 'tones' : opts.rhyme ? 'rhyme' : 'rhymeGroup'} needs a regulated form (wujue, qijue, wulv or qilv)`);
   }
   // the regulated forms keep their rules unless asked not to
   const tones = opts.tones ?? isRegulated(form);
