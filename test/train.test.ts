@@ -132,3 +132,17 @@ test('a diverging run stops with a clear message and keeps the last good model',
   await assert.rejects(train(kernels, dir, null, { maxSteps: 200 }), /training diverged at step \d+ \(loss .*\); the last good model is in/);
   assert.deepEqual(readFileSync(join(dir, 'last.safetensors')), good, 'the last good model is kept');
 });
+
+test('fine-tuning (--init): starts from the model given, keeps its vocabulary and shape, refuses another condition', async () => {
+  const base = tmp();
+  await train(kernels, base, { ...tiny, epochs: 1 }, {});
+  const start = loadModel(join(base, 'last.safetensors'), kernels);
+  const dir = tmp();
+  // a learning rate of 0: the run's model is exactly the one it started from
+  await train(kernels, dir, { ...tiny, hidden: 999, forms: ['wujue'], minCount: 1, epochs: 1, lr: 0, init: join(base, 'last.safetensors') }, {});
+  const tuned = loadModel(join(dir, 'last.safetensors'), kernels);
+  assert.deepEqual(tuned.vocab.symbols, start.vocab.symbols, 'the vocabulary of the model started from');
+  assert.deepEqual([...tuned.params], [...start.params]);
+  assert.equal(JSON.parse(readFileSync(join(dir, 'options.json'), 'utf8')).hidden, start.config.hidden, 'options say the shape trained');
+  await assert.rejects(train(kernels, tmp(), { ...tiny, condition: 'title', init: join(base, 'last.safetensors') }, {}), /does not read titles/);
+});

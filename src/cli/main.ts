@@ -79,6 +79,7 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .addOption(new Option('--condition <what>', 'title: read `<form> title <sep>` before each poem, so poems can be written on a title').argParser(parseChoice('--condition', CONDITIONS)).default(T.condition))
     .option('--untitled-share <x>', 'with --condition title: share of poems shown untitled each epoch', parseNumber('--untitled-share', 0, 1), T.untitledShare)
     .option('--max-chars <n>', 'leave out poems longer than n characters (0: keep all)', parseInteger('--max-chars', 0), T.maxChars)
+    .option('--init <file>', "fine-tune: start from this model's parameters (its cell, sizes and vocabulary are kept)", T.init)
     .option('--out <dir>', 'run folder for checkpoints, metrics and the loss plot (default: runs/<cell>-<time>)')
     .option('--resume <dir>', 'continue the run in <dir> exactly where it stopped')
     .option('--time-budget <min>', 'stop cleanly after this many minutes', parseNumber('--time-budget', 0))

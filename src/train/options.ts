@@ -42,6 +42,11 @@ export interface TrainOptions {
   untitledShare: number;
   /** poems longer than this many characters (marks included) are left out of training; 0: none */
   maxChars: number;
+  /**
+   * a model file to start from (fine-tuning), '' for a fresh model: its cell, sizes and vocabulary
+   * are kept (the run's own are set to them), corpus characters it lacks become <unk>
+   */
+  init: string;
 }
 
 export const TRAIN_DEFAULTS: TrainOptions = {
@@ -71,6 +76,7 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   // free poems run to thousands of characters; the longest tenth of them would take most of an
   // epoch's time, while generation cuts free poems at 200 characters anyway
   maxChars: 200,
+  init: '',
 };
 
 export class TrainOptionsError extends Error {
@@ -86,7 +92,7 @@ export function validateTrainOptions(raw: unknown, source: string): TrainOptions
     throw new TrainOptionsError(`${source}: ${why}`);
   };
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('not an object of training options');
-  const o = { lrDecay: 1, condition: 'none', untitledShare: TRAIN_DEFAULTS.untitledShare, maxChars: 0, ...(raw as Record<string, unknown>) } as Record<string, unknown>;
+  const o = { lrDecay: 1, condition: 'none', untitledShare: TRAIN_DEFAULTS.untitledShare, maxChars: 0, init: '', ...(raw as Record<string, unknown>) } as Record<string, unknown>;
   const known = new Set(Object.keys(TRAIN_DEFAULTS));
   for (const key of Object.keys(o)) if (!known.has(key)) fail(`unknown option '${key}'`);
   const int = (key: string, min: number) => (Number.isInteger(o[key]) && (o[key] as number) >= min) || fail(`${key} must be an integer ≥ ${min}, got ${JSON.stringify(o[key])}`);
@@ -94,6 +100,7 @@ export function validateTrainOptions(raw: unknown, source: string): TrainOptions
     (typeof o[key] === 'number' && Number.isFinite(o[key]) && (o[key] as number) >= min && (o[key] as number) <= max) || fail(`${key} must be a number in [${min}, ${max}], got ${JSON.stringify(o[key])}`);
   const choice = (key: string, choices: readonly string[]) => choices.includes(o[key] as string) || fail(`${key} must be one of ${choices.join(', ')}, got ${JSON.stringify(o[key])}`);
   if (typeof o.corpus !== 'string' || !o.corpus) fail('corpus must be a folder name');
+  if (typeof o.init !== 'string') fail('init must be a model file name or empty');
   choice('cell', CELL_TYPES);
   choice('optimizer', OPTIMIZER_KINDS);
   choice('condition', CONDITIONS);

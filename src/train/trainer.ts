@@ -22,10 +22,10 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTitledSplit } from '../data/corpus.ts';
-import { CONTROL_SYMBOLS, encodeExample, type Example } from '../data/sequence.ts';
+import { CONTROL_SYMBOLS, conditionOf, encodeExample, type Example } from '../data/sequence.ts';
 import { Vocab } from '../data/vocab.ts';
 import type { Kernels } from '../engine/kernels.ts';
-import { saveModel } from '../nn/checkpoint.ts';
+import { loadModel, saveModel } from '../nn/checkpoint.ts';
 import { DEFAULT_CONFIG, type ModelConfig } from '../nn/config.ts';
 import { Model } from '../nn/model.ts';
 import { clipGradNorm, createOptimizer } from '../nn/optim.ts';
@@ -150,17 +150,24 @@ async function trainLocked(
     if (loop.corpusFingerprint !== fingerprint) {
       throw new TrainError(`the corpus in ${opts.corpus} is not the one this run was trained on (different training poems); resume refused`);
     }
-    if (makeVocab().symbols.join('') !== model.vocab.symbols.join('')) throw new TrainError('vocabulary of the corpus differs from the checkpoint; resume refused');
+    // (a fine-tuning run keeps its initial model's vocabulary, which the checkpoint holds)
+    if (!opts.init && makeVocab().symbols.join('') !== model.vocab.symbols.join('')) throw new TrainError('vocabulary of the corpus differs from the checkpoint; resume refused');
     optim = optimizer(model);
     optim.loadState(ckpt.optimizer);
     truncateMetrics(runDir, loop.step);
   } else {
     if (existsSync(join(runDir, CHECKPOINT))) throw new TrainError(`${runDir} already holds a run; resume it or choose another run folder`);
+    const start = opts.init ? loadModel(opts.init, kernels) : null;
+    if (start) {
+      if ((conditionOf(start.vocab) === 'title') !== titled) throw new TrainError(`${opts.init} ${titled ? 'does not read' : 'reads'} titles: fine-tune it with condition ${conditionOf(start.vocab)}`);
+      Object.assign(opts, { cell: start.config.cell, layers: start.config.layers, embed: start.config.embed, hidden: start.config.hidden });
+    }
     writeFileAtomic(join(runDir, 'options.json'), JSON.stringify(opts, null, 2) + '\n');
     writeFileSync(join(runDir, 'metrics.jsonl'), '');
-    const vocab = makeVocab();
+    const vocab = start?.vocab ?? makeVocab();
     const config: ModelConfig = { ...DEFAULT_CONFIG, cell: opts.cell, layers: opts.layers, embed: opts.embed, hidden: opts.hidden, dropout: opts.dropout, vocabSize: vocab.size };
     model = Model.create(kernels, config, vocab, opts.seed);
+    if (start) model.params.set(start.params);
     optim = optimizer(model);
     loop = {
       epoch: 0, batchIndex: 0, step: 0, tokens: 0, seconds: 0,
