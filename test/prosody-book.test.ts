@@ -85,3 +85,19 @@ test('writing avoids rare 平 readings as rhymes; the checker still accepts them
   assert.deepEqual(writingRhymeGroupsOf('东'), rhymeGroupsOf('东'));
   assert.deepEqual(writingRhymeGroupsOf('烟', 'xinyun'), rhymeGroupsOf('烟', 'xinyun'));
 });
+
+test('the committed 中华新韵 table is what pinyin-pro gives now (tools/build-xinyun-table.ts)', async () => {
+  const { pinyin } = await import('pinyin-pro');
+  const { xinyunReadingOf } = await import('../src/poetry/rhymebook.ts');
+  const { readSplit } = await import('../src/data/corpus.ts');
+  const chars = new Set(readSplit('test/fixtures/corpus', 'train', ['wujue', 'qijue', 'wulv', 'qilv']).join('').replace(/[，。]/g, ''));
+  const book = rhymeBook('xinyun');
+  let checked = 0;
+  for (const ch of chars) {
+    const syllable = pinyin(ch, { toneType: 'none', type: 'array' })[0]!;
+    const expected = xinyunReadingOf(syllable, pinyin(ch, { pattern: 'num', type: 'array' })[0]!);
+    assert.deepEqual(book.readingsOf(ch), expected ? [expected] : [], ch);
+    checked++;
+  }
+  assert.ok(checked > 1500, `${checked} characters`);
+});

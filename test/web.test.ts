@@ -9,7 +9,7 @@
  * group of a written poem, the check box marking the fault of a constructed poem, and the inspect
  * view's probabilities against src/explain/inspect.ts in Node. A plain check that no module the
  * browser entry reaches imports a Node module statically comes first; the last test imports the
- * compiled dist/browser.js in a plain page (an import map for pinyin-pro, no bundler) and writes,
+ * compiled dist/browser.js in a plain page (no bundler, no import map) and writes,
  * checks and inspects there. Without Chromium ($CHROMIUM
  * or /usr/bin/chromium …) the test fails and says what to install.
  */
@@ -160,8 +160,8 @@ test('no module the browser entry reaches imports a Node module statically', () 
   const { files, bare } = staticImports('src/browser.ts');
   assert.ok(files.includes('src/nn/model-bytes.ts') && files.includes('src/poetry/check.ts') && files.includes('src/explain/render.ts'), files.join(' '));
   assert.ok(!files.includes('src/nn/checkpoint.ts'), 'src/browser.ts reaches src/nn/checkpoint.ts (node:fs)');
-  // pinyin-pro (the 中华新韵 book) is the one package, and it runs in browsers
-  assert.deepEqual([...bare.keys()], ['pinyin-pro']);
+  // no package at all: the rhyme books are committed tables (src/poetry/*-table.ts)
+  assert.deepEqual([...bare.keys()], []);
 });
 
 test('the page loads the model into the in-browser engine, cross-origin isolated', async () => {
@@ -314,17 +314,17 @@ test("the inspect view shows each character's probability, rank and top-5 as ins
   assert.deepEqual(pageErrors, []);
 });
 
-test('the compiled browser entry (dist/browser.js) runs in a plain page, no bundler: an import map for pinyin-pro only', async () => {
+test('the compiled browser entry (dist/browser.js) runs in a plain page, no bundler, no import map', async () => {
   // dist/ is current: cli-helpers.ts compiles src/ when it is stale
   const { file: modelFile, dir: modelDir } = tinyModel();
-  const page0 = '<!doctype html><meta charset="utf-8"><script type="importmap">{"imports":{"pinyin-pro":"/node_modules/pinyin-pro/dist/esm/index.mjs"}}</script>';
+  const page0 = '<!doctype html><meta charset="utf-8">';
   const TYPES: Record<string, string> = { js: 'text/javascript', mjs: 'text/javascript', wasm: 'application/wasm', html: 'text/html' };
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
     const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
     const file = path === '/model.safetensors' ? modelFile : path.slice(1);
     if (path === '/') return res.writeHead(200, { ...headers, 'content-type': 'text/html' }).end(page0);
-    const allowed = path === '/model.safetensors' || /^\/(dist|build|node_modules\/pinyin-pro)\/[\w./-]+$/.test(path) && !path.includes('..');
+    const allowed = path === '/model.safetensors' || /^\/(dist|build)\/[\w./-]+$/.test(path) && !path.includes('..');
     if (!allowed || !existsSync(file) || !statSync(file).isFile()) return res.writeHead(404, headers).end();
     res.writeHead(200, { ...headers, 'content-type': TYPES[file.split('.').pop()!] ?? 'application/octet-stream' }).end(readFileSync(file));
   });

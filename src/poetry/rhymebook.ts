@@ -8,17 +8,19 @@
  *   tools/build-rhyme-book.ts), so a character keeps every reading the dictionary gives it: 看 is
  *   寒 (平) and 翰 (去), 白 is 陌 (入). Group names are the simplified heads (东 冬 … 咸; 董 … 洽).
  * - `xinyun`: 中华新韵, 14 groups (麻 波 皆 开 微 豪 尤 寒 文 唐 庚 齐 支 姑) from the finals of the
- *   character's primary Mandarin reading (pinyin-pro), modern tones (1, 2 → 平; 3 → 上; 4 → 去),
- *   no 入声 correction: the book for poems written to modern pronunciation. One reading each.
+ *   character's primary Mandarin reading, modern tones (1, 2 → 平; 3 → 上; 4 → 去), no 入声
+ *   correction: the book for poems written to modern pronunciation. One reading each, from
+ *   xinyun-table.ts (built by tools/build-xinyun-table.ts with pinyin-pro and `xinyunReadingOf`
+ *   below, so neither start-up nor the page loads a pinyin dictionary).
  *
  * Tone class: '平' when every reading is 平, '仄' when none is, 'either' when the character has
  * both (a polyphonic character fits a position when one of its readings does), 'unknown' when
  * the book has no reading (not Han, or missing from the book).
  */
-import { pinyin } from 'pinyin-pro';
 import { isHan } from '../data/clean.ts';
 import { RHYME_BOOKS, type RhymeBookName } from './book-names.ts';
 import { PINGSHUI_GROUPS } from './pingshui-table.ts';
+import { XINYUN_TABLE } from './xinyun-table.ts';
 
 export { RHYME_BOOKS, type RhymeBookName };
 
@@ -121,7 +123,7 @@ function pingshui(): RhymeBook {
 }
 
 /** The 14 groups of 中华新韵, in order. */
-const XINYUN_GROUPS = ['麻', '波', '皆', '开', '微', '豪', '尤', '寒', '文', '唐', '庚', '齐', '支', '姑'] as const;
+export const XINYUN_GROUPS = ['麻', '波', '皆', '开', '微', '豪', '尤', '寒', '文', '唐', '庚', '齐', '支', '姑'] as const;
 const XINYUN_NUMBERS = ['一', '二', '三', '四', '五', '六', '七', '八', '九', '十', '十一', '十二', '十三', '十四'];
 
 /** Standard final (after the initial, with y/w spelled out and ü restored) → 中华新韵 group. */
@@ -168,17 +170,23 @@ export function finalOf(syllable: string): string {
 
 const MANDARIN_TONE: Record<string, FourTone> = { '1': '平', '2': '平', '3': '上', '4': '去' };
 
-/** The one 中华新韵 reading of a character: its primary Mandarin reading. */
-function xinyunReading(ch: string): Reading[] {
-  const syllable = pinyin(ch, { toneType: 'none', type: 'array' })[0];
-  const tone = MANDARIN_TONE[pinyin(ch, { pattern: 'num', type: 'array' })[0]];
-  const group = syllable === undefined ? undefined : FINAL_GROUP[finalOf(syllable)];
-  return tone && group ? [{ tone, group }] : [];
+/**
+ * The 中华新韵 reading of a primary Mandarin reading — toneless syllable ('xue') and tone digit
+ * ('2') — or null when it has none (a neutral tone, an unknown final): the rule the table is built by.
+ */
+export function xinyunReadingOf(syllable: string, toneDigit: string): Reading | null {
+  const tone = MANDARIN_TONE[toneDigit];
+  const group = FINAL_GROUP[finalOf(syllable)];
+  return tone && group ? { tone, group } : null;
 }
 
 let xinyunBook: RhymeBook | undefined;
 function xinyun(): RhymeBook {
-  xinyunBook ??= makeBook('xinyun', XINYUN_GROUPS, xinyunReading, new Map(), new Map(XINYUN_GROUPS.map((g, i) => [g, XINYUN_NUMBERS[i] + g])));
+  if (!xinyunBook) {
+    const readings = new Map<string, Reading[]>();
+    for (const [group, tone, chars] of XINYUN_TABLE) for (const ch of chars) readings.set(ch, [{ tone, group }]);
+    xinyunBook = makeBook('xinyun', XINYUN_GROUPS, (ch) => readings.get(ch) ?? [], new Map(), new Map(XINYUN_GROUPS.map((g, i) => [g, XINYUN_NUMBERS[i] + g])));
+  }
   return xinyunBook;
 }
 
