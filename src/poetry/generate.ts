@@ -461,8 +461,9 @@ function choose(scores: Float32Array, ids: Int32Array, count: number, opts: Gene
   const invT = 1 / temperature;
   if (topP < 1 && !opts.topK) {
     // the nucleus, best first: pop from a heap of all until its weight reaches topP of the total
+    const floor = max - 40 * temperature;
     let total = 0;
-    for (let i = 0; i < count; i++) total += Math.exp((scores[ids[i]] - max) * invT);
+    for (let i = 0; i < count; i++) if (scores[ids[i]] >= floor) total += Math.exp((scores[ids[i]] - max) * invT);
     const heap = sc.order;
     heap.set(ids.subarray(0, count));
     for (let i = (count >> 1) - 1; i >= 0; i--) siftDown(scores, heap, count, i);
@@ -490,8 +491,14 @@ function choose(scores: Float32Array, ids: Int32Array, count: number, opts: Gene
     n = topIds(scores, ids, count, opts.topK, sc.order);
     kept = sc.order;
   }
+  // weights below e^−40 (relative to the best's 1) are taken as 0: they cannot change the total
+  // once it holds the best (≥ 1), and they save most of the exps (a poem's logits span far more)
+  const floor = max - 40 * temperature;
   let total = 0;
-  for (let i = 0; i < n; i++) total += (w[i] = Math.exp((scores[kept[i]] - max) * invT));
+  for (let i = 0; i < n; i++) {
+    const sc = scores[kept[i]];
+    total += (w[i] = sc < floor ? 0 : Math.exp((sc - max) * invT));
+  }
   if (topP < 1) {
     let cum = 0, m = 0;
     for (; m < n && cum < topP * total; m++) cum += w[m];
