@@ -206,6 +206,7 @@ export class WorkerRunner implements Runner {
     if (!s || !busy || busy.killTimer) return;
     s.worker.postMessage({ type: 'stop', id });
     busy.killTimer = setTimeout(() => {
+      if (this.closing) return;
       // no answer: the worker is stuck; replace it (its other jobs fail with it)
       const old = s.worker;
       this.replacements++;
@@ -217,6 +218,8 @@ export class WorkerRunner implements Runner {
 
   async close(): Promise<void> {
     this.closing = true;
+    // no timer may outlive the runner (a late replacement would keep the process alive)
+    for (const s of this.pool) this.failAll(s, () => new Error('the server is closing'));
     await Promise.all(this.pool.map((s) => s.worker.terminate()));
   }
 }
