@@ -268,6 +268,84 @@ function smallMxBt(M: i32, n0: i32, n1: i32, K: i32, alpha: f32, A: usize, lda: 
 }
 
 /**
+ * C[m0:m1, n0:n1] += alpha · A · Bᵀ, A [M,K], B [N,K] row-major: smallMxBt register-tiled, two
+ * rows of A by four rows of B (8 accumulators, 13 live vectors), for generation batches of any
+ * M. Every element is computed exactly as smallMxBt computes it (4-lane partial sums over K in
+ * order, `hsum`, the scalar tail in order, then alpha · d + C), so row m of C depends on row m of
+ * A alone, bit for bit, whatever M, the tiling or the split: a poem decodes the same alone or in
+ * a batch. smallMxBt is the naive twin (same arithmetic, one row of A at a time).
+ */
+function tiledMxBt(m0: i32, m1: i32, n0: i32, n1: i32, K: i32, alpha: f32, A: usize, lda: i32, B: usize, ldb: i32, C: usize, ldc: i32): void {
+  if (!ASC_FEATURE_SIMD) {
+    smallMxBt(m1 - m0, n0, n1, K, alpha, A + <usize>m0 * lda * 4, lda, B, ldb, C + <usize>m0 * ldc * 4, ldc);
+    return;
+  }
+  const ldB = <usize>ldb * 4;
+  const K4 = K & ~3;
+  let j = n0;
+  for (; j + 4 <= n1; j += 4) {
+    const b0 = B + <usize>j * ldB, b1 = b0 + ldB, b2 = b1 + ldB, b3 = b2 + ldB;
+    let m = m0;
+    for (; m + 2 <= m1; m += 2) {
+      const a = A + <usize>m * lda * 4, e = a + <usize>lda * 4;
+      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+      let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
+      for (let k = 0; k < K4; k += 4) {
+        const o = <usize>k * 4;
+        const av = v128.load(a + o), ev = v128.load(e + o);
+        const v0 = v128.load(b0 + o), v1 = v128.load(b1 + o), v2 = v128.load(b2 + o), v3 = v128.load(b3 + o);
+        s0 = madd(av, v0, s0); s1 = madd(av, v1, s1); s2 = madd(av, v2, s2); s3 = madd(av, v3, s3);
+        t0 = madd(ev, v0, t0); t1 = madd(ev, v1, t1); t2 = madd(ev, v2, t2); t3 = madd(ev, v3, t3);
+      }
+      let d0 = hsum(s0), d1 = hsum(s1), d2 = hsum(s2), d3 = hsum(s3);
+      let f0 = hsum(t0), f1 = hsum(t1), f2 = hsum(t2), f3 = hsum(t3);
+      for (let k = K4; k < K; k++) {
+        const o = <usize>k * 4;
+        const av = load<f32>(a + o), ev = load<f32>(e + o);
+        const w0 = load<f32>(b0 + o), w1 = load<f32>(b1 + o), w2 = load<f32>(b2 + o), w3 = load<f32>(b3 + o);
+        d0 += av * w0; d1 += av * w1; d2 += av * w2; d3 += av * w3;
+        f0 += ev * w0; f1 += ev * w1; f2 += ev * w2; f3 += ev * w3;
+      }
+      const c = C + (<usize>m * ldc + j) * 4, g = c + <usize>ldc * 4;
+      store<f32>(c, alpha * d0 + load<f32>(c));
+      store<f32>(c, alpha * d1 + load<f32>(c, 4), 4);
+      store<f32>(c, alpha * d2 + load<f32>(c, 8), 8);
+      store<f32>(c, alpha * d3 + load<f32>(c, 12), 12);
+      store<f32>(g, alpha * f0 + load<f32>(g));
+      store<f32>(g, alpha * f1 + load<f32>(g, 4), 4);
+      store<f32>(g, alpha * f2 + load<f32>(g, 8), 8);
+      store<f32>(g, alpha * f3 + load<f32>(g, 12), 12);
+    }
+    // an odd last row: smallMxBt's own code on these four columns
+    if (m < m1) smallMxBt(1, j, j + 4, K, alpha, A + <usize>m * lda * 4, lda, B, ldb, C + <usize>m * ldc * 4, ldc);
+  }
+  if (j < n1) smallMxBt(m1 - m0, j, n1, K, alpha, A + <usize>m0 * lda * 4, lda, B, ldb, C + <usize>m0 * ldc * 4, ldc);
+}
+
+/**
+ * Part `part` of nparts of C = alpha · A · Bᵀ + beta · C (Kernels.gemmNT: generation), A [M,K],
+ * B [N,K], split over columns in multiples of 4 (rows when M > N). Row-invariant: see tiledMxBt.
+ */
+export function gemmNT(
+  M: i32, N: i32, K: i32, alpha: f32, A: usize, lda: i32, B: usize, ldb: i32, beta: f32, C: usize, ldc: i32,
+  part: i32, nparts: i32, thread: i32,
+): f64 {
+  let m0 = 0, m1 = M, n0 = 0, n1 = N;
+  if (N >= M) {
+    const chunk = (N + nparts * 4 - 1) / (nparts * 4) * 4;
+    n0 = min(N, part * chunk); n1 = min(N, n0 + chunk);
+  } else {
+    const chunk = (M + nparts - 1) / nparts;
+    m0 = min(M, part * chunk); m1 = min(M, m0 + chunk);
+  }
+  if (m0 >= m1 || n0 >= n1) return 0;
+  scaleBlock(C, ldc, m0, m1, n0, n1, beta);
+  if (alpha == 0 || K == 0) return 0;
+  tiledMxBt(m0, m1, n0, n1, K, alpha, A, lda, B, ldb, C, ldc);
+  return 0;
+}
+
+/**
  * Part `part` of nparts of an sgemm (see Kernels.gemm). The split is over columns of C (multiples
  * of NR) when N ≥ M, else over rows (multiples of MR), so every element of C sees the same
  * computation whatever the split (the path, packed or small-M, depends on the shape only). The calling thread packs into its own workspace at

@@ -73,6 +73,6 @@ export class BigramLM implements LanguageModel {
 
   selectState(state: RecurrentState, rows: Int32Array): BigramState {
     const st = state as BigramState;
-    return new BigramState(Int32Array.from(rows, (r) => st.last[r]));
+    return new BigramState(Int32Array.from(rows, (r) => (r < 0 ? 0 : st.last[r])));
   }
 }

@@ -2,8 +2,10 @@
  * The server's scheduling (issue 12 item 3), over real HTTP on port 0 with the bundled model in one
  * generation worker thread: health answers while a heavy request runs; a full queue is a 503 with
  * Retry-After; a request over its time budget is a 503 and its worker stops (the next request is
- * served at once); a client that disconnects has its job stopped; a worker stuck inside one poem is
- * replaced; a fault is a 500 that says "internal error" and nothing more.
+ * served at once); a client that disconnects has its job stopped; concurrent requests share the
+ * worker's decode loop (continuous batching) and get the poems each would get alone; a job over
+ * budget stops within one decoding step (no worker replaced); a fault is a 500 that says
+ * "internal error" and nothing more.
  * Latency bounds are loose: the test machine is a shared 2-core VM.
  */
 import { test } from 'node:test';
@@ -96,7 +98,9 @@ test('health answers at once while a heavy request (20 qilv, top-k 1000) runs in
 });
 
 test('a full queue answers 503 with Retry-After at once; the accepted requests complete', async () => {
-  const runner = new Watched(workers);
+  // one job per worker (no batching): one running, one waiting, the third refused
+  const single = await WorkerRunner.create({ modelBytes, workers: 1, jobs: 1 });
+  const runner = new Watched(single);
   const { app, url } = await serve({ runner, queue: 1, budgetMs: 60_000 });
   try {
     const first = post(url, HEAVY);
@@ -110,6 +114,26 @@ test('a full queue answers 503 with Retry-After at once; the accepted requests c
     assert.ok(third.ms < 1000, `the 503 took ${third.ms} ms`);
     assert.equal((await first).status, 200);
     assert.equal((await second).status, 200);
+  } finally {
+    await app.close();
+    await single.close();
+  }
+});
+
+test('concurrent requests share one decode loop and get the poems each gets alone', async () => {
+  const runner = new Watched(workers);
+  const { app, url } = await serve({ runner, budgetMs: 60_000 });
+  try {
+    const bodies = [
+      { form: 'qijue', seed: 11 }, { form: 'wujue', seed: 12, count: 3 }, { form: 'qilv', seed: 13, topK: 50 },
+      { start: ['春', '秋'], seed: 14, temperature: 1.1 }, { form: 'qijue', beam: 4, seed: 15 }, { form: 'qijue', acrostic: '山高水长', seed: 16 },
+    ];
+    const together = await Promise.all(bodies.map((b) => post(url, b)));
+    for (const [i, b] of bodies.entries()) {
+      const alone = await post(url, b);
+      assert.equal(together[i]!.status, 200, JSON.stringify(together[i]!.body));
+      assert.deepEqual(together[i]!.body, alone.body, JSON.stringify(b));
+    }
   } finally {
     await app.close();
   }
@@ -158,24 +182,26 @@ test('a client that disconnects has its job stopped between poems', async () => 
   }
 });
 
-test('a worker that does not reach its next poem within the grace period is replaced; service goes on', async () => {
-  const runner = await WorkerRunner.create({ modelBytes, workers: 1, graceMs: 20 });
+test('a job over budget stops within one decoding step: no worker is replaced and service goes on', async () => {
+  const runner = await WorkerRunner.create({ modelBytes, workers: 1, graceMs: 5000 });
   const { app, url } = await serve({ runner, budgetMs: 150 });
   try {
-    // one poem of 16 beams takes longer than budget + grace: only terminating the worker stops it
-    const over = await post(url, { form: 'qilv', beam: 16, seed: 3 });
+    // one poem of 16 beams takes far longer than the budget: stopped between two steps
+    const over = await post(url, { form: 'qilv', beam: 16, count: 4, seed: 3 });
     assert.equal(over.status, 503);
-    await until(() => runner.replacements === 1);
+    assert.ok(over.ms < 2000, `answered after ${over.ms} ms`);
     const { app: app2, url: url2 } = await serve({ runner, budgetMs: 30_000 });
     try {
       const next = await post(url2, LIGHT);
       assert.equal(next.status, 200, JSON.stringify(next.body));
       assert.equal(next.body.poems[0].lines.length, 4);
+      assert.equal(runner.replacements, 0);
     } finally {
       await app2.close();
     }
   } finally {
     await app.close();
+    await runner.close();
   }
 });
 

@@ -1,8 +1,9 @@
 /**
  * Writing poems, the domain function behind `shiren gen`, POST /api/generate and the page's worker
  * (docs/design.md §5, §9): `writePoems(model, options)` writes `count` poems per start text (or
- * `count` from <bos> with none), from one random stream seeded by `seed`, so a seed reproduces the
- * whole call wherever it is made.
+ * `count` from <bos> with none), written as one batch, poem i from its own random stream derived
+ * from (`seed`, i), so a seed reproduces the whole call wherever it is made and a poem does not
+ * depend on the others of its call.
  *
  * Contract
  * - `WriteOptions` is the one description of a request: the CLI translates its flags into it, the
@@ -17,7 +18,7 @@ import type { LanguageModel } from '../nn/lm.ts';
 import { Rng } from '../nn/rng.ts';
 import { GEN_FORMS, PoetryError, parseForm } from '../poetry/forms.ts';
 import { RHYME_BOOKS, type RhymeBookName } from '../poetry/book-names.ts';
-import { generate, type GenerateOptions, type Poem } from '../poetry/generate.ts';
+import { generateBatch, poemSeed, type GenerateOptions, type Poem } from '../poetry/generate.ts';
 
 export type { Poem };
 
@@ -131,11 +132,13 @@ export function generateOptions(opts: WriteOptions): GenerateOptions {
 }
 
 /**
- * `count` poems per start (or from <bos> with no starts), from one random stream seeded by `seed`.
- * `beforePoem`, if given, is called before each poem: the server's workers throw from it to stop a
- * request that was cancelled or ran over its time budget.
+ * `count` poems per start (or from <bos> with no starts), written together as one batch
+ * (generateBatch); poem i of the call draws from its own stream seeded by poemSeed(seed, i), so a
+ * seed reproduces the whole call and a poem does not depend on the others. `beforeStep`, if given,
+ * is called before each decoding step: the server throws from it to stop a request that was
+ * cancelled or ran over its time budget.
  */
-export function writePoems(model: LanguageModel, opts: WriteOptions = {}, beforePoem?: () => void): Poem[] {
+export function writePoems(model: LanguageModel, opts: WriteOptions = {}, beforeStep?: () => void): Poem[] {
   const base = generateOptions(opts);
   const count = opts.count ?? 1;
   const starts = startsOf(opts);
@@ -143,9 +146,14 @@ export function writePoems(model: LanguageModel, opts: WriteOptions = {}, before
   // name every unknown character of every start at once
   const unknown = model.vocab.unknown(starts.join(''));
   if (unknown.length) throw new UnknownCharacterError(unknown);
-  const rng = new Rng(opts.seed ?? Math.floor(Math.random() * 2 ** 32));
-  return starts.flatMap((start) => Array.from({ length: count }, () => {
-    beforePoem?.();
-    return generate(model, { ...base, start: start || undefined }, rng);
-  }));
+  const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
+  return generateBatch(model, poemRequests(base, starts, count, seed), { checkpoint: beforeStep });
+}
+
+/** The poems of a call: `count` per start, poem i with its own stream Rng(poemSeed(seed, i)). */
+export function poemRequests(base: GenerateOptions, starts: string[], count: number, seed: number): { opts: GenerateOptions; rng: Rng }[] {
+  return starts.flatMap((start, s) => Array.from({ length: count }, (_, c) => ({
+    opts: { ...base, start: start || undefined },
+    rng: new Rng(poemSeed(seed, s * count + c)),
+  })));
 }

@@ -45,6 +45,14 @@ export interface Kernels<F extends FloatArray = FloatArray> {
     alpha: number, A: F, lda: number, B: F, ldb: number, beta: number, C: F, ldc: number,
   ): void;
 
+  /**
+   * C = alpha · A · Bᵀ + beta · C for generation (incremental decoding): A [M,K] (leading
+   * dimension lda), B [N,K] (ldb), C [M,N] (ldc). Row-invariant: row m of C depends on row m of A
+   * alone, bit for bit, whatever M and the thread count, so a sequence decodes the same alone or
+   * in a batch of any size (gemm's path, and so its summation order, changes with M).
+   */
+  gemmNT(M: number, N: number, K: number, alpha: number, A: F, lda: number, B: F, ldb: number, beta: number, C: F, ldc: number): void;
+
   /** out[r, c] += bias[c] for r < R, c < C.  out [R,C], bias [C]. */
   addBias(out: F, bias: F, R: number, C: number): void;
   /** dbias[c] += Σ_r dout[r, c].  dbias [C] (+=), dout [R,C]. */

@@ -44,6 +44,11 @@ class ReferenceKernels<F extends FloatArray> implements Kernels<F> {
     return new Int32Array(n);
   }
 
+  /** Row-invariant by construction: each C entry is its own dot product, in order of k. */
+  gemmNT(M: number, N: number, K: number, alpha: number, A: F, lda: number, B: F, ldb: number, beta: number, C: F, ldc: number): void {
+    this.gemm(false, true, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  }
+
   gemm(
     transA: boolean, transB: boolean, M: number, N: number, K: number,
     alpha: number, A: F, lda: number, B: F, ldb: number, beta: number, C: F, ldc: number,

@@ -74,7 +74,7 @@ const GEMM_PART_MACS = 1 << 20;
 const POINTWISE_PART_ELEMENTS = 1 << 16;
 
 /** Split kernels, by index in the job protocol: each ends in (part, nparts, thread) and returns f64. */
-const PART_FUNCTIONS = ['gemm', 'softmaxCrossEntropy', 'mul', 'addInPlace', 'scale', 'sumSquares', 'adam', 'addBias', 'biasBackward'] as const;
+const PART_FUNCTIONS = ['gemm', 'gemmNT', 'softmaxCrossEntropy', 'mul', 'addInPlace', 'scale', 'sumSquares', 'adam', 'addBias', 'biasBackward'] as const;
 type PartFunction = (typeof PART_FUNCTIONS)[number];
 const PART_INDEX = Object.fromEntries(PART_FUNCTIONS.map((name, i) => [name, i])) as Record<PartFunction, number>;
 
@@ -302,6 +302,11 @@ export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<W
       // two per thread balance a busy core and keep the repacking of the shared operand small
       const parts = Math.min(partsFor(M * N * K, GEMM_PART_MACS), 2 * threads);
       job('gemm', [+transA, +transB, M, N, K, alpha, A.byteOffset, lda, B.byteOffset, ldb, beta, C.byteOffset, ldc, work], parts);
+    },
+    gemmNT(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) {
+      // split over columns in multiples of 4: every element's arithmetic is the same in any part
+      const parts = Math.min(partsFor(M * N * K, GEMM_PART_MACS), 2 * threads);
+      job('gemmNT', [M, N, K, alpha, A.byteOffset, lda, B.byteOffset, ldb, beta, C.byteOffset, ldc], parts);
     },
     addBias: (out, bias, R, C) => { job('addBias', [out.byteOffset, bias.byteOffset, R, C], pointwiseParts(R * C)); },
     biasBackward: (dbias, dout, R, C) => { job('biasBackward', [dbias.byteOffset, dout.byteOffset, R, C], Math.min(pointwiseParts(R * C), Math.ceil(C / 512))); },

@@ -20,6 +20,9 @@ export interface LanguageModel {
    * [S,V] of the next token (a view valid until the next call on this model; copy to keep it).
    */
   step(state: RecurrentState, tokens: Int32Array): Float32Array;
-  /** A new state whose sequence i is a copy of sequence rows[i] of `state` (beam search, fan-out). */
+  /**
+   * A new state whose sequence i is a copy of sequence rows[i] of `state` (beam search, fan-out,
+   * batching), or a fresh zero state where rows[i] is −1 (a sequence joining a batch).
+   */
   selectState(state: RecurrentState, rows: Int32Array): RecurrentState;
 }

@@ -99,6 +99,12 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
   private readonly weights: CellWeights<F>[];
   private readonly weightGrads: CellWeights<F>[];
   private ws: Workspace<F> | null = null;
+  /**
+   * The kernels of `step`: every A·Bᵀ product (input projection, recurrent term, output layer)
+   * goes to the row-invariant gemmNT, so a sequence's logits do not depend on the others in its
+   * batch, bit for bit (generation batches poems: src/poetry/generate.ts).
+   */
+  private readonly decodeKernels: Kernels<F>;
   private sw: StepWorkspace<F> | null = null;
 
   private constructor(readonly kernels: Kernels<F>, readonly config: ModelConfig, readonly vocab: Vocab) {
@@ -107,6 +113,10 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
       throw new Error(`model vocabSize ${config.vocabSize} does not match the vocabulary (${vocab.size} symbols)`);
     }
     this.table = paramTable(config);
+    const decode = Object.create(kernels) as Kernels<F>;
+    decode.gemm = (transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) =>
+      !transA && transB ? kernels.gemmNT(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) : kernels.gemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    this.decodeKernels = decode;
     this.cell = cellFor<F>(config.cell);
     this.params = kernels.alloc(paramCount(this.table));
     this.grads = kernels.alloc(paramCount(this.table));
@@ -236,7 +246,7 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     const out = this.initState(rows.length);
     const H = this.config.hidden;
     src.layers.forEach((fields, l) => fields.forEach((buf, f) =>
-      rows.forEach((r, i) => out.layers[l][f].set(buf.subarray(r * H, (r + 1) * H), i * H))));
+      rows.forEach((r, i) => { if (r >= 0) out.layers[l][f].set(buf.subarray(r * H, (r + 1) * H), i * H); })));
     return out;
   }
 
@@ -247,7 +257,7 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     const cell = this.cell;
     const GH = gateCount(cell.type) * H;
     const sw = this.stepWorkspace(S);
-    const k = this.kernels;
+    const k = this.decodeKernels;
     checkIds(tokens, S, V);
     sw.ids.set(tokens);
     k.embeddingForward(sw.emb, this.tensor('embedding.weight'), sw.ids, S, E);

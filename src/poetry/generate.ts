@@ -124,6 +124,15 @@ function vocabInfo(vocab: Vocab, tones: boolean, rhyme: boolean, book: RhymeBook
   return info;
 }
 
+/** prefixFits, memoised: it is pure, and decoding asks the same few questions at every step. */
+const fitsCache = new Map<string, boolean>();
+function fits(prefix: readonly Tone[], pattern: string): boolean {
+  const key = `${pattern}|${prefix.join('')}`;
+  let v = fitsCache.get(key);
+  if (v === undefined) fitsCache.set(key, (v = prefixFits(prefix, pattern)));
+  return v;
+}
+
 /** What generation must produce, resolved and validated from the options. */
 interface Plan {
   form: Form;
@@ -215,7 +224,7 @@ function makePlan(vocab: Vocab, opts: GenerateOptions): Plan {
       const chars = layout.slice(i * (shape!.chars + 1), i * (shape!.chars + 1) + shape!.chars);
       return (chars.length ? chars : acrostic.slice(i, i + 1)).map((ch) => toneIn(ch, book));
     });
-    patterns = tonePatterns(form as Exclude<Form, 'free'>).filter((p) => forcedLines.every((tones, i) => prefixFits(tones, p.lines[i])));
+    patterns = tonePatterns(form as Exclude<Form, 'free'>).filter((p) => forcedLines.every((tones, i) => fits(tones, p.lines[i])));
     if (!patterns.length) throw new PoetryError(`the start text and acrostic fit no 平仄 pattern of a ${form}; write without tones`);
   }
   return { form, shape, prefix: vocab.encode(layout.join('')), lineStarts, patterns, rhyme, book, groupBits, noRepeat, maxChars };
@@ -259,47 +268,83 @@ function fixedSlot(plan: Plan, vocab: Vocab, pos: number): Slot {
 }
 
 /**
- * The ids allowed at the next position of `h`, with the constraints relaxed in priority order when
- * nothing satisfies them all (only possible with tiny vocabularies).
+ * Scratch of one thread's decoding (never shared across threads; reused by every poem of a batch).
+ * Shapes: [V] each.
  */
-function allowedIds(plan: Plan, info: VocabInfo, h: Hypothesis, slot: Slot | undefined): number[] {
+interface Scratch {
+  ids: Int32Array; // the allowed ids of one hypothesis, ascending
+  order: Int32Array; // a permutation of some of them (top-k / top-p selection)
+  used: Uint8Array; // 1 for the ids of the hypothesis being decided (cleared after)
+  scores: Float32Array; // penalised logits
+  weights: Float64Array; // sampling weights, in `kept` order
+}
+const scratchCache = new WeakMap<Vocab, Scratch>();
+function scratchFor(vocab: Vocab): Scratch {
+  let s = scratchCache.get(vocab);
+  if (!s) {
+    const V = vocab.size;
+    s = { ids: new Int32Array(V), order: new Int32Array(V), used: new Uint8Array(V), scores: new Float32Array(V), weights: new Float64Array(V) };
+    scratchCache.set(vocab, s);
+  }
+  return s;
+}
+
+/**
+ * The ids allowed at the next position of `h`, written ascending into `out`; returns their count.
+ * The constraints are relaxed in priority order when nothing satisfies them all (only possible
+ * with tiny vocabularies). One pass over V of typed arrays: `used` is `h.used` as a mask.
+ */
+function allowedIds(plan: Plan, info: VocabInfo, h: Hypothesis, slot: Slot | undefined, out: Int32Array, used: Uint8Array): number {
   const V = info.han.length;
+  const han = info.han;
   if (!slot) {
     // free poem: a mark only after a Han character, <eos> only after a mark
     const last = h.tokens.at(-1) ?? BOS;
-    const afterHan = info.han[last] === 1;
-    const ids: number[] = [];
+    const afterHan = han[last] === 1;
+    const noRepeat = plan.noRepeat;
+    let n = 0;
     for (let id = 0; id < V; id++) {
-      if (info.han[id] ? !(plan.noRepeat && h.used.has(id)) : afterHan ? info.marks.has(id) : id === EOS && info.marks.has(last)) ids.push(id);
+      if (han[id] ? !(noRepeat && used[id]) : afterHan ? info.marks.has(id) : id === EOS && info.marks.has(last)) out[n++] = id;
     }
-    return ids.length || !plan.noRepeat ? ids : allowedIds({ ...plan, noRepeat: false }, info, h, slot);
+    return n || !noRepeat ? n : allowedIds({ ...plan, noRepeat: false }, info, h, slot, out, used);
   }
-  if ('forced' in slot) return [slot.forced];
+  if ('forced' in slot) {
+    out[0] = slot.forced;
+    return 1;
+  }
   const { line, col } = slot;
   const { chars } = plan.shape!;
-  let toneOk: boolean[] | undefined;
+  // toneOk[tone code] (0 平, 1 仄, 2 either): 1 when the tone keeps some pattern possible
+  let toneOk: Uint8Array | undefined;
   if (h.patterns?.length) {
-    const fits = (t: Tone) => h.patterns!.some((p) => prefixFits([...h.lineTones, t], p.lines[line]));
-    const ping = fits('平');
-    const ze = fits('仄');
-    toneOk = [ping, ze, ping || ze];
+    const fitsTone = (t: Tone) => h.patterns!.some((p) => fits([...h.lineTones, t], p.lines[line]));
+    const ping = fitsTone('平');
+    const ze = fitsTone('仄');
+    toneOk = Uint8Array.of(+ping, +ze, +(ping || ze));
   }
   // an even line's last character rhymes in the groups set so far, or (the first) in any 平 group,
   // and is no character of the poem so far (a rhyme never twice), even with repeats allowed
   const rhymeBits = plan.rhyme && col === chars - 1 && line % 2 === 1 ? h.rhymeBits || ~0 : 0;
   // with a rhyme group asked for, a first line that ends in a 平 reading rhymes in it as well
   const firstBits = plan.groupBits && col === chars - 1 && line === 0 ? plan.groupBits : 0;
+  const checkUsed = plan.noRepeat || rhymeBits !== 0;
+  const rhyme = info.rhyme;
+  const tone = info.tone;
   for (const relax of [0, 1, 2, 3]) {
-    const ids: number[] = [];
+    const useMask = relax < 1 && checkUsed;
+    const useRhyme = relax < 2 && rhymeBits !== 0;
+    const useFirst = relax < 2 && firstBits !== 0;
+    const useTone = relax < 3 && toneOk !== undefined;
+    let n = 0;
     for (let id = 0; id < V; id++) {
-      if (!info.han[id]) continue;
-      if (relax < 1 && (plan.noRepeat || rhymeBits) && h.used.has(id)) continue;
-      if (relax < 2 && rhymeBits && !(info.rhyme![id] & rhymeBits)) continue;
-      if (relax < 2 && firstBits && info.rhyme![id] && !(info.rhyme![id] & firstBits)) continue;
-      if (relax < 3 && toneOk && !toneOk[info.tone![id]]) continue;
-      ids.push(id);
+      if (!han[id]) continue;
+      if (useMask && used[id]) continue;
+      if (useRhyme && !(rhyme![id] & rhymeBits)) continue;
+      if (useFirst && rhyme![id] && !(rhyme![id] & firstBits)) continue;
+      if (useTone && !toneOk![tone![id]]) continue;
+      out[n++] = id;
     }
-    if (ids.length) return ids;
+    if (n) return n;
   }
   throw new PoetryError('the model has no Han characters in its vocabulary');
 }
@@ -322,7 +367,7 @@ function extend(plan: Plan, info: VocabInfo, vocab: Vocab, h: Hypothesis, id: nu
   const ch = vocab.symbols[id];
   if (next.patterns) {
     next.lineTones.push(toneIn(ch, plan.book));
-    next.patterns = next.patterns.filter((p) => prefixFits(next.lineTones, p.lines[line]));
+    next.patterns = next.patterns.filter((p) => fits(next.lineTones, p.lines[line]));
   }
   if (plan.rhyme && col === plan.shape.chars - 1) {
     // the first rhyming line sets the groups (line 1 too when its last character has a 平 reading,
@@ -333,11 +378,12 @@ function extend(plan: Plan, info: VocabInfo, vocab: Vocab, h: Hypothesis, id: nu
   return next;
 }
 
-/** logits [V] → penalised copy (repetition penalty on used characters). */
-function penalised(logits: Float32Array, used: Set<number>, penalty: number): Float32Array {
-  const out = Float32Array.from(logits);
-  if (penalty !== 1) for (const id of used) out[id] = out[id] > 0 ? out[id] / penalty : out[id] * penalty;
-  return out;
+/** The scores of a hypothesis: the logits [V], or a penalised copy in `into` (repetition penalty on used characters). */
+function penalised(logits: Float32Array, used: Set<number>, penalty: number, into: Float32Array): Float32Array {
+  if (penalty === 1 || !used.size) return logits;
+  into.set(logits);
+  for (const id of used) into[id] = into[id] > 0 ? into[id] / penalty : into[id] * penalty;
+  return into;
 }
 
 /** log Σ exp over all V (for log-probabilities under the model's full distribution). */
@@ -349,133 +395,449 @@ function logSumExp(x: Float32Array): number {
   return max + Math.log(sum);
 }
 
-/** The n best of `ids` by score, best first (ties: lower id first); a partial selection, O(|ids|·n). */
-function topIds(scores: Float32Array, ids: readonly number[], n: number): number[] {
-  const top: number[] = [];
-  for (const id of ids) {
-    if (top.length === n && scores[id] <= scores[top[n - 1]]) continue;
-    let i = top.length === n ? n - 1 : top.length;
-    while (i > 0 && scores[top[i - 1]] < scores[id]) {
-      top[i] = top[i - 1];
-      i--;
-    }
-    top[i] = id;
-  }
-  return top;
+/** 2^−n for n = 0 … 1099 (expNeg's scale). */
+const POW2_NEG = Float64Array.from({ length: 1100 }, (_, n) => 2 ** -n);
+
+/**
+ * e^x for x ≤ 0, relative error < 1e-8: x = n·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor
+ * polynomial of degree 7 (error ≤ r^8/8! ≈ 5e-9), times 2^n from a table. About five times
+ * cheaper than Math.exp in V8, and the sampler needs one per allowed character (naive: Math.exp).
+ */
+function expNeg(x: number): number {
+  if (!(x > -745)) return 0;
+  const n = Math.round(x * 1.4426950408889634);
+  const r = x - n * 0.6931471805599453;
+  const p = 1 + r * (1 + r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (1 / 720 + r * (1 / 5040)))))));
+  return p * POW2_NEG[-n];
 }
 
-/** Picks one of `ids` by temperature / top-k / top-p sampling, or the best when greedy. */
-function choose(scores: Float32Array, ids: number[], opts: GenerateOptions, rng: RandomSource): number {
+/** a ranks before b: higher score, then lower id (a strict total order on distinct ids). */
+function before(scores: Float32Array, a: number, b: number): boolean {
+  return scores[a] > scores[b] || (scores[a] === scores[b] && a < b);
+}
+
+/**
+ * The n best of ids[0:count] by score, best first (ties: lower id first), written to out[0:n]
+ * (out may be ids itself); returns how many (min(n, count)). Quickselect (median-of-three pivots,
+ * O(count) expected) moves the n best to the front, then only they are sorted: O(count + n log n).
+ */
+export function topIds(scores: Float32Array, ids: Int32Array, count: number, n: number, out: Int32Array): number {
+  if (out !== ids) out.set(ids.subarray(0, count));
+  n = Math.min(n, count);
+  if (n === 1) {
+    let best = out[0];
+    for (let i = 1; i < count; i++) if (before(scores, out[i], best)) best = out[i];
+    out[0] = best;
+    return 1;
+  }
+  let lo = 0, hi = count - 1;
+  while (n < count && lo < hi) {
+    // partition out[lo..hi] around a pivot; stop once the first n are exactly the n best
+    const mid = (lo + hi) >> 1;
+    const a = out[lo], b = out[mid], c = out[hi];
+    const pivot = before(scores, a, b) ? (before(scores, b, c) ? b : before(scores, a, c) ? c : a) : before(scores, a, c) ? a : before(scores, b, c) ? c : b;
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (before(scores, out[i], pivot)) i++;
+      while (before(scores, pivot, out[j])) j--;
+      if (i <= j) {
+        const t = out[i]; out[i] = out[j]; out[j] = t;
+        i++; j--;
+      }
+    }
+    if (n - 1 <= j) hi = j;
+    else if (n - 1 >= i) lo = i;
+    else break;
+  }
+  const head = Array.from(out.subarray(0, n)).sort((a, b) => (before(scores, a, b) ? -1 : 1));
+  out.set(head);
+  return n;
+}
+
+/** Max-heap of ids by `before` over heap[0:n]: sift the entry at i down. */
+function siftDown(scores: Float32Array, heap: Int32Array, n: number, i: number): void {
+  const x = heap[i];
+  for (;;) {
+    let c = 2 * i + 1;
+    if (c >= n) break;
+    if (c + 1 < n && before(scores, heap[c + 1], heap[c])) c++;
+    if (!before(scores, heap[c], x)) break;
+    heap[i] = heap[c];
+    i = c;
+  }
+  heap[i] = x;
+}
+
+/**
+ * Picks one of ids[0:count] by temperature / top-k / top-p sampling, or the best when greedy.
+ * O(count) for plain sampling, O(count + k log k) with top-k, O(count + m log count) with top-p
+ * alone (m: the size of the nucleus, taken best first from a heap).
+ */
+function choose(scores: Float32Array, ids: Int32Array, count: number, opts: GenerateOptions, rng: RandomSource, sc: Scratch): number {
   const temperature = opts.greedy ? 0 : opts.temperature ?? DEFAULT_TEMPERATURE;
   const topP = opts.topP ?? 1;
-  if (temperature === 0 || ids.length === 1) return topIds(scores, ids, 1)[0];
-  // top-k needs just its k best (in order); top-p needs them all in order; plain sampling, none
-  let kept = opts.topK ? topIds(scores, ids, opts.topK) : ids;
-  if (topP < 1 && !opts.topK) kept = [...ids].sort((a, b) => scores[b] - scores[a] || a - b);
+  if (temperature === 0 || count === 1) {
+    let best = ids[0];
+    for (let i = 1; i < count; i++) if (scores[ids[i]] > scores[best]) best = ids[i];
+    return best;
+  }
+  const w = sc.weights;
   let max = -Infinity;
-  for (const id of kept) max = Math.max(max, scores[id]);
-  const weights = kept.map((id) => Math.exp((scores[id] - max) / temperature));
-  let total = weights.reduce((a, b) => a + b, 0);
-  let n = kept.length;
+  for (let i = 0; i < count; i++) if (scores[ids[i]] > max) max = scores[ids[i]];
+  const invT = 1 / temperature;
+  if (topP < 1 && !opts.topK) {
+    // the nucleus, best first: pop from a heap of all until its weight reaches topP of the total
+    let total = 0;
+    for (let i = 0; i < count; i++) total += expNeg((scores[ids[i]] - max) * invT);
+    const heap = sc.order;
+    heap.set(ids.subarray(0, count));
+    for (let i = (count >> 1) - 1; i >= 0; i--) siftDown(scores, heap, count, i);
+    let n = 0, cum = 0, size = count;
+    const kept: number[] = [];
+    while (size > 0 && cum < topP * total) {
+      const id = heap[0];
+      heap[0] = heap[--size];
+      siftDown(scores, heap, size, 0);
+      kept.push(id);
+      w[n] = expNeg((scores[id] - max) * invT);
+      cum += w[n++];
+    }
+    let r = rng.next() * cum;
+    for (let i = 0; i < n; i++) {
+      r -= w[i];
+      if (r < 0) return kept[i];
+    }
+    return kept[n - 1];
+  }
+  // top-k: its k best in order; plain sampling: all, ascending ids
+  let kept = ids;
+  let n = count;
+  if (opts.topK) {
+    n = topIds(scores, ids, count, opts.topK, sc.order);
+    kept = sc.order;
+  }
+  let total = 0;
+  for (let i = 0; i < n; i++) total += (w[i] = expNeg((scores[kept[i]] - max) * invT));
   if (topP < 1) {
-    let cum = 0;
-    for (n = 0; n < kept.length && cum < topP * total; n++) cum += weights[n];
+    let cum = 0, m = 0;
+    for (; m < n && cum < topP * total; m++) cum += w[m];
+    n = m;
     total = cum;
   }
   let r = rng.next() * total;
   for (let i = 0; i < n; i++) {
-    r -= weights[i];
+    r -= w[i];
     if (r < 0) return kept[i];
   }
   return kept[n - 1];
 }
 
-/** Writes one poem. `rng` drives sampling (unused by greedy and beam search). */
-export function generate(model: LanguageModel, opts: GenerateOptions, rng: RandomSource): Poem {
-  const { vocab } = model;
-  const plan = makePlan(vocab, opts);
-  const info = vocabInfo(vocab, !!plan.patterns, plan.rhyme, plan.book);
-  if (plan.groupBits && plan.shape) {
-    // every even line needs its own rhyme character (never twice)
-    let rhymable = 0;
-    for (let id = 0; id < vocab.size; id++) if (info.han[id] && info.rhyme![id] & plan.groupBits) rhymable++;
-    if (rhymable < plan.shape.lines / 2 + 1) throw new PoetryError(`the model knows only ${rhymable} characters that rhyme in ${opts.rhymeGroup}: too few for a ${plan.form}`);
-  }
-  const penalty = opts.repetitionPenalty ?? 1;
-  const width = opts.beam && opts.beam > 1 ? opts.beam : 1;
-  const capacity = plan.shape ? plan.shape.lines * (plan.shape.chars + 1) + 1 : plan.maxChars; // positions after <bos>
-
-  let beams: Hypothesis[] = [
-    { tokens: [], logp: 0, used: new Set(plan.lineStarts.filter((id) => id >= 0)), patterns: plan.patterns, lineTones: [], rhymeBits: plan.groupBits, done: false },
-  ];
-  const finished: Hypothesis[] = [];
-  const opening = openPoem(model, plan.form, opts, info, rng);
-  let { state, logits } = opening;
-  const V = vocab.size;
-  for (let pos = 0; pos < capacity && beams.length; pos++) {
-    const slot = plan.shape ? fixedSlot(plan, vocab, pos) : pos < plan.prefix.length ? { forced: plan.prefix[pos] } : undefined;
-    const candidates: { row: number; id: number; logp: number; score: number }[] = [];
-    beams.forEach((h, row) => {
-      const scores = penalised(logits.subarray(row * V, (row + 1) * V), h.used, penalty);
-      const ids = allowedIds(plan, info, h, slot);
-      const lse = logSumExp(scores);
-      if (width === 1) {
-        const id = choose(scores, ids, opts, rng);
-        candidates.push({ row, id, logp: scores[id] - lse, score: 0 });
-      } else {
-        // only a hypothesis's `width` best extensions can be among the `width` best overall
-        for (const id of topIds(scores, ids, width)) candidates.push({ row, id, logp: scores[id] - lse, score: h.logp + scores[id] - lse });
-      }
-    });
-    const chosen = width === 1 ? candidates : candidates.sort((a, b) => b.score - a.score || a.row - b.row || a.id - b.id).slice(0, width);
-    const next = chosen.map((c) => ({ c, h: extend(plan, info, vocab, beams[c.row], c.id, c.logp) }));
-    const atCap = pos === capacity - 1;
-    for (const { h } of next) if (h.done || atCap) finished.push(h);
-    const live = next.filter(({ h }) => !h.done && !atCap);
-    if (!live.length) break;
-    if (width > 1 || live.length !== beams.length) state = model.selectState(state, Int32Array.from(live, ({ c }) => c.row));
-    beams = live.map(({ h }) => h);
-    logits = model.step(state, Int32Array.from(live, ({ c }) => c.id));
-    // free beams: stop once as many poems have ended as there are beams
-    if (width > 1 && finished.length >= width) break;
-  }
-  const score = (h: Hypothesis) => (plan.shape ? h.logp : h.logp / h.tokens.length);
-  const best = finished.reduce((a, b) => (score(b) > score(a) ? b : a));
-  const text = vocab.decode(best.tokens);
-  return { start: opts.start ?? '', form: plan.form, title: opening.title, lines: poemLines(text), text };
+/** What a poem feeds the model at the next step: for each of its rows, the row of the last step it continues (-1: a fresh state) and the token. */
+interface Feed {
+  src: number[];
+  tokens: number[];
 }
 
 /**
- * Feeds <bos> and, for a title-conditioned model, `<form> title <sep>` — writing the title first
- * when none is given. Returns the state after them and the logits [1,V] of the poem's first token.
+ * One poem being written: the plan, its hypotheses (one when sampling, up to `beam`), its own
+ * random stream, and where it is (opening: <bos>, the title prefix; then the body). It never calls
+ * the model: `advance` reads its rows of the batch's logits and says what to feed next, so any
+ * number of poems share one model step (DecodeBatch).
  */
-function openPoem(model: LanguageModel, form: Form, opts: GenerateOptions, info: VocabInfo, rng: RandomSource): { state: RecurrentState; logits: Float32Array; title: string } {
-  const { vocab } = model;
-  const state = model.initState(1);
-  let logits = model.step(state, Int32Array.of(BOS)); // [1,V]
-  const conditioned = conditionOf(vocab) === 'title';
-  if (!conditioned) {
-    if (opts.title) throw new PoetryError('this model was not trained on titles (train one with condition "title"), so it cannot write on a title');
-    return { state, logits, title: '' };
+export class PoemDecoder {
+  private readonly plan: Plan;
+  private readonly info: VocabInfo;
+  private readonly vocab: Vocab;
+  private readonly penalty: number;
+  private readonly width: number;
+  private readonly capacity: number; // positions after <bos>
+  private beams: Hypothesis[];
+  private readonly finished: Hypothesis[] = [];
+  private phase: 'start' | 'prefix' | 'title' | 'body' | 'done' = 'start';
+  /** tokens still to feed before the body (the title prefix, given) */
+  private readonly queue: number[] = [];
+  private readonly titleIds: number[] = [];
+  private title = '';
+  private pos = 0;
+  private poem?: Poem;
+  private readonly sep: number;
+  private readonly hanIds: number[] = [];
+
+  /** Validates `opts` against the model's vocabulary (throws PoetryError / UnknownCharacterError). */
+  constructor(model: LanguageModel, private readonly opts: GenerateOptions, private readonly rng: RandomSource) {
+    const { vocab } = model;
+    this.vocab = vocab;
+    const plan = (this.plan = makePlan(vocab, opts));
+    const info = (this.info = vocabInfo(vocab, !!plan.patterns, plan.rhyme, plan.book));
+    if (plan.groupBits && plan.shape) {
+      // every even line needs its own rhyme character (never twice)
+      let rhymable = 0;
+      for (let id = 0; id < vocab.size; id++) if (info.han[id] && info.rhyme![id] & plan.groupBits) rhymable++;
+      if (rhymable < plan.shape.lines / 2 + 1) throw new PoetryError(`the model knows only ${rhymable} characters that rhyme in ${opts.rhymeGroup}: too few for a ${plan.form}`);
+    }
+    this.penalty = opts.repetitionPenalty ?? 1;
+    this.width = opts.beam && opts.beam > 1 ? opts.beam : 1;
+    this.capacity = plan.shape ? plan.shape.lines * (plan.shape.chars + 1) + 1 : plan.maxChars;
+    this.beams = [
+      { tokens: [], logp: 0, used: new Set(plan.lineStarts.filter((id) => id >= 0)), patterns: plan.patterns, lineTones: [], rhymeBits: plan.groupBits, done: false },
+    ];
+    this.sep = vocab.id(SEP) ?? -1;
+    if (conditionOf(vocab) !== 'title') {
+      if (opts.title) throw new PoetryError('this model was not trained on titles (train one with condition "title"), so it cannot write on a title');
+    } else if (opts.title !== undefined) {
+      this.title = [...opts.title].slice(0, MAX_TITLE_CHARS).join('');
+      this.queue.push(...conditionPrefix(vocab, plan.form, this.title));
+    } else {
+      this.queue.push(vocab.id(formSymbol(plan.form))!);
+      for (let id = 0; id < vocab.size; id++) if (info.han[id]) this.hanIds.push(id);
+    }
   }
-  const feed = (id: number) => (logits = model.step(state, Int32Array.of(id)));
-  if (opts.title !== undefined) {
-    const given = [...opts.title].slice(0, MAX_TITLE_CHARS).join('');
-    for (const id of conditionPrefix(vocab, form, given)) feed(id);
-    return { state, logits, title: given };
+
+  /** Rows this poem has in the next step's logits (0 once done). */
+  get rows(): number {
+    return this.phase === 'done' ? 0 : this.phase === 'body' ? this.beams.length : 1;
   }
-  feed(vocab.id(formSymbol(form))!);
-  const sep = vocab.id(SEP)!;
-  const han = Array.from({ length: vocab.size }, (_, id) => id).filter((id) => info.han[id]);
-  const title: number[] = [];
-  while (title.length < MAX_TITLE_CHARS) {
-    // at least two characters, each once: a title, not a stutter
-    const ids = title.length >= 2 ? [sep, ...han.filter((id) => !title.includes(id))] : han.filter((id) => !title.includes(id));
-    const id = choose(logits, ids, opts, rng);
-    if (id === sep) break;
-    title.push(id);
-    feed(id);
+
+  /** The poem, once `advance` has returned null. */
+  result(): Poem {
+    if (!this.poem) throw new Error('the poem is not finished');
+    return this.poem;
   }
-  feed(sep);
-  return { state, logits, title: vocab.decode(title) };
+
+  /**
+   * Reads this poem's rows logits[base·V, (base + rows)·V) of the last step (none at the start)
+   * and returns what to feed next, or null when the poem is finished (then `result()`).
+   */
+  advance(logits: Float32Array | null, base: number): Feed | null {
+    const V = this.vocab.size;
+    if (this.phase === 'start') {
+      this.phase = this.queue.length ? 'prefix' : this.hanIds.length ? 'title' : 'body';
+      return { src: [-1], tokens: [BOS] };
+    }
+    if (this.phase === 'done') return null;
+    const row = logits!.subarray(base * V, (base + this.rows) * V);
+    if (this.phase === 'prefix') {
+      const id = this.queue.shift()!;
+      if (!this.queue.length) this.phase = this.hanIds.length ? 'title' : 'body';
+      return { src: [0], tokens: [id] };
+    }
+    if (this.phase === 'title') {
+      const title = this.titleIds;
+      let id = this.sep;
+      if (title.length < MAX_TITLE_CHARS) {
+        // at least two characters, each once: a title, not a stutter
+        const sc = scratchFor(this.vocab);
+        let n = 0;
+        if (title.length >= 2) sc.ids[n++] = this.sep;
+        for (const h of this.hanIds) if (!title.includes(h)) sc.ids[n++] = h;
+        // the old order: <sep> first, then the Han ids ascending
+        id = choose(row, sc.ids, n, this.opts, this.rng, sc);
+      }
+      if (id === this.sep) {
+        this.title = this.vocab.decode(title);
+        this.phase = 'body';
+      } else {
+        title.push(id);
+      }
+      return { src: [0], tokens: [id] };
+    }
+    return this.bodyStep(row);
+  }
+
+  /** One position of the body: decide every hypothesis's next token from its logits rows [rows,V]. */
+  private bodyStep(logits: Float32Array): Feed | null {
+    const { plan, info, vocab, width, penalty } = this;
+    const V = vocab.size;
+    const pos = this.pos++;
+    const sc = scratchFor(vocab);
+    const slot = plan.shape ? fixedSlot(plan, vocab, pos) : pos < plan.prefix.length ? { forced: plan.prefix[pos] } : undefined;
+    const candidates: { row: number; id: number; logp: number; score: number }[] = [];
+    const beams = this.beams;
+    for (let row = 0; row < beams.length; row++) {
+      const h = beams[row];
+      const scores = penalised(logits.subarray(row * V, (row + 1) * V), h.used, penalty, sc.scores);
+      for (const id of h.used) sc.used[id] = 1;
+      let n: number;
+      try {
+        n = allowedIds(plan, info, h, slot, sc.ids, sc.used);
+      } finally {
+        for (const id of h.used) sc.used[id] = 0;
+      }
+      if (width === 1) {
+        const id = choose(scores, sc.ids, n, this.opts, this.rng, sc);
+        // the log-probability only ranks hypotheses: one alone needs none
+        candidates.push({ row, id, logp: 0, score: 0 });
+      } else {
+        // only a hypothesis's `width` best extensions can be among the `width` best overall
+        const lse = logSumExp(scores);
+        const m = topIds(scores, sc.ids, n, width, sc.order);
+        for (let i = 0; i < m; i++) {
+          const id = sc.order[i];
+          candidates.push({ row, id, logp: scores[id] - lse, score: h.logp + scores[id] - lse });
+        }
+      }
+    }
+    const chosen = width === 1 ? candidates : candidates.sort((a, b) => b.score - a.score || a.row - b.row || a.id - b.id).slice(0, width);
+    const next = chosen.map((c) => ({ c, h: extend(plan, info, vocab, beams[c.row], c.id, c.logp) }));
+    const atCap = pos === this.capacity - 1;
+    for (const { h } of next) if (h.done || atCap) this.finished.push(h);
+    const live = next.filter(({ h }) => !h.done && !atCap);
+    // free beams: stop once as many poems have ended as there are beams
+    if (!live.length || (width > 1 && this.finished.length >= width)) return this.finish();
+    this.beams = live.map(({ h }) => h);
+    return { src: live.map(({ c }) => c.row), tokens: live.map(({ c }) => c.id) };
+  }
+
+  private finish(): null {
+    const { plan } = this;
+    const score = (h: Hypothesis) => (plan.shape ? h.logp : h.logp / h.tokens.length);
+    const best = this.finished.reduce((a, b) => (score(b) > score(a) ? b : a));
+    const text = this.vocab.decode(best.tokens);
+    this.poem = { start: this.opts.start ?? '', form: plan.form, title: this.title, lines: poemLines(text), text };
+    this.phase = 'done';
+    this.beams = [];
+    return null;
+  }
+}
+
+/** A poem in a batch, with what to call when it ends. */
+interface Entry {
+  decoder: PoemDecoder;
+  /** its first row in the current logits (-1: none yet) */
+  base: number;
+  done: (poem: Poem) => void;
+  failed: (err: unknown) => void;
+}
+
+/**
+ * Poems decoded together: each `step` feeds one token per row of every poem in ONE model step
+ * (rows: a poem's hypotheses), then each poem reads its own rows of the logits. Poems join between
+ * steps (`add`: continuous batching) and leave when they end; a poem's text does not depend on the
+ * others in the batch (its own random stream; the model's `step` is row-invariant: Model.step).
+ *
+ * Shapes: R rows in the batch (Σ of the poems' rows), V vocabulary size.
+ */
+export class DecodeBatch {
+  private entries: Entry[] = [];
+  private state: RecurrentState | null = null;
+  private logits: Float32Array | null = null; // [R,V] of the last step
+
+  constructor(private readonly model: LanguageModel) {}
+
+  /** Poems in the batch. */
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** Rows the next step would have at most (a poem in its body: its hypotheses, else 1). */
+  get rows(): number {
+    let r = 0;
+    for (const e of this.entries) r += Math.max(1, e.decoder.rows);
+    return r;
+  }
+
+  /** Adds a poem; it starts at the next step. `done` gets it when finished, `failed` its error. */
+  add(decoder: PoemDecoder, done: (poem: Poem) => void, failed: (err: unknown) => void = (err) => { throw err; }): void {
+    this.entries.push({ decoder, base: -1, done, failed });
+  }
+
+  /** Drops the poems for which `drop` is true (a cancelled request): they are never called back. */
+  remove(drop: (decoder: PoemDecoder) => boolean): void {
+    this.entries = this.entries.filter((e) => !drop(e.decoder));
+  }
+
+  /** One token for every row of every poem: one model step (none when every poem ended). */
+  step(): void {
+    const src: number[] = [];
+    const tokens: number[] = [];
+    const kept: Entry[] = [];
+    const ended: { e: Entry; poem?: Poem; err?: unknown }[] = [];
+    for (const e of this.entries) {
+      let feed: Feed | null;
+      try {
+        feed = e.decoder.advance(this.logits, e.base);
+      } catch (err) {
+        ended.push({ e, err });
+        continue;
+      }
+      if (!feed) {
+        ended.push({ e, poem: e.decoder.result() });
+        continue;
+      }
+      const base = e.base;
+      e.base = src.length;
+      for (let i = 0; i < feed.src.length; i++) {
+        src.push(feed.src[i] < 0 ? -1 : base + feed.src[i]);
+        tokens.push(feed.tokens[i]);
+      }
+      kept.push(e);
+    }
+    this.entries = kept;
+    if (src.length) {
+      this.state = this.model.selectState(this.state ?? this.model.initState(0), Int32Array.from(src));
+      this.logits = this.model.step(this.state, Int32Array.from(tokens));
+    } else {
+      this.state = null;
+      this.logits = null;
+    }
+    // callbacks last: they may add poems, which start at the next step
+    for (const { e, poem, err } of ended) {
+      if (poem) e.done(poem);
+      else e.failed(err);
+    }
+  }
+}
+
+/** Rows of one batch in `generateBatch` (beam hypotheses count one row each). */
+export const MAX_BATCH_ROWS = 256;
+
+/**
+ * Writes many poems at once: poems advance together, one model step for all of them per
+ * character (at most `maxRows` rows at a time; the rest join as others end). Poem i uses
+ * requests[i].rng alone, so its text is what `generate` writes for it alone. `checkpoint` is
+ * called before every step (the server's workers throw from it to stop a cancelled request).
+ */
+export function generateBatch(
+  model: LanguageModel,
+  requests: readonly { opts: GenerateOptions; rng: RandomSource }[],
+  { maxRows = MAX_BATCH_ROWS, checkpoint }: { maxRows?: number; checkpoint?: () => void } = {},
+): Poem[] {
+  // validate every request before decoding any
+  const decoders = requests.map((r) => new PoemDecoder(model, r.opts, r.rng));
+  const poems: Poem[] = new Array(requests.length);
+  const batch = new DecodeBatch(model);
+  let next = 0;
+  let left = decoders.length;
+  const rowsOf = (i: number) => Math.max(1, requests[i].opts.beam ?? 1);
+  const fill = () => {
+    let rows = batch.rows;
+    while (next < decoders.length && (batch.size === 0 || rows + rowsOf(next) <= maxRows)) {
+      const i = next++;
+      rows += rowsOf(i);
+      batch.add(decoders[i], (poem) => { poems[i] = poem; left--; });
+    }
+  };
+  fill();
+  while (left > 0) {
+    checkpoint?.();
+    batch.step();
+    fill();
+  }
+  return poems;
+}
+
+/** Writes one poem. `rng` drives sampling (unused by greedy and beam search). */
+export function generate(model: LanguageModel, opts: GenerateOptions, rng: RandomSource): Poem {
+  return generateBatch(model, [{ opts, rng }])[0];
+}
+
+/**
+ * The seed of poem `index` of a call seeded with `seed`: every poem of a call draws from its own
+ * stream (murmur3's 32-bit finaliser over the pair), so a poem does not depend on the others.
+ */
+export function poemSeed(seed: number, index: number): number {
+  let h = (seed ^ Math.imul(index + 1, 0x9e3779b9)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }

@@ -14,11 +14,12 @@
  * says no more than "internal error" (the stack goes to stderr). Every response carries the
  * cross-origin isolation headers the page's shared wasm memory needs (SharedArrayBuffer).
  *
- * Scheduling (scheduler.ts, pool.ts): generate and score requests are jobs for a Runner — worker
- * threads (`serve --workers N`), so health, the model file and the page never wait behind
- * generation; or, given no runner, this thread. A full queue is a 503 with `Retry-After`; a
- * request over its time budget is stopped and answered 503 with `Retry-After`; a request whose
- * client closes the connection is stopped (between two poems). The app keeps no state between
+ * Scheduling (scheduler.ts, pool.ts, batcher.ts): generate and score requests are jobs for a
+ * Runner — worker threads (`serve --workers N`), so health, the model file and the page never wait
+ * behind generation; or, given no runner, this thread. Each runs the poems of all its requests in
+ * one decode loop (continuous batching). A full queue is a 503 with `Retry-After`; a request over
+ * its time budget is stopped and answered 503 with `Retry-After`; a request whose client closes
+ * the connection is stopped (between two decoding steps). The app keeps no state between
  * requests.
  */
 import { existsSync } from 'node:fs';

@@ -7,8 +7,9 @@
  *   JobFailure {user: true, message}  a request that cannot be served: the answer is a 400
  *              {user: false, message, stack}  a fault of shiren's: a 500 that says no more
  *
- * Contract: `checkpoint` is called between poems (and between scored texts); it throws to stop a
- * job that was cancelled or ran over its budget, so no job runs on by more than one poem.
+ * Contract: `checkpoint` is called before every decoding step (and between scored texts); it throws
+ * to stop a job that was cancelled or ran over its budget. The server's loops (batcher.ts) run
+ * generate jobs themselves, batched; runJob is their score path and the one-off path.
  */
 import { UnknownCharacterError } from '../data/vocab.ts';
 import type { Model } from '../nn/model.ts';

@@ -1,21 +1,27 @@
 /**
  * Where the server's jobs run (a `Runner`): `WorkerRunner`, N worker threads (worker.ts) that each
- * hold the model on a 1-thread engine, so generation never blocks the HTTP thread; or
- * `InlineRunner`, the server's own thread (`serve --workers 0`, and the tests that build the app
- * around a model in memory), which blocks it while a job runs.
+ * hold the model on a 1-thread engine and run up to `jobs` jobs at once in one decode loop
+ * (continuous batching, batcher.ts), so generation never blocks the HTTP thread; or
+ * `InlineRunner`, the same loop in the server's own thread (`serve --workers 0`, and the tests
+ * that build the app around a model in memory), which yields to HTTP between decoding steps.
  *
  * Contract (both)
- * - `start(id, job, deadline)` runs one job; the scheduler keeps at most `slots` running. It
- *   resolves with the JobResult, or rejects with JobFailed (the job's own error, as data),
- *   JobStopped (stopped by `stop(id)` or because Date.now() passed `deadline`, checked between
- *   poems), or an Error for a fault (a worker that died).
- * - `stop(id)` asks a running job to stop at its next checkpoint. A worker that has not stopped
- *   `graceMs` later (one very long poem) is terminated and replaced, so a slot is never lost.
+ * - `start(id, job, deadline)` runs one job; the scheduler keeps at most `slots` running (workers
+ *   × jobs per worker). It resolves with the JobResult, or rejects with JobFailed (the job's own
+ *   error, as data), JobStopped (stopped by `stop(id)` or because Date.now() passed `deadline`,
+ *   checked before every decoding step), or an Error for a fault (a worker that died).
+ * - `stop(id)` asks a running job to stop before its next step. A worker that has not answered
+ *   `graceMs` later (stuck) is terminated and replaced, so slots are never lost; the other jobs
+ *   it held fail with it.
  */
 import { Worker } from 'node:worker_threads';
 import type { EngineName } from '../engine/index.ts';
 import type { Model } from '../nn/model.ts';
-import { describeFailure, JobStopped, runJob, type Job, type JobFailure, type JobResult } from './jobs.ts';
+import { JobBatcher } from './batcher.ts';
+import { JobStopped, type Job, type JobFailure, type JobResult } from './jobs.ts';
+
+/** Jobs one decode loop takes at once by default (their poems share its batch). */
+export const JOBS_PER_LOOP = 64;
 
 export interface Runner {
   readonly slots: number;
@@ -32,32 +38,33 @@ export class JobFailed extends Error {
   }
 }
 
-/** The server's own thread: one job at a time, blocking. */
+/** The server's own thread: one decode loop, yielding between steps. */
 export class InlineRunner implements Runner {
-  readonly slots = 1;
-  private stopping = 0;
-  constructor(private readonly model: Model) {}
+  readonly slots: number;
+  private readonly batcher: JobBatcher;
+  private readonly pending = new Map<number, { resolve: (r: JobResult) => void; reject: (e: Error) => void }>();
+
+  constructor(model: Model, jobs = JOBS_PER_LOOP) {
+    this.slots = jobs;
+    this.batcher = new JobBatcher(model);
+  }
 
   start(id: number, job: Job, deadline: number): Promise<JobResult> {
-    // after a turn of the event loop, so that a request's own close or timeout is seen first
-    return new Promise((resolve, reject) => setImmediate(() => {
-      try {
-        resolve(runJob(this.model, job, () => {
-          if (this.stopping === id || Date.now() > deadline) throw new JobStopped();
-        }));
-      } catch (err) {
-        reject(err instanceof JobStopped ? err : new JobFailed(describeFailure(err)));
-      }
-    }));
+    return new Promise((resolve, reject) => {
+      this.batcher.start(id, job, deadline, {
+        done: resolve,
+        failed: (failure) => reject(new JobFailed(failure)),
+        stopped: () => reject(new JobStopped()),
+      });
+    });
   }
 
   stop(id: number): void {
-    this.stopping = id;
+    this.batcher.stop(id);
   }
 
   async close(): Promise<void> {}
 }
-
 
 interface Busy {
   id: number;
@@ -68,9 +75,8 @@ interface Busy {
 
 interface Slot {
   worker: Worker;
-  /** Int32[1]: the id of the job this worker must stop, read between poems. */
-  cancel: Int32Array;
-  busy?: Busy;
+  /** the jobs this worker runs, by id */
+  jobs: Map<number, Busy>;
 }
 
 type FromWorker =
@@ -85,7 +91,9 @@ export interface WorkerRunnerOptions {
   modelBytes: Uint8Array;
   engine?: EngineName;
   workers: number;
-  /** How long a stopped job may take to reach its next checkpoint before its worker is replaced. */
+  /** Jobs each worker runs at once in its decode loop; default JOBS_PER_LOOP. */
+  jobs?: number;
+  /** How long a stopped job may take to answer before its worker is replaced (default 1 s). */
   graceMs?: number;
 }
 
@@ -110,8 +118,11 @@ export class WorkerRunner implements Runner {
   private closing = false;
   private readonly graceMs: number;
 
+  private readonly perWorker: number;
+
   private constructor(private readonly opts: WorkerRunnerOptions) {
-    this.slots = opts.workers;
+    this.perWorker = opts.jobs ?? JOBS_PER_LOOP;
+    this.slots = opts.workers * this.perWorker;
     this.graceMs = opts.graceMs ?? 1000;
   }
 
@@ -130,23 +141,21 @@ export class WorkerRunner implements Runner {
 
   /** A new worker in a new slot (or in `slot`, replacing its worker); resolves once it is ready. */
   private spawn(slot?: Slot): Promise<void> {
-    const cancel = new SharedArrayBuffer(4);
     const worker = new Worker(workerSource(), {
       eval: true,
-      workerData: { modelBytes: this.opts.modelBytes, engine: this.opts.engine, cancel },
+      workerData: { modelBytes: this.opts.modelBytes, engine: this.opts.engine },
     });
-    const s: Slot = slot ?? { worker, cancel: new Int32Array(cancel) };
+    const s: Slot = slot ?? { worker, jobs: new Map() };
     s.worker = worker;
-    s.cancel = new Int32Array(cancel);
     if (!slot) this.pool.push(s);
     return new Promise((resolve, reject) => {
       let started = false;
       worker.on('message', (msg: FromWorker) => {
         if (msg.type === 'ready') { started = true; resolve(); return; }
         if (msg.type === 'failed-start') { reject(new Error(`a generation worker could not start: ${msg.message}`)); return; }
-        const busy = s.busy;
-        if (!busy || busy.id !== msg.id) return; // a late answer to a job already given up
-        this.settle(s);
+        const busy = s.jobs.get(msg.id);
+        if (!busy) return; // a late answer to a job already given up
+        this.settle(s, msg.id);
         if (msg.type === 'done') busy.resolve(msg.result);
         else if (msg.type === 'failed') busy.reject(new JobFailed(msg.failure));
         else busy.reject(new JobStopped());
@@ -157,49 +166,60 @@ export class WorkerRunner implements Runner {
       });
       worker.on('exit', () => {
         if (s.worker !== worker) return; // replaced on purpose
-        const busy = s.busy;
-        this.settle(s);
-        busy?.reject(new Error('the generation worker exited'));
+        this.failAll(s, () => new Error('the generation worker exited'));
         if (!this.closing && started) this.replacements++;
         if (!this.closing && started) this.spawn(s).catch((err) => process.stderr.write(`shiren serve: ${(err as Error).message}\n`));
       });
     });
   }
 
-  private settle(s: Slot): void {
-    if (s.busy?.killTimer) clearTimeout(s.busy.killTimer);
-    s.busy = undefined;
+  private settle(s: Slot, id: number): void {
+    const busy = s.jobs.get(id);
+    if (busy?.killTimer) clearTimeout(busy.killTimer);
+    s.jobs.delete(id);
+  }
+
+  /** Every job of the slot rejected (its worker is gone). */
+  private failAll(s: Slot, error: (id: number) => Error): void {
+    for (const [id, busy] of [...s.jobs]) {
+      this.settle(s, id);
+      busy.reject(error(id));
+    }
   }
 
   start(id: number, job: Job, deadline: number): Promise<JobResult> {
-    const s = this.pool.find((x) => !x.busy);
+    // the least loaded worker with room
+    let s: Slot | undefined;
+    for (const x of this.pool) if (x.jobs.size < this.perWorker && (!s || x.jobs.size < s.jobs.size)) s = x;
     if (!s) return Promise.reject(new Error('no idle generation worker (the scheduler ran more jobs than slots)'));
+    const slot = s;
     return new Promise((resolve, reject) => {
-      s.busy = { id, resolve, reject };
-      Atomics.store(s.cancel, 0, 0);
-      // the worker checks the deadline itself too: the stop below may come late on a busy thread
-      s.worker.postMessage({ id, job, deadline });
+      slot.jobs.set(id, { id, resolve, reject });
+      // the worker checks the deadline itself too, before every step
+      slot.worker.postMessage({ type: 'start', id, job, deadline });
     });
   }
 
   stop(id: number): void {
-    const s = this.pool.find((x) => x.busy?.id === id);
-    if (!s || s.busy!.killTimer) return;
-    Atomics.store(s.cancel, 0, id);
-    s.busy!.killTimer = setTimeout(() => {
-      // still inside one poem: replace the worker; the job is given up
-      const busy = s.busy;
-      this.settle(s);
+    const s = this.pool.find((x) => x.jobs.has(id));
+    const busy = s?.jobs.get(id);
+    if (!s || !busy || busy.killTimer) return;
+    s.worker.postMessage({ type: 'stop', id });
+    busy.killTimer = setTimeout(() => {
+      if (this.closing) return;
+      // no answer: the worker is stuck; replace it (its other jobs fail with it)
       const old = s.worker;
       this.replacements++;
+      this.failAll(s, (jobId) => (jobId === id ? new JobStopped() : new Error('the generation worker was replaced')));
       this.spawn(s).catch((err) => process.stderr.write(`shiren serve: ${(err as Error).message}\n`));
       void old.terminate();
-      busy?.reject(new JobStopped());
     }, this.graceMs);
   }
 
   async close(): Promise<void> {
     this.closing = true;
+    // no timer may outlive the runner (a late replacement would keep the process alive)
+    for (const s of this.pool) this.failAll(s, () => new Error('the server is closing'));
     await Promise.all(this.pool.map((s) => s.worker.terminate()));
   }
 }

@@ -6,7 +6,8 @@
  * server has closed on SIGINT or SIGTERM (main.ts then exits the process).
  *
  * --workers N: generation threads (default cores − 1, at least 1; 0 serves requests on the HTTP
- * thread itself, blocking it); --queue N: requests that may wait beyond those running (then 503);
+ * thread itself, yielding between decoding steps); each runs up to 64 requests at once in one
+ * decode loop (continuous batching, batcher.ts); --queue N: requests that may wait beyond those running (then 503);
  * --budget S: seconds from arrival to answer before a request is stopped (503).
  */
 import { availableParallelism } from 'node:os';

@@ -1,0 +1,110 @@
+/**
+ * Batched decoding (issue 12 item 1): poems written together in one batch equal, bit for bit, the
+ * same seeds written alone — on the bundled model with every engine (the batch crosses the 8-row
+ * threshold where gemm changes path; Model.step uses the row-invariant gemmNT), with mixed modes,
+ * forms, starts and beams in one batch, and with continuous batching (poems joining mid-way).
+ * Also: gemmNT equals the reference A·Bᵀ and is row-invariant; top-k selection equals a full sort.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { selectKernels, type EngineName } from '../src/engine/index.ts';
+import { loadModel, resolveModelFile } from '../src/nn/checkpoint.ts';
+import { Rng } from '../src/nn/rng.ts';
+import { DecodeBatch, PoemDecoder, generate, generateBatch, poemSeed, topIds, type GenerateOptions, type Poem } from '../src/poetry/generate.ts';
+import { writePoems } from '../src/domain/write.ts';
+import { BigramLM } from './poetry-mock.ts';
+
+const MIXED: GenerateOptions[] = [
+  { form: 'qijue' },
+  { form: 'wujue', temperature: 1.2, topK: 40 },
+  { form: 'qilv', topP: 0.9 },
+  { start: '春风', maxChars: 30 },
+  { form: 'qijue', beam: 4 },
+  { form: 'wulv', greedy: true },
+  { form: 'qijue', acrostic: '山高水长', repetitionPenalty: 1.3 },
+  { maxChars: 24, beam: 3 },
+  { form: 'qijue', rhymeGroup: '东', topK: 3000 },
+  { form: 'wujue', start: '白日依山' },
+];
+
+for (const engine of ['blas', 'wasm', 'reference'] as EngineName[]) {
+  test(`${engine}: poems written in one batch equal the same seeds written alone, bit for bit`, async () => {
+    let kernels;
+    try {
+      kernels = await selectKernels({ engine, threads: engine === 'reference' ? undefined : 2 });
+    } catch {
+      return; // an engine this machine lacks (blas without OpenBLAS)
+    }
+    const model = loadModel(resolveModelFile(), kernels);
+    const n = engine === 'reference' ? 4 : MIXED.length;
+    const requests = Array.from({ length: 3 * n }, (_, i) => ({ opts: MIXED[i % n]!, seed: 100 + i }));
+    const batched = generateBatch(model, requests.map((r) => ({ opts: r.opts, rng: new Rng(r.seed) })));
+    const alone = requests.map((r) => generate(model, r.opts, new Rng(r.seed)));
+    assert.deepEqual(batched, alone);
+    // a small row cap: poems join as others end (continuous batching), rows of any count
+    const trickled = generateBatch(model, requests.map((r) => ({ opts: r.opts, rng: new Rng(r.seed) })), { maxRows: 7 });
+    assert.deepEqual(trickled, alone);
+    // writePoems: poem i of a call is seed poemSeed(seed, i) alone
+    const call = writePoems(model, { form: 'qijue', count: 12, seed: 9 });
+    call.forEach((poem, i) => assert.deepEqual(poem, generate(model, { form: 'qijue' }, new Rng(poemSeed(9, i)))));
+  });
+}
+
+test('DecodeBatch: poems added between steps are unaffected by those already running', () => {
+  const model = new BigramLM();
+  const opts: GenerateOptions = { form: 'qijue', topK: 8 };
+  const alone = Array.from({ length: 6 }, (_, i) => generate(model, opts, new Rng(i)));
+  const batch = new DecodeBatch(model);
+  const got: Poem[] = [];
+  let added = 0;
+  while (added < 6 || batch.size) {
+    if (added < 6) {
+      const i = added++;
+      batch.add(new PoemDecoder(model, opts, new Rng(i)), (p) => (got[i] = p));
+    }
+    batch.step();
+  }
+  assert.deepEqual(got, alone);
+});
+
+test('gemmNT is A·Bᵀ, and row m of C depends on row m of A alone, bit for bit', async () => {
+  const k = await selectKernels({ engine: 'wasm', threads: 2 });
+  const ref = await selectKernels({ engine: 'reference' });
+  const K = 257, N = 203;
+  const rng = new Rng(3);
+  const B = k.alloc(N * K);
+  for (let i = 0; i < B.length; i++) B[i] = rng.normal();
+  const rowOf = (m: number) => Float32Array.from({ length: K }, (_, i) => Math.sin(m * 31 + i));
+  const product = (M: number) => {
+    const A = k.alloc(M * K);
+    for (let m = 0; m < M; m++) A.set(rowOf(m), m * K);
+    const C = k.alloc(M * N);
+    C.fill(0.5);
+    k.gemmNT(M, N, K, 1, A, K, B, K, 1, C, N);
+    return Float32Array.from(C);
+  };
+  const big = product(37);
+  for (const M of [1, 2, 5, 9, 16]) assert.deepEqual(product(M), big.subarray(0, M * N), `M = ${M}`);
+  const A = ref.alloc(3 * K), Br = ref.alloc(N * K), C = ref.alloc(3 * N);
+  for (let m = 0; m < 3; m++) A.set(rowOf(m), m * K);
+  Br.set(B);
+  C.fill(0.5);
+  ref.gemmNT(3, N, K, 1, A, K, Br, K, 1, C, N);
+  for (let i = 0; i < 3 * N; i++) assert.ok(Math.abs(C[i]! - big[i]!) < 1e-3 * (1 + Math.abs(C[i]!)), `element ${i}`);
+});
+
+test('topIds: the n best in order (ties: lower id first), exactly as a full sort, for any n', () => {
+  const rng = new Rng(5);
+  for (let trial = 0; trial < 50; trial++) {
+    const V = 1 + rng.int(300);
+    // few distinct values: many ties
+    const scores = Float32Array.from({ length: V }, () => rng.int(trial % 2 ? 7 : 1000) - 3);
+    const ids = Int32Array.from({ length: V }, (_, i) => i).filter(() => rng.next() < 0.8);
+    const sorted = [...ids].sort((a, b) => scores[b]! - scores[a]! || a - b);
+    for (const n of [1, 2, 3, 10, ids.length, ids.length + 5]) {
+      const out = new Int32Array(V);
+      const m = topIds(scores, ids, ids.length, n, out);
+      assert.deepEqual([...out.subarray(0, m)], sorted.slice(0, n), `V ${V} n ${n}`);
+    }
+  }
+});
