@@ -147,3 +147,9 @@ test('two blas Kernels with different thread counts each keep their own (the lib
     await Promise.all([two.close(), one.close()]);
   }
 });
+
+test('auto for decoding (writing only) is the wasm engine: its products are gemmNT on every engine', async () => {
+  const k = await selectKernels({ job: 'decode' });
+  assert.match(k.name, /^wasm/);
+  assert.equal((await selectKernels({ engine: 'blas', job: 'decode' })).name.startsWith('blas'), true, 'an engine asked for is kept');
+});

@@ -19,7 +19,8 @@ export interface GenCliOptions extends Omit<WriteOptions, 'start'> {
 }
 
 export async function runGen(opts: GenCliOptions): Promise<void> {
-  const { model, banner } = await openCommandModel(opts);
+  // writing only decodes: the engine that loads fastest for it (src/engine/index.ts)
+  const { model, banner } = await openCommandModel(opts, 'decode');
   const { json: _json, model: _model, engine: _engine, ...write } = opts;
   const poems = writePoems(model, write);
   if (opts.json) {

@@ -14,6 +14,8 @@ export interface LoadOptions {
   engine?: EngineName;
   /** Threads for the wasm and blas engines (default: all cores). */
   threads?: number;
+  /** What the model is opened for: 'decode' (writing only) lets `auto` skip OpenBLAS (src/engine/index.ts). */
+  job?: 'any' | 'decode';
 }
 
 /** A model and where it came from. */
@@ -25,7 +27,7 @@ export interface OpenedModel {
 
 /** Opens a model: the bundled one (no source), a file, or the bytes of a file. */
 export async function openModel(source?: string | Uint8Array, opts: LoadOptions = {}): Promise<OpenedModel> {
-  const kernels = await selectKernels({ engine: opts.engine, threads: opts.threads });
+  const kernels = await selectKernels({ engine: opts.engine, threads: opts.threads, job: opts.job });
   if (source instanceof Uint8Array) return { model: modelFromBytes(source, kernels, '<bytes>'), source: '<bytes>' };
   const file = resolveModelFile(source);
   return { model: loadModelFile(file, kernels), source: file };

@@ -24,6 +24,12 @@ export interface SelectKernelsOptions {
   threads?: number;
   /** The OpenBLAS shared library for blas (default: the platform's usual names). */
   blasLibrary?: string;
+  /**
+   * What the kernels are for (default 'any'). 'decode': incremental generation, whose products go
+   * through the row-invariant gemmNT of the wasm kernels on every engine (src/nn/model.ts step),
+   * so blas would add only the cost of loading OpenBLAS: `auto` picks wasm for it.
+   */
+  job?: 'any' | 'decode';
 }
 
 /** A user error: unknown engine name or bad thread count. */
@@ -52,7 +58,7 @@ export async function selectKernels(opts: SelectKernelsOptions = {}): Promise<Ke
   if (engine === 'reference') return createReferenceKernels('f32');
 
   let hint: string | undefined;
-  if (engine === 'blas' || (engine === 'auto' && isNode)) {
+  if (engine === 'blas' || (engine === 'auto' && isNode && opts.job !== 'decode')) {
     try {
       const blas = await createBlasKernels({ threads, library: opts.blasLibrary });
       if (engine === 'blas') return blas;
