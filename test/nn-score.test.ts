@@ -65,6 +65,6 @@ test('errors: unknown characters named, missing model file, nothing to score', a
 test('without --model the bundled model is used, or a one-line error says it is not installed', () => {
   const bundled = path.resolve(import.meta.dirname, '..', BUNDLED_MODEL);
   if (fs.existsSync(bundled)) assert.equal(resolveModelFile(), bundled);
-  else assert.throws(() => resolveModelFile(), (e: Error) => e instanceof ModelFileError && /^no model file given and the bundled model models\/shiren-lstm\.safetensors is not installed/.test(e.message));
+  else assert.throws(() => resolveModelFile(), (e: Error) => e instanceof ModelFileError && /^no model file given and the bundled model models\/shiren-gru\.safetensors is not installed/.test(e.message));
   assert.equal(resolveModelFile('x.safetensors'), 'x.safetensors');
 });

@@ -28,7 +28,7 @@ tgz="$work/$tgz"
 listing=$(tar -tzf "$tgz")
 for need in package/dist/index.js package/dist/index.d.ts package/dist/browser.js package/dist/browser.d.ts \
   package/dist/cli/main.js package/bin/shiren.js package/build/kernels-simd.wasm package/build/kernels-relaxed.wasm \
-  package/build/kernels-scalar.wasm package/web/dist/index.html package/models/shiren-lstm.safetensors \
+  package/build/kernels-scalar.wasm package/web/dist/index.html package/models/shiren-gru.safetensors \
   package/README.md package/LICENSE; do
   grep -qx "$need" <<<"$listing" || fail "the tarball lacks ${need#package/}"
 done

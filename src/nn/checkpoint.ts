@@ -27,7 +27,7 @@ import { decodeNamed, ModelFileError, modelFromDecoded, modelMetadata } from './
 export { MODEL_FORMAT, ModelFileError, modelFromBytes, modelFromMetadata, modelMetadata } from './model-bytes.ts';
 
 /** The pretrained model shipped with the package, used when no model file is given. */
-export const BUNDLED_MODEL = 'models/shiren-lstm.safetensors';
+export const BUNDLED_MODEL = 'models/shiren-gru.safetensors';
 
 /** The model file to load: `file` as given, else the bundled model at the package root. */
 export function resolveModelFile(file?: string): string {
