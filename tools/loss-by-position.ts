@@ -10,6 +10,7 @@
  * neighbours (the rhyme group narrows the choice) — context a recurrent model has to carry.
  *
  * Usage (reproduces docs/figures/loss-by-position.svg and .json):
+ *   node --import tsx tools/loss-by-position.ts models/shiren-lstm.safetensors models/shiren-gru.safetensors
  *   node --import tsx tools/loss-by-position.ts [--corpus data/corpus] [--out docs/figures/loss-by-position.svg] [MODEL.safetensors …]
  *
  * Legend: B poems per batch, T steps, V vocabulary.
