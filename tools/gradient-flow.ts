@@ -10,7 +10,7 @@
  * rather than their initial values (--steps 0: none), and any model files given as arguments.
  *
  * Usage (reproduces docs/figures/gradient-flow.svg and .json; a few minutes on 2 cores):
- *   npx tsx tools/gradient-flow.ts models/shiren-lstm.safetensors
+ *   npx tsx tools/gradient-flow.ts models/shiren-lstm.safetensors models/shiren-gru.safetensors
  *   npx tsx tools/gradient-flow.ts [--steps 300] [--corpus DIR] [--out FILE.svg] [--engine E] [MODEL.safetensors …]
  *
  * Legend: T inputs of the measured sequence, k steps back (0 = the last input), E embedding.
