@@ -66,6 +66,12 @@ test('model files: a device, a FIFO, a folder, an oversized (sparse) file are re
     assert.ok(performance.now() - t0 < 1000, `${file} took ${performance.now() - t0} ms`);
   }
   assert.throws(() => readRegularFile('/dev/zero', 10, 'file of poems'), FileError);
+  // and every command that reads a --file of poems refuses one, at once, in one line
+  for (const command of ['score', 'check']) {
+    const r = shiren([command, '--file', '/dev/zero'], undefined, 10_000);
+    assert.equal(r.code, 1, `${command}: ${r.stderr}`);
+    assert.match(r.stderr, /^shiren: \/dev\/zero: not a regular file.*\n$/);
+  }
 });
 
 test('a model with a non-finite weight is refused, naming the tensor', () => {

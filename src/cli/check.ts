@@ -11,7 +11,7 @@
  * Exit code (returned to main, which owns process.exit): 0 when every poem passes, 3 when some poem
  * has faults; a missing file or no poem at all is a user error (1).
  */
-import * as fs from 'node:fs';
+import { readPoemLines } from './poem-file.ts';
 import type { RegulatedForm } from '../data/clean.ts';
 import { checkPoem, checkedLines, type CheckResult, type FaultKind } from '../poetry/check.ts';
 import { rhymeBook, type RhymeBookName } from '../poetry/rhymebook.ts';
@@ -37,17 +37,6 @@ const KIND_LABEL: Record<FaultKind, string> = {
 };
 const BOOK_LABEL: Record<RhymeBookName, string> = { pingshui: '平水韵', xinyun: '中华新韵' };
 
-function readPoemFile(file: string): string[] {
-  let content: string;
-  try {
-    content = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read (${code ?? String(error)})`);
-  }
-  return content.split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
-}
-
 /** The human report of one poem (see the file comment). */
 function describe(r: CheckResult, bookName: RhymeBookName): string {
   const book = rhymeBook(bookName);
@@ -70,7 +59,7 @@ function describe(r: CheckResult, bookName: RhymeBookName): string {
 /** Runs `shiren check`; returns the exit code (0 all pass, 3 some fault). */
 export async function runCheck(opts: CheckCommandOptions): Promise<number> {
   const poems = opts.poems.map((p) => p.trim()).filter(Boolean);
-  if (opts.file !== undefined) poems.push(...readPoemFile(opts.file));
+  if (opts.file !== undefined) poems.push(...readPoemLines(opts.file).map((l) => l.line));
   if (poems.length === 0) throw new Error('nothing to check: give poems as arguments or --file FILE');
   const results = poems.map((text) => checkPoem(text, { form: opts.form, book: opts.rhymeBook }));
   if (opts.json) process.stdout.write(JSON.stringify({ poems: results }) + '\n');

@@ -5,12 +5,10 @@
  * Output: one line per poem on stdout (`logprob  tokens  perplexity  text`), the model and engine
  * on stderr; with --json, `{"poems":[{"text","tokens","logprob","perplexity"}]}` on stdout only.
  */
-import { readRegularFile } from '../util/fs.ts';
+import { readPoemLines } from './poem-file.ts';
 import { scorePoems, type ScoreInput } from '../domain/score.ts';
 import { openCommandModel } from './open.ts';
 
-/** Largest --file: 64 MiB is about 400,000 regulated poems. */
-const SCORE_FILE_BYTES = 64 * 2 ** 20;
 
 export interface ScoreOptions {
   /** Model file; default the bundled model. */
@@ -44,12 +42,7 @@ function jsonLine(line: string, where: string): ScoreInput {
 export async function runScore(opts: ScoreOptions): Promise<void> {
   const texts: ScoreInput[] = opts.texts.map((t) => t.trim()).filter(Boolean).map((text) => (opts.title ? { text, title: opts.title } : text));
   if (opts.file !== undefined) {
-    // a regular file of at most 64 MiB, checked before reading (not /dev/zero or a FIFO)
-    const content = readRegularFile(opts.file, SCORE_FILE_BYTES, 'file of poems').toString('utf8');
-    content.split(/\r?\n/).forEach((raw, i) => {
-      const line = raw.trim();
-      if (line) texts.push(line.startsWith('{') ? jsonLine(line, `${opts.file}:${i + 1}`) : line);
-    });
+    for (const { line, number } of readPoemLines(opts.file)) texts.push(line.startsWith('{') ? jsonLine(line, `${opts.file}:${number}`) : line);
   }
   if (texts.length === 0) throw new Error('nothing to score: give poems as arguments or --file FILE');
   const { model, banner } = await openCommandModel(opts);

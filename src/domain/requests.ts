@@ -48,12 +48,17 @@ export class RequestError extends PoetryError {
   override name = 'RequestError';
 }
 
+/**
+ * The start texts of a request: [] for none. (Here rather than in write.ts, which imports it: the
+ * CLI imports this file at start-up, and write.ts brings the generator and the rhyme books.)
+ */
+export function startsOf(opts: WriteOptions): string[] {
+  return opts.start === undefined ? [] : typeof opts.start === 'string' ? [opts.start] : [...opts.start];
+}
+
 /** Checks the caps that span fields (count × starts, poems × beams); returns the request. */
 export function checkGenerateRequest(req: GenerateRequest): WriteOptions {
-  // (counted here, not by write.ts's startsOf: this file is imported by the CLI at start-up, and
-  // write.ts brings the generator and the rhyme books with it)
-  const starts = req.start === undefined ? 0 : typeof req.start === 'string' ? 1 : req.start.length;
-  const poems = (req.count ?? 1) * Math.max(1, starts);
+  const poems = (req.count ?? 1) * Math.max(1, startsOf(req).length);
   if (poems > MAX_POEMS) throw new RequestError(`at most ${MAX_POEMS} poems per request (count × starts), asked for ${poems}`);
   const beams = req.beam ?? 1;
   if (poems * beams > MAX_BEAM_WORK) {

@@ -17,6 +17,7 @@ import { UnknownCharacterError } from '../data/vocab.ts';
 import type { LanguageModel } from '../nn/lm.ts';
 import { Rng } from '../nn/rng.ts';
 import { GEN_FORMS, PoetryError, parseForm } from '../poetry/forms.ts';
+import { startsOf } from './requests.ts';
 import { RHYME_BOOKS, type RhymeBookName } from '../poetry/book-names.ts';
 import { generateBatch, poemSeed, type GenerateOptions, type Poem } from '../poetry/generate.ts';
 
@@ -87,10 +88,6 @@ function check(ok: boolean, message: string): void {
 const isInt = (x: unknown, min: number, max = Infinity) => Number.isInteger(x) && (x as number) >= min && (x as number) <= max;
 const isNum = (x: unknown, min: number, max = Infinity) => typeof x === 'number' && Number.isFinite(x) && x >= min && x <= max;
 
-/** The start texts of a request: [] for none. */
-export function startsOf(opts: WriteOptions): string[] {
-  return opts.start === undefined ? [] : typeof opts.start === 'string' ? [opts.start] : [...opts.start];
-}
 
 /** Checks every field of `opts` and returns the per-poem generation options. */
 export function generateOptions(opts: WriteOptions): GenerateOptions {

@@ -20,7 +20,8 @@
 import type { Model } from '../nn/model.ts';
 import { Rng } from '../nn/rng.ts';
 import { DecodeBatch, PoemDecoder, type Poem } from '../poetry/generate.ts';
-import { generateOptions, poemRequests, startsOf } from '../domain/write.ts';
+import { generateOptions, poemRequests } from '../domain/write.ts';
+import { startsOf } from '../domain/requests.ts';
 import { UnknownCharacterError } from '../data/vocab.ts';
 import { describeFailure, JobStopped, runJob, type Job, type JobFailure, type JobResult } from './jobs.ts';
 
