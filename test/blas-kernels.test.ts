@@ -151,5 +151,7 @@ test('two blas Kernels with different thread counts each keep their own (the lib
 test('auto for decoding (writing only) is the wasm engine: its products are gemmNT on every engine', async () => {
   const k = await selectKernels({ job: 'decode' });
   assert.match(k.name, /^wasm/);
+  assert.equal(k.threads, 1, 'on one thread: helper threads cost their start and gain nothing for decoding');
+  assert.equal((await selectKernels({ job: 'decode', threads: 2 })).threads, 2, 'threads asked for are kept');
   assert.equal((await selectKernels({ engine: 'blas', job: 'decode' })).name.startsWith('blas'), true, 'an engine asked for is kept');
 });

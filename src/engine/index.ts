@@ -27,7 +27,8 @@ export interface SelectKernelsOptions {
   /**
    * What the kernels are for (default 'any'). 'decode': incremental generation, whose products go
    * through the row-invariant gemmNT of the wasm kernels on every engine (src/nn/model.ts step),
-   * so blas would add only the cost of loading OpenBLAS: `auto` picks wasm for it.
+   * so blas would add only the cost of loading OpenBLAS: `auto` picks wasm for it, on one thread
+   * unless `threads` says otherwise.
    */
   job?: 'any' | 'decode';
 }
@@ -51,7 +52,9 @@ const BLAS_HINT: Record<string, string> = {
 export async function selectKernels(opts: SelectKernelsOptions = {}): Promise<Kernels<Float32Array>> {
   const engine = opts.engine ?? 'auto';
   if (!ENGINES.includes(engine)) throw new EngineError(`unknown engine '${engine}' (expected ${ENGINES.join(', ')})`);
-  const threads = opts.threads;
+  // decoding is latency-bound, step after step of small products: helper threads cost their start
+  // (~80 ms) and gain nothing measurable (bench/README.md: 64 七绝 as one batch, 1 vs 2 threads)
+  const threads = opts.threads ?? (opts.job === 'decode' ? 1 : undefined);
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
     throw new EngineError(`threads must be an integer from 1 to 64, got ${threads}`);
   }
