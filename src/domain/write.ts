@@ -88,7 +88,6 @@ function check(ok: boolean, message: string): void {
 const isInt = (x: unknown, min: number, max = Infinity) => Number.isInteger(x) && (x as number) >= min && (x as number) <= max;
 const isNum = (x: unknown, min: number, max = Infinity) => typeof x === 'number' && Number.isFinite(x) && x >= min && x <= max;
 
-
 /** Checks every field of `opts` and returns the per-poem generation options. */
 export function generateOptions(opts: WriteOptions): GenerateOptions {
   const { temperature, topK, topP, beam, repetitionPenalty, count = 1 } = opts;
@@ -136,15 +135,22 @@ export function generateOptions(opts: WriteOptions): GenerateOptions {
  * cancelled or ran over its time budget.
  */
 export function writePoems(model: LanguageModel, opts: WriteOptions = {}, beforeStep?: () => void): Poem[] {
+  return generateBatch(model, planPoems(model, opts), { checkpoint: beforeStep });
+}
+
+/**
+ * The poems a call asks for, checked and ready to decode (writePoems; the server's batcher feeds
+ * them into its shared batch): every field checked, every unknown character of every start named
+ * at once, the seed drawn when none is given.
+ */
+export function planPoems(model: LanguageModel, opts: WriteOptions): { opts: GenerateOptions; rng: Rng }[] {
   const base = generateOptions(opts);
-  const count = opts.count ?? 1;
   const starts = startsOf(opts);
   if (!starts.length) starts.push('');
-  // name every unknown character of every start at once
   const unknown = model.vocab.unknown(starts.join(''));
   if (unknown.length) throw new UnknownCharacterError(unknown);
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
-  return generateBatch(model, poemRequests(base, starts, count, seed), { checkpoint: beforeStep });
+  return poemRequests(base, starts, opts.count ?? 1, seed);
 }
 
 /** The poems of a call: `count` per start, poem i with its own stream Rng(poemSeed(seed, i)). */

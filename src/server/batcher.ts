@@ -18,11 +18,8 @@
  * Shapes: rows = Σ over the poems in the batch of their hypotheses (1 when sampling).
  */
 import type { Model } from '../nn/model.ts';
-import { Rng } from '../nn/rng.ts';
 import { DecodeBatch, PoemDecoder, type Poem } from '../poetry/generate.ts';
-import { generateOptions, poemRequests } from '../domain/write.ts';
-import { startsOf } from '../domain/requests.ts';
-import { UnknownCharacterError } from '../data/vocab.ts';
+import { planPoems } from '../domain/write.ts';
 import { describeFailure, JobStopped, runJob, type Job, type JobFailure, type JobResult } from './jobs.ts';
 
 export interface Reply {
@@ -76,15 +73,9 @@ export class JobBatcher {
       run.score = job;
     } else {
       try {
-        // as writePoems: every field checked, every unknown character named at once
-        const base = generateOptions(job.request);
-        const starts = startsOf(job.request);
-        if (!starts.length) starts.push('');
-        const unknown = this.model.vocab.unknown(starts.join(''));
-        if (unknown.length) throw new UnknownCharacterError(unknown);
-        const seed = job.request.seed ?? Math.floor(Math.random() * 2 ** 32);
-        const requests = poemRequests(base, starts, job.request.count ?? 1, seed);
-        const decoders = requests.map((r) => new PoemDecoder(this.model, r.opts, r.rng as Rng));
+        // the poems as writePoems plans them: every field checked, every unknown character named at once
+        const requests = planPoems(this.model, job.request);
+        const decoders = requests.map((r) => new PoemDecoder(this.model, r.opts, r.rng));
         run.left = decoders.length;
         decoders.forEach((decoder, index) => this.waiting.push({ job: run, index, decoder, rows: Math.max(1, requests[index]!.opts.beam ?? 1) }));
       } catch (err) {
