@@ -17,6 +17,7 @@ import { generate, type GenerateOptions } from '../poetry/generate.ts';
 import { qualityFigures, trainLineSet, type QualityFigures } from '../poetry/metrics.ts';
 import { PoetryError } from '../poetry/forms.ts';
 import { perplexity, scorePoems } from './score.ts';
+import { shuffle } from '../train/batches.ts';
 
 export type EvalSetting = 'free' | 'forms' | 'constrained';
 
@@ -92,11 +93,6 @@ export function evaluate(model: Model, opts: EvaluateOptions = {}): EvalReport {
 
 /** The poems with their titles permuted (a seeded Fisher–Yates; a poem may keep its own by chance, 1/n). */
 export function shuffleTitles<P extends { title: string }>(poems: readonly P[], seed: number): P[] {
-  const rng = new Rng(seed);
-  const titles = poems.map((p) => p.title);
-  for (let i = titles.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [titles[i], titles[j]] = [titles[j]!, titles[i]!];
-  }
+  const titles = shuffle(poems.map((p) => p.title), new Rng(seed));
   return poems.map((p, i) => ({ ...p, title: titles[i]! }));
 }

@@ -91,7 +91,7 @@ export function sumLoss(model: BatchScorer, batches: readonly Batch[]): { loss: 
 }
 
 /** Fisher–Yates in place; returns the array. */
-function shuffle<X>(items: X[], rng: Rng): X[] {
+export function shuffle<X>(items: X[], rng: Rng): X[] {
   for (let i = items.length - 1; i > 0; i--) {
     const j = rng.int(i + 1);
     [items[i], items[j]] = [items[j]!, items[i]!];
