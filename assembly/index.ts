@@ -398,6 +398,160 @@ export function gemm(
 }
 
 // ---------------------------------------------------------------------------------------------
+// int8 generation products (Kernels.gemmNTInt8): C = (A quantized) · (W int8)ᵀ, exact in i32.
+// A row of activations is quantized to i16 with its own scale (max |a| ↦ qmax), a weight row is
+// int8 with its own scale (src/nn/int8.ts), and each dot product is an exact integer sum
+// (qmax · 127 · K < 2^31 by the caller's choice of qmax), so the order of the sum cannot matter:
+// row m of C depends on row m of A alone, bit for bit, in any tiling, split or batch. The
+// weights stream at a quarter of the f32 bytes, which is what a decoding step is bound by.
+// Shapes: A [M,K] f32 (lda), aq [M,Kp] i16, ascale [M], wq [N,Kp] i8, wscale [N], C [M,N] (ldc);
+// Kp = K rounded up to 16, the padding zero in both.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * One row a [K] f32 quantized into q [Kp] (i16 when `wide`, else i8): q[k] = nearest(a[k] · f32(qmax
+ * / amax)) (ties to even), amax = max_k |a[k]|, columns K..Kp zero; returns the row's scale
+ * amax / qmax (0 for a zero row, NaN, with q all 0, for a row with a non-finite entry).
+ */
+function quantizeRow(q: usize, a: usize, K: i32, Kp: i32, qmax: f32, wide: bool): f32 {
+  const width: usize = wide ? 2 : 1;
+  let amax: f32 = 0;
+  for (let k = 0; k < K; k++) amax = max(amax, abs(load<f32>(a + <usize>k * 4)));
+  if (!(amax < Infinity)) {
+    memory.fill(q, 0, <usize>Kp * width);
+    return NaN;
+  }
+  const inv: f32 = amax > 0 ? qmax / amax : 0;
+  for (let k = 0; k < K; k++) {
+    const v = <i32>nearest(load<f32>(a + <usize>k * 4) * inv);
+    if (wide) store<i16>(q + <usize>k * 2, <i16>v);
+    else store<i8>(q + <usize>k, <i8>v);
+  }
+  memory.fill(q + <usize>K * width, 0, <usize>(Kp - K) * width);
+  return amax / qmax;
+}
+
+/** aq [M,Kp] i16 and ascale [M] from A [M,K] (lda): Kernels.quantizeRows, row by row (quantizeRow). */
+export function quantizeRows(aq: usize, ascale: usize, A: usize, lda: i32, M: i32, K: i32, Kp: i32, qmax: f32): void {
+  for (let m = 0; m < M; m++) {
+    store<f32>(ascale + <usize>m * 4, quantizeRow(aq + <usize>m * Kp * 2, A + <usize>m * lda * 4, K, Kp, qmax, true));
+  }
+}
+
+/** wq [N,Kp] i8 and wscale [N] from W [N,K] (contiguous), qmax 127: Kernels.quantizeWeights. */
+export function quantizeWeights(wq: usize, wscale: usize, W: usize, N: i32, K: i32, Kp: i32): void {
+  for (let n = 0; n < N; n++) {
+    store<f32>(wscale + <usize>n * 4, quantizeRow(wq + <usize>n * Kp, W + <usize>n * K * 4, K, Kp, 127, false));
+  }
+}
+
+/** Σ of the four i32 lanes (exact). */
+// @ts-ignore: decorator
+@inline function isum(v: v128): i32 {
+  return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
+}
+
+/** C[m, j] = f32(acc) · wscale[j] · ascale[m] (+ C[m, j] when beta is 1), rounded in that order. */
+// @ts-ignore: decorator
+@inline function storeInt8Dot(c: usize, acc: i32, ws: f32, as: f32, beta: f32): void {
+  const v = <f32>acc * ws * as;
+  store<f32>(c, beta != 0 ? v + load<f32>(c) : v);
+}
+
+/** One row of aq against one row of wq: the exact integer dot product over Kp (a multiple of 16). */
+function dotInt8(a: usize, w: usize, Kp: i32): i32 {
+  let acc: i32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    let s = i32x4.splat(0);
+    for (let k = 0; k < Kp; k += 16) {
+      const wv = v128.load(w + <usize>k);
+      s = i32x4.add(s, i32x4.dot_i16x8_s(v128.load(a + <usize>k * 2), i16x8.extend_low_i8x16_s(wv)));
+      s = i32x4.add(s, i32x4.dot_i16x8_s(v128.load(a + <usize>k * 2, 16), i16x8.extend_high_i8x16_s(wv)));
+    }
+    return isum(s);
+  }
+  for (let k = 0; k < Kp; k++) acc += <i32>load<i16>(a + <usize>k * 2) * <i32>load<i8>(w + <usize>k);
+  return acc;
+}
+
+/**
+ * Part `part` of nparts of C = (aq·ascale)·(wq·wscale)ᵀ (+ C when beta is 1; beta 0 or 1 only),
+ * split over columns in multiples of 4 (rows when M > N). The SIMD tile takes two rows of aq by
+ * four rows of wq (8 i32x4 accumulators), each 16 weights widened once for both rows; dotInt8 is
+ * its naive twin (and the scalar build's path). Every result is exact before the scaling, so all
+ * paths agree bit for bit.
+ */
+export function gemmNTInt8(
+  M: i32, N: i32, Kp: i32, aq: usize, ascale: usize, wq: usize, wscale: usize, beta: f32, C: usize, ldc: i32,
+  part: i32, nparts: i32, thread: i32,
+): f64 {
+  let m0 = 0, m1 = M, n0 = 0, n1 = N;
+  if (N >= M) {
+    const chunk = (N + nparts * 4 - 1) / (nparts * 4) * 4;
+    n0 = min(N, part * chunk); n1 = min(N, n0 + chunk);
+  } else {
+    const chunk = (M + nparts - 1) / nparts;
+    m0 = min(M, part * chunk); m1 = min(M, m0 + chunk);
+  }
+  if (m0 >= m1 || n0 >= n1) return 0;
+  const ldA = <usize>Kp * 2, ldW = <usize>Kp;
+  let j = n0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 4 <= n1; j += 4) {
+      const w0 = wq + <usize>j * ldW, w1 = w0 + ldW, w2 = w1 + ldW, w3 = w2 + ldW;
+      const ws0 = load<f32>(wscale + <usize>j * 4), ws1 = load<f32>(wscale + <usize>j * 4, 4);
+      const ws2 = load<f32>(wscale + <usize>j * 4, 8), ws3 = load<f32>(wscale + <usize>j * 4, 12);
+      let m = m0;
+      for (; m + 2 <= m1; m += 2) {
+        const a = aq + <usize>m * ldA, e = a + ldA;
+        let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
+        let t0 = i32x4.splat(0), t1 = i32x4.splat(0), t2 = i32x4.splat(0), t3 = i32x4.splat(0);
+        for (let k = 0; k < Kp; k += 16) {
+          const o = <usize>k * 2;
+          const aLo = v128.load(a + o), aHi = v128.load(a + o, 16), eLo = v128.load(e + o), eHi = v128.load(e + o, 16);
+          let wv = v128.load(w0 + <usize>k);
+          let lo = i16x8.extend_low_i8x16_s(wv), hi = i16x8.extend_high_i8x16_s(wv);
+          s0 = i32x4.add(s0, i32x4.add(i32x4.dot_i16x8_s(aLo, lo), i32x4.dot_i16x8_s(aHi, hi)));
+          t0 = i32x4.add(t0, i32x4.add(i32x4.dot_i16x8_s(eLo, lo), i32x4.dot_i16x8_s(eHi, hi)));
+          wv = v128.load(w1 + <usize>k);
+          lo = i16x8.extend_low_i8x16_s(wv); hi = i16x8.extend_high_i8x16_s(wv);
+          s1 = i32x4.add(s1, i32x4.add(i32x4.dot_i16x8_s(aLo, lo), i32x4.dot_i16x8_s(aHi, hi)));
+          t1 = i32x4.add(t1, i32x4.add(i32x4.dot_i16x8_s(eLo, lo), i32x4.dot_i16x8_s(eHi, hi)));
+          wv = v128.load(w2 + <usize>k);
+          lo = i16x8.extend_low_i8x16_s(wv); hi = i16x8.extend_high_i8x16_s(wv);
+          s2 = i32x4.add(s2, i32x4.add(i32x4.dot_i16x8_s(aLo, lo), i32x4.dot_i16x8_s(aHi, hi)));
+          t2 = i32x4.add(t2, i32x4.add(i32x4.dot_i16x8_s(eLo, lo), i32x4.dot_i16x8_s(eHi, hi)));
+          wv = v128.load(w3 + <usize>k);
+          lo = i16x8.extend_low_i8x16_s(wv); hi = i16x8.extend_high_i8x16_s(wv);
+          s3 = i32x4.add(s3, i32x4.add(i32x4.dot_i16x8_s(aLo, lo), i32x4.dot_i16x8_s(aHi, hi)));
+          t3 = i32x4.add(t3, i32x4.add(i32x4.dot_i16x8_s(eLo, lo), i32x4.dot_i16x8_s(eHi, hi)));
+        }
+        const as = load<f32>(ascale + <usize>m * 4), es = load<f32>(ascale + <usize>m * 4, 4);
+        const c = C + (<usize>m * ldc + j) * 4, g = c + <usize>ldc * 4;
+        storeInt8Dot(c, isum(s0), ws0, as, beta); storeInt8Dot(c + 4, isum(s1), ws1, as, beta);
+        storeInt8Dot(c + 8, isum(s2), ws2, as, beta); storeInt8Dot(c + 12, isum(s3), ws3, as, beta);
+        storeInt8Dot(g, isum(t0), ws0, es, beta); storeInt8Dot(g + 4, isum(t1), ws1, es, beta);
+        storeInt8Dot(g + 8, isum(t2), ws2, es, beta); storeInt8Dot(g + 12, isum(t3), ws3, es, beta);
+      }
+      if (m < m1) {
+        // an odd last row: four columns, one row of wq at a time
+        const a = aq + <usize>m * ldA, as = load<f32>(ascale + <usize>m * 4);
+        const c = C + (<usize>m * ldc + j) * 4;
+        storeInt8Dot(c, dotInt8(a, w0, Kp), ws0, as, beta); storeInt8Dot(c + 4, dotInt8(a, w1, Kp), ws1, as, beta);
+        storeInt8Dot(c + 8, dotInt8(a, w2, Kp), ws2, as, beta); storeInt8Dot(c + 12, dotInt8(a, w3, Kp), ws3, as, beta);
+      }
+    }
+  }
+  for (; j < n1; j++) {
+    const w = wq + <usize>j * ldW, ws = load<f32>(wscale + <usize>j * 4);
+    for (let m = m0; m < m1; m++) {
+      storeInt8Dot(C + (<usize>m * ldc + j) * 4, dotInt8(aq + <usize>m * ldA, w, Kp), ws, load<f32>(ascale + <usize>m * 4), beta);
+    }
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Vectorised exp and the activations built on it.
 // exp(x) = 2^n · e^r with n = round(x·log2 e), r = x − n·ln 2 (Cody–Waite split), e^r by the
 // Cephes expf polynomial (≈1 ulp on [−ln2/2, ln2/2]). The rounding adds and subtracts 1.5·2^23,

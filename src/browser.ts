@@ -18,6 +18,7 @@
 import { createWasmKernels } from './engine/wasm.ts';
 import { modelFromBytes } from './nn/model-bytes.ts';
 import type { Model } from './nn/model.ts';
+import type { DecodePrecision } from './nn/config.ts';
 import { writePoems, type Poem, type WriteOptions } from './domain/write.ts';
 import { scorePoems, type PoemScore } from './domain/score.ts';
 
@@ -43,6 +44,8 @@ export interface BrowserLoadOptions {
    * threads would only spin; more help batch scoring).
    */
   threads?: number;
+  /** The weights of writing: 'int8' (default, as `shiren gen`: src/nn/int8.ts) or 'f32'; scoring and inspect use f32. */
+  precision?: DecodePrecision;
 }
 
 /** Opens a model from the bytes of a model file, or from a URL it fetches. */
@@ -59,7 +62,9 @@ export async function loadModel(source: Uint8Array | ArrayBuffer | string | URL,
     bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
   }
   const kernels = await createWasmKernels({ threads: opts.threads ?? 1 });
-  return modelFromBytes(bytes, kernels, name);
+  const model = modelFromBytes(bytes, kernels, name);
+  model.setDecodePrecision(opts.precision ?? 'int8');
+  return model;
 }
 
 /** Writes poems (see WriteOptions); resolves to the poems as `shiren gen --json` lists them. */

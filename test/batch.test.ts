@@ -2,13 +2,15 @@
  * Batched decoding (issue 12 item 1): poems written together in one batch equal, bit for bit, the
  * same seeds written alone — on the bundled model with every engine (the batch crosses the 8-row
  * threshold where gemm changes path; Model.step uses the row-invariant gemmNT), with mixed modes,
- * forms, starts and beams in one batch, and with continuous batching (poems joining mid-way).
+ * forms, starts and beams in one batch, and with continuous batching (poems joining mid-way),
+ * with the f32 weights and the int8 copies (src/nn/int8.ts).
  * Also: gemmNT equals the reference A·Bᵀ and is row-invariant; top-k selection equals a full sort.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectKernels, type EngineName } from '../src/engine/index.ts';
 import { loadModel, resolveModelFile } from '../src/nn/checkpoint.ts';
+import type { DecodePrecision } from '../src/nn/config.ts';
 import { Rng } from '../src/nn/rng.ts';
 import { DecodeBatch, PoemDecoder, generate, generateBatch, poemSeed, topIds, type GenerateOptions, type Poem } from '../src/poetry/generate.ts';
 import { writePoems } from '../src/domain/write.ts';
@@ -27,8 +29,8 @@ const MIXED: GenerateOptions[] = [
   { form: 'wujue', start: '白日依山' },
 ];
 
-for (const engine of ['blas', 'wasm', 'reference'] as EngineName[]) {
-  test(`${engine}: poems written in one batch equal the same seeds written alone, bit for bit`, async () => {
+for (const [engine, precision] of [['blas', 'f32'], ['wasm', 'f32'], ['reference', 'f32'], ['wasm', 'int8']] as [EngineName, DecodePrecision][]) {
+  test(`${engine}, ${precision} weights: poems written in one batch equal the same seeds written alone, bit for bit`, async () => {
     let kernels;
     try {
       kernels = await selectKernels({ engine, threads: engine === 'reference' ? undefined : 2 });
@@ -36,6 +38,7 @@ for (const engine of ['blas', 'wasm', 'reference'] as EngineName[]) {
       return; // an engine this machine lacks (blas without OpenBLAS)
     }
     const model = loadModel(resolveModelFile(), kernels);
+    model.setDecodePrecision(precision);
     const n = engine === 'reference' ? 4 : MIXED.length;
     const requests = Array.from({ length: 3 * n }, (_, i) => ({ opts: MIXED[i % n]!, seed: 100 + i }));
     const batched = generateBatch(model, requests.map((r) => ({ opts: r.opts, rng: new Rng(r.seed) })));

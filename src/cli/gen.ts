@@ -1,7 +1,7 @@
 /**
  * `shiren gen [START…] [--count N] [--model FILE] [--form F] [--title T] [--acrostic 春夏秋冬] [--tones] [--rhyme]
  * [--temperature X] [--top-k K] [--top-p P] [--beam N] [--greedy] [--repetition-penalty X]
- * [--allow-repeats] [--seed N] [--json] [--engine E]` (docs/design.md §5): translates the flags into
+ * [--allow-repeats] [--seed N] [--json] [--engine E] [--precision int8|f32]` (docs/design.md §5): translates the flags into
  * the domain layer's WriteOptions (src/domain/write.ts) and prints the poems.
  *
  * Output: each poem's title in 《》 (when it has one), then its lines one per line (as in the seed),
@@ -16,12 +16,14 @@ export interface GenCliOptions extends Omit<WriteOptions, 'start'> {
   model?: string;
   json?: boolean;
   engine?: string;
+  /** int8 (default) | f32: the weights of writing */
+  precision?: string;
 }
 
 export async function runGen(opts: GenCliOptions): Promise<void> {
   // writing only decodes: the engine that loads fastest for it (src/engine/index.ts)
   const { model, banner } = await openCommandModel(opts, 'decode');
-  const { json: _json, model: _model, engine: _engine, ...write } = opts;
+  const { json: _json, model: _model, engine: _engine, precision: _precision, ...write } = opts;
   const poems = writePoems(model, write);
   if (opts.json) {
     process.stdout.write(JSON.stringify({ poems }) + '\n');

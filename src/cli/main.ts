@@ -9,7 +9,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ALL_FORMS, FORMS } from '../data/clean.ts';
 import { ENGINES } from '../engine/names.ts';
 import { SPLITS } from '../data/corpus.ts';
-import { CELL_TYPES } from '../nn/config.ts';
+import { CELL_TYPES, DECODE_PRECISIONS } from '../nn/config.ts';
 import { CONDITIONS } from '../data/sequence.ts';
 import { TRAIN_DEFAULTS } from '../train/options.ts';
 import { OPTIMIZER_KINDS } from '../nn/optim.ts';
@@ -23,6 +23,10 @@ function engineOption(): Option {
   return new Option('--engine <name>', 'compute engine: auto picks the fastest available (blas > wasm > reference)')
     .argParser(parseChoice('--engine', ENGINES))
     .default('auto');
+}
+function precisionOption(): Option {
+  return new Option('--precision <p>', 'weights of writing: int8 (per-row int8 copies, a quarter of the bytes per step) or f32')
+    .argParser(parseChoice('--precision', DECODE_PRECISIONS));
 }
 function threadsOption(): Option {
   return new Option('--threads <n>', 'compute threads (default: number of cores)').argParser(parseInteger('--threads'));
@@ -117,6 +121,7 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .option('--seed <n>', 'random seed (reproducible poems)', parseInteger('--seed', 0))
     .option('--json', 'machine-readable output', false)
     .addOption(engineOption())
+    .addOption(precisionOption())
     .action(async (start: string[], opts) => (await import('./gen.ts')).runGen({ ...opts, start }));
 
   program
@@ -183,6 +188,7 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .addOption(modelOption())
     .addOption(engineOption())
+    .addOption(precisionOption())
     .option('--workers <n>', 'generation worker threads (default: cores − 1, at least 1; 0: on the HTTP thread)', (v: string) => {
       const n = parseInteger('--workers', 0)(v);
       if (n > MAX_WORKERS) throw new UsageError(`--workers must be an integer from 0 to ${MAX_WORKERS}, got '${v}'`);

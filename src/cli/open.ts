@@ -4,10 +4,13 @@
  */
 import type { EngineName } from '../engine/index.ts';
 import { openModel } from '../domain/model.ts';
-import type { Model } from '../nn/model.ts';
+import type { DecodePrecision, Model } from '../nn/model.ts';
 
-export async function openCommandModel(opts: { model?: string; engine?: string; threads?: number }, job: 'any' | 'decode' = 'any'): Promise<{ model: Model; source: string; banner: string }> {
-  const { model, source } = await openModel(opts.model, { engine: opts.engine as EngineName | undefined, threads: opts.threads, job });
+export async function openCommandModel(
+  opts: { model?: string; engine?: string; threads?: number; precision?: string },
+  job: 'any' | 'decode' = 'any',
+): Promise<{ model: Model; source: string; banner: string }> {
+  const { model, source } = await openModel(opts.model, { engine: opts.engine as EngineName | undefined, threads: opts.threads, job, precision: opts.precision as DecodePrecision | undefined });
   const { cell, layers, hidden } = model.config;
   return { model, source, banner: `model ${source} (${cell}, ${layers}×${hidden}), engine ${model.kernels.name}\n` };
 }

@@ -7,7 +7,7 @@
  */
 import { selectKernels, type EngineName } from '../engine/index.ts';
 import { loadModel as loadModelFile, modelFromBytes, resolveModelFile } from '../nn/checkpoint.ts';
-import type { Model } from '../nn/model.ts';
+import type { DecodePrecision, Model } from '../nn/model.ts';
 
 export interface LoadOptions {
   /** auto (default) | blas | wasm | reference */
@@ -16,6 +16,12 @@ export interface LoadOptions {
   threads?: number;
   /** What the model is opened for: 'decode' (writing only) lets `auto` skip OpenBLAS (src/engine/index.ts). */
   job?: 'any' | 'decode';
+  /**
+   * The weights of writing (Model.step): 'int8' (per-row int8 copies, src/nn/int8.ts: a quarter of
+   * the bytes per step, test perplexity equal to 0.01) or 'f32'. Default: int8 for job 'decode',
+   * else f32. Scoring, evaluation perplexity and inspect always use the f32 parameters.
+   */
+  precision?: DecodePrecision;
 }
 
 /** A model and where it came from. */
@@ -28,9 +34,15 @@ export interface OpenedModel {
 /** Opens a model: the bundled one (no source), a file, or the bytes of a file. */
 export async function openModel(source?: string | Uint8Array, opts: LoadOptions = {}): Promise<OpenedModel> {
   const kernels = await selectKernels({ engine: opts.engine, threads: opts.threads, job: opts.job });
-  if (source instanceof Uint8Array) return { model: modelFromBytes(source, kernels, '<bytes>'), source: '<bytes>' };
-  const file = resolveModelFile(source);
-  return { model: loadModelFile(file, kernels), source: file };
+  const precision = opts.precision ?? (opts.job === 'decode' ? 'int8' : 'f32');
+  let opened: OpenedModel;
+  if (source instanceof Uint8Array) opened = { model: modelFromBytes(source, kernels, '<bytes>'), source: '<bytes>' };
+  else {
+    const file = resolveModelFile(source);
+    opened = { model: loadModelFile(file, kernels), source: file };
+  }
+  opened.model.setDecodePrecision(precision);
+  return opened;
 }
 
 /** `openModel`, returning just the model. */

@@ -33,6 +33,10 @@ export interface Kernels<F extends FloatArray = FloatArray> {
   alloc(n: number): F;
   /** A zeroed int32 buffer of n elements (token ids) that the kernels can address. */
   allocInt(n: number): Int32Array;
+  /** A zeroed int8 buffer of n elements (int8 weights, src/nn/int8.ts), 64-byte aligned. */
+  allocInt8(n: number): Int8Array;
+  /** A zeroed int16 buffer of n elements (quantized activations), 64-byte aligned. */
+  allocInt16(n: number): Int16Array;
 
   /**
    * C = alpha · op(A) · op(B) + beta · C, as BLAS sgemm/dgemm (row-major).
@@ -52,6 +56,29 @@ export interface Kernels<F extends FloatArray = FloatArray> {
    * in a batch of any size (gemm's path, and so its summation order, changes with M).
    */
   gemmNT(M: number, N: number, K: number, alpha: number, A: F, lda: number, B: F, ldb: number, beta: number, C: F, ldc: number): void;
+
+  /**
+   * The activations of an int8 product (generation, src/nn/int8.ts), row by row:
+   * ascale[m] = amax_m / qmax and aq[m, k] = nearest(A[m, k] · f32(qmax / amax_m)) (ties to even),
+   * amax_m = max_k |A[m, k]|, every product rounded to f32; a zero row gets scale 0 (and aq 0), a
+   * row with a non-finite entry scale NaN (aq 0). Columns K..Kp of aq are set to 0.
+   * aq [M,Kp] i16, ascale [M], A [M,K] (lda).
+   */
+  quantizeRows(aq: Int16Array, ascale: F, A: F, lda: number, M: number, K: number, Kp: number, qmax: number): void;
+  /**
+   * The weights of an int8 product, once per matrix: quantizeRows with qmax 127 into int8.
+   * wq [N,Kp] i8, wscale [N], W [N,K] contiguous.
+   */
+  quantizeWeights(wq: Int8Array, wscale: F, W: F, N: number, K: number, Kp: number): void;
+
+  /**
+   * C = (aq · wqᵀ) scaled, for generation with int8 weights: acc = Σ_k aq[m,k]·wq[n,k] exactly (an
+   * i32: the caller keeps qmax · 127 · Kp < 2^31), then C[m,n] = f32(acc) · wscale[n] · ascale[m]
+   * (+ C[m,n] when beta is 1), rounded to f32 after each operation. Only beta 0 or 1. Exact
+   * before the scaling, so row-invariant like gemmNT, and every backend agrees bit for bit.
+   * aq [M,Kp] i16, ascale [M], wq [N,Kp] i8, wscale [N], C [M,N] (ldc).
+   */
+  gemmNTInt8(M: number, N: number, Kp: number, aq: Int16Array, ascale: F, wq: Int8Array, wscale: F, beta: 0 | 1, C: F, ldc: number): void;
 
   /** out[r, c] += bias[c] for r < R, c < C.  out [R,C], bias [C]. */
   addBias(out: F, bias: F, R: number, C: number): void;

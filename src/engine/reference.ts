@@ -28,6 +28,27 @@ export function createReferenceKernels(dtype: DType): Kernels<Float32Array> | Ke
     : new ReferenceKernels<Float64Array>('f64', (n) => new Float64Array(n));
 }
 
+/** x rounded to the nearest integer, ties to even (WebAssembly's `nearest`; Math.round rounds ties up). */
+function nearestEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * q = nearest(a · f32(qmax / amax)) over a's length, the rest of q 0; returns f32(amax / qmax), with
+ * amax = max |a| (0 for a zero row; NaN, q all 0, when a has a non-finite entry).
+ */
+function quantizeRow(q: Int8Array | Int16Array, a: FloatArray, qmax: number): number {
+  const f = Math.fround;
+  let amax = 0;
+  for (let k = 0; k < a.length; k++) amax = Math.max(amax, Math.abs(a[k]));
+  q.fill(0);
+  if (!(amax < Infinity)) return NaN;
+  const inv = amax > 0 ? f(qmax / amax) : 0;
+  for (let k = 0; k < a.length; k++) q[k] = nearestEven(f(a[k] * inv));
+  return f(amax / qmax);
+}
+
 class ReferenceKernels<F extends FloatArray> implements Kernels<F> {
   readonly name: string;
   readonly threads = 1;
@@ -42,6 +63,34 @@ class ReferenceKernels<F extends FloatArray> implements Kernels<F> {
 
   allocInt(n: number): Int32Array {
     return new Int32Array(n);
+  }
+
+  allocInt8(n: number): Int8Array {
+    return new Int8Array(n);
+  }
+
+  allocInt16(n: number): Int16Array {
+    return new Int16Array(n);
+  }
+
+  quantizeRows(aq: Int16Array, ascale: F, A: F, lda: number, M: number, K: number, Kp: number, qmax: number): void {
+    for (let m = 0; m < M; m++) ascale[m] = quantizeRow(aq.subarray(m * Kp, (m + 1) * Kp), A.subarray(m * lda, m * lda + K), qmax);
+  }
+
+  quantizeWeights(wq: Int8Array, wscale: F, W: F, N: number, K: number, Kp: number): void {
+    for (let n = 0; n < N; n++) wscale[n] = quantizeRow(wq.subarray(n * Kp, (n + 1) * Kp), W.subarray(n * K, (n + 1) * K), 127);
+  }
+
+  gemmNTInt8(M: number, N: number, Kp: number, aq: Int16Array, ascale: F, wq: Int8Array, wscale: F, beta: 0 | 1, C: F, ldc: number): void {
+    const f = Math.fround;
+    for (let m = 0; m < M; m++) {
+      for (let n = 0; n < N; n++) {
+        let acc = 0; // exact: |acc| < 2^31
+        for (let k = 0; k < Kp; k++) acc += aq[m * Kp + k] * wq[n * Kp + k];
+        const v = f(f(f(acc) * wscale[n]) * ascale[m]);
+        C[m * ldc + n] = beta ? f(v + C[m * ldc + n]) : v;
+      }
+    }
   }
 
   /** Row-invariant by construction: each C entry is its own dot product, in order of k. */

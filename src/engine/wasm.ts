@@ -74,7 +74,7 @@ const GEMM_PART_MACS = 1 << 20;
 const POINTWISE_PART_ELEMENTS = 1 << 16;
 
 /** Split kernels, by index in the job protocol: each ends in (part, nparts, thread) and returns f64. */
-const PART_FUNCTIONS = ['gemm', 'gemmNT', 'softmaxCrossEntropy', 'mul', 'addInPlace', 'scale', 'sumSquares', 'adam', 'addBias', 'biasBackward'] as const;
+const PART_FUNCTIONS = ['gemm', 'gemmNT', 'softmaxCrossEntropy', 'mul', 'addInPlace', 'scale', 'sumSquares', 'adam', 'addBias', 'biasBackward', 'gemmNTInt8'] as const;
 type PartFunction = (typeof PART_FUNCTIONS)[number];
 const PART_INDEX = Object.fromEntries(PART_FUNCTIONS.map((name, i) => [name, i])) as Record<PartFunction, number>;
 
@@ -296,6 +296,8 @@ export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<W
     // reserve first: it may grow the memory, and only the buffer read after that covers the view
     alloc(n) { const at = reserve(n * 4); return new Float32Array(memory.buffer, at, n); },
     allocInt(n) { const at = reserve(n * 4); return new Int32Array(memory.buffer, at, n); },
+    allocInt8(n) { const at = reserve(n); return new Int8Array(memory.buffer, at, n); },
+    allocInt16(n) { const at = reserve(n * 2); return new Int16Array(memory.buffer, at, n); },
 
     gemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) {
       // a gemm's result does not depend on its split, so its parts may follow the thread count:
@@ -307,6 +309,13 @@ export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<W
       // split over columns in multiples of 4: every element's arithmetic is the same in any part
       const parts = Math.min(partsFor(M * N * K, GEMM_PART_MACS), 2 * threads);
       job('gemmNT', [M, N, K, alpha, A.byteOffset, lda, B.byteOffset, ldb, beta, C.byteOffset, ldc], parts);
+    },
+    quantizeRows: (aq, ascale, A, lda, M, K, Kp, qmax) => ex.quantizeRows(aq.byteOffset, ascale.byteOffset, A.byteOffset, lda, M, K, Kp, qmax),
+    quantizeWeights: (wq, wscale, W, N, K, Kp) => ex.quantizeWeights(wq.byteOffset, wscale.byteOffset, W.byteOffset, N, K, Kp),
+    gemmNTInt8(M, N, Kp, aq, ascale, wq, wscale, beta, C, ldc) {
+      // like gemmNT's split: every element is an exact integer sum, the same in any part
+      const parts = Math.min(partsFor(M * N * Kp, GEMM_PART_MACS), 2 * threads);
+      job('gemmNTInt8', [M, N, Kp, aq.byteOffset, ascale.byteOffset, wq.byteOffset, wscale.byteOffset, beta, C.byteOffset, ldc], parts);
     },
     addBias: (out, bias, R, C) => { job('addBias', [out.byteOffset, bias.byteOffset, R, C], pointwiseParts(R * C)); },
     biasBackward: (dbias, dout, R, C) => { job('biasBackward', [dbias.byteOffset, dout.byteOffset, R, C], Math.min(pointwiseParts(R * C), Math.ceil(C / 512))); },

@@ -5,6 +5,10 @@
 
 export type CellType = 'rnn' | 'lstm' | 'gru';
 
+/** The weights of generation steps (Model.setDecodePrecision; src/nn/int8.ts), the default first. */
+export const DECODE_PRECISIONS = ['int8', 'f32'] as const;
+export type DecodePrecision = (typeof DECODE_PRECISIONS)[number];
+
 export const CELL_TYPES: readonly CellType[] = ['rnn', 'lstm', 'gru'];
 
 export interface ModelConfig {

@@ -15,7 +15,8 @@
  *   should keep B and T stable.
  * - `step` is incremental decoding (LanguageModel): one token per sequence per call, carrying
  *   h (and c) of every layer in a ModelState. States are ordinary JS arrays (garbage-collected:
- *   beam search makes one per step), copied into kernel memory around each step.
+ *   beam search makes one per step), copied into kernel memory around each step. Its products
+ *   use the f32 parameters, or their int8 copies after setDecodePrecision('int8') (src/nn/int8.ts).
  * - Dropout masks are drawn before the forward pass and handed explicitly to forward and backward
  *   (null: no dropout), so the two cannot disagree about them.
  * - `trace` runs the training forward pass on one sequence and hands out what the cells computed
@@ -33,6 +34,10 @@ import { cellFor, inputProjection, sequenceBackward, sequenceForward } from './r
 import type { AnyCell, CellBuffers, CellState, CellWeights, Signal } from './cells/cell.ts';
 import { dropoutMask, linearBackward, linearForward } from './layers.ts';
 import { Rng } from './rng.ts';
+import { Int8Weights, quantizeMatrix } from './int8.ts';
+import type { DecodePrecision } from './config.ts';
+
+export type { DecodePrecision };
 
 /** Recurrent state of S sequences: h (and c for lstm) of every layer, in plain JS memory. */
 export class ModelState implements RecurrentState {
@@ -106,6 +111,8 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
    */
   private readonly decodeKernels: Kernels<F>;
   private sw: StepWorkspace<F> | null = null;
+  /** int8 copies of the step's weight matrices (src/nn/int8.ts), or null: `step` uses the f32 parameters. */
+  private int8: Int8Weights<F> | null = null;
 
   private constructor(readonly kernels: Kernels<F>, readonly config: ModelConfig, readonly vocab: Vocab) {
     validateConfig(config);
@@ -114,8 +121,11 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     }
     this.table = paramTable(config);
     const decode = Object.create(kernels) as Kernels<F>;
-    decode.gemm = (transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) =>
-      !transA && transB ? kernels.gemmNT(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) : kernels.gemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    decode.gemm = (transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) => {
+      if (transA || !transB) return kernels.gemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      if (alpha === 1 && this.int8?.product(M, N, K, A, lda, B, ldb, beta, C, ldc)) return;
+      kernels.gemmNT(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    };
     this.decodeKernels = decode;
     this.cell = cellFor<F>(config.cell);
     this.params = kernels.alloc(paramCount(this.table));
@@ -139,6 +149,32 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     const model = new Model(kernels, config, vocab);
     if (seed !== null) initParams(model.params, model.table, config, new Rng(seed));
     return model;
+  }
+
+  /** The weights `step` multiplies by: 'f32' (the parameters, the default) or 'int8' (setDecodePrecision). */
+  get decodePrecision(): DecodePrecision {
+    return this.int8 ? 'int8' : 'f32';
+  }
+
+  /**
+   * Chooses the weights of `step` (generation). 'int8' makes per-row int8 copies of every matrix
+   * a step multiplies by (each layer's weight_ih and weight_hh, fc.weight) from the parameters as
+   * they are now (call again after changing them); 'f32' drops them. Training, scoring and
+   * `trace` always use the f32 parameters.
+   */
+  setDecodePrecision(precision: DecodePrecision): void {
+    if (precision !== 'f32' && precision !== 'int8') throw new Error(`unknown precision '${precision}' (expected f32 or int8)`);
+    if (precision === 'f32') {
+      this.int8 = null;
+      return;
+    }
+    const { embed: E, hidden: H, vocabSize: V } = this.config;
+    const GH = gateCount(this.cell.type) * H;
+    const k = this.kernels;
+    this.int8 = new Int8Weights(k, [
+      ...this.weights.flatMap((w, l) => [quantizeMatrix(k, w.wIh, GH, l === 0 ? E : H), quantizeMatrix(k, w.wHh, GH, H)]),
+      quantizeMatrix(k, this.tensor('fc.weight'), V, H),
+    ]);
   }
 
   get paramCount(): number {

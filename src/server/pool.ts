@@ -16,6 +16,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { EngineName } from '../engine/index.ts';
+import type { DecodePrecision } from '../nn/config.ts';
 import type { Model } from '../nn/model.ts';
 import { JobBatcher } from './batcher.ts';
 import { JobStopped, type Job, type JobFailure, type JobResult } from './jobs.ts';
@@ -90,6 +91,8 @@ export interface WorkerRunnerOptions {
   /** The bytes of the model file: every worker decodes its own copy (no file read after start). */
   modelBytes: Uint8Array;
   engine?: EngineName;
+  /** The weights of writing (default int8: src/domain/model.ts LoadOptions.precision). */
+  precision?: DecodePrecision;
   workers: number;
   /** Jobs each worker runs at once in its decode loop; default JOBS_PER_LOOP. */
   jobs?: number;
@@ -143,7 +146,7 @@ export class WorkerRunner implements Runner {
   private spawn(slot?: Slot): Promise<void> {
     const worker = new Worker(workerSource(), {
       eval: true,
-      workerData: { modelBytes: this.opts.modelBytes, engine: this.opts.engine },
+      workerData: { modelBytes: this.opts.modelBytes, engine: this.opts.engine, precision: this.opts.precision },
     });
     const s: Slot = slot ?? { worker, jobs: new Map() };
     s.worker = worker;

@@ -1,5 +1,5 @@
 /**
- * `shiren serve [--port 8080] [--host 127.0.0.1] [--model FILE] [--engine E] [--workers N]
+ * `shiren serve [--port 8080] [--host 127.0.0.1] [--model FILE] [--engine E] [--precision int8|f32] [--workers N]
  * [--queue N] [--budget S]` (docs/design.md §5, §9): loads the model (checked here, then once per worker
  * thread on a 1-thread engine), serves app.ts, prints `listening on http://HOST:PORT` (the actual
  * port for --port 0) on stdout and the model, engine and workers on stderr, and returns once the
@@ -13,6 +13,7 @@
 import { availableParallelism } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { EngineName } from '../engine/index.ts';
+import type { DecodePrecision } from '../nn/config.ts';
 import { openModel } from '../domain/model.ts';
 import { describeModel, MAX_WORKERS } from '../domain/requests.ts';
 import { MAX_MODEL_BYTES } from '../nn/checkpoint.ts';
@@ -27,6 +28,8 @@ export interface ServeOptions {
   model?: string;
   /** auto | blas | wasm | reference */
   engine?: string;
+  /** int8 (default) | f32: the weights of writing */
+  precision?: string;
   /** Folder of the built web page (default web/dist). */
   webRoot?: string;
   /** Generation worker threads; default cores − 1 (at least 1); 0: none. */
@@ -56,9 +59,10 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   const workers = opts.workers ?? defaultWorkers();
   if (!(Number.isInteger(workers) && workers >= 0 && workers <= MAX_WORKERS)) throw new Error(`--workers must be an integer from 0 to ${MAX_WORKERS}, got ${workers}`);
   // a 1-thread engine here too: with workers it only describes the model; without, it serves
-  const { model, source } = await openModel(opts.model, { engine, threads: workers > 0 ? 1 : undefined });
+  const precision = (opts.precision ?? 'int8') as DecodePrecision;
+  const { model, source } = await openModel(opts.model, { engine, threads: workers > 0 ? 1 : undefined, precision });
   const modelBytes = readRegularFile(source, MAX_MODEL_BYTES, 'model file');
-  const runner: Runner | undefined = workers > 0 ? await WorkerRunner.create({ modelBytes, engine, workers }) : undefined;
+  const runner: Runner | undefined = workers > 0 ? await WorkerRunner.create({ modelBytes, engine, precision, workers }) : undefined;
   const app = await buildApp({ model, modelBytes, webRoot: opts.webRoot, runner, queue: opts.queue, budgetMs: opts.budget === undefined ? undefined : opts.budget * 1000 });
   try {
     await app.listen({ port: opts.port, host: opts.host });
@@ -79,7 +83,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   const { address, port } = app.server.address() as AddressInfo;
   const { cell, layers, hidden, engine: engineName } = describeModel(model);
   const threads = workers > 0 ? `${workers} generation worker${workers > 1 ? 's' : ''}` : 'generation on the HTTP thread';
-  process.stderr.write(`model ${source} (${cell}, ${layers}×${hidden}), engine ${engineName}, ${threads}\n`);
+  process.stderr.write(`model ${source} (${cell}, ${layers}×${hidden}), engine ${engineName}, ${precision} weights for writing, ${threads}\n`);
   process.stdout.write(`listening on http://${address.includes(':') ? `[${address}]` : address}:${port}\n`);
   await closed;
 }

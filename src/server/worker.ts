@@ -4,7 +4,7 @@
  * one decode loop (batcher.ts: continuous batching; the loop yields between steps, so messages
  * arrive between two steps).
  *
- *   workerData  {modelBytes, engine, rows?}   (rows: batcher.ts BATCH_ROWS by default)
+ *   workerData  {modelBytes, engine, precision?, rows?}   (precision: int8 by default; rows: batcher.ts BATCH_ROWS by default)
  *   in          {type:'start', id, job: Job, deadline: ms since the epoch} | {type:'stop', id}
  *   out         {type:'ready'} | {type:'failed-start', message}
  *               {type:'done', id, result: JobResult} | {type:'failed', id, failure: JobFailure}
@@ -12,6 +12,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EngineName } from '../engine/index.ts';
+import type { DecodePrecision } from '../nn/config.ts';
 import { openModel } from '../domain/model.ts';
 import { JobBatcher } from './batcher.ts';
 import type { Job } from './jobs.ts';
@@ -19,6 +20,7 @@ import type { Job } from './jobs.ts';
 interface Data {
   modelBytes: Uint8Array;
   engine?: EngineName;
+  precision?: DecodePrecision;
   rows?: number;
 }
 
@@ -28,7 +30,7 @@ const data = workerData as Data;
 const port = parentPort!;
 
 try {
-  const { model } = await openModel(data.modelBytes, { engine: data.engine, threads: 1 });
+  const { model } = await openModel(data.modelBytes, { engine: data.engine, threads: 1, precision: data.precision ?? 'int8' });
   const batcher = new JobBatcher(model, data.rows);
   port.on('message', (msg: ToWorker) => {
     if (msg.type === 'stop') {
