@@ -35,8 +35,8 @@ export interface Kernels<F extends FloatArray = FloatArray> {
   allocInt(n: number): Int32Array;
   /** A zeroed int8 buffer of n elements (int8 weights, src/nn/int8.ts), 64-byte aligned. */
   allocInt8(n: number): Int8Array;
-  /** A zeroed int16 buffer of n elements (quantized activations), 64-byte aligned. */
-  allocInt16(n: number): Int16Array;
+  /** A zeroed uint8 buffer of n elements (quantized activations), 64-byte aligned. */
+  allocUint8(n: number): Uint8Array;
 
   /**
    * C = alpha · op(A) · op(B) + beta · C, as BLAS sgemm/dgemm (row-major).
@@ -58,27 +58,28 @@ export interface Kernels<F extends FloatArray = FloatArray> {
   gemmNT(M: number, N: number, K: number, alpha: number, A: F, lda: number, B: F, ldb: number, beta: number, C: F, ldc: number): void;
 
   /**
-   * The activations of an int8 product (generation, src/nn/int8.ts), row by row:
-   * ascale[m] = amax_m / qmax and aq[m, k] = nearest(A[m, k] · f32(qmax / amax_m)) (ties to even),
-   * amax_m = max_k |A[m, k]|, every product rounded to f32; a zero row gets scale 0 (and aq 0), a
-   * row with a non-finite entry scale NaN (aq 0). Columns K..Kp of aq are set to 0.
-   * aq [M,Kp] i16, ascale [M], A [M,K] (lda).
+   * The activations of an int8 product (generation, src/nn/int8.ts), row by row, as bytes offset by
+   * 64: aq[m, k] = nearest(A[m, k] · f32(63 / amax_m)) + 64 (ties to even; in [1, 127]) and
+   * ascale[m] = f32(amax_m / 63), amax_m = max_k |A[m, k]|; a zero row gets scale 0, a row with a
+   * non-finite entry scale NaN (its bytes 64). Columns K..Kp of aq are set to 64.
+   * aq [M,Kp] u8, ascale [M], A [M,K] (lda).
    */
-  quantizeRows(aq: Int16Array, ascale: F, A: F, lda: number, M: number, K: number, Kp: number, qmax: number): void;
+  quantizeRows(aq: Uint8Array, ascale: F, A: F, lda: number, M: number, K: number, Kp: number): void;
   /**
-   * The weights of an int8 product, once per matrix: quantizeRows with qmax 127 into int8.
-   * wq [N,Kp] i8, wscale [N], W [N,K] contiguous.
+   * The weights of an int8 product, once per matrix: wq[n, k] = nearest(W[n, k] · f32(127 /
+   * wmax_n)) (columns K..Kp 0), wscale[n] = f32(wmax_n / 127) (0 for a zero row, NaN for a
+   * non-finite one, its wq 0), wsum[n] = Σ_k wq[n, k].  wq [N,Kp] i8, wscale [N], wsum [N], W [N,K].
    */
-  quantizeWeights(wq: Int8Array, wscale: F, W: F, N: number, K: number, Kp: number): void;
+  quantizeWeights(wq: Int8Array, wscale: F, wsum: Int32Array, W: F, N: number, K: number, Kp: number): void;
 
   /**
-   * C = (aq · wqᵀ) scaled, for generation with int8 weights: acc = Σ_k aq[m,k]·wq[n,k] exactly (an
-   * i32: the caller keeps qmax · 127 · Kp < 2^31), then C[m,n] = f32(acc) · wscale[n] · ascale[m]
-   * (+ C[m,n] when beta is 1), rounded to f32 after each operation. Only beta 0 or 1. Exact
-   * before the scaling, so row-invariant like gemmNT, and every backend agrees bit for bit.
-   * aq [M,Kp] i16, ascale [M], wq [N,Kp] i8, wscale [N], C [M,N] (ldc).
+   * C = the int8 product for generation: acc = Σ_k (aq[m,k] − 64)·wq[n,k] exactly (an i32), then
+   * C[m,n] = f32(acc) · wscale[n] · ascale[m] (+ C[m,n] when beta is 1), rounded to f32 after each
+   * operation. Only beta 0 or 1. Exact before the scaling, so row-invariant like gemmNT, and every
+   * backend and build agrees bit for bit.
+   * aq [M,Kp] u8, ascale [M], wq [N,Kp] i8, wscale [N], wsum [N] (quantizeWeights'), C [M,N] (ldc).
    */
-  gemmNTInt8(M: number, N: number, Kp: number, aq: Int16Array, ascale: F, wq: Int8Array, wscale: F, beta: 0 | 1, C: F, ldc: number): void;
+  gemmNTInt8(M: number, N: number, Kp: number, aq: Uint8Array, ascale: F, wq: Int8Array, wscale: F, wsum: Int32Array, beta: 0 | 1, C: F, ldc: number): void;
 
   /** out[r, c] += bias[c] for r < R, c < C.  out [R,C], bias [C]. */
   addBias(out: F, bias: F, R: number, C: number): void;

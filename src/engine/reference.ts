@@ -35,18 +35,24 @@ function nearestEven(x: number): number {
 }
 
 /**
- * q = nearest(a · f32(qmax / amax)) over a's length, the rest of q 0; returns f32(amax / qmax), with
- * amax = max |a| (0 for a zero row; NaN, q all 0, when a has a non-finite entry).
+ * q = nearest(a · f32(qmax / amax)) + offset over a's length, the rest of q `offset`; returns
+ * scale = f32(amax / qmax) with amax = max |a| (0 for a zero row; NaN, every q `offset`, when a
+ * has a non-finite entry) and sum = Σ (q − offset).
  */
-function quantizeRow(q: Int8Array | Int16Array, a: FloatArray, qmax: number): number {
+function quantizeRow(q: Int8Array | Uint8Array, a: FloatArray, qmax: number, offset: number): { scale: number; sum: number } {
   const f = Math.fround;
   let amax = 0;
   for (let k = 0; k < a.length; k++) amax = Math.max(amax, Math.abs(a[k]));
-  q.fill(0);
-  if (!(amax < Infinity)) return NaN;
+  q.fill(offset);
+  if (!(amax < Infinity)) return { scale: NaN, sum: 0 };
   const inv = amax > 0 ? f(qmax / amax) : 0;
-  for (let k = 0; k < a.length; k++) q[k] = nearestEven(f(a[k] * inv));
-  return f(amax / qmax);
+  let sum = 0;
+  for (let k = 0; k < a.length; k++) {
+    const v = nearestEven(f(a[k] * inv));
+    q[k] = v + offset;
+    sum += v;
+  }
+  return { scale: f(amax / qmax), sum };
 }
 
 class ReferenceKernels<F extends FloatArray> implements Kernels<F> {
@@ -69,24 +75,28 @@ class ReferenceKernels<F extends FloatArray> implements Kernels<F> {
     return new Int8Array(n);
   }
 
-  allocInt16(n: number): Int16Array {
-    return new Int16Array(n);
+  allocUint8(n: number): Uint8Array {
+    return new Uint8Array(n);
   }
 
-  quantizeRows(aq: Int16Array, ascale: F, A: F, lda: number, M: number, K: number, Kp: number, qmax: number): void {
-    for (let m = 0; m < M; m++) ascale[m] = quantizeRow(aq.subarray(m * Kp, (m + 1) * Kp), A.subarray(m * lda, m * lda + K), qmax);
+  quantizeRows(aq: Uint8Array, ascale: F, A: F, lda: number, M: number, K: number, Kp: number): void {
+    for (let m = 0; m < M; m++) ascale[m] = quantizeRow(aq.subarray(m * Kp, (m + 1) * Kp), A.subarray(m * lda, m * lda + K), 63, 64).scale;
   }
 
-  quantizeWeights(wq: Int8Array, wscale: F, W: F, N: number, K: number, Kp: number): void {
-    for (let n = 0; n < N; n++) wscale[n] = quantizeRow(wq.subarray(n * Kp, (n + 1) * Kp), W.subarray(n * K, (n + 1) * K), 127);
+  quantizeWeights(wq: Int8Array, wscale: F, wsum: Int32Array, W: F, N: number, K: number, Kp: number): void {
+    for (let n = 0; n < N; n++) {
+      const { scale, sum } = quantizeRow(wq.subarray(n * Kp, (n + 1) * Kp), W.subarray(n * K, (n + 1) * K), 127, 0);
+      wscale[n] = scale;
+      wsum[n] = sum;
+    }
   }
 
-  gemmNTInt8(M: number, N: number, Kp: number, aq: Int16Array, ascale: F, wq: Int8Array, wscale: F, beta: 0 | 1, C: F, ldc: number): void {
+  gemmNTInt8(M: number, N: number, Kp: number, aq: Uint8Array, ascale: F, wq: Int8Array, wscale: F, wsum: Int32Array, beta: 0 | 1, C: F, ldc: number): void {
     const f = Math.fround;
     for (let m = 0; m < M; m++) {
       for (let n = 0; n < N; n++) {
         let acc = 0; // exact: |acc| < 2^31
-        for (let k = 0; k < Kp; k++) acc += aq[m * Kp + k] * wq[n * Kp + k];
+        for (let k = 0; k < Kp; k++) acc += (aq[m * Kp + k] - 64) * wq[n * Kp + k];
         const v = f(f(f(acc) * wscale[n]) * ascale[m]);
         C[m * ldc + n] = beta ? f(v + C[m * ldc + n]) : v;
       }

@@ -297,7 +297,7 @@ export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<W
     alloc(n) { const at = reserve(n * 4); return new Float32Array(memory.buffer, at, n); },
     allocInt(n) { const at = reserve(n * 4); return new Int32Array(memory.buffer, at, n); },
     allocInt8(n) { const at = reserve(n); return new Int8Array(memory.buffer, at, n); },
-    allocInt16(n) { const at = reserve(n * 2); return new Int16Array(memory.buffer, at, n); },
+    allocUint8(n) { const at = reserve(n); return new Uint8Array(memory.buffer, at, n); },
 
     gemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) {
       // a gemm's result does not depend on its split, so its parts may follow the thread count:
@@ -310,12 +310,12 @@ export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<W
       const parts = Math.min(partsFor(M * N * K, GEMM_PART_MACS), 2 * threads);
       job('gemmNT', [M, N, K, alpha, A.byteOffset, lda, B.byteOffset, ldb, beta, C.byteOffset, ldc], parts);
     },
-    quantizeRows: (aq, ascale, A, lda, M, K, Kp, qmax) => ex.quantizeRows(aq.byteOffset, ascale.byteOffset, A.byteOffset, lda, M, K, Kp, qmax),
-    quantizeWeights: (wq, wscale, W, N, K, Kp) => ex.quantizeWeights(wq.byteOffset, wscale.byteOffset, W.byteOffset, N, K, Kp),
-    gemmNTInt8(M, N, Kp, aq, ascale, wq, wscale, beta, C, ldc) {
+    quantizeRows: (aq, ascale, A, lda, M, K, Kp) => ex.quantizeRows(aq.byteOffset, ascale.byteOffset, A.byteOffset, lda, M, K, Kp),
+    quantizeWeights: (wq, wscale, wsum, W, N, K, Kp) => ex.quantizeWeights(wq.byteOffset, wscale.byteOffset, wsum.byteOffset, W.byteOffset, N, K, Kp),
+    gemmNTInt8(M, N, Kp, aq, ascale, wq, wscale, wsum, beta, C, ldc) {
       // like gemmNT's split: every element is an exact integer sum, the same in any part
       const parts = Math.min(partsFor(M * N * Kp, GEMM_PART_MACS), 2 * threads);
-      job('gemmNTInt8', [M, N, Kp, aq.byteOffset, ascale.byteOffset, wq.byteOffset, wscale.byteOffset, beta, C.byteOffset, ldc], parts);
+      job('gemmNTInt8', [M, N, Kp, aq.byteOffset, ascale.byteOffset, wq.byteOffset, wscale.byteOffset, wsum.byteOffset, beta, C.byteOffset, ldc], parts);
     },
     addBias: (out, bias, R, C) => { job('addBias', [out.byteOffset, bias.byteOffset, R, C], pointwiseParts(R * C)); },
     biasBackward: (dbias, dout, R, C) => { job('biasBackward', [dbias.byteOffset, dout.byteOffset, R, C], Math.min(pointwiseParts(R * C), Math.ceil(C / 512))); },
