@@ -1,17 +1,22 @@
 /**
  * Batched decoding benchmark (issue 12 items 1–2): the bundled model writing 七绝 with the default
- * rules (tones, rhyme, sampling at 0.8), through writePoems as `shiren gen` does.
- *   - one 七绝 alone: wall and CPU ms per poem (CPU time of this process: on a shared machine it
- *     is closer to the compute than wall time);
+ * rules (tones, rhyme, sampling at 0.8), through writePoems as `shiren gen` does, with the int8
+ * weights (gen's default) and the f32 ones:
+ *   - one 七绝 alone (the model writes its title first; and on a given title): wall and CPU ms per
+ *     poem, and how much of it is the model's steps (CPU time of this process: on a shared
+ *     machine it is closer to the compute than wall time);
  *   - `--count` 七绝 (default 64) as one batch: wall ms, poems/s, CPU ms;
- *   - one model step alone at S = 1, 8, 64 rows (wall and CPU ms), to split model from sampler.
- * Usage: node --import tsx bench/decode.ts [--engine blas|wasm|reference] [--threads N] [--count 64] [--repeats 3]
+ *   - one model step alone at S = 1, 8, 64 rows (wall ms), to split model from sampler.
+ * The code is warmed up first (~300 poems: V8 compiles WebAssembly in tiers).
+ * Usage: node --import tsx bench/decode.ts [--engine blas|wasm|reference] [--threads N] [--count 64]
+ *        [--repeats 3] [--precision int8|f32 (default: both)]
  */
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
 import type { EngineName } from '../src/engine/index.ts';
 import { loadModel } from '../src/domain/model.ts';
 import { writePoems } from '../src/domain/write.ts';
+import type { DecodePrecision } from '../src/nn/config.ts';
 
 const { values } = parseArgs({
   options: {
@@ -19,12 +24,13 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1' },
     count: { type: 'string', default: '64' },
     repeats: { type: 'string', default: '3' },
+    precision: { type: 'string' },
   },
 });
 const threads = Number(values.threads);
 const count = Number(values.count);
 const repeats = Number(values.repeats);
-const model = await loadModel(undefined, { engine: values.engine as EngineName, threads });
+const model = await loadModel(undefined, { engine: values.engine as EngineName, threads, job: 'decode' });
 
 /** wall and CPU ms of f() */
 function time(f: () => void): { wall: number; cpu: number } {
@@ -35,21 +41,39 @@ function time(f: () => void): { wall: number; cpu: number } {
   return { wall: performance.now() - t, cpu: (u.user + u.system) / 1000 };
 }
 
+// the model's share: every step timed
+const step = model.step.bind(model);
+let stepMs = 0, steps = 0;
+model.step = (state, tokens) => {
+  const t = performance.now();
+  const logits = step(state, tokens);
+  stepMs += performance.now() - t;
+  steps++;
+  return logits;
+};
+
 console.log(`${model.kernels.name}; model ${model.config.cell} ${model.config.layers}×${model.config.hidden}, V ${model.config.vocabSize}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-for (let r = 0; r < 3; r++) writePoems(model, { form: 'qijue', seed: r, count: 8 }); // warm-up
-const N = 20;
-const one = time(() => { for (let r = 0; r < N; r++) writePoems(model, { form: 'qijue', seed: 1000 + r }); });
-console.log(`one 七绝 alone: ${(one.wall / N).toFixed(2)} ms wall, ${(one.cpu / N).toFixed(2)} ms CPU`);
-for (let r = 0; r < repeats; r++) {
-  const b = time(() => writePoems(model, { form: 'qijue', seed: r, count }));
-  console.log(`${count} 七绝 as one batch: ${b.wall.toFixed(0)} ms wall (${((count * 1000) / b.wall).toFixed(0)} poems/s), ${b.cpu.toFixed(0)} ms CPU (${((count * 1000) / b.cpu).toFixed(0)} poems per CPU-second)`);
-}
-for (const S of [1, 8, 64]) {
-  const state = model.initState(S);
-  const tokens = new Int32Array(S).fill(5);
-  for (let i = 0; i < 10; i++) model.step(state, tokens);
-  const n = 50;
-  const t = time(() => { for (let i = 0; i < n; i++) model.step(state, tokens); });
-  console.log(`model step, ${S} rows: ${(t.wall / n).toFixed(3)} ms wall, ${(t.cpu / n).toFixed(3)} ms CPU (${(t.cpu / n / S).toFixed(3)} ms CPU per row)`);
+for (const precision of (values.precision ? [values.precision] : ['int8', 'f32']) as DecodePrecision[]) {
+  model.setDecodePrecision(precision);
+  for (let r = 0; r < 300; r++) writePoems(model, { form: 'qijue', seed: r }); // warm-up: V8 tiers up the wasm code
+  const N = 50;
+  for (const title of [undefined, '秋江送别']) {
+    stepMs = 0; steps = 0;
+    const one = time(() => { for (let r = 0; r < N; r++) writePoems(model, { form: 'qijue', seed: 1000 + r, title }); });
+    console.log(`${precision}: one 七绝 alone${title ? ` on a given title` : ''}: ${(one.wall / N).toFixed(2)} ms wall, ${(one.cpu / N).toFixed(2)} ms CPU; ${(steps / N).toFixed(1)} steps, model ${(stepMs / N).toFixed(2)} ms, the rest ${((one.wall - stepMs) / N).toFixed(2)} ms`);
+  }
+  for (let r = 0; r < repeats; r++) {
+    stepMs = 0;
+    const b = time(() => writePoems(model, { form: 'qijue', seed: r, count }));
+    console.log(`${precision}: ${count} 七绝 as one batch: ${b.wall.toFixed(0)} ms wall (${((count * 1000) / b.wall).toFixed(0)} poems/s), ${b.cpu.toFixed(0)} ms CPU (${((count * 1000) / b.cpu).toFixed(0)} poems per CPU-second); model ${stepMs.toFixed(0)} ms`);
+  }
+  for (const S of [1, 8, 64]) {
+    const state = model.initState(S);
+    const tokens = new Int32Array(S).fill(5);
+    for (let i = 0; i < 20; i++) step(state, tokens);
+    const n = 50;
+    const t = time(() => { for (let i = 0; i < n; i++) step(state, tokens); });
+    console.log(`${precision}: model step, ${S} rows: ${(t.wall / n).toFixed(3)} ms wall (${(t.wall / n / S).toFixed(3)} ms per row)`);
+  }
 }
 process.exit(0);

@@ -1,9 +1,11 @@
 /**
- * `shiren eval [--model FILE] [--corpus DIR] [--split test] [--count N] [--json] [--engine E]`
- * (docs/design.md §7): prints the domain layer's evaluate() (src/domain/evaluate.ts).
+ * `shiren eval [--model FILE] [--corpus DIR] [--split test] [--count N] [--json] [--engine E]
+ * [--precision int8|f32]` (docs/design.md §7): prints the domain layer's evaluate()
+ * (src/domain/evaluate.ts). The poems are written as `gen` writes them (int8 weights unless
+ * --precision f32); the perplexity is always the f32 model's.
  *
  * Output: a small table on stdout (model and engine on stderr); with --json only
- * `{"model","engine","split","perplexity","tokens","poems","generated":{"free","forms","constrained"}}`
+ * `{"model","engine","precision","split","perplexity","tokens","poems","generated":{"free","forms","constrained"}}`
  * where each generated entry holds the QualityFigures (NaN is written as null).
  */
 import type { Split } from '../data/corpus.ts';
@@ -18,6 +20,8 @@ export interface EvalOptions {
   json?: boolean;
   engine?: string;
   seed?: number;
+  /** int8 (default, as gen) | f32: the weights the generated poems are written with */
+  precision?: string;
 }
 
 function percent(x: number): string {
@@ -25,10 +29,10 @@ function percent(x: number): string {
 }
 
 export async function runEval(opts: EvalOptions): Promise<void> {
-  const { model, source, banner } = await openCommandModel(opts);
+  const { model, source, banner } = await openCommandModel({ ...opts, precision: opts.precision ?? 'int8' });
   const report = evaluate(model, { corpus: opts.corpus, split: opts.split, count: opts.count, seed: opts.seed });
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ model: source, engine: model.kernels.name, ...report }) + '\n');
+    process.stdout.write(JSON.stringify({ model: source, engine: model.kernels.name, precision: model.decodePrecision, ...report }) + '\n');
     return;
   }
   process.stderr.write(banner);
