@@ -82,9 +82,12 @@ test('shiren eval --json: the figures of the domain function, on the same kernel
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   // the file holds the model's float32 weights and the reference kernels are deterministic, so
-  // the CLI's figures are exactly those computed here
+  // the CLI's figures are exactly those computed here, the poems written with int8 weights as gen's
+  model.setDecodePrecision('int8');
   const expected = JSON.parse(JSON.stringify(evaluate(model, { corpus: CORPUS, count: 8 })));
+  model.setDecodePrecision('f32');
   assert.match(out.engine, /^reference/);
+  assert.equal(out.precision, 'int8');
   assert.deepEqual(Object.fromEntries(Object.keys(expected).map((k) => [k, out[k]])), expected);
   assert.equal(out.split, 'test');
   assert.equal(out.poems, readSplit(CORPUS, 'test', ['wujue', 'qijue', 'wulv', 'qilv']).length);
