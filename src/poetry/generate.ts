@@ -93,10 +93,17 @@ export interface Poem {
   text: string;
 }
 
-/** Per-vocabulary lookup tables, computed once per Vocab (the tone and rhyme ones on first use). */
+/**
+ * Per-vocabulary lookup tables, computed once per Vocab (the tone and rhyme ones on first use).
+ * The id lists let a step visit only the candidates of its slot (≈ V/2 at a tone-constrained
+ * slot) instead of testing all V ids.
+ */
 interface VocabInfo {
   han: Uint8Array; // [V] 1 for Han characters
+  hanIds: Int32Array; // [H] the Han ids, ascending
+  hanOrMarkIds: Int32Array; // the Han ids and those of FREE_MARKS, ascending
   tone?: Uint8Array; // [V] 0 平, 1 仄, 2 either
+  toneIds?: [Int32Array, Int32Array]; // the Han ids that can be read 平 (tone 0 or 2) / 仄 (1 or 2), ascending
   rhyme?: Int32Array; // [V] bit g set when a 平 reading falls in the book's pingGroups[g] (≤ 30 groups)
   marks: Set<number>; // ids of FREE_MARKS
 }
@@ -111,10 +118,14 @@ function vocabInfo(vocab: Vocab, tones: boolean, rhyme: boolean, book: RhymeBook
     const han = new Uint8Array(vocab.size);
     vocab.symbols.forEach((s, id) => (han[id] = [...s].length === 1 && isHan(s) ? 1 : 0));
     const marks = new Set([...FREE_MARKS].map((m) => vocab.id(m)).filter((id) => id !== undefined));
-    info = { han, marks };
+    const idsWhere = (keep: (id: number) => boolean) => Int32Array.from(vocab.symbols.keys()).filter(keep);
+    info = { han, hanIds: idsWhere((id) => han[id] === 1), hanOrMarkIds: idsWhere((id) => han[id] === 1 || marks.has(id)), marks };
     byBook.set(book, info);
   }
-  if (tones && !info.tone) info.tone = Uint8Array.from(vocab.symbols, (s, id) => (info!.han[id] ? TONE_CODE[toneIn(s, book)] : 2));
+  if (tones && !info.tone) {
+    const tone = (info.tone = Uint8Array.from(vocab.symbols, (s, id) => (info!.han[id] ? TONE_CODE[toneIn(s, book)] : 2)));
+    info.toneIds = [info.hanIds.filter((id) => tone[id] !== 1), info.hanIds.filter((id) => tone[id] !== 0)];
+  }
   if (rhyme && !info.rhyme) {
     const groups = rhymeBook(book).pingGroups;
     info.rhyme = Int32Array.from(vocab.symbols, (s, id) =>
@@ -242,7 +253,7 @@ function groupIndex(book: RhymeBookName, group: string): number {
 interface Hypothesis {
   tokens: number[]; // ids after <bos>
   logp: number;
-  used: Set<number>; // Han ids in the poem (and acrostic characters still to come)
+  used: number[]; // Han ids in the poem (and acrostic characters still to come), ascending, each once
   patterns?: TonePattern[]; // 平仄 patterns still possible
   lineTones: Tone[]; // tones of the current line so far
   rhymeBits: number; // rhyme groups of the first rhyming line, 0 until known
@@ -250,7 +261,7 @@ interface Hypothesis {
 }
 
 function copyHypothesis(h: Hypothesis): Hypothesis {
-  return { ...h, tokens: [...h.tokens], used: new Set(h.used), lineTones: [...h.lineTones] };
+  return { ...h, tokens: [...h.tokens], used: [...h.used], lineTones: [...h.lineTones] };
 }
 
 /** The next slot of a fixed layout: a forced token, or a character at (line, col). */
@@ -274,7 +285,6 @@ function fixedSlot(plan: Plan, vocab: Vocab, pos: number): Slot {
 interface Scratch {
   ids: Int32Array; // the allowed ids of one hypothesis, ascending
   order: Int32Array; // a permutation of some of them (top-k / top-p selection)
-  used: Uint8Array; // 1 for the ids of the hypothesis being decided (cleared after)
   scores: Float32Array; // penalised logits
   weights: Float64Array; // sampling weights, in `kept` order
 }
@@ -283,30 +293,58 @@ function scratchFor(vocab: Vocab): Scratch {
   let s = scratchCache.get(vocab);
   if (!s) {
     const V = vocab.size;
-    s = { ids: new Int32Array(V), order: new Int32Array(V), used: new Uint8Array(V), scores: new Float32Array(V), weights: new Float64Array(V) };
+    s = { ids: new Int32Array(V), order: new Int32Array(V), scores: new Float32Array(V), weights: new Float64Array(V) };
     scratchCache.set(vocab, s);
   }
   return s;
 }
 
+const NONE: readonly number[] = [];
+const EMPTY = new Int32Array(0);
+
+/**
+ * Writes the ids of `list` (ascending) that are not in `skip` (ascending: a poem's used ids, a
+ * title's) to out[at:], ascending; returns the new end. A binary search finds each skipped id in
+ * `list`, so the rest is a plain copy of the runs between them.
+ */
+function copyExcept(list: Int32Array, skip: readonly number[], out: Int32Array, at: number): number {
+  let from = 0;
+  for (let k = 0; k < skip.length; k++) {
+    let lo = from, hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid] < skip[k]) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === list.length) break;
+    if (list[lo] !== skip[k]) continue;
+    for (let i = from; i < lo; i++) out[at++] = list[i];
+    from = lo + 1;
+  }
+  for (let i = from; i < list.length; i++) out[at++] = list[i];
+  return at;
+}
+
 /**
  * The ids allowed at the next position of `h`, written ascending into `out`; returns their count.
  * The constraints are relaxed in priority order when nothing satisfies them all (only possible
- * with tiny vocabularies). One pass over V of typed arrays: `used` is `h.used` as a mask.
+ * with tiny vocabularies). Each try copies a precomputed id list (VocabInfo) less the used ids;
+ * only a rhyming slot then tests each id.
  */
-function allowedIds(plan: Plan, info: VocabInfo, h: Hypothesis, slot: Slot | undefined, out: Int32Array, used: Uint8Array): number {
-  const V = info.han.length;
-  const han = info.han;
+function allowedIds(plan: Plan, info: VocabInfo, h: Hypothesis, slot: Slot | undefined, out: Int32Array): number {
   if (!slot) {
-    // free poem: a mark only after a Han character, <eos> only after a mark
+    // free poem: a mark only after a Han character, <eos> (id 3, below every Han id) only after a mark
     const last = h.tokens.at(-1) ?? BOS;
-    const afterHan = han[last] === 1;
-    const noRepeat = plan.noRepeat;
-    let n = 0;
-    for (let id = 0; id < V; id++) {
-      if (han[id] ? !(noRepeat && used[id]) : afterHan ? info.marks.has(id) : id === EOS && info.marks.has(last)) out[n++] = id;
+    for (let skip = plan.noRepeat ? h.used : NONE; ; skip = NONE) {
+      let n = 0;
+      if (info.han[last]) {
+        n = copyExcept(info.hanOrMarkIds, skip, out, 0);
+      } else {
+        if (info.marks.has(last)) out[n++] = EOS;
+        n = copyExcept(info.hanIds, skip, out, n);
+      }
+      if (n || skip === NONE) return n;
     }
-    return n || !noRepeat ? n : allowedIds({ ...plan, noRepeat: false }, info, h, slot, out, used);
   }
   if ('forced' in slot) {
     out[0] = slot.forced;
@@ -314,13 +352,13 @@ function allowedIds(plan: Plan, info: VocabInfo, h: Hypothesis, slot: Slot | und
   }
   const { line, col } = slot;
   const { chars } = plan.shape!;
-  // toneOk[tone code] (0 平, 1 仄, 2 either): 1 when the tone keeps some pattern possible
-  let toneOk: Uint8Array | undefined;
+  // the Han ids whose tone keeps some pattern possible (undefined: tones off or no pattern left)
+  let toneList: Int32Array | undefined;
   if (h.patterns?.length) {
     const fitsTone = (t: Tone) => h.patterns!.some((p) => fits([...h.lineTones, t], p.lines[line]));
     const ping = fitsTone('平');
     const ze = fitsTone('仄');
-    toneOk = Uint8Array.of(+ping, +ze, +(ping || ze));
+    toneList = ping && ze ? info.hanIds : ping ? info.toneIds![0] : ze ? info.toneIds![1] : EMPTY;
   }
   // an even line's last character rhymes in the groups set so far, or (the first) in any 平 group,
   // and is no character of the poem so far (a rhyme never twice), even with repeats allowed
@@ -329,24 +367,29 @@ function allowedIds(plan: Plan, info: VocabInfo, h: Hypothesis, slot: Slot | und
   const firstBits = plan.groupBits && col === chars - 1 && line === 0 ? plan.groupBits : 0;
   const checkUsed = plan.noRepeat || rhymeBits !== 0;
   const rhyme = info.rhyme;
-  const tone = info.tone;
-  for (const relax of [0, 1, 2, 3]) {
-    const useMask = relax < 1 && checkUsed;
-    const useRhyme = relax < 2 && rhymeBits !== 0;
-    const useFirst = relax < 2 && firstBits !== 0;
-    const useTone = relax < 3 && toneOk !== undefined;
-    let n = 0;
-    for (let id = 0; id < V; id++) {
-      if (!han[id]) continue;
-      if (useMask && used[id]) continue;
-      if (useRhyme && !(rhyme![id] & rhymeBits)) continue;
-      if (useFirst && rhyme![id] && !(rhyme![id] & firstBits)) continue;
-      if (useTone && !toneOk![tone![id]]) continue;
-      out[n++] = id;
+  for (let relax = 0; relax < 4; relax++) {
+    let n = copyExcept(relax < 3 && toneList ? toneList : info.hanIds, relax < 1 && checkUsed ? h.used : NONE, out, 0);
+    if (relax < 2 && (rhymeBits || firstBits)) {
+      let m = 0;
+      for (let i = 0; i < n; i++) {
+        const bits = rhyme![out[i]];
+        if (rhymeBits && !(bits & rhymeBits)) continue;
+        if (firstBits && bits && !(bits & firstBits)) continue;
+        out[m++] = out[i];
+      }
+      n = m;
     }
     if (n) return n;
   }
   throw new PoetryError('the model has no Han characters in its vocabulary');
+}
+
+/** Inserts `id` into the ascending `ids` unless it is there. */
+function addSorted(ids: number[], id: number): void {
+  let i = ids.length;
+  while (i > 0 && ids[i - 1] > id) i--;
+  if (i > 0 && ids[i - 1] === id) return;
+  ids.splice(i, 0, id);
 }
 
 /** Appends token `id` to `h` (a copy), updating the constraint state. */
@@ -359,7 +402,7 @@ function extend(plan: Plan, info: VocabInfo, vocab: Vocab, h: Hypothesis, id: nu
     if (plan.shape) next.lineTones = [];
     return next;
   }
-  next.used.add(id);
+  addSorted(next.used, id);
   if (!plan.shape) return next;
   const pos = next.tokens.length - 1;
   const line = Math.floor(pos / (plan.shape.chars + 1));
@@ -379,8 +422,8 @@ function extend(plan: Plan, info: VocabInfo, vocab: Vocab, h: Hypothesis, id: nu
 }
 
 /** The scores of a hypothesis: the logits [V], or a penalised copy in `into` (repetition penalty on used characters). */
-function penalised(logits: Float32Array, used: Set<number>, penalty: number, into: Float32Array): Float32Array {
-  if (penalty === 1 || !used.size) return logits;
+function penalised(logits: Float32Array, used: readonly number[], penalty: number, into: Float32Array): Float32Array {
+  if (penalty === 1 || !used.length) return logits;
   into.set(logits);
   for (const id of used) into[id] = into[id] > 0 ? into[id] / penalty : into[id] * penalty;
   return into;
@@ -561,7 +604,10 @@ export class PoemDecoder {
   private pos = 0;
   private poem?: Poem;
   private readonly sep: number;
-  private readonly hanIds: number[] = [];
+  /** the model writes the title (Han characters until <sep>) */
+  private readonly writesTitle: boolean = false;
+  /** the title's ids so far, ascending (never chosen twice) */
+  private readonly titleSorted: number[] = [];
 
   /** Validates `opts` against the model's vocabulary (throws PoetryError / UnknownCharacterError). */
   constructor(model: LanguageModel, private readonly opts: GenerateOptions, private readonly rng: RandomSource) {
@@ -579,7 +625,7 @@ export class PoemDecoder {
     this.width = opts.beam && opts.beam > 1 ? opts.beam : 1;
     this.capacity = plan.shape ? plan.shape.lines * (plan.shape.chars + 1) + 1 : plan.maxChars;
     this.beams = [
-      { tokens: [], logp: 0, used: new Set(plan.lineStarts.filter((id) => id >= 0)), patterns: plan.patterns, lineTones: [], rhymeBits: plan.groupBits, done: false },
+      { tokens: [], logp: 0, used: [...new Set(plan.lineStarts.filter((id) => id >= 0))].sort((a, b) => a - b), patterns: plan.patterns, lineTones: [], rhymeBits: plan.groupBits, done: false },
     ];
     this.sep = vocab.id(SEP) ?? -1;
     if (conditionOf(vocab) !== 'title') {
@@ -589,7 +635,7 @@ export class PoemDecoder {
       this.queue.push(...conditionPrefix(vocab, plan.form, this.title));
     } else {
       this.queue.push(vocab.id(formSymbol(plan.form))!);
-      for (let id = 0; id < vocab.size; id++) if (info.han[id]) this.hanIds.push(id);
+      this.writesTitle = info.hanIds.length > 0;
     }
   }
 
@@ -611,14 +657,14 @@ export class PoemDecoder {
   advance(logits: Float32Array | null, base: number): Feed | null {
     const V = this.vocab.size;
     if (this.phase === 'start') {
-      this.phase = this.queue.length ? 'prefix' : this.hanIds.length ? 'title' : 'body';
+      this.phase = this.queue.length ? 'prefix' : this.writesTitle ? 'title' : 'body';
       return { src: [-1], tokens: [BOS] };
     }
     if (this.phase === 'done') return null;
     const row = logits!.subarray(base * V, (base + this.rows) * V);
     if (this.phase === 'prefix') {
       const id = this.queue.shift()!;
-      if (!this.queue.length) this.phase = this.hanIds.length ? 'title' : 'body';
+      if (!this.queue.length) this.phase = this.writesTitle ? 'title' : 'body';
       return { src: [0], tokens: [id] };
     }
     if (this.phase === 'title') {
@@ -629,8 +675,8 @@ export class PoemDecoder {
         const sc = scratchFor(this.vocab);
         let n = 0;
         if (title.length >= 2) sc.ids[n++] = this.sep;
-        for (const h of this.hanIds) if (!title.includes(h)) sc.ids[n++] = h;
-        // the old order: <sep> first, then the Han ids ascending
+        n = copyExcept(this.info.hanIds, this.titleSorted, sc.ids, n);
+        // <sep> first, then the Han ids ascending
         id = choose(row, sc.ids, n, this.opts, this.rng, sc);
       }
       if (id === this.sep) {
@@ -638,6 +684,7 @@ export class PoemDecoder {
         this.phase = 'body';
       } else {
         title.push(id);
+        addSorted(this.titleSorted, id);
       }
       return { src: [0], tokens: [id] };
     }
@@ -656,13 +703,7 @@ export class PoemDecoder {
     for (let row = 0; row < beams.length; row++) {
       const h = beams[row];
       const scores = penalised(logits.subarray(row * V, (row + 1) * V), h.used, penalty, sc.scores);
-      for (const id of h.used) sc.used[id] = 1;
-      let n: number;
-      try {
-        n = allowedIds(plan, info, h, slot, sc.ids, sc.used);
-      } finally {
-        for (const id of h.used) sc.used[id] = 0;
-      }
+      const n = allowedIds(plan, info, h, slot, sc.ids);
       if (width === 1) {
         const id = choose(scores, sc.ids, n, this.opts, this.rng, sc);
         // the log-probability only ranks hypotheses: one alone needs none
