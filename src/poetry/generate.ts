@@ -514,11 +514,10 @@ function siftDown(scores: Float32Array, heap: Int32Array, n: number, i: number):
 /**
  * Picks one of ids[0:count] by temperature / top-k / top-p sampling, or the best when greedy.
  * O(count) for plain sampling, O(count + k log k) with top-k, O(count + m log count) with top-p
- * alone (m: the size of the nucleus, taken best first from a heap).
+ * alone (m: the size of the nucleus, taken best first from a heap; it overwrites ids[0:m]).
  */
-function choose(scores: Float32Array, ids: Int32Array, count: number, opts: GenerateOptions, rng: RandomSource, sc: Scratch): number {
-  const temperature = opts.greedy ? 0 : opts.temperature ?? DEFAULT_TEMPERATURE;
-  const topP = opts.topP ?? 1;
+function choose(scores: Float32Array, ids: Int32Array, count: number, sampling: Sampling, rng: RandomSource, sc: Scratch): number {
+  const { temperature, topK, topP } = sampling;
   if (temperature === 0 || count === 1) {
     let best = ids[0];
     for (let i = 1; i < count; i++) if (scores[ids[i]] > scores[best]) best = ids[i];
@@ -528,20 +527,20 @@ function choose(scores: Float32Array, ids: Int32Array, count: number, opts: Gene
   let max = -Infinity;
   for (let i = 0; i < count; i++) if (scores[ids[i]] > max) max = scores[ids[i]];
   const invT = 1 / temperature;
-  if (topP < 1 && !opts.topK) {
+  if (topP < 1 && !topK) {
     // the nucleus, best first: pop from a heap of all until its weight reaches topP of the total
     let total = 0;
     for (let i = 0; i < count; i++) total += expNeg((scores[ids[i]] - max) * invT);
     const heap = sc.order;
-    heap.set(ids.subarray(0, count));
+    for (let i = 0; i < count; i++) heap[i] = ids[i];
     for (let i = (count >> 1) - 1; i >= 0; i--) siftDown(scores, heap, count, i);
     let n = 0, cum = 0, size = count;
-    const kept: number[] = [];
+    const kept = ids; // free once copied into the heap
     while (size > 0 && cum < topP * total) {
       const id = heap[0];
       heap[0] = heap[--size];
       siftDown(scores, heap, size, 0);
-      kept.push(id);
+      kept[n] = id;
       w[n] = expNeg((scores[id] - max) * invT);
       cum += w[n++];
     }
@@ -555,8 +554,8 @@ function choose(scores: Float32Array, ids: Int32Array, count: number, opts: Gene
   // top-k: its k best in order; plain sampling: all, ascending ids
   let kept = ids;
   let n = count;
-  if (opts.topK) {
-    n = topIds(scores, ids, count, opts.topK, sc.order);
+  if (topK) {
+    n = topIds(scores, ids, count, topK, sc.order);
     kept = sc.order;
   }
   let total = 0;
@@ -573,6 +572,17 @@ function choose(scores: Float32Array, ids: Int32Array, count: number, opts: Gene
     if (r < 0) return kept[i];
   }
   return kept[n - 1];
+}
+
+/**
+ * A poem's sampling settings, resolved from its options once: `choose` reads them at every step,
+ * and one shape for every poem keeps its property loads monomorphic (options objects come in many
+ * shapes, and V8 deoptimised `choose` at each new one).
+ */
+interface Sampling {
+  temperature: number; // 0: greedy
+  topK: number; // 0: no top-k
+  topP: number; // 1: no top-p
 }
 
 /** What a poem feeds the model at the next step: for each of its rows, the row of the last step it continues (-1: a fresh state) and the token. */
@@ -592,6 +602,7 @@ export class PoemDecoder {
   private readonly info: VocabInfo;
   private readonly vocab: Vocab;
   private readonly penalty: number;
+  private readonly sampling: Sampling;
   private readonly width: number;
   private readonly capacity: number; // positions after <bos>
   private beams: Hypothesis[];
@@ -622,6 +633,7 @@ export class PoemDecoder {
       if (rhymable < plan.shape.lines / 2 + 1) throw new PoetryError(`the model knows only ${rhymable} characters that rhyme in ${opts.rhymeGroup}: too few for a ${plan.form}`);
     }
     this.penalty = opts.repetitionPenalty ?? 1;
+    this.sampling = { temperature: opts.greedy ? 0 : opts.temperature ?? DEFAULT_TEMPERATURE, topK: opts.topK ?? 0, topP: opts.topP ?? 1 };
     this.width = opts.beam && opts.beam > 1 ? opts.beam : 1;
     this.capacity = plan.shape ? plan.shape.lines * (plan.shape.chars + 1) + 1 : plan.maxChars;
     this.beams = [
@@ -677,7 +689,7 @@ export class PoemDecoder {
         if (title.length >= 2) sc.ids[n++] = this.sep;
         n = copyExcept(this.info.hanIds, this.titleSorted, sc.ids, n);
         // <sep> first, then the Han ids ascending
-        id = choose(row, sc.ids, n, this.opts, this.rng, sc);
+        id = choose(row, sc.ids, n, this.sampling, this.rng, sc);
       }
       if (id === this.sep) {
         this.title = this.vocab.decode(title);
@@ -705,7 +717,7 @@ export class PoemDecoder {
       const scores = penalised(logits.subarray(row * V, (row + 1) * V), h.used, penalty, sc.scores);
       const n = allowedIds(plan, info, h, slot, sc.ids);
       if (width === 1) {
-        const id = choose(scores, sc.ids, n, this.opts, this.rng, sc);
+        const id = choose(scores, sc.ids, n, this.sampling, this.rng, sc);
         // the log-probability only ranks hypotheses: one alone needs none
         candidates.push({ row, id, logp: 0, score: 0 });
       } else {
