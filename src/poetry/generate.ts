@@ -135,13 +135,36 @@ function vocabInfo(vocab: Vocab, tones: boolean, rhyme: boolean, book: RhymeBook
   return info;
 }
 
-/** prefixFits, memoised: it is pure, and decoding asks the same few questions at every step. */
-const fitsCache = new Map<string, boolean>();
-function fits(prefix: readonly Tone[], pattern: string): boolean {
-  const key = `${pattern}|${prefix.join('')}`;
-  let v = fitsCache.get(key);
-  if (v === undefined) fitsCache.set(key, (v = prefixFits(prefix, pattern)));
-  return v;
+/**
+ * The tones of a line so far as a node of the complete ternary tree: the empty line is node 0,
+ * and a character of tone code t (TONE_CODE) after node i makes node 3i + 1 + t. A line of C ≤ 7
+ * characters has (3^(C+1) − 1)/2 ≤ 3280 prefixes, so a prefix is a small integer (no arrays,
+ * no string keys).
+ */
+const toneNode = (node: number, code: number) => 3 * node + 1 + code;
+const TONES: readonly Tone[] = ['平', '仄', 'either'];
+
+function nodeTones(node: number): Tone[] {
+  const tones: Tone[] = [];
+  for (; node > 0; node = Math.floor((node - 1) / 3)) tones.unshift(TONES[(node - 1) % 3]);
+  return tones;
+}
+
+/** prefixFits against one line pattern, memoised per prefix node (memo: 1 fits, 0 not, −1 not yet asked). */
+interface LineFits {
+  pattern: string;
+  memo: Int8Array; // [(3^(C+1) − 1)/2]
+}
+const lineFitsCache = new Map<string, LineFits>();
+function lineFits(pattern: string): LineFits {
+  let lf = lineFitsCache.get(pattern);
+  if (!lf) lineFitsCache.set(pattern, (lf = { pattern, memo: new Int8Array((3 ** (pattern.length + 1) - 1) / 2).fill(-1) }));
+  return lf;
+}
+function fits(lf: LineFits, node: number): boolean {
+  let v = lf.memo[node];
+  if (v < 0) lf.memo[node] = v = prefixFits(nodeTones(node), lf.pattern) ? 1 : 0;
+  return v === 1;
 }
 
 /** What generation must produce, resolved and validated from the options. */
@@ -154,6 +177,8 @@ interface Plan {
   /** Fixed layouts: token id forced at each line's first character (acrostic), or -1. */
   lineStarts: number[];
   patterns?: TonePattern[];
+  /** [pattern][line] the prefix test of patterns[pattern].lines[line] */
+  lineFits?: LineFits[][];
   rhyme: boolean;
   /** The rhyme book of the tones and rhymes. */
   book: RhymeBookName;
@@ -233,12 +258,13 @@ function makePlan(vocab: Vocab, opts: GenerateOptions): Plan {
     // the forced characters of each line (start text, acrostic) form a prefix of that line
     const forcedLines = Array.from({ length: shape.lines }, (_, i) => {
       const chars = layout.slice(i * (shape!.chars + 1), i * (shape!.chars + 1) + shape!.chars);
-      return (chars.length ? chars : acrostic.slice(i, i + 1)).map((ch) => toneIn(ch, book));
+      return (chars.length ? chars : acrostic.slice(i, i + 1)).reduce((node, ch) => toneNode(node, TONE_CODE[toneIn(ch, book)]), 0);
     });
-    patterns = tonePatterns(form as Exclude<Form, 'free'>).filter((p) => forcedLines.every((tones, i) => fits(tones, p.lines[i])));
+    patterns = tonePatterns(form as Exclude<Form, 'free'>).filter((p) => forcedLines.every((node, i) => fits(lineFits(p.lines[i]), node)));
     if (!patterns.length) throw new PoetryError(`the start text and acrostic fit no 平仄 pattern of a ${form}; write without tones`);
   }
-  return { form, shape, prefix: vocab.encode(layout.join('')), lineStarts, patterns, rhyme, book, groupBits, noRepeat, maxChars };
+  const fitsOf = patterns?.map((p) => p.lines.map(lineFits));
+  return { form, shape, prefix: vocab.encode(layout.join('')), lineStarts, patterns, lineFits: fitsOf, rhyme, book, groupBits, noRepeat, maxChars };
 }
 
 /** The index of a 平 group in the book's list, by name (东) or label (上平一东); a PoetryError naming the choices otherwise. */
@@ -254,14 +280,14 @@ interface Hypothesis {
   tokens: number[]; // ids after <bos>
   logp: number;
   used: number[]; // Han ids in the poem (and acrostic characters still to come), ascending, each once
-  patterns?: TonePattern[]; // 平仄 patterns still possible
-  lineTones: Tone[]; // tones of the current line so far
+  patterns: number; // bit i set while plan.patterns[i] is still possible (0: tones off, or none left)
+  lineTones: number; // the tones of the current line so far, as a toneNode
   rhymeBits: number; // rhyme groups of the first rhyming line, 0 until known
   done: boolean;
 }
 
 function copyHypothesis(h: Hypothesis): Hypothesis {
-  return { ...h, tokens: [...h.tokens], used: [...h.used], lineTones: [...h.lineTones] };
+  return { ...h, tokens: [...h.tokens], used: [...h.used] };
 }
 
 /** The next slot of a fixed layout: a forced token, or a character at (line, col). */
@@ -354,10 +380,16 @@ function allowedIds(plan: Plan, info: VocabInfo, h: Hypothesis, slot: Slot | und
   const { chars } = plan.shape!;
   // the Han ids whose tone keeps some pattern possible (undefined: tones off or no pattern left)
   let toneList: Int32Array | undefined;
-  if (h.patterns?.length) {
-    const fitsTone = (t: Tone) => h.patterns!.some((p) => fits([...h.lineTones, t], p.lines[line]));
-    const ping = fitsTone('平');
-    const ze = fitsTone('仄');
+  if (h.patterns) {
+    const ifPing = toneNode(h.lineTones, TONE_CODE.平);
+    const ifZe = toneNode(h.lineTones, TONE_CODE.仄);
+    let ping = false, ze = false;
+    for (let i = 0; i < plan.lineFits!.length; i++) {
+      if (!(h.patterns & (1 << i))) continue;
+      const lf = plan.lineFits![i][line];
+      ping ||= fits(lf, ifPing);
+      ze ||= fits(lf, ifZe);
+    }
     toneList = ping && ze ? info.hanIds : ping ? info.toneIds![0] : ze ? info.toneIds![1] : EMPTY;
   }
   // an even line's last character rhymes in the groups set so far, or (the first) in any 平 group,
@@ -393,13 +425,13 @@ function addSorted(ids: number[], id: number): void {
 }
 
 /** Appends token `id` to `h` (a copy), updating the constraint state. */
-function extend(plan: Plan, info: VocabInfo, vocab: Vocab, h: Hypothesis, id: number, logp: number): Hypothesis {
+function extend(plan: Plan, info: VocabInfo, h: Hypothesis, id: number, logp: number): Hypothesis {
   const next = copyHypothesis(h);
   next.tokens.push(id);
   next.logp += logp;
   if (id === EOS) next.done = true;
   if (!info.han[id]) {
-    if (plan.shape) next.lineTones = [];
+    if (plan.shape) next.lineTones = 0;
     return next;
   }
   addSorted(next.used, id);
@@ -407,10 +439,11 @@ function extend(plan: Plan, info: VocabInfo, vocab: Vocab, h: Hypothesis, id: nu
   const pos = next.tokens.length - 1;
   const line = Math.floor(pos / (plan.shape.chars + 1));
   const col = pos % (plan.shape.chars + 1);
-  const ch = vocab.symbols[id];
   if (next.patterns) {
-    next.lineTones.push(toneIn(ch, plan.book));
-    next.patterns = next.patterns.filter((p) => fits(next.lineTones, p.lines[line]));
+    next.lineTones = toneNode(next.lineTones, info.tone![id]);
+    for (let i = 0; i < plan.lineFits!.length; i++) {
+      if (next.patterns & (1 << i) && !fits(plan.lineFits![i][line], next.lineTones)) next.patterns &= ~(1 << i);
+    }
   }
   if (plan.rhyme && col === plan.shape.chars - 1) {
     // the first rhyming line sets the groups (line 1 too when its last character has a 平 reading,
@@ -641,7 +674,7 @@ export class PoemDecoder {
     this.width = opts.beam && opts.beam > 1 ? opts.beam : 1;
     this.capacity = plan.shape ? plan.shape.lines * (plan.shape.chars + 1) + 1 : plan.maxChars;
     this.beams = [
-      { tokens: [], logp: 0, used: [...new Set(plan.lineStarts.filter((id) => id >= 0))].sort((a, b) => a - b), patterns: plan.patterns, lineTones: [], rhymeBits: plan.groupBits, done: false },
+      { tokens: [], logp: 0, used: [...new Set(plan.lineStarts.filter((id) => id >= 0))].sort((a, b) => a - b), patterns: plan.patterns ? (1 << plan.patterns.length) - 1 : 0, lineTones: 0, rhymeBits: plan.groupBits, done: false },
     ];
     this.sep = vocab.id(SEP) ?? -1;
     if (conditionOf(vocab) !== 'title') {
@@ -735,7 +768,7 @@ export class PoemDecoder {
       }
     }
     const chosen = width === 1 ? candidates : candidates.sort((a, b) => b.score - a.score || a.row - b.row || a.id - b.id).slice(0, width);
-    const next = chosen.map((c) => ({ c, h: extend(plan, info, vocab, beams[c.row], c.id, c.logp) }));
+    const next = chosen.map((c) => ({ c, h: extend(plan, info, beams[c.row], c.id, c.logp) }));
     const atCap = pos === this.capacity - 1;
     for (const { h } of next) if (h.done || atCap) this.finished.push(h);
     const live = next.filter(({ h }) => !h.done && !atCap);
