@@ -311,7 +311,7 @@ function fixedSlot(plan: Plan, vocab: Vocab, pos: number): Slot {
 interface Scratch {
   ids: Int32Array; // the allowed ids of one hypothesis, ascending
   order: Int32Array; // a permutation of some of them (top-k / top-p selection)
-  scores: Float32Array; // penalised logits
+  saved: Float32Array; // logits of the used ids while penalised (penalise)
   weights: Float64Array; // sampling weights, in `kept` order
 }
 const scratchCache = new WeakMap<Vocab, Scratch>();
@@ -319,7 +319,7 @@ function scratchFor(vocab: Vocab): Scratch {
   let s = scratchCache.get(vocab);
   if (!s) {
     const V = vocab.size;
-    s = { ids: new Int32Array(V), order: new Int32Array(V), scores: new Float32Array(V), weights: new Float64Array(V) };
+    s = { ids: new Int32Array(V), order: new Int32Array(V), saved: new Float32Array(V), weights: new Float64Array(V) };
     scratchCache.set(vocab, s);
   }
   return s;
@@ -424,18 +424,17 @@ function addSorted(ids: number[], id: number): void {
   ids.splice(i, 0, id);
 }
 
-/** Appends token `id` to `h` (a copy), updating the constraint state. */
-function extend(plan: Plan, info: VocabInfo, h: Hypothesis, id: number, logp: number): Hypothesis {
-  const next = copyHypothesis(h);
+/** Appends token `id` to `next` in place, updating the constraint state. */
+function extend(plan: Plan, info: VocabInfo, next: Hypothesis, id: number, logp: number): void {
   next.tokens.push(id);
   next.logp += logp;
   if (id === EOS) next.done = true;
   if (!info.han[id]) {
     if (plan.shape) next.lineTones = 0;
-    return next;
+    return;
   }
   addSorted(next.used, id);
-  if (!plan.shape) return next;
+  if (!plan.shape) return;
   const pos = next.tokens.length - 1;
   const line = Math.floor(pos / (plan.shape.chars + 1));
   const col = pos % (plan.shape.chars + 1);
@@ -451,15 +450,25 @@ function extend(plan: Plan, info: VocabInfo, h: Hypothesis, id: number, logp: nu
     if (!next.rhymeBits && (line === 1 || (line === 0 && info.rhyme![id] !== 0))) next.rhymeBits = info.rhyme![id];
     else if (line % 2 === 1 && next.rhymeBits & info.rhyme![id]) next.rhymeBits &= info.rhyme![id];
   }
-  return next;
 }
 
-/** The scores of a hypothesis: the logits [V], or a penalised copy in `into` (repetition penalty on used characters). */
-function penalised(logits: Float32Array, used: readonly number[], penalty: number, into: Float32Array): Float32Array {
-  if (penalty === 1 || !used.length) return logits;
-  into.set(logits);
-  for (const id of used) into[id] = into[id] > 0 ? into[id] / penalty : into[id] * penalty;
-  return into;
+/**
+ * The repetition penalty on a hypothesis's logits row [V], in place: the used ids' logits are
+ * divided (positive) or multiplied (negative) by `penalty`, their old values kept in saved[0:U]
+ * for `unpenalise`. The row is the model's, lent until its next step: changing U entries and
+ * putting them back is cheaper than copying V.
+ */
+function penalise(row: Float32Array, used: readonly number[], penalty: number, saved: Float32Array): void {
+  if (penalty === 1) return;
+  for (let k = 0; k < used.length; k++) {
+    const x = (saved[k] = row[used[k]]);
+    row[used[k]] = x > 0 ? x / penalty : x * penalty;
+  }
+}
+
+function unpenalise(row: Float32Array, used: readonly number[], penalty: number, saved: Float32Array): void {
+  if (penalty === 1) return;
+  for (let k = 0; k < used.length; k++) row[used[k]] = saved[k];
 }
 
 /** log Σ exp over all V (for log-probabilities under the model's full distribution). */
@@ -701,7 +710,8 @@ export class PoemDecoder {
 
   /**
    * Reads this poem's rows logits[base·V, (base + rows)·V) of the last step (none at the start)
-   * and returns what to feed next, or null when the poem is finished (then `result()`).
+   * and returns what to feed next, or null when the poem is finished (then `result()`). A
+   * repetition penalty changes a few entries of those rows and puts them back before it returns.
    */
   advance(logits: Float32Array | null, base: number): Feed | null {
     const V = this.vocab.size;
@@ -747,33 +757,47 @@ export class PoemDecoder {
     const pos = this.pos++;
     const sc = scratchFor(vocab);
     const slot = plan.shape ? fixedSlot(plan, vocab, pos) : pos < plan.prefix.length ? { forced: plan.prefix[pos] } : undefined;
-    const candidates: { row: number; id: number; logp: number; score: number }[] = [];
+    const atCap = pos === this.capacity - 1;
     const beams = this.beams;
+    if (width === 1) {
+      // sampling: the one hypothesis grows in place; its log-probability would only rank beams
+      const h = beams[0];
+      const n = allowedIds(plan, info, h, slot, sc.ids);
+      penalise(logits, h.used, penalty, sc.saved);
+      const id = choose(logits, sc.ids, n, this.sampling, this.rng, sc);
+      unpenalise(logits, h.used, penalty, sc.saved);
+      extend(plan, info, h, id, 0);
+      if (h.done || atCap) {
+        this.finished.push(h);
+        return this.finish();
+      }
+      return { src: [0], tokens: [id] };
+    }
+    const candidates: { row: number; id: number; logp: number; score: number }[] = [];
     for (let row = 0; row < beams.length; row++) {
       const h = beams[row];
-      const scores = penalised(logits.subarray(row * V, (row + 1) * V), h.used, penalty, sc.scores);
+      const scores = logits.subarray(row * V, (row + 1) * V);
       const n = allowedIds(plan, info, h, slot, sc.ids);
-      if (width === 1) {
-        const id = choose(scores, sc.ids, n, this.sampling, this.rng, sc);
-        // the log-probability only ranks hypotheses: one alone needs none
-        candidates.push({ row, id, logp: 0, score: 0 });
-      } else {
-        // only a hypothesis's `width` best extensions can be among the `width` best overall
-        const lse = logSumExp(scores);
-        const m = topIds(scores, sc.ids, n, width, sc.order);
-        for (let i = 0; i < m; i++) {
-          const id = sc.order[i];
-          candidates.push({ row, id, logp: scores[id] - lse, score: h.logp + scores[id] - lse });
-        }
+      penalise(scores, h.used, penalty, sc.saved);
+      // only a hypothesis's `width` best extensions can be among the `width` best overall
+      const lse = logSumExp(scores);
+      const m = topIds(scores, sc.ids, n, width, sc.order);
+      for (let i = 0; i < m; i++) {
+        const id = sc.order[i];
+        candidates.push({ row, id, logp: scores[id] - lse, score: h.logp + scores[id] - lse });
       }
+      unpenalise(scores, h.used, penalty, sc.saved);
     }
-    const chosen = width === 1 ? candidates : candidates.sort((a, b) => b.score - a.score || a.row - b.row || a.id - b.id).slice(0, width);
-    const next = chosen.map((c) => ({ c, h: extend(plan, info, beams[c.row], c.id, c.logp) }));
-    const atCap = pos === this.capacity - 1;
+    const chosen = candidates.sort((a, b) => b.score - a.score || a.row - b.row || a.id - b.id).slice(0, width);
+    const next = chosen.map((c) => {
+      const h = copyHypothesis(beams[c.row]);
+      extend(plan, info, h, c.id, c.logp);
+      return { c, h };
+    });
     for (const { h } of next) if (h.done || atCap) this.finished.push(h);
     const live = next.filter(({ h }) => !h.done && !atCap);
     // free beams: stop once as many poems have ended as there are beams
-    if (!live.length || (width > 1 && this.finished.length >= width)) return this.finish();
+    if (!live.length || this.finished.length >= width) return this.finish();
     this.beams = live.map(({ h }) => h);
     return { src: live.map(({ c }) => c.row), tokens: live.map(({ c }) => c.id) };
   }
