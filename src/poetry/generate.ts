@@ -330,11 +330,14 @@ const EMPTY = new Int32Array(0);
 
 /**
  * Writes the ids of `list` (ascending) that are not in `skip` (ascending: a poem's used ids, a
- * title's) to out[at:], ascending; returns the new end. A binary search finds each skipped id in
- * `list`, so the rest is a plain copy of the runs between them.
+ * title's) to out[at:], ascending; returns the new end. One block copy of the whole list, then a
+ * binary search finds each skipped id and the run after it moves down over it (memmove, no
+ * allocation): a few thousand ids cost far less than copying them one by one.
  */
 function copyExcept(list: Int32Array, skip: readonly number[], out: Int32Array, at: number): number {
-  let from = 0;
+  out.set(list, at);
+  let from = 0; // list[from:] not yet placed; it lies at out[at + from:], `removed` places too far up
+  let removed = 0;
   for (let k = 0; k < skip.length; k++) {
     let lo = from, hi = list.length;
     while (lo < hi) {
@@ -344,11 +347,12 @@ function copyExcept(list: Int32Array, skip: readonly number[], out: Int32Array, 
     }
     if (lo === list.length) break;
     if (list[lo] !== skip[k]) continue;
-    for (let i = from; i < lo; i++) out[at++] = list[i];
+    if (removed) out.copyWithin(at + from - removed, at + from, at + lo);
+    removed++;
     from = lo + 1;
   }
-  for (let i = from; i < list.length; i++) out[at++] = list[i];
-  return at;
+  if (removed) out.copyWithin(at + from - removed, at + from, at + list.length);
+  return at + list.length - removed;
 }
 
 /**
