@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../src/nn/rng.ts';
 import { UnknownCharacterError } from '../src/data/vocab.ts';
 import { FORM_SHAPE, FORMS, PoetryError, isWellFormed, isHan } from '../src/poetry/forms.ts';
-import { generate, type GenerateOptions } from '../src/poetry/generate.ts';
+import { generate, topIds, type GenerateOptions } from '../src/poetry/generate.ts';
 import { matchPattern, rhymes } from '../src/poetry/prosody.ts';
 import { bareLines } from '../src/poetry/metrics.ts';
 import { BigramLM } from './poetry-mock.ts';
@@ -176,6 +176,25 @@ test('errors are one-line user errors', () => {
   oneLine(() => generate(plain, { form: 'qijue', acrostic: '春，' }, rng), PoetryError, /Han characters only/);
   // a first line of five 平 fits none of the four line types
   oneLine(() => generate(plain, { form: 'wujue', tones: true, start: '天涯山河流' }, rng), PoetryError, /fit no 平仄 pattern/);
+});
+
+test('topIds on long lists (a threshold from a sample first) and in place: exactly as a full sort', () => {
+  const rng = new Rng(11);
+  for (let trial = 0; trial < 40; trial++) {
+    const V = 500 + rng.int(4000);
+    // few distinct values (many ties) or many
+    const scores = Float32Array.from({ length: V }, () => rng.int(trial % 2 ? 9 : 100_000) - 4);
+    // ascending like the decoder's, or shuffled
+    const ids = Int32Array.from({ length: V }, (_, i) => i).filter(() => rng.next() < 0.7);
+    if (trial % 4 >= 2) for (let i = ids.length - 1; i > 0; i--) { const j = rng.int(i + 1); [ids[i], ids[j]] = [ids[j]!, ids[i]!]; }
+    const sorted = [...ids].sort((a, b) => scores[b]! - scores[a]! || a - b);
+    for (const n of [1, 2, 3, 5, 40, 200]) {
+      const out = new Int32Array(V);
+      assert.deepEqual([...out.subarray(0, topIds(scores, ids, ids.length, n, out))], sorted.slice(0, n), `V ${V} n ${n}`);
+      const inPlace = ids.slice();
+      assert.deepEqual([...inPlace.subarray(0, topIds(scores, inPlace, inPlace.length, n, inPlace))], sorted.slice(0, n), `in place, V ${V} n ${n}`);
+    }
+  }
 });
 
 test('a seed writes the same poem from one version to the next (making the decoder faster keeps every choice)', () => {

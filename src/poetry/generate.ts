@@ -511,30 +511,55 @@ function before(scores: Float32Array, a: number, b: number): boolean {
 
 /**
  * The n best of ids[0:count] by score, best first (ties: lower id first), written to out[0:n]
- * (out may be ids itself); returns how many (min(n, count)). Quickselect (median-of-three pivots,
- * O(count) expected) moves the n best to the front, then only they are sorted: O(count + n log n).
+ * (out may be ids itself); returns how many (min(n, count)). With a list much longer than n, the
+ * n-th best score t of a sample (its first 8n ids) bounds the answer: n ids score ≥ t, so none
+ * scoring below t can be among the n best, and one pass keeps only the others (typically a few
+ * times n). Quickselect then moves the n best of those to the front and only they are sorted:
+ * O(count + n log n) expected.
  */
 export function topIds(scores: Float32Array, ids: Int32Array, count: number, n: number, out: Int32Array): number {
-  if (out !== ids) out.set(ids.subarray(0, count));
   n = Math.min(n, count);
   if (n === 1) {
-    let best = out[0];
-    for (let i = 1; i < count; i++) if (before(scores, out[i], best)) best = out[i];
+    let best = ids[0];
+    for (let i = 1; i < count; i++) if (before(scores, ids[i], best)) best = ids[i];
     out[0] = best;
     return 1;
   }
+  let m = 0;
+  const sample = 8 * n;
+  if (count >= 4 * sample) {
+    // (when out is ids, the sample is permuted in place: the same ids, so the same survivors)
+    for (let i = 0; i < sample; i++) out[i] = ids[i];
+    selectBest(scores, out, sample, n);
+    let t = Infinity;
+    for (let i = 0; i < n; i++) if (scores[out[i]] < t) t = scores[out[i]];
+    for (let i = 0; i < count; i++) if (scores[ids[i]] >= t) out[m++] = ids[i];
+  }
+  if (m < n) {
+    // a short list, or a threshold lost to a NaN score: all of it
+    if (out !== ids) out.set(ids.subarray(0, count));
+    m = count;
+  }
+  selectBest(scores, out, m, n);
+  const head = Array.from(out.subarray(0, n)).sort((a, b) => (before(scores, a, b) ? -1 : 1));
+  out.set(head);
+  return n;
+}
+
+/** Reorders a[0:count] so that a[0:n] are its n best (in no order): quickselect, median-of-three pivots. */
+function selectBest(scores: Float32Array, a: Int32Array, count: number, n: number): void {
   let lo = 0, hi = count - 1;
   while (n < count && lo < hi) {
-    // partition out[lo..hi] around a pivot; stop once the first n are exactly the n best
+    // partition a[lo..hi] around a pivot; stop once the first n are exactly the n best
     const mid = (lo + hi) >> 1;
-    const a = out[lo], b = out[mid], c = out[hi];
-    const pivot = before(scores, a, b) ? (before(scores, b, c) ? b : before(scores, a, c) ? c : a) : before(scores, a, c) ? a : before(scores, b, c) ? c : b;
+    const x = a[lo], y = a[mid], z = a[hi];
+    const pivot = before(scores, x, y) ? (before(scores, y, z) ? y : before(scores, x, z) ? z : x) : before(scores, x, z) ? x : before(scores, y, z) ? z : y;
     let i = lo, j = hi;
     while (i <= j) {
-      while (before(scores, out[i], pivot)) i++;
-      while (before(scores, pivot, out[j])) j--;
+      while (before(scores, a[i], pivot)) i++;
+      while (before(scores, pivot, a[j])) j--;
       if (i <= j) {
-        const t = out[i]; out[i] = out[j]; out[j] = t;
+        const t = a[i]; a[i] = a[j]; a[j] = t;
         i++; j--;
       }
     }
@@ -542,9 +567,6 @@ export function topIds(scores: Float32Array, ids: Int32Array, count: number, n: 
     else if (n - 1 >= i) lo = i;
     else break;
   }
-  const head = Array.from(out.subarray(0, n)).sort((a, b) => (before(scores, a, b) ? -1 : 1));
-  out.set(head);
-  return n;
 }
 
 /** Max-heap of ids by `before` over heap[0:n]: sift the entry at i down. */
