@@ -541,8 +541,17 @@ export function topIds(scores: Float32Array, ids: Int32Array, count: number, n: 
     m = count;
   }
   selectBest(scores, out, m, n);
-  const head = Array.from(out.subarray(0, n)).sort((a, b) => (before(scores, a, b) ? -1 : 1));
-  out.set(head);
+  if (n <= 64) {
+    // insertion sort: for a few ids cheaper than a sort calling a comparator
+    for (let i = 1; i < n; i++) {
+      const x = out[i];
+      let j = i;
+      for (; j > 0 && before(scores, x, out[j - 1]); j--) out[j] = out[j - 1];
+      out[j] = x;
+    }
+  } else {
+    out.set(Array.from(out.subarray(0, n)).sort((a, b) => (before(scores, a, b) ? -1 : 1)));
+  }
   return n;
 }
 
