@@ -29,6 +29,12 @@
  * chooses <sep>, sampled like the poem, at most MAX_TITLE_CHARS). An unconditional model writes
  * untitled poems and refuses a title.
  *
+ * Cost per step and hypothesis, the model's step aside: the allowed ids are a block copy of a
+ * per-vocabulary id list less the poem's used ids; plain sampling takes one exp per allowed id,
+ * top-k O(count + k log k), top-p alone O(count + m log count) (m: the nucleus); beam search adds
+ * a log-sum-exp over V. Sampling grows its one hypothesis in place, and a repetition penalty edits
+ * the model's logits row in place and restores it (no copy of V).
+ *
  * Shapes: V vocabulary size, S parallel hypotheses (beam width, 1 when sampling).
  */
 import { BOS, EOS, UnknownCharacterError, type Vocab } from '../data/vocab.ts';
@@ -336,7 +342,8 @@ const EMPTY = new Int32Array(0);
  */
 function copyExcept(list: Int32Array, skip: readonly number[], out: Int32Array, at: number): number {
   out.set(list, at);
-  let from = 0; // list[from:] not yet placed; it lies at out[at + from:], `removed` places too far up
+  // list[from:] is not yet in its place: it still lies at out[at + from:], `removed` places up
+  let from = 0;
   let removed = 0;
   for (let k = 0; k < skip.length; k++) {
     let lo = from, hi = list.length;
@@ -593,6 +600,17 @@ function siftDown(scores: Float32Array, heap: Int32Array, n: number, i: number):
 }
 
 /**
+ * A poem's sampling settings, resolved from its options once: `choose` reads them at every step,
+ * and one shape for every poem keeps its property loads monomorphic (options objects come in many
+ * shapes, and V8 deoptimised `choose` at each new one).
+ */
+interface Sampling {
+  temperature: number; // 0: greedy
+  topK: number; // 0: no top-k
+  topP: number; // 1: no top-p
+}
+
+/**
  * Picks one of ids[0:count] by temperature / top-k / top-p sampling, or the best when greedy.
  * O(count) for plain sampling, O(count + k log k) with top-k, O(count + m log count) with top-p
  * alone (m: the size of the nucleus, taken best first from a heap; it overwrites ids[0:m]).
@@ -653,17 +671,6 @@ function choose(scores: Float32Array, ids: Int32Array, count: number, sampling: 
     if (r < 0) return kept[i];
   }
   return kept[n - 1];
-}
-
-/**
- * A poem's sampling settings, resolved from its options once: `choose` reads them at every step,
- * and one shape for every poem keeps its property loads monomorphic (options objects come in many
- * shapes, and V8 deoptimised `choose` at each new one).
- */
-interface Sampling {
-  temperature: number; // 0: greedy
-  topK: number; // 0: no top-k
-  topP: number; // 1: no top-p
 }
 
 /** What a poem feeds the model at the next step: for each of its rows, the row of the last step it continues (-1: a fresh state) and the token. */
