@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../src/nn/rng.ts';
 import { UnknownCharacterError } from '../src/data/vocab.ts';
 import { FORM_SHAPE, FORMS, PoetryError, isWellFormed, isHan } from '../src/poetry/forms.ts';
-import { generate, type GenerateOptions } from '../src/poetry/generate.ts';
+import { generate, topIds, type GenerateOptions } from '../src/poetry/generate.ts';
 import { matchPattern, rhymes } from '../src/poetry/prosody.ts';
 import { bareLines } from '../src/poetry/metrics.ts';
 import { BigramLM } from './poetry-mock.ts';
@@ -176,4 +176,40 @@ test('errors are one-line user errors', () => {
   oneLine(() => generate(plain, { form: 'qijue', acrostic: '春，' }, rng), PoetryError, /Han characters only/);
   // a first line of five 平 fits none of the four line types
   oneLine(() => generate(plain, { form: 'wujue', tones: true, start: '天涯山河流' }, rng), PoetryError, /fit no 平仄 pattern/);
+});
+
+test('topIds on long lists (a threshold from a sample first) and in place: exactly as a full sort', () => {
+  const rng = new Rng(11);
+  for (let trial = 0; trial < 40; trial++) {
+    const V = 500 + rng.int(4000);
+    // few distinct values (many ties) or many
+    const scores = Float32Array.from({ length: V }, () => rng.int(trial % 2 ? 9 : 100_000) - 4);
+    // ascending like the decoder's, or shuffled
+    const ids = Int32Array.from({ length: V }, (_, i) => i).filter(() => rng.next() < 0.7);
+    if (trial % 4 >= 2) for (let i = ids.length - 1; i > 0; i--) { const j = rng.int(i + 1); [ids[i], ids[j]] = [ids[j]!, ids[i]!]; }
+    const sorted = [...ids].sort((a, b) => scores[b]! - scores[a]! || a - b);
+    for (const n of [1, 2, 3, 5, 40, 200]) {
+      const out = new Int32Array(V);
+      assert.deepEqual([...out.subarray(0, topIds(scores, ids, ids.length, n, out))], sorted.slice(0, n), `V ${V} n ${n}`);
+      const inPlace = ids.slice();
+      assert.deepEqual([...inPlace.subarray(0, topIds(scores, inPlace, inPlace.length, n, inPlace))], sorted.slice(0, n), `in place, V ${V} n ${n}`);
+    }
+  }
+});
+
+test('a seed writes the same poem from one version to the next (making the decoder faster keeps every choice)', () => {
+  // [qilv, free poem of ≤ 24 characters] with Rng(7) in each mode (written before the sampler was made faster)
+  const pinned: Record<string, [string, string]> = {
+  greedy: ['处家流长雁层乡，此地夜声霜日黄。思发闻枝一归尽，望低时少里比床。南更河豆中邻故，最上行人西入相。目去若依几千海，涯眠知国鸟头光。', '处家流东春归夜声地夜声地夜声地夜声地夜声地夜声地'],
+  temperature: ['明风国鸟水君晓，地相上更行光涯。最举乡眠声尽撷，山枝邻几海清若。霜疑草思目头物，知雁愿中多里花。闻近层天时处故，雨床望生此秋家。', '明声红风水君晓疑采月目行光涯高疑鸟处夜尽豆山最物'],
+  topK: ['乡清少不江啼最，望海低时是里生。上行人相声地远，此秋比草落楼明。南更涯一归知入，目举尽来多闻清。风愿君霜家处中，头床采几发长更。', '乡清西飞，夜落最头比层天。上豆木日此飞更生远明归'],
+  topP: ['前落采东最行光，涯几此雁欲不望。人黄河里千西去，夜路江依比上床。风目草归尽地相，邻清发更长若霜。处疑乡思啼天举，雨生时山一晓黄。', '前落人去去最鸟乡眠江北枝更枝明相物愿头比头相头高'],
+  beam: ['眠天依几枝黄望，夜落中西豆木光。思发地春雨目去，此飞河处国长相。上云晓若时前觉，最鸟头多闻日床。行一归知霜生远，比层里近少乡黄。', '眠天。思天。思天。思天。思天。思天。思天。思天。'],
+  penalty: ['明声知国西若晓，头物上更行光涯。几望是多不日采，黄秋发最白飞家。低乡北思千眠比，少雁风天举尽花。河豆中疑红草落，闻南故欲相归家。', '明少红风清发思望几目穷。上远水声不多闻日愿河远邻'],
+  };
+  const modes: Record<string, GenerateOptions> = { ...MODES, penalty: { repetitionPenalty: 1.3 } };
+  for (const [mode, [qilv, free]] of Object.entries(pinned)) {
+    assert.equal(generate(plain, { ...modes[mode], form: 'qilv' }, new Rng(7)).text, qilv, mode);
+    assert.equal(generate(plain, { ...modes[mode], maxChars: 24 }, new Rng(7)).text, free, mode);
+  }
 });

@@ -29,6 +29,12 @@
  * chooses <sep>, sampled like the poem, at most MAX_TITLE_CHARS). An unconditional model writes
  * untitled poems and refuses a title.
  *
+ * Cost per step and hypothesis, the model's step aside: the allowed ids are a block copy of a
+ * per-vocabulary id list less the poem's used ids; plain sampling takes one exp per allowed id,
+ * top-k O(count + k log k), top-p alone O(count + m log count) (m: the nucleus); beam search adds
+ * a log-sum-exp over V. Sampling grows its one hypothesis in place, and a repetition penalty edits
+ * the model's logits row in place and restores it (no copy of V).
+ *
  * Shapes: V vocabulary size, S parallel hypotheses (beam width, 1 when sampling).
  */
 import { BOS, EOS, UnknownCharacterError, type Vocab } from '../data/vocab.ts';
@@ -93,10 +99,17 @@ export interface Poem {
   text: string;
 }
 
-/** Per-vocabulary lookup tables, computed once per Vocab (the tone and rhyme ones on first use). */
+/**
+ * Per-vocabulary lookup tables, computed once per Vocab (the tone and rhyme ones on first use).
+ * The id lists let a step visit only the candidates of its slot (≈ V/2 at a tone-constrained
+ * slot) instead of testing all V ids.
+ */
 interface VocabInfo {
   han: Uint8Array; // [V] 1 for Han characters
+  hanIds: Int32Array; // [H] the Han ids, ascending
+  hanOrMarkIds: Int32Array; // the Han ids and those of FREE_MARKS, ascending
   tone?: Uint8Array; // [V] 0 平, 1 仄, 2 either
+  toneIds?: [Int32Array, Int32Array]; // the Han ids that can be read 平 (tone 0 or 2) / 仄 (1 or 2), ascending
   rhyme?: Int32Array; // [V] bit g set when a 平 reading falls in the book's pingGroups[g] (≤ 30 groups)
   marks: Set<number>; // ids of FREE_MARKS
 }
@@ -111,10 +124,14 @@ function vocabInfo(vocab: Vocab, tones: boolean, rhyme: boolean, book: RhymeBook
     const han = new Uint8Array(vocab.size);
     vocab.symbols.forEach((s, id) => (han[id] = [...s].length === 1 && isHan(s) ? 1 : 0));
     const marks = new Set([...FREE_MARKS].map((m) => vocab.id(m)).filter((id) => id !== undefined));
-    info = { han, marks };
+    const idsWhere = (keep: (id: number) => boolean) => Int32Array.from(vocab.symbols.keys()).filter(keep);
+    info = { han, hanIds: idsWhere((id) => han[id] === 1), hanOrMarkIds: idsWhere((id) => han[id] === 1 || marks.has(id)), marks };
     byBook.set(book, info);
   }
-  if (tones && !info.tone) info.tone = Uint8Array.from(vocab.symbols, (s, id) => (info!.han[id] ? TONE_CODE[toneIn(s, book)] : 2));
+  if (tones && !info.tone) {
+    const tone = (info.tone = Uint8Array.from(vocab.symbols, (s, id) => (info!.han[id] ? TONE_CODE[toneIn(s, book)] : 2)));
+    info.toneIds = [info.hanIds.filter((id) => tone[id] !== 1), info.hanIds.filter((id) => tone[id] !== 0)];
+  }
   if (rhyme && !info.rhyme) {
     const groups = rhymeBook(book).pingGroups;
     info.rhyme = Int32Array.from(vocab.symbols, (s, id) =>
@@ -124,13 +141,36 @@ function vocabInfo(vocab: Vocab, tones: boolean, rhyme: boolean, book: RhymeBook
   return info;
 }
 
-/** prefixFits, memoised: it is pure, and decoding asks the same few questions at every step. */
-const fitsCache = new Map<string, boolean>();
-function fits(prefix: readonly Tone[], pattern: string): boolean {
-  const key = `${pattern}|${prefix.join('')}`;
-  let v = fitsCache.get(key);
-  if (v === undefined) fitsCache.set(key, (v = prefixFits(prefix, pattern)));
-  return v;
+/**
+ * The tones of a line so far as a node of the complete ternary tree: the empty line is node 0,
+ * and a character of tone code t (TONE_CODE) after node i makes node 3i + 1 + t. A line of C ≤ 7
+ * characters has (3^(C+1) − 1)/2 ≤ 3280 prefixes, so a prefix is a small integer (no arrays,
+ * no string keys).
+ */
+const toneNode = (node: number, code: number) => 3 * node + 1 + code;
+const TONES: readonly Tone[] = ['平', '仄', 'either'];
+
+function nodeTones(node: number): Tone[] {
+  const tones: Tone[] = [];
+  for (; node > 0; node = Math.floor((node - 1) / 3)) tones.unshift(TONES[(node - 1) % 3]);
+  return tones;
+}
+
+/** prefixFits against one line pattern, memoised per prefix node (memo: 1 fits, 0 not, −1 not yet asked). */
+interface LineFits {
+  pattern: string;
+  memo: Int8Array; // [(3^(C+1) − 1)/2]
+}
+const lineFitsCache = new Map<string, LineFits>();
+function lineFits(pattern: string): LineFits {
+  let lf = lineFitsCache.get(pattern);
+  if (!lf) lineFitsCache.set(pattern, (lf = { pattern, memo: new Int8Array((3 ** (pattern.length + 1) - 1) / 2).fill(-1) }));
+  return lf;
+}
+function fits(lf: LineFits, node: number): boolean {
+  let v = lf.memo[node];
+  if (v < 0) lf.memo[node] = v = prefixFits(nodeTones(node), lf.pattern) ? 1 : 0;
+  return v === 1;
 }
 
 /** What generation must produce, resolved and validated from the options. */
@@ -143,6 +183,8 @@ interface Plan {
   /** Fixed layouts: token id forced at each line's first character (acrostic), or -1. */
   lineStarts: number[];
   patterns?: TonePattern[];
+  /** [pattern][line] the prefix test of patterns[pattern].lines[line] */
+  lineFits?: LineFits[][];
   rhyme: boolean;
   /** The rhyme book of the tones and rhymes. */
   book: RhymeBookName;
@@ -222,12 +264,13 @@ function makePlan(vocab: Vocab, opts: GenerateOptions): Plan {
     // the forced characters of each line (start text, acrostic) form a prefix of that line
     const forcedLines = Array.from({ length: shape.lines }, (_, i) => {
       const chars = layout.slice(i * (shape!.chars + 1), i * (shape!.chars + 1) + shape!.chars);
-      return (chars.length ? chars : acrostic.slice(i, i + 1)).map((ch) => toneIn(ch, book));
+      return (chars.length ? chars : acrostic.slice(i, i + 1)).reduce((node, ch) => toneNode(node, TONE_CODE[toneIn(ch, book)]), 0);
     });
-    patterns = tonePatterns(form as Exclude<Form, 'free'>).filter((p) => forcedLines.every((tones, i) => fits(tones, p.lines[i])));
+    patterns = tonePatterns(form as Exclude<Form, 'free'>).filter((p) => forcedLines.every((node, i) => fits(lineFits(p.lines[i]), node)));
     if (!patterns.length) throw new PoetryError(`the start text and acrostic fit no 平仄 pattern of a ${form}; write without tones`);
   }
-  return { form, shape, prefix: vocab.encode(layout.join('')), lineStarts, patterns, rhyme, book, groupBits, noRepeat, maxChars };
+  const fitsOf = patterns?.map((p) => p.lines.map(lineFits));
+  return { form, shape, prefix: vocab.encode(layout.join('')), lineStarts, patterns, lineFits: fitsOf, rhyme, book, groupBits, noRepeat, maxChars };
 }
 
 /** The index of a 平 group in the book's list, by name (东) or label (上平一东); a PoetryError naming the choices otherwise. */
@@ -242,15 +285,15 @@ function groupIndex(book: RhymeBookName, group: string): number {
 interface Hypothesis {
   tokens: number[]; // ids after <bos>
   logp: number;
-  used: Set<number>; // Han ids in the poem (and acrostic characters still to come)
-  patterns?: TonePattern[]; // 平仄 patterns still possible
-  lineTones: Tone[]; // tones of the current line so far
+  used: number[]; // Han ids in the poem (and acrostic characters still to come), ascending, each once
+  patterns: number; // bit i set while plan.patterns[i] is still possible (0: tones off, or none left)
+  lineTones: number; // the tones of the current line so far, as a toneNode
   rhymeBits: number; // rhyme groups of the first rhyming line, 0 until known
   done: boolean;
 }
 
 function copyHypothesis(h: Hypothesis): Hypothesis {
-  return { ...h, tokens: [...h.tokens], used: new Set(h.used), lineTones: [...h.lineTones] };
+  return { ...h, tokens: [...h.tokens], used: [...h.used] };
 }
 
 /** The next slot of a fixed layout: a forced token, or a character at (line, col). */
@@ -274,8 +317,7 @@ function fixedSlot(plan: Plan, vocab: Vocab, pos: number): Slot {
 interface Scratch {
   ids: Int32Array; // the allowed ids of one hypothesis, ascending
   order: Int32Array; // a permutation of some of them (top-k / top-p selection)
-  used: Uint8Array; // 1 for the ids of the hypothesis being decided (cleared after)
-  scores: Float32Array; // penalised logits
+  saved: Float32Array; // logits of the used ids while penalised (penalise)
   weights: Float64Array; // sampling weights, in `kept` order
 }
 const scratchCache = new WeakMap<Vocab, Scratch>();
@@ -283,30 +325,63 @@ function scratchFor(vocab: Vocab): Scratch {
   let s = scratchCache.get(vocab);
   if (!s) {
     const V = vocab.size;
-    s = { ids: new Int32Array(V), order: new Int32Array(V), used: new Uint8Array(V), scores: new Float32Array(V), weights: new Float64Array(V) };
+    s = { ids: new Int32Array(V), order: new Int32Array(V), saved: new Float32Array(V), weights: new Float64Array(V) };
     scratchCache.set(vocab, s);
   }
   return s;
 }
 
+const NONE: readonly number[] = [];
+const EMPTY = new Int32Array(0);
+
+/**
+ * Writes the ids of `list` (ascending) that are not in `skip` (ascending: a poem's used ids, a
+ * title's) to out[at:], ascending; returns the new end. One block copy of the whole list, then a
+ * binary search finds each skipped id and the run after it moves down over it (memmove, no
+ * allocation): a few thousand ids cost far less than copying them one by one.
+ */
+function copyExcept(list: Int32Array, skip: readonly number[], out: Int32Array, at: number): number {
+  out.set(list, at);
+  // list[from:] is not yet in its place: it still lies at out[at + from:], `removed` places up
+  let from = 0;
+  let removed = 0;
+  for (let k = 0; k < skip.length; k++) {
+    let lo = from, hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid] < skip[k]) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === list.length) break;
+    if (list[lo] !== skip[k]) continue;
+    if (removed) out.copyWithin(at + from - removed, at + from, at + lo);
+    removed++;
+    from = lo + 1;
+  }
+  if (removed) out.copyWithin(at + from - removed, at + from, at + list.length);
+  return at + list.length - removed;
+}
+
 /**
  * The ids allowed at the next position of `h`, written ascending into `out`; returns their count.
  * The constraints are relaxed in priority order when nothing satisfies them all (only possible
- * with tiny vocabularies). One pass over V of typed arrays: `used` is `h.used` as a mask.
+ * with tiny vocabularies). Each try copies a precomputed id list (VocabInfo) less the used ids;
+ * only a rhyming slot then tests each id.
  */
-function allowedIds(plan: Plan, info: VocabInfo, h: Hypothesis, slot: Slot | undefined, out: Int32Array, used: Uint8Array): number {
-  const V = info.han.length;
-  const han = info.han;
+function allowedIds(plan: Plan, info: VocabInfo, h: Hypothesis, slot: Slot | undefined, out: Int32Array): number {
   if (!slot) {
-    // free poem: a mark only after a Han character, <eos> only after a mark
+    // free poem: a mark only after a Han character, <eos> (id 3, below every Han id) only after a mark
     const last = h.tokens.at(-1) ?? BOS;
-    const afterHan = han[last] === 1;
-    const noRepeat = plan.noRepeat;
-    let n = 0;
-    for (let id = 0; id < V; id++) {
-      if (han[id] ? !(noRepeat && used[id]) : afterHan ? info.marks.has(id) : id === EOS && info.marks.has(last)) out[n++] = id;
+    for (let skip = plan.noRepeat ? h.used : NONE; ; skip = NONE) {
+      let n = 0;
+      if (info.han[last]) {
+        n = copyExcept(info.hanOrMarkIds, skip, out, 0);
+      } else {
+        if (info.marks.has(last)) out[n++] = EOS;
+        n = copyExcept(info.hanIds, skip, out, n);
+      }
+      if (n || skip === NONE) return n;
     }
-    return n || !noRepeat ? n : allowedIds({ ...plan, noRepeat: false }, info, h, slot, out, used);
   }
   if ('forced' in slot) {
     out[0] = slot.forced;
@@ -314,13 +389,19 @@ function allowedIds(plan: Plan, info: VocabInfo, h: Hypothesis, slot: Slot | und
   }
   const { line, col } = slot;
   const { chars } = plan.shape!;
-  // toneOk[tone code] (0 平, 1 仄, 2 either): 1 when the tone keeps some pattern possible
-  let toneOk: Uint8Array | undefined;
-  if (h.patterns?.length) {
-    const fitsTone = (t: Tone) => h.patterns!.some((p) => fits([...h.lineTones, t], p.lines[line]));
-    const ping = fitsTone('平');
-    const ze = fitsTone('仄');
-    toneOk = Uint8Array.of(+ping, +ze, +(ping || ze));
+  // the Han ids whose tone keeps some pattern possible (undefined: tones off or no pattern left)
+  let toneList: Int32Array | undefined;
+  if (h.patterns) {
+    const ifPing = toneNode(h.lineTones, TONE_CODE.平);
+    const ifZe = toneNode(h.lineTones, TONE_CODE.仄);
+    let ping = false, ze = false;
+    for (let i = 0; i < plan.lineFits!.length; i++) {
+      if (!(h.patterns & (1 << i))) continue;
+      const lf = plan.lineFits![i][line];
+      ping ||= fits(lf, ifPing);
+      ze ||= fits(lf, ifZe);
+    }
+    toneList = ping && ze ? info.hanIds : ping ? info.toneIds![0] : ze ? info.toneIds![1] : EMPTY;
   }
   // an even line's last character rhymes in the groups set so far, or (the first) in any 平 group,
   // and is no character of the poem so far (a rhyme never twice), even with repeats allowed
@@ -329,45 +410,50 @@ function allowedIds(plan: Plan, info: VocabInfo, h: Hypothesis, slot: Slot | und
   const firstBits = plan.groupBits && col === chars - 1 && line === 0 ? plan.groupBits : 0;
   const checkUsed = plan.noRepeat || rhymeBits !== 0;
   const rhyme = info.rhyme;
-  const tone = info.tone;
-  for (const relax of [0, 1, 2, 3]) {
-    const useMask = relax < 1 && checkUsed;
-    const useRhyme = relax < 2 && rhymeBits !== 0;
-    const useFirst = relax < 2 && firstBits !== 0;
-    const useTone = relax < 3 && toneOk !== undefined;
-    let n = 0;
-    for (let id = 0; id < V; id++) {
-      if (!han[id]) continue;
-      if (useMask && used[id]) continue;
-      if (useRhyme && !(rhyme![id] & rhymeBits)) continue;
-      if (useFirst && rhyme![id] && !(rhyme![id] & firstBits)) continue;
-      if (useTone && !toneOk![tone![id]]) continue;
-      out[n++] = id;
+  for (let relax = 0; relax < 4; relax++) {
+    let n = copyExcept(relax < 3 && toneList ? toneList : info.hanIds, relax < 1 && checkUsed ? h.used : NONE, out, 0);
+    if (relax < 2 && (rhymeBits || firstBits)) {
+      let m = 0;
+      for (let i = 0; i < n; i++) {
+        const bits = rhyme![out[i]];
+        if (rhymeBits && !(bits & rhymeBits)) continue;
+        if (firstBits && bits && !(bits & firstBits)) continue;
+        out[m++] = out[i];
+      }
+      n = m;
     }
     if (n) return n;
   }
   throw new PoetryError('the model has no Han characters in its vocabulary');
 }
 
-/** Appends token `id` to `h` (a copy), updating the constraint state. */
-function extend(plan: Plan, info: VocabInfo, vocab: Vocab, h: Hypothesis, id: number, logp: number): Hypothesis {
-  const next = copyHypothesis(h);
+/** Inserts `id` into the ascending `ids` unless it is there. */
+function addSorted(ids: number[], id: number): void {
+  let i = ids.length;
+  while (i > 0 && ids[i - 1] > id) i--;
+  if (i > 0 && ids[i - 1] === id) return;
+  ids.splice(i, 0, id);
+}
+
+/** Appends token `id` to `next` in place, updating the constraint state. */
+function extend(plan: Plan, info: VocabInfo, next: Hypothesis, id: number, logp: number): void {
   next.tokens.push(id);
   next.logp += logp;
   if (id === EOS) next.done = true;
   if (!info.han[id]) {
-    if (plan.shape) next.lineTones = [];
-    return next;
+    if (plan.shape) next.lineTones = 0;
+    return;
   }
-  next.used.add(id);
-  if (!plan.shape) return next;
+  addSorted(next.used, id);
+  if (!plan.shape) return;
   const pos = next.tokens.length - 1;
   const line = Math.floor(pos / (plan.shape.chars + 1));
   const col = pos % (plan.shape.chars + 1);
-  const ch = vocab.symbols[id];
   if (next.patterns) {
-    next.lineTones.push(toneIn(ch, plan.book));
-    next.patterns = next.patterns.filter((p) => fits(next.lineTones, p.lines[line]));
+    next.lineTones = toneNode(next.lineTones, info.tone![id]);
+    for (let i = 0; i < plan.lineFits!.length; i++) {
+      if (next.patterns & (1 << i) && !fits(plan.lineFits![i][line], next.lineTones)) next.patterns &= ~(1 << i);
+    }
   }
   if (plan.rhyme && col === plan.shape.chars - 1) {
     // the first rhyming line sets the groups (line 1 too when its last character has a 平 reading,
@@ -375,15 +461,25 @@ function extend(plan: Plan, info: VocabInfo, vocab: Vocab, h: Hypothesis, id: nu
     if (!next.rhymeBits && (line === 1 || (line === 0 && info.rhyme![id] !== 0))) next.rhymeBits = info.rhyme![id];
     else if (line % 2 === 1 && next.rhymeBits & info.rhyme![id]) next.rhymeBits &= info.rhyme![id];
   }
-  return next;
 }
 
-/** The scores of a hypothesis: the logits [V], or a penalised copy in `into` (repetition penalty on used characters). */
-function penalised(logits: Float32Array, used: Set<number>, penalty: number, into: Float32Array): Float32Array {
-  if (penalty === 1 || !used.size) return logits;
-  into.set(logits);
-  for (const id of used) into[id] = into[id] > 0 ? into[id] / penalty : into[id] * penalty;
-  return into;
+/**
+ * The repetition penalty on a hypothesis's logits row [V], in place: the used ids' logits are
+ * divided (positive) or multiplied (negative) by `penalty`, their old values kept in saved[0:U]
+ * for `unpenalise`. The row is the model's, lent until its next step: changing U entries and
+ * putting them back is cheaper than copying V.
+ */
+function penalise(row: Float32Array, used: readonly number[], penalty: number, saved: Float32Array): void {
+  if (penalty === 1) return;
+  for (let k = 0; k < used.length; k++) {
+    const x = (saved[k] = row[used[k]]);
+    row[used[k]] = x > 0 ? x / penalty : x * penalty;
+  }
+}
+
+function unpenalise(row: Float32Array, used: readonly number[], penalty: number, saved: Float32Array): void {
+  if (penalty === 1) return;
+  for (let k = 0; k < used.length; k++) row[used[k]] = saved[k];
 }
 
 /** log Σ exp over all V (for log-probabilities under the model's full distribution). */
@@ -402,13 +498,17 @@ const POW2_NEG = Float64Array.from({ length: 1100 }, (_, n) => 2 ** -n);
  * e^x for x ≤ 0, relative error < 1e-8: x = n·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor
  * polynomial of degree 7 (error ≤ r^8/8! ≈ 5e-9), times 2^n from a table. About five times
  * cheaper than Math.exp in V8, and the sampler needs one per allowed character (naive: Math.exp).
+ * n is Math.round(x·log2 e), written floor(y + 0.5): for −1075 ≤ y ≤ 0 the sum is exact (or, for
+ * y > −0.5, rounds within [0, 0.5]), so n is the same integer, but V8 compiles Math.round to a
+ * branch that the random y mispredict half the time (~6 ns a call) and floor to one instruction.
+ * `0 - n` keeps the index +0 (a −0 index takes a slow path).
  */
 function expNeg(x: number): number {
   if (!(x > -745)) return 0;
-  const n = Math.round(x * 1.4426950408889634);
+  const n = Math.floor(x * 1.4426950408889634 + 0.5);
   const r = x - n * 0.6931471805599453;
   const p = 1 + r * (1 + r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (1 / 720 + r * (1 / 5040)))))));
-  return p * POW2_NEG[-n];
+  return p * POW2_NEG[0 - n];
 }
 
 /** a ranks before b: higher score, then lower id (a strict total order on distinct ids). */
@@ -418,30 +518,64 @@ function before(scores: Float32Array, a: number, b: number): boolean {
 
 /**
  * The n best of ids[0:count] by score, best first (ties: lower id first), written to out[0:n]
- * (out may be ids itself); returns how many (min(n, count)). Quickselect (median-of-three pivots,
- * O(count) expected) moves the n best to the front, then only they are sorted: O(count + n log n).
+ * (out may be ids itself); returns how many (min(n, count)). With a list much longer than n, the
+ * n-th best score t of a sample (its first 8n ids) bounds the answer: n ids score ≥ t, so none
+ * scoring below t can be among the n best, and one pass keeps only the others (typically a few
+ * times n). Quickselect then moves the n best of those to the front and only they are sorted:
+ * O(count + n log n) expected.
  */
 export function topIds(scores: Float32Array, ids: Int32Array, count: number, n: number, out: Int32Array): number {
-  if (out !== ids) out.set(ids.subarray(0, count));
   n = Math.min(n, count);
   if (n === 1) {
-    let best = out[0];
-    for (let i = 1; i < count; i++) if (before(scores, out[i], best)) best = out[i];
+    let best = ids[0];
+    for (let i = 1; i < count; i++) if (before(scores, ids[i], best)) best = ids[i];
     out[0] = best;
     return 1;
   }
+  let m = 0;
+  const sample = 8 * n;
+  if (count >= 4 * sample) {
+    // (when out is ids, the sample is permuted in place: the same ids, so the same survivors)
+    for (let i = 0; i < sample; i++) out[i] = ids[i];
+    selectBest(scores, out, sample, n);
+    let t = Infinity;
+    for (let i = 0; i < n; i++) if (scores[out[i]] < t) t = scores[out[i]];
+    for (let i = 0; i < count; i++) if (scores[ids[i]] >= t) out[m++] = ids[i];
+  }
+  if (m < n) {
+    // a short list, or a threshold lost to a NaN score: all of it
+    if (out !== ids) out.set(ids.subarray(0, count));
+    m = count;
+  }
+  selectBest(scores, out, m, n);
+  if (n <= 64) {
+    // insertion sort: for a few ids cheaper than a sort calling a comparator
+    for (let i = 1; i < n; i++) {
+      const x = out[i];
+      let j = i;
+      for (; j > 0 && before(scores, x, out[j - 1]); j--) out[j] = out[j - 1];
+      out[j] = x;
+    }
+  } else {
+    out.set(Array.from(out.subarray(0, n)).sort((a, b) => (before(scores, a, b) ? -1 : 1)));
+  }
+  return n;
+}
+
+/** Reorders a[0:count] so that a[0:n] are its n best (in no order): quickselect, median-of-three pivots. */
+function selectBest(scores: Float32Array, a: Int32Array, count: number, n: number): void {
   let lo = 0, hi = count - 1;
   while (n < count && lo < hi) {
-    // partition out[lo..hi] around a pivot; stop once the first n are exactly the n best
+    // partition a[lo..hi] around a pivot; stop once the first n are exactly the n best
     const mid = (lo + hi) >> 1;
-    const a = out[lo], b = out[mid], c = out[hi];
-    const pivot = before(scores, a, b) ? (before(scores, b, c) ? b : before(scores, a, c) ? c : a) : before(scores, a, c) ? a : before(scores, b, c) ? c : b;
+    const x = a[lo], y = a[mid], z = a[hi];
+    const pivot = before(scores, x, y) ? (before(scores, y, z) ? y : before(scores, x, z) ? z : x) : before(scores, x, z) ? x : before(scores, y, z) ? z : y;
     let i = lo, j = hi;
     while (i <= j) {
-      while (before(scores, out[i], pivot)) i++;
-      while (before(scores, pivot, out[j])) j--;
+      while (before(scores, a[i], pivot)) i++;
+      while (before(scores, pivot, a[j])) j--;
       if (i <= j) {
-        const t = out[i]; out[i] = out[j]; out[j] = t;
+        const t = a[i]; a[i] = a[j]; a[j] = t;
         i++; j--;
       }
     }
@@ -449,9 +583,6 @@ export function topIds(scores: Float32Array, ids: Int32Array, count: number, n: 
     else if (n - 1 >= i) lo = i;
     else break;
   }
-  const head = Array.from(out.subarray(0, n)).sort((a, b) => (before(scores, a, b) ? -1 : 1));
-  out.set(head);
-  return n;
 }
 
 /** Max-heap of ids by `before` over heap[0:n]: sift the entry at i down. */
@@ -469,13 +600,23 @@ function siftDown(scores: Float32Array, heap: Int32Array, n: number, i: number):
 }
 
 /**
+ * A poem's sampling settings, resolved from its options once: `choose` reads them at every step,
+ * and one shape for every poem keeps its property loads monomorphic (options objects come in many
+ * shapes, and V8 deoptimised `choose` at each new one).
+ */
+interface Sampling {
+  temperature: number; // 0: greedy
+  topK: number; // 0: no top-k
+  topP: number; // 1: no top-p
+}
+
+/**
  * Picks one of ids[0:count] by temperature / top-k / top-p sampling, or the best when greedy.
  * O(count) for plain sampling, O(count + k log k) with top-k, O(count + m log count) with top-p
- * alone (m: the size of the nucleus, taken best first from a heap).
+ * alone (m: the size of the nucleus, taken best first from a heap; it overwrites ids[0:m]).
  */
-function choose(scores: Float32Array, ids: Int32Array, count: number, opts: GenerateOptions, rng: RandomSource, sc: Scratch): number {
-  const temperature = opts.greedy ? 0 : opts.temperature ?? DEFAULT_TEMPERATURE;
-  const topP = opts.topP ?? 1;
+function choose(scores: Float32Array, ids: Int32Array, count: number, sampling: Sampling, rng: RandomSource, sc: Scratch): number {
+  const { temperature, topK, topP } = sampling;
   if (temperature === 0 || count === 1) {
     let best = ids[0];
     for (let i = 1; i < count; i++) if (scores[ids[i]] > scores[best]) best = ids[i];
@@ -485,20 +626,20 @@ function choose(scores: Float32Array, ids: Int32Array, count: number, opts: Gene
   let max = -Infinity;
   for (let i = 0; i < count; i++) if (scores[ids[i]] > max) max = scores[ids[i]];
   const invT = 1 / temperature;
-  if (topP < 1 && !opts.topK) {
+  if (topP < 1 && !topK) {
     // the nucleus, best first: pop from a heap of all until its weight reaches topP of the total
     let total = 0;
     for (let i = 0; i < count; i++) total += expNeg((scores[ids[i]] - max) * invT);
     const heap = sc.order;
-    heap.set(ids.subarray(0, count));
+    for (let i = 0; i < count; i++) heap[i] = ids[i];
     for (let i = (count >> 1) - 1; i >= 0; i--) siftDown(scores, heap, count, i);
     let n = 0, cum = 0, size = count;
-    const kept: number[] = [];
+    const kept = ids; // free once copied into the heap
     while (size > 0 && cum < topP * total) {
       const id = heap[0];
       heap[0] = heap[--size];
       siftDown(scores, heap, size, 0);
-      kept.push(id);
+      kept[n] = id;
       w[n] = expNeg((scores[id] - max) * invT);
       cum += w[n++];
     }
@@ -512,8 +653,8 @@ function choose(scores: Float32Array, ids: Int32Array, count: number, opts: Gene
   // top-k: its k best in order; plain sampling: all, ascending ids
   let kept = ids;
   let n = count;
-  if (opts.topK) {
-    n = topIds(scores, ids, count, opts.topK, sc.order);
+  if (topK) {
+    n = topIds(scores, ids, count, topK, sc.order);
     kept = sc.order;
   }
   let total = 0;
@@ -549,6 +690,7 @@ export class PoemDecoder {
   private readonly info: VocabInfo;
   private readonly vocab: Vocab;
   private readonly penalty: number;
+  private readonly sampling: Sampling;
   private readonly width: number;
   private readonly capacity: number; // positions after <bos>
   private beams: Hypothesis[];
@@ -561,7 +703,10 @@ export class PoemDecoder {
   private pos = 0;
   private poem?: Poem;
   private readonly sep: number;
-  private readonly hanIds: number[] = [];
+  /** the model writes the title (Han characters until <sep>) */
+  private readonly writesTitle: boolean = false;
+  /** the title's ids so far, ascending (never chosen twice) */
+  private readonly titleSorted: number[] = [];
 
   /** Validates `opts` against the model's vocabulary (throws PoetryError / UnknownCharacterError). */
   constructor(model: LanguageModel, private readonly opts: GenerateOptions, private readonly rng: RandomSource) {
@@ -576,10 +721,11 @@ export class PoemDecoder {
       if (rhymable < plan.shape.lines / 2 + 1) throw new PoetryError(`the model knows only ${rhymable} characters that rhyme in ${opts.rhymeGroup}: too few for a ${plan.form}`);
     }
     this.penalty = opts.repetitionPenalty ?? 1;
+    this.sampling = { temperature: opts.greedy ? 0 : opts.temperature ?? DEFAULT_TEMPERATURE, topK: opts.topK ?? 0, topP: opts.topP ?? 1 };
     this.width = opts.beam && opts.beam > 1 ? opts.beam : 1;
     this.capacity = plan.shape ? plan.shape.lines * (plan.shape.chars + 1) + 1 : plan.maxChars;
     this.beams = [
-      { tokens: [], logp: 0, used: new Set(plan.lineStarts.filter((id) => id >= 0)), patterns: plan.patterns, lineTones: [], rhymeBits: plan.groupBits, done: false },
+      { tokens: [], logp: 0, used: [...new Set(plan.lineStarts.filter((id) => id >= 0))].sort((a, b) => a - b), patterns: plan.patterns ? (1 << plan.patterns.length) - 1 : 0, lineTones: 0, rhymeBits: plan.groupBits, done: false },
     ];
     this.sep = vocab.id(SEP) ?? -1;
     if (conditionOf(vocab) !== 'title') {
@@ -589,7 +735,7 @@ export class PoemDecoder {
       this.queue.push(...conditionPrefix(vocab, plan.form, this.title));
     } else {
       this.queue.push(vocab.id(formSymbol(plan.form))!);
-      for (let id = 0; id < vocab.size; id++) if (info.han[id]) this.hanIds.push(id);
+      this.writesTitle = info.hanIds.length > 0;
     }
   }
 
@@ -606,19 +752,20 @@ export class PoemDecoder {
 
   /**
    * Reads this poem's rows logits[base·V, (base + rows)·V) of the last step (none at the start)
-   * and returns what to feed next, or null when the poem is finished (then `result()`).
+   * and returns what to feed next, or null when the poem is finished (then `result()`). A
+   * repetition penalty changes a few entries of those rows and puts them back before it returns.
    */
   advance(logits: Float32Array | null, base: number): Feed | null {
     const V = this.vocab.size;
     if (this.phase === 'start') {
-      this.phase = this.queue.length ? 'prefix' : this.hanIds.length ? 'title' : 'body';
+      this.phase = this.queue.length ? 'prefix' : this.writesTitle ? 'title' : 'body';
       return { src: [-1], tokens: [BOS] };
     }
     if (this.phase === 'done') return null;
     const row = logits!.subarray(base * V, (base + this.rows) * V);
     if (this.phase === 'prefix') {
       const id = this.queue.shift()!;
-      if (!this.queue.length) this.phase = this.hanIds.length ? 'title' : 'body';
+      if (!this.queue.length) this.phase = this.writesTitle ? 'title' : 'body';
       return { src: [0], tokens: [id] };
     }
     if (this.phase === 'title') {
@@ -629,15 +776,16 @@ export class PoemDecoder {
         const sc = scratchFor(this.vocab);
         let n = 0;
         if (title.length >= 2) sc.ids[n++] = this.sep;
-        for (const h of this.hanIds) if (!title.includes(h)) sc.ids[n++] = h;
-        // the old order: <sep> first, then the Han ids ascending
-        id = choose(row, sc.ids, n, this.opts, this.rng, sc);
+        n = copyExcept(this.info.hanIds, this.titleSorted, sc.ids, n);
+        // <sep> first, then the Han ids ascending
+        id = choose(row, sc.ids, n, this.sampling, this.rng, sc);
       }
       if (id === this.sep) {
         this.title = this.vocab.decode(title);
         this.phase = 'body';
       } else {
         title.push(id);
+        addSorted(this.titleSorted, id);
       }
       return { src: [0], tokens: [id] };
     }
@@ -651,39 +799,47 @@ export class PoemDecoder {
     const pos = this.pos++;
     const sc = scratchFor(vocab);
     const slot = plan.shape ? fixedSlot(plan, vocab, pos) : pos < plan.prefix.length ? { forced: plan.prefix[pos] } : undefined;
-    const candidates: { row: number; id: number; logp: number; score: number }[] = [];
+    const atCap = pos === this.capacity - 1;
     const beams = this.beams;
+    if (width === 1) {
+      // sampling: the one hypothesis grows in place; its log-probability would only rank beams
+      const h = beams[0];
+      const n = allowedIds(plan, info, h, slot, sc.ids);
+      penalise(logits, h.used, penalty, sc.saved);
+      const id = choose(logits, sc.ids, n, this.sampling, this.rng, sc);
+      unpenalise(logits, h.used, penalty, sc.saved);
+      extend(plan, info, h, id, 0);
+      if (h.done || atCap) {
+        this.finished.push(h);
+        return this.finish();
+      }
+      return { src: [0], tokens: [id] };
+    }
+    const candidates: { row: number; id: number; logp: number; score: number }[] = [];
     for (let row = 0; row < beams.length; row++) {
       const h = beams[row];
-      const scores = penalised(logits.subarray(row * V, (row + 1) * V), h.used, penalty, sc.scores);
-      for (const id of h.used) sc.used[id] = 1;
-      let n: number;
-      try {
-        n = allowedIds(plan, info, h, slot, sc.ids, sc.used);
-      } finally {
-        for (const id of h.used) sc.used[id] = 0;
+      const scores = logits.subarray(row * V, (row + 1) * V);
+      const n = allowedIds(plan, info, h, slot, sc.ids);
+      penalise(scores, h.used, penalty, sc.saved);
+      // only a hypothesis's `width` best extensions can be among the `width` best overall
+      const lse = logSumExp(scores);
+      const m = topIds(scores, sc.ids, n, width, sc.order);
+      for (let i = 0; i < m; i++) {
+        const id = sc.order[i];
+        candidates.push({ row, id, logp: scores[id] - lse, score: h.logp + scores[id] - lse });
       }
-      if (width === 1) {
-        const id = choose(scores, sc.ids, n, this.opts, this.rng, sc);
-        // the log-probability only ranks hypotheses: one alone needs none
-        candidates.push({ row, id, logp: 0, score: 0 });
-      } else {
-        // only a hypothesis's `width` best extensions can be among the `width` best overall
-        const lse = logSumExp(scores);
-        const m = topIds(scores, sc.ids, n, width, sc.order);
-        for (let i = 0; i < m; i++) {
-          const id = sc.order[i];
-          candidates.push({ row, id, logp: scores[id] - lse, score: h.logp + scores[id] - lse });
-        }
-      }
+      unpenalise(scores, h.used, penalty, sc.saved);
     }
-    const chosen = width === 1 ? candidates : candidates.sort((a, b) => b.score - a.score || a.row - b.row || a.id - b.id).slice(0, width);
-    const next = chosen.map((c) => ({ c, h: extend(plan, info, vocab, beams[c.row], c.id, c.logp) }));
-    const atCap = pos === this.capacity - 1;
+    const chosen = candidates.sort((a, b) => b.score - a.score || a.row - b.row || a.id - b.id).slice(0, width);
+    const next = chosen.map((c) => {
+      const h = copyHypothesis(beams[c.row]);
+      extend(plan, info, h, c.id, c.logp);
+      return { c, h };
+    });
     for (const { h } of next) if (h.done || atCap) this.finished.push(h);
     const live = next.filter(({ h }) => !h.done && !atCap);
     // free beams: stop once as many poems have ended as there are beams
-    if (!live.length || (width > 1 && this.finished.length >= width)) return this.finish();
+    if (!live.length || this.finished.length >= width) return this.finish();
     this.beams = live.map(({ h }) => h);
     return { src: live.map(({ c }) => c.row), tokens: live.map(({ c }) => c.id) };
   }
