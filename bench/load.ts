@@ -28,7 +28,8 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { seconds: 12, workers: Math.max(1, availableParallelism() - 1), connections: 50, json: false };
+  // workers: serve's default, one per core
+  const args: Args = { seconds: 12, workers: availableParallelism(), connections: 50, json: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const num = () => {

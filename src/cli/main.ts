@@ -190,7 +190,7 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .addOption(modelOption())
     .addOption(engineOption())
     .addOption(precisionOption())
-    .option('--workers <n>', 'generation worker threads (default: cores − 1, at least 1; 0: on the HTTP thread)', (v: string) => {
+    .option('--workers <n>', 'generation worker threads (default: one per core; 0: on the HTTP thread)', (v: string) => {
       const n = parseInteger('--workers', 0)(v);
       if (n > MAX_WORKERS) throw new UsageError(`--workers must be an integer from 0 to ${MAX_WORKERS}, got '${v}'`);
       return n;
