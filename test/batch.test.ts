@@ -111,3 +111,22 @@ test('topIds: the n best in order (ties: lower id first), exactly as a full sort
     }
   }
 });
+
+test('Model.step with a need mask: the rows asked for are the full step\'s bit for bit, the state advances the same', async () => {
+  const kernels = await selectKernels({ engine: 'wasm', threads: 1 });
+  const model = loadModel(resolveModelFile(), kernels);
+  const V = model.config.vocabSize;
+  for (const precision of ['f32', 'int8'] as DecodePrecision[]) {
+    model.setDecodePrecision(precision);
+    const tokens = Int32Array.of(5, 17, 300, 42, 9, 1000);
+    const full = model.initState(6), masked = model.initState(6);
+    for (const need of [Uint8Array.of(1, 0, 1, 0, 0, 1), Uint8Array.of(0, 0, 0, 0, 0, 0), Uint8Array.of(0, 1, 1, 1, 1, 1)]) {
+      const want = model.step(full, tokens).slice();
+      const got = model.step(masked, tokens, need);
+      for (let i = 0; i < 6; i++) {
+        if (need[i]) assert.deepEqual(got.subarray(i * V, (i + 1) * V), want.subarray(i * V, (i + 1) * V), `${precision} row ${i}`);
+      }
+      assert.deepEqual(masked, full, `${precision}: the state`);
+    }
+  }
+});

@@ -286,7 +286,7 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     return out;
   }
 
-  step(state: RecurrentState, tokens: Int32Array): Float32Array {
+  step(state: RecurrentState, tokens: Int32Array, need?: Uint8Array): Float32Array {
     const st = state as ModelState;
     const S = st.size;
     const { embed: E, hidden: H, vocabSize: V } = this.config;
@@ -308,7 +308,15 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
       x = sw.acts.h;
       I = H;
     }
-    linearForward(k, sw.logits, x, this.tensor('fc.weight'), this.tensor('fc.bias'), S, H, V);
+    // the output layer (most of a step's work) only for the rows whose logits will be read: they
+    // move to the front of x, and their logits back to their own rows (each row is computed alone:
+    // row-invariant kernels, so the values do not depend on which rows are skipped)
+    const rows: number[] = [];
+    if (need) for (let i = 0; i < S; i++) if (need[i]) rows.push(i);
+    const R = need ? rows.length : S;
+    for (let j = 0; j < R && R < S; j++) if (rows[j] !== j) x.copyWithin(j * H, rows[j] * H, (rows[j] + 1) * H);
+    if (R > 0) linearForward(k, sw.logits, x, this.tensor('fc.weight'), this.tensor('fc.bias'), R, H, V);
+    for (let j = R - 1; j >= 0 && R < S; j--) if (rows[j] !== j) sw.logits.copyWithin(rows[j] * V, j * V, (j + 1) * V);
     if (sw.logits instanceof Float32Array) return sw.logits.subarray(0, S * V);
     sw.logits32.set(sw.logits.subarray(0, S * V));
     return sw.logits32.subarray(0, S * V);

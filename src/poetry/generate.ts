@@ -744,6 +744,19 @@ export class PoemDecoder {
     return this.phase === 'done' ? 0 : this.phase === 'body' ? this.beams.length : 1;
   }
 
+  /**
+   * Whether the next `advance` reads this poem's rows of the logits: not when its next token is
+   * forced (the given title prefix; a mark, <eos>, a start or acrostic character when sampling —
+   * beams still rank by every token's log-probability), so the model may skip computing them.
+   */
+  get readsLogits(): boolean {
+    if (this.phase === 'prefix') return false;
+    if (this.phase !== 'body' || this.width > 1) return true;
+    const { plan } = this;
+    const slot = plan.shape ? fixedSlot(plan, this.vocab, this.pos) : this.pos < plan.prefix.length ? { forced: plan.prefix[this.pos] } : undefined;
+    return !(slot && 'forced' in slot);
+  }
+
   /** The poem, once `advance` has returned null. */
   result(): Poem {
     if (!this.poem) throw new Error('the poem is not finished');
@@ -906,6 +919,7 @@ export class DecodeBatch {
   step(): void {
     const src: number[] = [];
     const tokens: number[] = [];
+    const need: number[] = []; // per row: will its logits be read (DecodeBatch skips the rest)
     const kept: Entry[] = [];
     const ended: { e: Entry; poem?: Poem; err?: unknown }[] = [];
     for (const e of this.entries) {
@@ -922,16 +936,18 @@ export class DecodeBatch {
       }
       const base = e.base;
       e.base = src.length;
+      const reads = +e.decoder.readsLogits;
       for (let i = 0; i < feed.src.length; i++) {
         src.push(feed.src[i] < 0 ? -1 : base + feed.src[i]);
         tokens.push(feed.tokens[i]);
+        need.push(reads);
       }
       kept.push(e);
     }
     this.entries = kept;
     if (src.length) {
       this.state = this.model.selectState(this.state ?? this.model.initState(0), Int32Array.from(src));
-      this.logits = this.model.step(this.state, Int32Array.from(tokens));
+      this.logits = this.model.step(this.state, Int32Array.from(tokens), need.includes(0) ? Uint8Array.from(need) : undefined);
     } else {
       this.state = null;
       this.logits = null;
