@@ -85,11 +85,15 @@ before(async () => {
 
   const { file: modelFile } = tinyModel();
   // the page's engine (wasm, one thread) on the server too: the same seed must give the same poems
+  // the server's models write with int8 weights, as `shiren serve` opens them and as the page does
   model = loadModel(modelFile, await createWasmKernels({ threads: 1 }));
+  model.setDecodePrecision('int8');
   app = await buildApp({ model, modelBytes: readFileSync(modelFile), webRoot });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const titledFile = tinyTitledModel();
-  titledApp = await buildApp({ model: loadModel(titledFile, await createWasmKernels({ threads: 1 })), modelBytes: readFileSync(titledFile), webRoot });
+  const titled = loadModel(titledFile, await createWasmKernels({ threads: 1 }));
+  titled.setDecodePrecision('int8');
+  titledApp = await buildApp({ model: titled, modelBytes: readFileSync(titledFile), webRoot });
   await titledApp.listen({ port: 0, host: '127.0.0.1' });
 
   browser = await chromium.launchPersistentContext(join(dir, 'profile'), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
