@@ -44,9 +44,9 @@ function time(f: () => void): { wall: number; cpu: number } {
 // the model's share: every step timed
 const step = model.step.bind(model);
 let stepMs = 0, steps = 0;
-model.step = (state, tokens, need) => {
+model.step = (...args) => {
   const t = performance.now();
-  const logits = step(state, tokens, need);
+  const logits = step(...args);
   stepMs += performance.now() - t;
   steps++;
   return logits;
