@@ -330,14 +330,10 @@ export function gemmNT(
   M: i32, N: i32, K: i32, alpha: f32, A: usize, lda: i32, B: usize, ldb: i32, beta: f32, C: usize, ldc: i32,
   part: i32, nparts: i32, thread: i32,
 ): f64 {
-  let m0 = 0, m1 = M, n0 = 0, n1 = N;
-  if (N >= M) {
-    const chunk = (N + nparts * 4 - 1) / (nparts * 4) * 4;
-    n0 = min(N, part * chunk); n1 = min(N, n0 + chunk);
-  } else {
-    const chunk = (M + nparts - 1) / nparts;
-    m0 = min(M, part * chunk); m1 = min(M, m0 + chunk);
-  }
+  // columns in multiples of 4 when N ≥ M, else rows
+  const byColumns = N >= M;
+  const m0 = byColumns ? 0 : sliceBegin(M, part, nparts, 1), m1 = byColumns ? M : sliceEnd(M, part, nparts, 1);
+  const n0 = byColumns ? sliceBegin(N, part, nparts, 4) : 0, n1 = byColumns ? sliceEnd(N, part, nparts, 4) : N;
   if (m0 >= m1 || n0 >= n1) return 0;
   scaleBlock(C, ldc, m0, m1, n0, n1, beta);
   if (alpha == 0 || K == 0) return 0;
@@ -503,14 +499,10 @@ export function gemmNTInt8(
   M: i32, N: i32, Kp: i32, aq: usize, ascale: usize, wq: usize, wscale: usize, wsum: usize, beta: f32, C: usize, ldc: i32,
   part: i32, nparts: i32, thread: i32,
 ): f64 {
-  let m0 = 0, m1 = M, n0 = 0, n1 = N;
-  if (N >= M) {
-    const chunk = (N + nparts * 4 - 1) / (nparts * 4) * 4;
-    n0 = min(N, part * chunk); n1 = min(N, n0 + chunk);
-  } else {
-    const chunk = (M + nparts - 1) / nparts;
-    m0 = min(M, part * chunk); m1 = min(M, m0 + chunk);
-  }
+  // columns in multiples of 4 when N ≥ M, else rows
+  const byColumns = N >= M;
+  const m0 = byColumns ? 0 : sliceBegin(M, part, nparts, 1), m1 = byColumns ? M : sliceEnd(M, part, nparts, 1);
+  const n0 = byColumns ? sliceBegin(N, part, nparts, 4) : 0, n1 = byColumns ? sliceEnd(N, part, nparts, 4) : N;
   if (m0 >= m1 || n0 >= n1) return 0;
   const ld = <usize>Kp;
   let j = n0;
