@@ -29,7 +29,7 @@ function percent(x: number): string {
 }
 
 export async function runEval(opts: EvalOptions): Promise<void> {
-  const { model, source, banner } = await openCommandModel({ ...opts, precision: opts.precision ?? 'int8' });
+  const { model, source, banner } = await openCommandModel(opts);
   const report = evaluate(model, { corpus: opts.corpus, split: opts.split, count: opts.count, seed: opts.seed });
   if (opts.json) {
     process.stdout.write(JSON.stringify({ model: source, engine: model.kernels.name, precision: model.decodePrecision, ...report }) + '\n');

@@ -17,9 +17,10 @@ export interface LoadOptions {
   /** What the model is opened for: 'decode' (writing only) lets `auto` skip OpenBLAS (src/engine/index.ts). */
   job?: 'any' | 'decode';
   /**
-   * The weights of writing (Model.step): 'int8' (per-row int8 copies, src/nn/int8.ts: a quarter of
-   * the bytes per step, test perplexity equal to 0.01) or 'f32'. Default: int8 for job 'decode',
-   * else f32. Scoring, evaluation perplexity and inspect always use the f32 parameters.
+   * The weights of writing (Model.step): 'int8' (the default, as `shiren gen`, `serve` and the
+   * page: per-row int8 copies, src/nn/int8.ts, a quarter of the bytes per step, the same test
+   * perplexity to 0.02) or 'f32'. A seed writes the same poem here as there. Scoring, evaluation
+   * perplexity and inspect always use the f32 parameters.
    */
   precision?: DecodePrecision;
 }
@@ -34,7 +35,7 @@ export interface OpenedModel {
 /** Opens a model: the bundled one (no source), a file, or the bytes of a file. */
 export async function openModel(source?: string | Uint8Array, opts: LoadOptions = {}): Promise<OpenedModel> {
   const kernels = await selectKernels({ engine: opts.engine, threads: opts.threads, job: opts.job });
-  const precision = opts.precision ?? (opts.job === 'decode' ? 'int8' : 'f32');
+  const precision = opts.precision ?? 'int8';
   let opened: OpenedModel;
   if (source instanceof Uint8Array) opened = { model: modelFromBytes(source, kernels, '<bytes>'), source: '<bytes>' };
   else {
