@@ -106,3 +106,15 @@ test('shiren eval --json: the figures of the domain function, on the same kernel
     assert.equal(q.novelty, 1);
   }
 });
+
+test('the library writes what gen writes for a seed: int8 weights by default in both, f32 when asked in both', async () => {
+  const lib = await import('../src/index.ts');
+  for (const precision of [undefined, 'f32'] as const) {
+    const m = await lib.loadModel(modelFile, { engine: 'wasm', threads: 1, ...(precision ? { precision } : {}) });
+    assert.equal(m.decodePrecision, precision ?? 'int8');
+    const poems = await lib.generate(m, { start: ['山', '月'], form: 'qijue', count: 2, seed: 11 });
+    const r = shiren(['gen', '山', '月', '--form', 'qijue', '--count', '2', '--seed', '11', '--json', '--engine', 'wasm', '--model', modelFile, ...(precision ? ['--precision', precision] : [])]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout).poems, poems);
+  }
+});
