@@ -155,6 +155,33 @@ for (const variant of VARIANTS) {
         }
       });
 
+      test('sampleList: the draw follows the weights exp((s − max)·invT) over the listed ids, as the reference', () => {
+        const V = 3001;
+        const [scores] = inp.floats(V, -12, 6);
+        const rand = mulberry32(99);
+        for (const n of [1, 2, 3, 4, 5, 7, 64, 1999]) {
+          const ids = k.allocInt(n), w = k.alloc(n), w0 = new Float64Array(n);
+          for (let i = 0; i < n; i++) ids[i] = Math.floor(rand() * V);
+          for (const invT of [1.25, 0.5]) {
+            for (let t = 0; t < 40; t++) {
+              const u = rand();
+              const got = k.sampleList(scores, ids, n, invT, u, w);
+              const want = ref.sampleList(Float32Array.from(scores) as Float32Array, Int32Array.from(ids), n, invT, u, w0 as unknown as Float32Array);
+              assert.ok(got >= 0 && got < n, `index ${got} of ${n}`);
+              // the same index, or a neighbour where u falls within rounding of a boundary
+              if (got !== want) {
+                let total = 0, below = 0;
+                for (let i = 0; i < n; i++) { total += w0[i]; if (i < Math.min(got, want) + 1) below += w0[i]; }
+                assert.ok(Math.abs(below - u * total) < 1e-5 * total, `n ${n} invT ${invT} u ${u}: ${got} vs ${want}`);
+              }
+              // deterministic
+              assert.equal(k.sampleList(scores, ids, n, invT, u, w), got);
+            }
+            for (let i = 0; i < n && n > 1; i++) assertClose([w[i]], [w0[i]], 1e-7, 2e-6, `sampleList weight ${i} of ${n}`);
+          }
+        }
+      });
+
       test('addBias and biasBackward (accumulates)', () => {
         for (const [R, C] of [[7, 13], [41, 2003]]) {
           const [out, out0] = inp.floats(R * C);

@@ -81,6 +81,15 @@ export interface Kernels<F extends FloatArray = FloatArray> {
    */
   gemmNTInt8(M: number, N: number, Kp: number, aq: Uint8Array, ascale: F, wq: Int8Array, wscale: F, wsum: Int32Array, beta: 0 | 1, C: F, ldc: number): void;
 
+  /**
+   * Draws one of the candidates ids[0:n] of a logits row (generation's plain sampling): weights
+   * w_i = exp((scores[ids[i]] − max_i scores[ids[i]]) · invT), written to w[0:n]; returns the
+   * first i whose running sum of weights exceeds u · Σ w (u uniform in [0, 1)), n − 1 if rounding
+   * leaves none (n ≤ 1: 0, nothing written). The wasm kernel works in f32 and sums in blocks of
+   * four; deterministic for a given row, list and u.  scores [V], ids [n], w [n].
+   */
+  sampleList(scores: F, ids: Int32Array, n: number, invT: number, u: number, w: F): number;
+
   /** out[r, c] += bias[c] for r < R, c < C.  out [R,C], bias [C]. */
   addBias(out: F, bias: F, R: number, C: number): void;
   /** dbias[c] += Σ_r dout[r, c].  dbias [C] (+=), dout [R,C]. */

@@ -103,6 +103,18 @@ class ReferenceKernels<F extends FloatArray> implements Kernels<F> {
     }
   }
 
+  sampleList(scores: F, ids: Int32Array, n: number, invT: number, u: number, w: F): number {
+    if (n <= 1) return 0;
+    let max = -Infinity;
+    for (let i = 0; i < n; i++) max = Math.max(max, scores[ids[i]]);
+    let total = 0;
+    for (let i = 0; i < n; i++) total += (w[i] = Math.exp((scores[ids[i]] - max) * invT));
+    const target = u * total;
+    let acc = 0;
+    for (let i = 0; i < n; i++) if ((acc += w[i]) > target) return i;
+    return n - 1;
+  }
+
   /** Row-invariant by construction: each C entry is its own dot product, in order of k. */
   gemmNT(M: number, N: number, K: number, alpha: number, A: F, lda: number, B: F, ldb: number, beta: number, C: F, ldc: number): void {
     this.gemm(false, true, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);

@@ -317,6 +317,7 @@ export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<W
       const parts = Math.min(partsFor(M * N * Kp, GEMM_PART_MACS), 2 * threads);
       job('gemmNTInt8', [M, N, Kp, aq.byteOffset, ascale.byteOffset, wq.byteOffset, wscale.byteOffset, wsum.byteOffset, beta, C.byteOffset, ldc], parts);
     },
+    sampleList: (scores, ids, n, invT, u, w) => ex.sampleList(scores.byteOffset, ids.byteOffset, n, invT, u, w.byteOffset),
     addBias: (out, bias, R, C) => { job('addBias', [out.byteOffset, bias.byteOffset, R, C], pointwiseParts(R * C)); },
     biasBackward: (dbias, dout, R, C) => { job('biasBackward', [dbias.byteOffset, dout.byteOffset, R, C], Math.min(pointwiseParts(R * C), Math.ceil(C / 512))); },
     embeddingForward: (out, table, ids, N, E) => ex.embeddingForward(out.byteOffset, table.byteOffset, ids.byteOffset, N, E),

@@ -11,6 +11,17 @@ export interface RecurrentState {
   readonly size: number; // S
 }
 
+/**
+ * Plain sampling over a list of candidate ids, done by the model's kernels (Kernels.sampleList):
+ * write the candidates into `ids`, then `sample(row, n, invT, u)` returns the index in ids[0:n]
+ * drawn with weights exp((row[id] − max) · invT) by the uniform u in [0, 1). `row` must be a row
+ * of logits this model returned (its kernels address it).
+ */
+export interface ListSampler {
+  readonly ids: Int32Array; // [V]
+  sample(row: Float32Array, n: number, invT: number, u: number): number;
+}
+
 export interface LanguageModel {
   readonly vocab: Vocab;
   /** A fresh all-zero state for S parallel sequences. */
@@ -27,4 +38,6 @@ export interface LanguageModel {
    * batching), or a fresh zero state where rows[i] is −1 (a sequence joining a batch).
    */
   selectState(state: RecurrentState, rows: Int32Array): RecurrentState;
+  /** Sampling in the model's kernels (optional: generation samples in JavaScript without it). */
+  readonly sampler?: ListSampler;
 }

@@ -27,7 +27,7 @@
  */
 import type { FloatArray, Kernels } from '../engine/kernels.ts';
 import { PAD, BOS, EOS, type Vocab } from '../data/vocab.ts';
-import type { LanguageModel, RecurrentState } from './lm.ts';
+import type { LanguageModel, ListSampler, RecurrentState } from './lm.ts';
 import { gateCount, validateConfig, type ModelConfig } from './config.ts';
 import { initParams, paramCount, paramTable, paramView, type ParamEntry } from './params.ts';
 import { cellFor, inputProjection, sequenceBackward, sequenceForward } from './recurrent.ts';
@@ -111,6 +111,7 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
    */
   private readonly decodeKernels: Kernels<F>;
   private sw: StepWorkspace<F> | null = null;
+  private listSampler?: ListSampler;
   /** int8 copies of the step's weight matrices (src/nn/int8.ts), or null: `step` uses the f32 parameters. */
   private int8: Int8Weights<F> | null = null;
 
@@ -149,6 +150,21 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     const model = new Model(kernels, config, vocab);
     if (seed !== null) initParams(model.params, model.table, config, new Rng(seed));
     return model;
+  }
+
+  /**
+   * Plain sampling over candidate lists in the kernels (LanguageModel.sampler: generate.ts), for
+   * float32 kernels, whose memory holds the logits `step` returns; undefined otherwise.
+   */
+  get sampler(): ListSampler | undefined {
+    const k = this.kernels;
+    if (k.dtype !== 'f32') return undefined;
+    if (!this.listSampler) {
+      const V = this.config.vocabSize;
+      const ids = k.allocInt(V), w = k.alloc(V);
+      this.listSampler = { ids, sample: (row, n, invT, u) => k.sampleList(row as F, ids, n, invT, u, w) };
+    }
+    return this.listSampler;
   }
 
   /** The weights `step` multiplies by: 'f32' (the parameters, the default) or 'int8' (setDecodePrecision). */
