@@ -28,14 +28,13 @@
 import type { FloatArray, Kernels } from '../engine/kernels.ts';
 import { PAD, BOS, EOS, type Vocab } from '../data/vocab.ts';
 import type { LanguageModel, ListSampler, RecurrentState } from './lm.ts';
-import { gateCount, validateConfig, type ModelConfig } from './config.ts';
+import { gateCount, validateConfig, type DecodePrecision, type ModelConfig } from './config.ts';
 import { initParams, paramCount, paramTable, paramView, type ParamEntry } from './params.ts';
 import { cellFor, inputProjection, sequenceBackward, sequenceForward } from './recurrent.ts';
 import type { AnyCell, CellBuffers, CellState, CellWeights, Signal } from './cells/cell.ts';
 import { dropoutMask, linearBackward, linearForward } from './layers.ts';
 import { Rng } from './rng.ts';
 import { Int8Weights, quantizeMatrix } from './int8.ts';
-import type { DecodePrecision } from './config.ts';
 
 export type { DecodePrecision };
 
