@@ -1,5 +1,5 @@
 /**
- * int8 copies of a model's weight matrices for generation (docs/design.md §5, issue 12 item 2).
+ * int8 copies of a model's weight matrices for generation (docs/design.md §9, issue 12 item 2).
  *
  * Why: a decoding step multiplies one row (or a few) by every weight matrix, so it is bound by
  * streaming the weights from memory (f32: ≈ 10.6 MB per step for the bundled GRU, fc.weight
@@ -24,7 +24,7 @@
 import type { FloatArray, Kernels } from '../engine/kernels.ts';
 
 /** K rounded up to the kernel's vector step (16 int8 weights). */
-export function paddedDepth(K: number): number {
+function paddedDepth(K: number): number {
   return Math.ceil(K / 16) * 16;
 }
 
@@ -59,11 +59,6 @@ export class Int8Weights<F extends FloatArray> {
   constructor(private readonly k: Kernels<F>, readonly matrices: Int8Matrix<F>[]) {
     this.aq = k.allocUint8(0);
     this.ascale = k.alloc(0);
-  }
-
-  /** Bytes of the int8 copies (weights and scales). */
-  get bytes(): number {
-    return this.matrices.reduce((s, m) => s + m.q.length + 8 * m.rows, 0);
   }
 
   /**
