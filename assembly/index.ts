@@ -322,6 +322,22 @@ function tiledMxBt(m0: i32, m1: i32, n0: i32, n1: i32, K: i32, alpha: f32, A: us
   if (j < n1) smallMxBt(m1 - m0, j, n1, K, alpha, A + <usize>m0 * lda * 4, lda, B, ldb, C + <usize>m0 * ldc * 4, ldc);
 }
 
+/** The block [partM0, partM1) × [partN0, partN1) of C that splitNT gave this part (per instance: per thread). */
+let partM0 = 0, partM1 = 0, partN0 = 0, partN1 = 0;
+
+/**
+ * The block of C [M,N] that part `part` of nparts of a generation product writes: columns in
+ * multiples of 4 when N ≥ M, else rows; false when it is empty (gemmNT, gemmNTInt8).
+ */
+function splitNT(M: i32, N: i32, part: i32, nparts: i32): bool {
+  const byColumns = N >= M;
+  partM0 = byColumns ? 0 : sliceBegin(M, part, nparts, 1);
+  partM1 = byColumns ? M : sliceEnd(M, part, nparts, 1);
+  partN0 = byColumns ? sliceBegin(N, part, nparts, 4) : 0;
+  partN1 = byColumns ? sliceEnd(N, part, nparts, 4) : N;
+  return partM0 < partM1 && partN0 < partN1;
+}
+
 /**
  * Part `part` of nparts of C = alpha · A · Bᵀ + beta · C (Kernels.gemmNT: generation), A [M,K],
  * B [N,K], split over columns in multiples of 4 (rows when M > N). Row-invariant: see tiledMxBt.
@@ -330,11 +346,8 @@ export function gemmNT(
   M: i32, N: i32, K: i32, alpha: f32, A: usize, lda: i32, B: usize, ldb: i32, beta: f32, C: usize, ldc: i32,
   part: i32, nparts: i32, thread: i32,
 ): f64 {
-  // columns in multiples of 4 when N ≥ M, else rows
-  const byColumns = N >= M;
-  const m0 = byColumns ? 0 : sliceBegin(M, part, nparts, 1), m1 = byColumns ? M : sliceEnd(M, part, nparts, 1);
-  const n0 = byColumns ? sliceBegin(N, part, nparts, 4) : 0, n1 = byColumns ? sliceEnd(N, part, nparts, 4) : N;
-  if (m0 >= m1 || n0 >= n1) return 0;
+  if (!splitNT(M, N, part, nparts)) return 0;
+  const m0 = partM0, m1 = partM1, n0 = partN0, n1 = partN1;
   scaleBlock(C, ldc, m0, m1, n0, n1, beta);
   if (alpha == 0 || K == 0) return 0;
   tiledMxBt(m0, m1, n0, n1, K, alpha, A, lda, B, ldb, C, ldc);
@@ -499,11 +512,8 @@ export function gemmNTInt8(
   M: i32, N: i32, Kp: i32, aq: usize, ascale: usize, wq: usize, wscale: usize, wsum: usize, beta: f32, C: usize, ldc: i32,
   part: i32, nparts: i32, thread: i32,
 ): f64 {
-  // columns in multiples of 4 when N ≥ M, else rows
-  const byColumns = N >= M;
-  const m0 = byColumns ? 0 : sliceBegin(M, part, nparts, 1), m1 = byColumns ? M : sliceEnd(M, part, nparts, 1);
-  const n0 = byColumns ? sliceBegin(N, part, nparts, 4) : 0, n1 = byColumns ? sliceEnd(N, part, nparts, 4) : N;
-  if (m0 >= m1 || n0 >= n1) return 0;
+  if (!splitNT(M, N, part, nparts)) return 0;
+  const m0 = partM0, m1 = partM1, n0 = partN0, n1 = partN1;
   const ld = <usize>Kp;
   let j = n0;
   if (ASC_FEATURE_SIMD) {
