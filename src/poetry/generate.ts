@@ -759,9 +759,14 @@ export class PoemDecoder {
   get readsLogits(): boolean {
     if (this.phase === 'prefix') return false;
     if (this.phase !== 'body' || this.width > 1) return true;
-    const { plan } = this;
-    const slot = plan.shape ? fixedSlot(plan, this.vocab, this.pos) : this.pos < plan.prefix.length ? { forced: plan.prefix[this.pos] } : undefined;
+    const slot = this.slotAt(this.pos);
     return !(slot && 'forced' in slot);
+  }
+
+  /** The slot of body position `pos`: a fixed layout's, a forced start character of a free poem, or none. */
+  private slotAt(pos: number): Slot | undefined {
+    const { plan } = this;
+    return plan.shape ? fixedSlot(plan, this.vocab, pos) : pos < plan.prefix.length ? { forced: plan.prefix[pos] } : undefined;
   }
 
   /** The poem, once `advance` has returned null. */
@@ -819,7 +824,7 @@ export class PoemDecoder {
     const V = vocab.size;
     const pos = this.pos++;
     const sc = scratchFor(vocab);
-    const slot = plan.shape ? fixedSlot(plan, vocab, pos) : pos < plan.prefix.length ? { forced: plan.prefix[pos] } : undefined;
+    const slot = this.slotAt(pos);
     const atCap = pos === this.capacity - 1;
     const beams = this.beams;
     if (width === 1) {
