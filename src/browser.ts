@@ -19,12 +19,12 @@ import { createWasmKernels } from './engine/wasm.ts';
 import { modelFromBytes } from './nn/model-bytes.ts';
 import type { Model } from './nn/model.ts';
 import type { DecodePrecision } from './nn/config.ts';
-import { writePoems, type Poem, type WriteOptions } from './domain/write.ts';
-import { scorePoems, type PoemScore } from './domain/score.ts';
 
-export { describeModel, checkGenerateRequest, type ModelInfo } from './domain/requests.ts';
-export { LIMITS, WriteError, type Poem, type WriteOptions } from './domain/write.ts';
-export type { PoemScore } from './domain/score.ts';
+export { generate, score } from './library.ts';
+export { describeModel, type ModelInfo } from './domain/requests.ts';
+export { WriteError, type Poem, type WriteOptions, type WriteRun } from './domain/write.ts';
+export { LIMITS, API_LIMITS, MAX_SCORE_CHARS, type Limits } from './domain/limits.ts';
+export type { PoemScore, ScoreInput } from './domain/score.ts';
 export { UnknownCharacterError } from './data/vocab.ts';
 export { PoetryError } from './poetry/forms.ts';
 export { ModelFileError } from './nn/model-bytes.ts';
@@ -65,14 +65,4 @@ export async function loadModel(source: Uint8Array | ArrayBuffer | string | URL,
   const model = modelFromBytes(bytes, kernels, name);
   model.setDecodePrecision(opts.precision ?? 'int8');
   return model;
-}
-
-/** Writes poems (see WriteOptions); resolves to the poems as `shiren gen --json` lists them. */
-export async function generate(model: Model, options: WriteOptions = {}): Promise<Poem[]> {
-  return writePoems(model, options);
-}
-
-/** Scores poems; resolves to the scores as `shiren score --json` lists them. */
-export async function score(model: Model, texts: readonly string[]): Promise<PoemScore[]> {
-  return scorePoems(model, texts);
 }

@@ -10,14 +10,12 @@
  * `generate` resolves to the poems as `shiren gen --json` lists them, `score` to the scores as
  * `shiren score --json` does. Errors are exceptions with one-line messages.
  */
-import type { Model } from './nn/model.ts';
-import { writePoems, type Poem, type WriteOptions } from './domain/write.ts';
-import { scorePoems, type PoemScore, type ScoreInput } from './domain/score.ts';
-
+export { generate, score } from './library.ts';
 export { loadModel, openModel, type LoadOptions, type OpenedModel } from './domain/model.ts';
 export { describeModel, type ModelInfo } from './domain/requests.ts';
 export { evaluate, type EvaluateOptions, type EvalReport } from './domain/evaluate.ts';
-export { LIMITS, WriteError, type Poem, type WriteOptions } from './domain/write.ts';
+export { WriteError, type Poem, type WriteOptions, type WriteRun } from './domain/write.ts';
+export { LIMITS, API_LIMITS, type Limits } from './domain/limits.ts';
 export type { PoemScore, ScoreInput } from './domain/score.ts';
 export { buildCorpus, readSplit, type CorpusStats } from './data/corpus.ts';
 export { train, type TrainOptions, type TrainResult, type RunLimits, type TrainEvents } from './train/trainer.ts';
@@ -26,13 +24,3 @@ export { UnknownCharacterError } from './data/vocab.ts';
 export { PoetryError } from './poetry/forms.ts';
 export { ModelFileError } from './nn/checkpoint.ts';
 export type { Model } from './nn/model.ts';
-
-/** Writes poems (see WriteOptions); resolves to the poems as `shiren gen --json` lists them. */
-export async function generate(model: Model, options: WriteOptions = {}): Promise<Poem[]> {
-  return writePoems(model, options);
-}
-
-/** Scores poems; resolves to the scores as `shiren score --json` lists them. */
-export async function score(model: Model, texts: readonly ScoreInput[]): Promise<PoemScore[]> {
-  return scorePoems(model, texts);
-}

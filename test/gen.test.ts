@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { Rng } from '../src/nn/rng.ts';
 import { UnknownCharacterError } from '../src/data/vocab.ts';
 import { FORM_SHAPE, FORMS, PoetryError, isWellFormed, isHan } from '../src/poetry/forms.ts';
-import { generate, topIds, type GenerateOptions } from '../src/poetry/generate.ts';
+import { generate, type GenerateOptions } from '../src/poetry/generate.ts';
+import { topIds } from '../src/poetry/sample.ts';
 import { matchPattern, rhymes } from '../src/poetry/prosody.ts';
 import { bareLines } from '../src/poetry/metrics.ts';
 import { BigramLM } from './poetry-mock.ts';
@@ -143,9 +144,9 @@ test('repetition: no repeats by default in forms; the penalty curbs a favourite 
   const free = (opts: GenerateOptions) => hanCounts(generate(fond, { ...opts, greedy: true, maxChars: 40 }, new Rng(0)).text).get('月') ?? 0;
   assert.ok(free({}) > 10, 'greedy free decoding repeats the favourite');
   assert.ok(free({ repetitionPenalty: 50 }) <= 3, 'the penalty breaks the loop');
-  assert.equal(free({ noRepeat: true }), 1);
-  const allowed = generate(fond, { form: 'qijue', noRepeat: false, greedy: true }, new Rng(0));
-  assert.ok((hanCounts(allowed.text).get('月') ?? 0) > 1, 'noRepeat: false lets the model repeat');
+  assert.equal(free({ allowRepeats: false }), 1);
+  const allowed = generate(fond, { form: 'qijue', allowRepeats: true, greedy: true }, new Rng(0));
+  assert.ok((hanCounts(allowed.text).get('月') ?? 0) > 1, 'allowRepeats: true lets the model repeat');
 });
 
 test('a seed makes every mode reproducible', () => {

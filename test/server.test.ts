@@ -14,7 +14,9 @@ import { FORMS } from '../src/data/clean.ts';
 import { createReferenceKernels } from '../src/engine/reference.ts';
 import { ModelFileError, loadModel, modelFromBytes } from '../src/nn/checkpoint.ts';
 import { isWellFormed } from '../src/poetry/forms.ts';
-import { MAX_POEMS } from '../src/domain/requests.ts';
+import { API_LIMITS, MAX_SCORE_CHARS, MAX_SCORE_TEXTS } from '../src/domain/limits.ts';
+
+const MAX_POEMS = API_LIMITS.poems;
 import { buildApp } from '../src/server/app.ts';
 import { shiren, tinyModel } from './cli-helpers.ts';
 
@@ -142,7 +144,7 @@ test('user errors: 4xx with a one-line {"error"}, never a stack or a 500', async
     ['/api/generate', { tones: true }, 'application/json', 400, /needs a regulated form/],
     ['/api/generate', { acrostic: 'abc' }, 'application/json', 400, /unknown characters? .*a/],
     ['/api/generate', { start: '山'.repeat(65) }, 'application/json', 400, /^start must NOT have more than 64 characters$/],
-    ['/api/generate', JSON.stringify({ start: '山'.repeat(40_000) }), 'application/json', 413, /too large/i],
+    ['/api/generate', JSON.stringify({ start: '山'.repeat(70_000) }), 'application/json', 413, /too large/i],
     ['/api/score', {}, 'application/json', 400, /^missing field 'texts'$/],
     ['/api/score', { texts: [] }, 'application/json', 400, /^texts must NOT have fewer than 1 items$/],
     ['/api/score', { texts: ['山', 3] }, 'application/json', 400, /^texts\[1\] must be a string or \{"text", "title"\}$/],
@@ -203,6 +205,10 @@ test('POST /api/check answers as check --json; a title on an untitled model is a
   assert.deepEqual(checked.body, JSON.parse(cli.stdout));
   assert.equal(checked.body.poems[0].pass, true);
   assert.equal((await post('/api/check', { texts: [dengGao], rhymeBook: 'guangyun' })).status, 400);
+  // a request at every cap fits under the body limit (MAX_BODY_BYTES is derived from the caps)
+  const full = await post('/api/check', { texts: Array.from({ length: MAX_SCORE_TEXTS }, () => '山'.repeat(MAX_SCORE_CHARS)) });
+  assert.equal(full.status, 200, JSON.stringify(full.body).slice(0, 200));
+  assert.equal(full.body.poems.length, MAX_SCORE_TEXTS);
   const titled = await post('/api/score', { texts: [{ text: '山水，', title: '山' }] });
   assert.equal(titled.status, 400);
   assert.match(titled.body.error, /not trained on titles/);

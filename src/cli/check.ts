@@ -15,6 +15,7 @@ import { readPoemLines } from './poem-file.ts';
 import type { RegulatedForm } from '../data/clean.ts';
 import { checkPoem, checkedLines, type CheckResult, type FaultKind } from '../poetry/check.ts';
 import { rhymeBook, type RhymeBookName } from '../poetry/rhymebook.ts';
+import { RHYME_BOOK_LABELS } from '../poetry/book-names.ts';
 
 
 export interface CheckCommandOptions {
@@ -35,14 +36,13 @@ const KIND_LABEL: Record<FaultKind, string> = {
   tone: '平仄', nian: '失粘', dui: '失对', 'gu-ping': '孤平', 'san-ping-wei': '三平尾',
   rhyme: '出韵', 'rhyme-tone': '韵脚仄声', 'rhyme-repeat': '重韵', shape: '体式',
 };
-const BOOK_LABEL: Record<RhymeBookName, string> = { pingshui: '平水韵', xinyun: '中华新韵' };
 
 /** The human report of one poem (see the file comment). */
 function describe(r: CheckResult, bookName: RhymeBookName): string {
   const book = rhymeBook(bookName);
   const out = [r.text];
   const verdict = r.pass ? 'pass' : `${r.faults.length} fault${r.faults.length === 1 ? '' : 's'}`;
-  const group = r.rhymeGroup === null ? 'no rhyme group' : `韵 ${book.labelOf(r.rhymeGroup)} (${BOOK_LABEL[bookName]})`;
+  const group = r.rhymeGroup === null ? 'no rhyme group' : `韵 ${book.labelOf(r.rhymeGroup)} (${RHYME_BOOK_LABELS[bookName]})`;
   out.push(`  ${r.form} · ${r.pattern ?? 'no pattern'} · ${group} · ${verdict}`);
   const textLines = checkedLines(r.text);
   r.tones.forEach((marks, i) => {

@@ -7,9 +7,7 @@
  * Output: a table on stdout (model and engine on stderr); with --json only
  * `{"chars":[{"ch","logprob","rank","top":[{"ch","p"}],"layers":[{"summary","units"}]}],…}`.
  */
-import { classifyForm } from '../data/clean.ts';
-import { conditionPrefix } from '../data/sequence.ts';
-import { inspectPoem, type PoemInspection } from '../explain/inspect.ts';
+import { inspectUnderTitle, type PoemInspection } from '../domain/inspect.ts';
 import { renderHtml, renderSvg } from '../explain/render.ts';
 import { writeFileAtomic } from '../util/fs.ts';
 import { openCommandModel } from './open.ts';
@@ -59,9 +57,7 @@ export async function runInspect(opts: InspectCliOptions): Promise<void> {
   if (!poem) throw new Error('nothing to inspect: give a poem');
   const { model, banner } = await openCommandModel(opts);
   // a title-conditioned model reads `<form> title <sep>` first (src/data/sequence.ts), as score does
-  const prefix = conditionPrefix(model.vocab, classifyForm(poem), opts.title ?? '');
-  if (opts.title && !prefix.length) throw new Error('this model was not trained on titles, so it cannot read a poem under a title');
-  const ins = inspectPoem(model, poem, { prefix });
+  const ins = inspectUnderTitle(model, poem, opts.title ?? '');
   if (opts.svg) writeFileAtomic(opts.svg, renderSvg(ins));
   if (opts.html) writeFileAtomic(opts.html, renderHtml(ins));
   if (opts.json) {

@@ -15,7 +15,7 @@ import { TRAIN_DEFAULTS } from '../train/options.ts';
 import { OPTIMIZER_KINDS } from '../nn/optim.ts';
 import { GEN_FORMS } from '../poetry/forms.ts';
 import { RHYME_BOOKS } from '../poetry/book-names.ts';
-import { MAX_WORKERS } from '../domain/requests.ts';
+import { MAX_WORKERS, SERVE_DEFAULTS } from '../domain/limits.ts';
 import { printable } from '../util/text.ts';
 import { UsageError, parseChoice, parseInteger, parseList, parseNumber } from './errors.ts';
 
@@ -195,9 +195,9 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
       if (n > MAX_WORKERS) throw new UsageError(`--workers must be an integer from 0 to ${MAX_WORKERS}, got '${v}'`);
       return n;
     })
-    .option('--queue <n>', 'requests that may wait for a worker before the server answers 503', parseInteger('--queue', 0), 64)
-    .option('--budget <s>', 'seconds a request may take, waiting included, before it is stopped (503)', parseNumber('--budget', 0.001, 3600), 10)
-    .action(async (opts) => (await import('../server/serve.ts')).runServe(opts));
+    .option('--queue <n>', 'requests that may wait for a worker before the server answers 503', parseInteger('--queue', 0), SERVE_DEFAULTS.queue)
+    .option('--budget <s>', 'seconds a request may take, waiting included, before it is stopped (503)', parseNumber('--budget', 0.001, 3600), SERVE_DEFAULTS.budgetSeconds)
+    .action(async (opts) => (await import('./serve.ts')).runServe(opts));
 
   return program;
 }

@@ -15,28 +15,14 @@
  */
 import { UnknownCharacterError } from '../data/vocab.ts';
 import type { LanguageModel } from '../nn/lm.ts';
-import { Rng } from '../nn/rng.ts';
+import { Rng, poemSeed } from '../nn/rng.ts';
 import { GEN_FORMS, PoetryError, parseForm } from '../poetry/forms.ts';
-import { startsOf } from './requests.ts';
 import { RHYME_BOOKS, type RhymeBookName } from '../poetry/book-names.ts';
-import { generateBatch, poemSeed, type GenerateOptions, type Poem } from '../poetry/generate.ts';
+import { DecodeBatch, PoemDecoder, type GenerateOptions, type Poem } from '../poetry/generate.ts';
+import { LIMITS, MAX_RHYME_GROUP_CHARS, type Limits } from './limits.ts';
 
 export type { Poem };
-
-/** Caps on the work one call may ask for (the CLI and the server alike). */
-export const LIMITS = {
-  /** poems per call: count × number of starts */
-  poems: 1000,
-  /** beam width */
-  beam: 16,
-  /** poems × beams: beam search costs a poem per beam */
-  beamWork: 1000,
-  /** top-k */
-  topK: 10_000,
-  /** characters of a start text, title or acrostic */
-  startChars: 64,
-  acrosticChars: 16,
-} as const;
+export { LIMITS };
 
 /** What to write. All optional; the defaults are those of `shiren gen`. */
 export interface WriteOptions {
@@ -88,27 +74,35 @@ function check(ok: boolean, message: string): void {
 const isInt = (x: unknown, min: number, max = Infinity) => Number.isInteger(x) && (x as number) >= min && (x as number) <= max;
 const isNum = (x: unknown, min: number, max = Infinity) => typeof x === 'number' && Number.isFinite(x) && x >= min && x <= max;
 
-/** Checks every field of `opts` and returns the per-poem generation options. */
-export function generateOptions(opts: WriteOptions): GenerateOptions {
+/** The start texts of a request: [] for none. */
+export function startsOf(opts: WriteOptions): string[] {
+  return opts.start === undefined ? [] : typeof opts.start === 'string' ? [opts.start] : [...opts.start];
+}
+
+/**
+ * Checks every field of `opts` against the caps of `limits` (LIMITS for the library and the CLI,
+ * API_LIMITS for the server and the page) and returns the per-poem generation options.
+ */
+export function generateOptions(opts: WriteOptions, limits: Limits = LIMITS): GenerateOptions {
   const { temperature, topK, topP, beam, repetitionPenalty, count = 1 } = opts;
-  check(temperature === undefined || isNum(temperature, 0, 100), `temperature must be a number from 0 to 100, got ${temperature}`);
-  check(topK === undefined || isInt(topK, 1, LIMITS.topK), `topK must be an integer from 1 to ${LIMITS.topK}, got ${topK}`);
+  check(temperature === undefined || isNum(temperature, 0, limits.temperature), `temperature must be a number from 0 to ${limits.temperature}, got ${temperature}`);
+  check(topK === undefined || isInt(topK, 1, limits.topK), `topK must be an integer from 1 to ${limits.topK}, got ${topK}`);
   check(topP === undefined || (isNum(topP, 0, 1) && topP > 0), `topP must be in (0, 1], got ${topP}`);
-  check(beam === undefined || isInt(beam, 1, LIMITS.beam), `beam must be an integer from 1 to ${LIMITS.beam}, got ${beam}`);
-  check(repetitionPenalty === undefined || isNum(repetitionPenalty, 1, 100), `repetitionPenalty must be a number from 1 to 100, got ${repetitionPenalty}`);
-  check(isInt(count, 1, LIMITS.poems), `count must be an integer from 1 to ${LIMITS.poems}, got ${count}`);
+  check(beam === undefined || isInt(beam, 1, limits.beam), `beam must be an integer from 1 to ${limits.beam}, got ${beam}`);
+  check(repetitionPenalty === undefined || isNum(repetitionPenalty, 1, limits.repetitionPenalty), `repetitionPenalty must be a number from 1 to ${limits.repetitionPenalty}, got ${repetitionPenalty}`);
+  check(isInt(count, 1, limits.poems), `count must be an integer from 1 to ${limits.poems}, got ${count}`);
   check(opts.seed === undefined || isInt(opts.seed, 0, 2 ** 32 - 1), `seed must be an integer from 0 to 2^32−1, got ${opts.seed}`);
   check(opts.form === undefined || (GEN_FORMS as readonly string[]).includes(opts.form), `form must be one of ${GEN_FORMS.join(', ')}, got '${opts.form}'`);
   const starts = startsOf(opts);
-  check(starts.every((s) => typeof s === 'string' && [...s].length <= LIMITS.startChars), `a start text has at most ${LIMITS.startChars} characters`);
+  check(starts.every((s) => typeof s === 'string' && [...s].length <= limits.startChars), `a start text has at most ${limits.startChars} characters`);
   check(opts.rhymeBook === undefined || (RHYME_BOOKS as readonly string[]).includes(opts.rhymeBook), `rhymeBook must be one of ${RHYME_BOOKS.join(', ')}, got '${opts.rhymeBook}'`);
-  check(opts.rhymeGroup === undefined || (typeof opts.rhymeGroup === 'string' && [...opts.rhymeGroup].length <= 8), `rhymeGroup must be the name of a 平 rhyme group, e.g. 东`);
-  check(opts.title === undefined || (typeof opts.title === 'string' && [...opts.title].length <= LIMITS.startChars), `a title has at most ${LIMITS.startChars} characters`);
-  check(opts.acrostic === undefined || [...opts.acrostic].length <= LIMITS.acrosticChars, `an acrostic has at most ${LIMITS.acrosticChars} characters`);
+  check(opts.rhymeGroup === undefined || (typeof opts.rhymeGroup === 'string' && opts.rhymeGroup !== '' && [...opts.rhymeGroup].length <= MAX_RHYME_GROUP_CHARS), `rhymeGroup must be the name of a 平 rhyme group, e.g. 东`);
+  check(opts.title === undefined || (typeof opts.title === 'string' && [...opts.title].length <= limits.startChars), `a title has at most ${limits.startChars} characters`);
+  check(opts.acrostic === undefined || [...opts.acrostic].length <= limits.acrosticChars, `an acrostic has at most ${limits.acrosticChars} characters`);
   const poems = count * Math.max(1, starts.length);
-  check(poems <= LIMITS.poems, `at most ${LIMITS.poems} poems per call (count × starts), asked for ${poems}`);
+  check(poems <= limits.poems, `at most ${limits.poems} poems per ${limits.per} (count × starts), asked for ${poems}`);
   const beams = beam ?? 1;
-  check(poems * beams <= LIMITS.beamWork, `at most ${LIMITS.beamWork} poems × beams per call, asked for ${poems} × ${beams} (beam search writes the same poem each time: ask for count 1)`);
+  check(poems * beams <= limits.beamWork, `at most ${limits.beamWork} poems × beams per ${limits.per}, asked for ${poems} × ${beams} (beam search writes the same poem each time: ask for count 1)`);
   return {
     title: opts.title,
     form: opts.form === undefined ? undefined : parseForm(opts.form),
@@ -116,35 +110,50 @@ export function generateOptions(opts: WriteOptions): GenerateOptions {
     tones: opts.tones,
     rhyme: opts.rhyme,
     rhymeBook: opts.rhymeBook as RhymeBookName | undefined,
-    rhymeGroup: opts.rhymeGroup || undefined,
+    rhymeGroup: opts.rhymeGroup,
     temperature,
     topK,
     topP,
     beam,
     greedy: opts.greedy,
     repetitionPenalty,
-    noRepeat: opts.allowRepeats ? false : undefined,
+    // WriteOptions: false is the default (no repeats in a fixed layout, repeats in a free poem)
+    allowRepeats: opts.allowRepeats || undefined,
   };
 }
 
-/**
- * `count` poems per start (or from <bos> with no starts), written together as one batch
- * (generateBatch); poem i of the call draws from its own stream seeded by poemSeed(seed, i), so a
- * seed reproduces the whole call and a poem does not depend on the others. `beforeStep`, if given,
- * is called before each decoding step: the server throws from it to stop a request that was
- * cancelled or ran over its time budget.
- */
-export function writePoems(model: LanguageModel, opts: WriteOptions = {}, beforeStep?: () => void): Poem[] {
-  return generateBatch(model, planPoems(model, opts), { checkpoint: beforeStep });
+/** How a call is written: the caps it is checked against, and a hook before every decoding step. */
+export interface WriteRun {
+  /** default LIMITS (the library, the CLI); the server and the page pass API_LIMITS */
+  limits?: Limits;
+  /** called before each decoding step: the server throws from it to stop a cancelled request */
+  beforeStep?: () => void;
 }
 
 /**
- * The poems a call asks for, checked and ready to decode (writePoems; the server's batcher feeds
- * them into its shared batch): every field checked, every unknown character of every start named
- * at once, the seed drawn when none is given.
+ * `count` poems per start (or from <bos> with no starts), written together as one batch (a
+ * WritingLoop of one call); poem i of the call draws from its own stream seeded by
+ * poemSeed(seed, i), so a seed reproduces the whole call and a poem does not depend on the others.
  */
-export function planPoems(model: LanguageModel, opts: WriteOptions): { opts: GenerateOptions; rng: Rng }[] {
-  const base = generateOptions(opts);
+export function writePoems(model: LanguageModel, opts: WriteOptions = {}, run: WriteRun = {}): Poem[] {
+  const loop = new WritingLoop<null>(model);
+  let poems: Poem[] | undefined;
+  let error: unknown;
+  loop.add(null, opts, { done: (p) => (poems = p), failed: (err) => (error = err) }, run.limits);
+  while (loop.size) {
+    run.beforeStep?.();
+    loop.step();
+  }
+  if (error !== undefined) throw error;
+  return poems!;
+}
+
+/**
+ * The poems a call asks for, checked and ready to decode: every field checked, every unknown
+ * character of every start named at once, the seed drawn when none is given.
+ */
+export function planPoems(model: LanguageModel, opts: WriteOptions, limits: Limits = LIMITS): { opts: GenerateOptions; rng: Rng }[] {
+  const base = generateOptions(opts, limits);
   const starts = startsOf(opts);
   if (!starts.length) starts.push('');
   const unknown = model.vocab.unknown(starts.join(''));
@@ -159,4 +168,86 @@ export function poemRequests(base: GenerateOptions, starts: string[], count: num
     opts: { ...base, start: start || undefined },
     rng: new Rng(poemSeed(seed, s * count + c)),
   })));
+}
+
+/** Where a call's poems go: all of them in order, or its first error. */
+export interface CallReply {
+  done(poems: Poem[]): void;
+  failed(err: unknown): void;
+}
+
+interface Call<K> {
+  key: K;
+  reply: CallReply;
+  poems: Poem[];
+  left: number;
+}
+
+/**
+ * Calls of writePoems sharing one decode loop (poetry/generate.ts DecodeBatch): writePoems runs
+ * one call through it, the server's workers all their requests (continuous batching). `add`
+ * checks a call (throws as writePoems does, before any poem is queued) and queues its poems; each
+ * `step` is one model step for every admitted poem; a call is answered (done or failed, once,
+ * from inside `step`) when its last poem ends or its first poem fails; `remove` drops a call
+ * unanswered (a cancelled request). A call's poems are the same whatever else is in the loop.
+ */
+export class WritingLoop<K> {
+  private readonly batch: DecodeBatch;
+  private readonly calls = new Map<K, Call<K>>();
+  private readonly callOf = new Map<PoemDecoder, Call<K>>();
+
+  constructor(private readonly model: LanguageModel, maxRows?: number) {
+    this.batch = new DecodeBatch(model, maxRows);
+  }
+
+  /** Poems not yet finished, admitted or waiting. */
+  get size(): number {
+    return this.batch.size;
+  }
+
+  /** Checks a call and queues its poems under `key` (a key in use is an error). */
+  add(key: K, opts: WriteOptions, reply: CallReply, limits: Limits = LIMITS): void {
+    if (this.calls.has(key)) throw new Error(`a call ${String(key)} is already being written`);
+    const decoders = planPoems(this.model, opts, limits).map((r) => new PoemDecoder(this.model, r.opts, r.rng));
+    const call: Call<K> = { key, reply, poems: new Array(decoders.length), left: decoders.length };
+    this.calls.set(key, call);
+    decoders.forEach((decoder, i) => {
+      this.callOf.set(decoder, call);
+      this.batch.add(
+        decoder,
+        (poem) => {
+          this.callOf.delete(decoder);
+          call.poems[i] = poem;
+          if (--call.left === 0 && this.calls.delete(key)) reply.done(call.poems);
+        },
+        (err) => this.fail(call, err),
+      );
+    });
+  }
+
+  /** Drops call `key` and its poems without an answer. */
+  remove(key: K): void {
+    const call = this.calls.get(key);
+    if (call) this.drop(call);
+  }
+
+  /** One model step for every admitted poem; a fault of the step itself fails every call in the loop. */
+  step(): void {
+    try {
+      this.batch.step();
+    } catch (err) {
+      for (const call of [...this.calls.values()]) this.fail(call, err);
+    }
+  }
+
+  private fail(call: Call<K>, err: unknown): void {
+    if (this.drop(call)) call.reply.failed(err);
+  }
+
+  private drop(call: Call<K>): boolean {
+    if (!this.calls.delete(call.key)) return false;
+    this.batch.remove((d) => this.callOf.get(d) === call);
+    for (const [d, c] of this.callOf) if (c === call) this.callOf.delete(d);
+    return true;
+  }
 }

@@ -70,3 +70,15 @@ export class Rng {
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
+
+/**
+ * The seed of item `index` of a call seeded with `seed` (poem i of `shiren gen --seed S`): every
+ * poem of a call draws from its own stream (murmur3's 32-bit finaliser over the pair), so a poem
+ * does not depend on the others.
+ */
+export function poemSeed(seed: number, index: number): number {
+  let h = (seed ^ Math.imul(index + 1, 0x9e3779b9)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}

@@ -1,7 +1,8 @@
 /**
  * The JSON Schemas of the HTTP API's request bodies (docs/design.md §5), validated by fastify
  * before a handler runs. The request shapes and their caps are the domain layer's
- * (src/domain/requests.ts), which the page's worker applies too.
+ * (src/domain/requests.ts); the caps are src/domain/limits.ts's API_LIMITS, which the domain
+ * functions check again for the page's worker and the library.
  *
  * - POST /api/generate `{"start": "山" | ["日","红"], "form", "acrostic", "count", "temperature",
  *   "topK", "topP", "beam", "seed", "tones", "rhyme", "greedy", "repetitionPenalty",
@@ -13,7 +14,9 @@
  */
 import { FORMS, GEN_FORMS } from '../poetry/forms.ts';
 import { RHYME_BOOKS } from '../poetry/book-names.ts';
-import { MAX_ACROSTIC_CHARS, MAX_BEAM, MAX_POEMS, MAX_SCORE_CHARS, MAX_SCORE_TEXTS, MAX_START_CHARS, MAX_TOP_K } from '../domain/requests.ts';
+import { API_LIMITS, MAX_RHYME_GROUP_CHARS, MAX_SCORE_CHARS, MAX_SCORE_TEXTS, MAX_TITLE_INPUT_CHARS } from '../domain/limits.ts';
+
+const { poems: MAX_POEMS, startChars: MAX_START_CHARS, acrosticChars: MAX_ACROSTIC_CHARS, topK: MAX_TOP_K, beam: MAX_BEAM } = API_LIMITS;
 
 const startText = { type: 'string', maxLength: MAX_START_CHARS } as const;
 const scoreText = { type: 'string', minLength: 1, maxLength: MAX_SCORE_CHARS } as const;
@@ -26,7 +29,7 @@ export const GENERATE_SCHEMA = {
     form: { type: 'string', enum: [...GEN_FORMS] },
     acrostic: { type: 'string', maxLength: MAX_ACROSTIC_CHARS },
     count: { type: 'integer', minimum: 1, maximum: MAX_POEMS },
-    temperature: { type: 'number', minimum: 0, maximum: 10 },
+    temperature: { type: 'number', minimum: 0, maximum: API_LIMITS.temperature },
     topK: { type: 'integer', minimum: 1, maximum: MAX_TOP_K },
     topP: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
     beam: { type: 'integer', minimum: 1, maximum: MAX_BEAM },
@@ -34,11 +37,11 @@ export const GENERATE_SCHEMA = {
     tones: { type: 'boolean' },
     rhyme: { type: 'boolean' },
     greedy: { type: 'boolean' },
-    repetitionPenalty: { type: 'number', minimum: 1, maximum: 10 },
+    repetitionPenalty: { type: 'number', minimum: 1, maximum: API_LIMITS.repetitionPenalty },
     allowRepeats: { type: 'boolean' },
-    title: { type: 'string', maxLength: MAX_START_CHARS },
+    title: { type: 'string', maxLength: MAX_TITLE_INPUT_CHARS },
     rhymeBook: { type: 'string', enum: [...RHYME_BOOKS] },
-    rhymeGroup: { type: 'string', maxLength: 8 },
+    rhymeGroup: { type: 'string', minLength: 1, maxLength: MAX_RHYME_GROUP_CHARS },
   },
 } as const;
 
@@ -52,7 +55,7 @@ export const SCORE_SCHEMA = {
       items: {
         anyOf: [
           scoreText,
-          { type: 'object', additionalProperties: false, required: ['text'], properties: { text: scoreText, title: { type: 'string', maxLength: MAX_START_CHARS } } },
+          { type: 'object', additionalProperties: false, required: ['text'], properties: { text: scoreText, title: { type: 'string', maxLength: MAX_TITLE_INPUT_CHARS } } },
         ],
       },
     },

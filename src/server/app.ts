@@ -2,10 +2,10 @@
  * The HTTP app of `shiren serve` (fastify): the JSON API over one loaded model, the model file for
  * the web page, and the built page itself.
  *
- *   POST /api/generate   body api.ts GENERATE_SCHEMA → {"poems":[{"start","form","lines","text"}]} (as gen --json)
+ *   POST /api/generate   body api.ts GENERATE_SCHEMA → {"poems":[{"start","form","title","lines","text"}]} (as gen --json)
  *   POST /api/score      body api.ts SCORE_SCHEMA    → {"poems":[{"text","tokens","logprob","perplexity"}]} (as score --json)
  *   POST /api/check      body api.ts CHECK_SCHEMA    → {"poems":[{"text","form","pass","pattern","rhymeGroup","tones","faults"}]} (as check --json)
- *   GET  /api/health     → api.ts ModelInfo plus {"status":"ok"}
+ *   GET  /api/health     → src/domain/requests.ts ModelInfo plus {"status":"ok"}
  *   GET  /model.safetensors  the served model's file, for the page's in-browser engine
  *   GET  /…              web/dist (`npm run build:web`), or a page saying how to build it
  *
@@ -28,12 +28,12 @@ import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import type { Model } from '../nn/model.ts';
-import { UnknownCharacterError } from '../data/vocab.ts';
-import { PoetryError } from '../poetry/forms.ts';
-import { checkGenerateRequest, describeModel, type CheckRequest, type GenerateRequest, type ScoreRequest } from '../domain/requests.ts';
+import { describeModel, type CheckRequest, type GenerateRequest, type ScoreRequest } from '../domain/requests.ts';
+import { API_LIMITS, MAX_BODY_BYTES } from '../domain/limits.ts';
+import { generateOptions } from '../domain/write.ts';
 import { checkPoem } from '../poetry/check.ts';
 import { CHECK_SCHEMA, GENERATE_SCHEMA, SCORE_SCHEMA } from './api.ts';
-import type { Job } from './jobs.ts';
+import { USER_ERRORS, type Job } from './jobs.ts';
 import { InlineRunner, JobFailed, type Runner } from './pool.ts';
 import { BusyError, ClientGoneError, OverBudgetError, Scheduler, type SchedulerOptions } from './scheduler.ts';
 
@@ -51,17 +51,12 @@ export interface AppOptions extends SchedulerOptions {
   webRoot?: string;
 }
 
-/** Request bodies larger than this are refused (413): the schemas' caps fit well inside. */
-const BODY_LIMIT = 64 * 1024;
 
 const ISOLATION_HEADERS = {
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-embedder-policy': 'require-corp',
   'cross-origin-resource-policy': 'same-origin',
 };
-
-/** Errors whose message is the user's answer: a request that passed the schema but cannot be served. */
-const USER_ERRORS = [PoetryError, UnknownCharacterError];
 
 interface SchemaError {
   instancePath: string;
@@ -106,7 +101,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const runner = opts.runner ?? new InlineRunner(model);
   const scheduler = new Scheduler(runner, opts);
   const app = Fastify({
-    bodyLimit: BODY_LIMIT,
+    bodyLimit: MAX_BODY_BYTES,
     // no coercion, no silent removal: "3" is not a count, and an unknown field is an error
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
   });
@@ -147,8 +142,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     reply.raw.once('close', onClose);
     return scheduler.submit(job, gone.signal).finally(() => reply.raw.off('close', onClose));
   };
-  app.post<{ Body: GenerateRequest }>('/api/generate', { schema: { body: GENERATE_SCHEMA } }, async (req, reply) =>
-    run({ kind: 'generate', request: checkGenerateRequest(req.body) }, reply));
+  app.post<{ Body: GenerateRequest }>('/api/generate', { schema: { body: GENERATE_SCHEMA } }, async (req, reply) => {
+    // checked here against the API's caps (a 400 before it takes a place in the queue)
+    generateOptions(req.body, API_LIMITS);
+    return run({ kind: 'generate', request: req.body }, reply);
+  });
   app.post<{ Body: ScoreRequest }>('/api/score', { schema: { body: SCORE_SCHEMA } }, async (req, reply) =>
     run({ kind: 'score', texts: req.body.texts }, reply));
   // checking needs no model and takes microseconds: it runs here, never queued

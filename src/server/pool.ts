@@ -18,11 +18,12 @@ import { Worker } from 'node:worker_threads';
 import type { EngineName } from '../engine/index.ts';
 import type { DecodePrecision } from '../nn/config.ts';
 import type { Model } from '../nn/model.ts';
+import { SERVE_DEFAULTS } from '../domain/limits.ts';
 import { JobBatcher } from './batcher.ts';
 import { JobStopped, type Job, type JobFailure, type JobResult } from './jobs.ts';
 
 /** Jobs one decode loop takes at once by default (their poems share its batch). */
-export const JOBS_PER_LOOP = 64;
+export const JOBS_PER_LOOP = SERVE_DEFAULTS.jobsPerLoop;
 
 export interface Runner {
   readonly slots: number;
@@ -74,7 +75,7 @@ interface Busy {
   killTimer?: NodeJS.Timeout;
 }
 
-interface Slot {
+interface WorkerSlot {
   worker: Worker;
   /** the jobs this worker runs, by id */
   jobs: Map<number, Busy>;
@@ -98,6 +99,8 @@ export interface WorkerRunnerOptions {
   jobs?: number;
   /** How long a stopped job may take to answer before its worker is replaced (default 1 s). */
   graceMs?: number;
+  /** Where the pool reports a worker's fault or a failed replacement, one line each (default stderr). */
+  onLog?: (line: string) => void;
 }
 
 /**
@@ -117,9 +120,10 @@ export class WorkerRunner implements Runner {
   readonly slots: number;
   /** Workers terminated and replaced so far (stuck past the grace period, or died). */
   replacements = 0;
-  private readonly pool: Slot[] = [];
+  private readonly pool: WorkerSlot[] = [];
   private closing = false;
   private readonly graceMs: number;
+  private readonly log: (line: string) => void;
 
   private readonly perWorker: number;
 
@@ -127,6 +131,7 @@ export class WorkerRunner implements Runner {
     this.perWorker = opts.jobs ?? JOBS_PER_LOOP;
     this.slots = opts.workers * this.perWorker;
     this.graceMs = opts.graceMs ?? 1000;
+    this.log = opts.onLog ?? ((line) => process.stderr.write(`${line}\n`));
   }
 
   /** Starts `workers` workers and waits until each has loaded the model; a failure is one line. */
@@ -143,12 +148,12 @@ export class WorkerRunner implements Runner {
   }
 
   /** A new worker in a new slot (or in `slot`, replacing its worker); resolves once it is ready. */
-  private spawn(slot?: Slot): Promise<void> {
+  private spawn(slot?: WorkerSlot): Promise<void> {
     const worker = new Worker(workerSource(), {
       eval: true,
       workerData: { modelBytes: this.opts.modelBytes, engine: this.opts.engine, precision: this.opts.precision },
     });
-    const s: Slot = slot ?? { worker, jobs: new Map() };
+    const s: WorkerSlot = slot ?? { worker, jobs: new Map() };
     s.worker = worker;
     if (!slot) this.pool.push(s);
     return new Promise((resolve, reject) => {
@@ -165,25 +170,25 @@ export class WorkerRunner implements Runner {
       });
       worker.on('error', (err: Error) => {
         if (!started) reject(new Error(`a generation worker could not start: ${err.message}`));
-        else process.stderr.write(`shiren serve: a generation worker failed: ${err.stack ?? err.message}\n`);
+        else this.log(`a generation worker failed: ${err.stack ?? err.message}`);
       });
       worker.on('exit', () => {
         if (s.worker !== worker) return; // replaced on purpose
         this.failAll(s, () => new Error('the generation worker exited'));
         if (!this.closing && started) this.replacements++;
-        if (!this.closing && started) this.spawn(s).catch((err) => process.stderr.write(`shiren serve: ${(err as Error).message}\n`));
+        if (!this.closing && started) this.spawn(s).catch((err) => this.log((err as Error).message));
       });
     });
   }
 
-  private settle(s: Slot, id: number): void {
+  private settle(s: WorkerSlot, id: number): void {
     const busy = s.jobs.get(id);
     if (busy?.killTimer) clearTimeout(busy.killTimer);
     s.jobs.delete(id);
   }
 
   /** Every job of the slot rejected (its worker is gone). */
-  private failAll(s: Slot, error: (id: number) => Error): void {
+  private failAll(s: WorkerSlot, error: (id: number) => Error): void {
     for (const [id, busy] of [...s.jobs]) {
       this.settle(s, id);
       busy.reject(error(id));
@@ -192,7 +197,7 @@ export class WorkerRunner implements Runner {
 
   start(id: number, job: Job, deadline: number): Promise<JobResult> {
     // the least loaded worker with room
-    let s: Slot | undefined;
+    let s: WorkerSlot | undefined;
     for (const x of this.pool) if (x.jobs.size < this.perWorker && (!s || x.jobs.size < s.jobs.size)) s = x;
     if (!s) return Promise.reject(new Error('no idle generation worker (the scheduler ran more jobs than slots)'));
     const slot = s;
@@ -214,7 +219,7 @@ export class WorkerRunner implements Runner {
       const old = s.worker;
       this.replacements++;
       this.failAll(s, (jobId) => (jobId === id ? new JobStopped() : new Error('the generation worker was replaced')));
-      this.spawn(s).catch((err) => process.stderr.write(`shiren serve: ${(err as Error).message}\n`));
+      this.spawn(s).catch((err) => this.log((err as Error).message));
       void old.terminate();
     }, this.graceMs);
   }

@@ -14,6 +14,7 @@
  * Requests run in arrival order. The scheduler keeps no state beyond the requests in flight, so
  * any number of instances can sit behind a load balancer.
  */
+import { SERVE_DEFAULTS } from '../domain/limits.ts';
 import { JobStopped, type Job, type JobResult } from './jobs.ts';
 import type { Runner } from './pool.ts';
 
@@ -72,8 +73,8 @@ export class Scheduler {
   private jobMs = 100;
 
   constructor(private readonly runner: Runner, opts: SchedulerOptions = {}) {
-    this.queue = opts.queue ?? 64;
-    this.budgetMs = opts.budgetMs ?? 10_000;
+    this.queue = opts.queue ?? SERVE_DEFAULTS.queue;
+    this.budgetMs = opts.budgetMs ?? SERVE_DEFAULTS.budgetSeconds * 1000;
   }
 
   stats(): SchedulerStats {
@@ -86,6 +87,11 @@ export class Scheduler {
     return Math.min(60, Math.max(1, Math.ceil((ahead * this.jobMs) / this.runner.slots / 1000)));
   }
 
+  /** The answer to a request stopped at its budget. */
+  private overBudget(): OverBudgetError {
+    return new OverBudgetError(`the request took longer than the server's ${this.budgetMs / 1000} s budget and was stopped (ask for fewer poems or beams, or retry later)`, this.retryAfter());
+  }
+
   submit(job: Job, signal?: AbortSignal): Promise<JobResult> {
     if (this.running >= this.runner.slots && this.waiting.length >= this.queue) {
       return Promise.reject(new BusyError(`server busy: ${this.running} requests running and ${this.waiting.length} waiting; retry later`, this.retryAfter()));
@@ -93,10 +99,7 @@ export class Scheduler {
     if (signal?.aborted) return Promise.reject(new ClientGoneError('the client closed the connection'));
     return new Promise<JobResult>((resolve, reject) => {
       const p: Pending = { id: this.nextId++, job, deadline: Date.now() + this.budgetMs, state: 'waiting', resolve, reject };
-      p.timer = setTimeout(() => this.abandon(p, new OverBudgetError(
-        `the request took longer than the server's ${this.budgetMs / 1000} s budget and was stopped (ask for fewer poems or beams, or retry later)`,
-        this.retryAfter(),
-      )), this.budgetMs);
+      p.timer = setTimeout(() => this.abandon(p, this.overBudget()), this.budgetMs);
       signal?.addEventListener('abort', () => this.abandon(p, new ClientGoneError('the client closed the connection')), { once: true });
       this.waiting.push(p);
       this.pump();
@@ -137,7 +140,7 @@ export class Scheduler {
       this.complete(p);
       if (!err) p.resolve(result!);
       // stopped by its own deadline (checked in the worker) before the timer here fired
-      else if (err instanceof JobStopped) p.reject(new OverBudgetError(`the request took longer than the server's ${this.budgetMs / 1000} s budget and was stopped (ask for fewer poems or beams, or retry later)`, this.retryAfter()));
+      else if (err instanceof JobStopped) p.reject(this.overBudget());
       else p.reject(err);
     }
     this.pump();

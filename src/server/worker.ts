@@ -4,7 +4,7 @@
  * one decode loop (batcher.ts: continuous batching; the loop yields between steps, so messages
  * arrive between two steps).
  *
- *   workerData  {modelBytes, engine, precision?, rows?}   (precision: int8 by default; rows: batcher.ts BATCH_ROWS by default)
+ *   workerData  {modelBytes, engine, precision?}   (precision: int8 by default)
  *   in          {type:'start', id, job: Job, deadline: ms since the epoch} | {type:'stop', id}
  *   out         {type:'ready'} | {type:'failed-start', message}
  *               {type:'done', id, result: JobResult} | {type:'failed', id, failure: JobFailure}
@@ -21,7 +21,6 @@ interface Data {
   modelBytes: Uint8Array;
   engine?: EngineName;
   precision?: DecodePrecision;
-  rows?: number;
 }
 
 type ToWorker = { type: 'start'; id: number; job: Job; deadline: number } | { type: 'stop'; id: number };
@@ -31,7 +30,7 @@ const port = parentPort!;
 
 try {
   const { model } = await openModel(data.modelBytes, { engine: data.engine, threads: 1, precision: data.precision ?? 'int8' });
-  const batcher = new JobBatcher(model, data.rows);
+  const batcher = new JobBatcher(model);
   port.on('message', (msg: ToWorker) => {
     if (msg.type === 'stop') {
       batcher.stop(msg.id);

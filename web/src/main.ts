@@ -15,7 +15,8 @@
 import type { Poem } from '../../src/poetry/generate.ts';
 import type { GenerateRequest } from '../../src/domain/requests.ts';
 import type { CheckResult } from '../../src/poetry/check.ts';
-import type { RhymeBookName } from '../../src/poetry/book-names.ts';
+import { FORMS } from '../../src/data/clean.ts';
+import { RHYME_BOOK_LABELS, type RhymeBookName } from '../../src/poetry/book-names.ts';
 import type { FromWorker, JobName, Jobs, ReadyInfo, ToWorker } from './protocol.ts';
 import { checkView, inspectView, poemLines, prosodyLine } from './views.ts';
 
@@ -26,8 +27,6 @@ const poemsView = $<HTMLElement>('poems');
 const writeButton = $<HTMLButtonElement>('write');
 const temperature = $<HTMLInputElement>('temperature');
 const runInBrowser = $<HTMLInputElement>('run-browser');
-const REGULATED = ['wujue', 'qijue', 'wulv', 'qilv'];
-const BOOK_LABEL: Record<RhymeBookName, string> = { pingshui: '平水韵', xinyun: '中华新韵' };
 
 type State = 'loading' | 'ready' | 'busy' | 'error';
 function setState(state: State, message: string): void {
@@ -57,7 +56,7 @@ function readRequest(): GenerateRequest {
   if (value('title')) request.title = value('title');
   if (value('acrostic')) request.acrostic = value('acrostic');
   // tones and rhyme apply to the regulated forms (where they are on by default)
-  if (REGULATED.includes(request.form!)) {
+  if ((FORMS as readonly string[]).includes(request.form!)) {
     request.tones = $<HTMLInputElement>('tones').checked;
     request.rhyme = $<HTMLInputElement>('rhyme').checked;
     if (book() !== 'pingshui') request.rhymeBook = book();
@@ -146,7 +145,7 @@ function showPoems(): void {
     title.classList.toggle('untitled', !poem.title);
     const prosody = document.createElement('p');
     prosody.className = 'prosody';
-    prosody.textContent = checks[i] ? prosodyLine(checks[i], BOOK_LABEL[used]) : '';
+    prosody.textContent = checks[i] ? prosodyLine(checks[i], RHYME_BOOK_LABELS[used]) : '';
     const inspect = document.createElement('button');
     inspect.type = 'button';
     inspect.className = 'inspect-this';
@@ -208,8 +207,8 @@ $<HTMLFormElement>('check-form').addEventListener('submit', async (event) => {
   checkStatus.textContent = 'Checking…';
   try {
     const [check] = await checkTexts([text], used);
-    result.replaceChildren(checkView(check, BOOK_LABEL[used]));
-    checkStatus.textContent = check.pass ? `合律: no faults by the ${BOOK_LABEL[used]}.` : `${check.faults.length} fault${check.faults.length === 1 ? '' : 's'} by the ${BOOK_LABEL[used]}.`;
+    result.replaceChildren(checkView(check, RHYME_BOOK_LABELS[used]));
+    checkStatus.textContent = check.pass ? `合律: no faults by the ${RHYME_BOOK_LABELS[used]}.` : `${check.faults.length} fault${check.faults.length === 1 ? '' : 's'} by the ${RHYME_BOOK_LABELS[used]}.`;
   } catch (error) {
     result.replaceChildren();
     checkStatus.textContent = (error as Error).message;

@@ -1,16 +1,14 @@
 /**
  * The poem worker: shiren's own engine in the browser. On `load` it fetches the model file and
  * the WebAssembly kernels through the browser entry (src/browser.ts: the same code as in Node); on
- * `generate` it writes poems with `writePoems`, exactly as `shiren gen` and POST /api/generate do
+ * `generate` it writes poems with the library's `generate` (API_LIMITS), exactly as `shiren gen` and POST /api/generate do
  * (same seed, same poems); on `check` it runs the prosody checker (`shiren check`, POST
  * /api/check); on `inspect` it reads a poem as `shiren inspect` does (under a title for a
  * title-conditioned model) and draws the heat map. Runs in a Web Worker so the page stays
  * responsive; the wasm memory is shared, so the page must be cross-origin isolated (the server
  * sends COOP/COEP headers).
  */
-import { checkGenerateRequest, checkPoem, conditionOf, describeModel, inspectUnderTitle, loadModel, renderSvg, type Model } from '../../src/browser.ts';
-import { writePoems } from '../../src/domain/write.ts';
-import { MAX_SCORE_CHARS } from '../../src/domain/requests.ts';
+import { API_LIMITS, checkPoem, conditionOf, describeModel, generate, inspectUnderTitle, loadModel, renderSvg, type Model } from '../../src/browser.ts';
 import type { FromWorker, InspectView, ToWorker } from './protocol.ts';
 
 /** The worker's global scope, typed for the two messages (the DOM lib types `self` as a window). */
@@ -23,8 +21,6 @@ function post(message: FromWorker): void {
 }
 
 function inspect(m: Model, text: string, title: string): InspectView {
-  const length = [...text].length;
-  if (length > MAX_SCORE_CHARS) throw new Error(`a poem to inspect has at most ${MAX_SCORE_CHARS} characters, this one ${length}`);
   const ins = inspectUnderTitle(m, text, title);
   return {
     text, title, cell: ins.cell, signals: ins.signals, logprob: ins.logprob,
@@ -54,7 +50,7 @@ scope.onmessage = async (event) => {
     } else {
       if (!model) throw new Error('no model loaded');
       const m = await model;
-      value = msg.type === 'generate' ? writePoems(m, checkGenerateRequest(msg.request)) : inspect(m, msg.text, msg.title);
+      value = msg.type === 'generate' ? await generate(m, msg.request, { limits: API_LIMITS }) : inspect(m, msg.text, msg.title);
     }
     post({ type: 'done', id: msg.id, value, ms: performance.now() - t0 });
   } catch (error) {

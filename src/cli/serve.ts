@@ -6,20 +6,23 @@
  * server has closed on SIGINT or SIGTERM (main.ts then exits the process).
  *
  * --workers N: generation threads (default one per core; 0 serves requests on the HTTP
- * thread itself, yielding between decoding steps); each runs up to 64 requests at once in one
- * decode loop (continuous batching, batcher.ts); --queue N: requests that may wait beyond those running (then 503);
- * --budget S: seconds from arrival to answer before a request is stopped (503).
+ * thread itself, yielding between decoding steps); each runs up to SERVE_DEFAULTS.jobsPerLoop
+ * requests at once in one decode loop (continuous batching, src/server/batcher.ts); --queue N:
+ * requests that may wait beyond those running (then 503); --budget S: seconds from arrival to
+ * answer before a request is stopped (503). The server itself (src/server/) prints nothing but
+ * through the onLog it is given: this command owns the terminal.
  */
 import { availableParallelism } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { EngineName } from '../engine/index.ts';
 import type { DecodePrecision } from '../nn/config.ts';
 import { openModel } from '../domain/model.ts';
-import { describeModel, MAX_WORKERS } from '../domain/requests.ts';
+import { describeModel } from '../domain/requests.ts';
+import { MAX_WORKERS } from '../domain/limits.ts';
 import { MAX_MODEL_BYTES } from '../nn/checkpoint.ts';
 import { readRegularFile } from '../util/fs.ts';
-import { buildApp } from './app.ts';
-import { WorkerRunner, type Runner } from './pool.ts';
+import { buildApp } from '../server/app.ts';
+import { WorkerRunner, type Runner } from '../server/pool.ts';
 
 export interface ServeOptions {
   port: number;
@@ -42,9 +45,7 @@ export interface ServeOptions {
 
 /**
  * The default number of generation workers: one per core. The HTTP thread's work is light and a
- * worker yields between decoding steps, so it needs no core of its own: on 2 cores, 50
- * connections got 307 poems/s with 2 workers against 185 with 1, health p99 9 ms either way
- * (bench/README.md).
+ * worker yields between decoding steps, so it needs no core of its own (measured: bench/README.md).
  */
 export function defaultWorkers(): number {
   return Math.max(1, availableParallelism());
@@ -67,7 +68,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   const precision = (opts.precision ?? 'int8') as DecodePrecision;
   const { model, source } = await openModel(opts.model, { engine, threads: workers > 0 ? 1 : undefined, precision });
   const modelBytes = readRegularFile(source, MAX_MODEL_BYTES, 'model file');
-  const runner: Runner | undefined = workers > 0 ? await WorkerRunner.create({ modelBytes, engine, precision, workers }) : undefined;
+  const runner: Runner | undefined = workers > 0 ? await WorkerRunner.create({ modelBytes, engine, precision, workers, onLog: (line) => process.stderr.write(`shiren serve: ${line}\n`) }) : undefined;
   const app = await buildApp({ model, modelBytes, webRoot: opts.webRoot, runner, queue: opts.queue, budgetMs: opts.budget === undefined ? undefined : opts.budget * 1000 });
   try {
     await app.listen({ port: opts.port, host: opts.host });

@@ -1,0 +1,492 @@
+/**
+ * Constraint planning of the decoder (generate.ts): what a poem must look like, resolved once from
+ * its options against the model's vocabulary, and the rules that say which characters each next
+ * position allows. The decoder knows no form: it asks its Plan.
+ *
+ * A Plan (the one interface a new form implements: a 词 format, a 对联, kept characters)
+ * - lays out the body: `slotAt(pos)` is a forced token, a character slot, or a free choice;
+ * - starts a hypothesis's constraint state (`start`) and updates it per token (`extend`);
+ * - writes the allowed ids of the next position (`allowed`), relaxing its rules in a fixed order of
+ *   priority when the vocabulary cannot satisfy them all (only possible with tiny vocabularies).
+ * Two plans exist today, made by `makePlan`:
+ * - FreePlan (`free`): until <eos> or `maxChars`, with light structure only: a mark only after a
+ *   Han character, <eos> only after a mark.
+ * - LayoutPlan (the regulated forms and acrostics): C Han characters per line, then the line's mark
+ *   (forced), then <eos> (forced), so the output is always well-formed. The start text and the
+ *   acrostic characters are forced into their slots. At character slots, in this order of
+ *   priority: the form (never relaxed), `tones` (the 平仄 of some standard pattern of the form,
+ *   prosody.ts's line rule; patterns are narrowed as characters are chosen), `rhyme` (the last
+ *   characters of lines 2, 4, … rhyme with the first rhyming line: line 1 when it ends in 平, else
+ *   line 2; the state is the set of 平 groups still shared), both by one rhyme book (the 平水韵 by
+ *   default: rhymebook.ts), `noRepeat` (no Han character twice; the start and acrostic characters
+ *   count).
+ * Acrostic with form `free`: 4 characters make a qijue and 8 a qilv; any other count makes that
+ * many seven-character lines (reported as form `free`).
+ *
+ * The options are checked where they come in (src/domain/write.ts); what only the vocabulary can
+ * tell (an unknown character, a start text that fits no layout, a rhyme group with too few
+ * characters) is a PoetryError / UnknownCharacterError from here.
+ *
+ * Cost: the allowed ids are a block copy of a per-vocabulary id list (VocabInfo) less the poem's
+ * used ids; only a rhyming slot then tests each id. A line's tones so far are a node of a ternary
+ * tree and the pattern test a memo table per line pattern, so a step builds no strings or arrays.
+ *
+ * Shapes: V vocabulary size.
+ */
+import { BOS, EOS, UnknownCharacterError, type Vocab } from '../data/vocab.ts';
+import { PUNCTUATION } from '../data/clean.ts';
+import { FORM_SHAPE, PoetryError, isHan, isRegulated, lineEnd, type Form, type Shape } from './forms.ts';
+import { prefixFits, tonePatterns, toneIn, writingRhymeGroupsOf, type Tone, type TonePattern } from './prosody.ts';
+import { rhymeBook, type RhymeBookName } from './rhymebook.ts';
+import { RHYME_BOOK_LABELS } from './book-names.ts';
+
+/** Characters (marks included) after which a free poem is cut off. */
+export const DEFAULT_MAX_CHARS = 200;
+
+export interface GenerateOptions {
+  /** Text to continue (its characters must be in the vocabulary); none starts after <bos>. */
+  start?: string;
+  /** The title to write on (title-conditioned models only); undefined: the model writes one; '': untitled. */
+  title?: string;
+  /** Default 'free' (or the acrostic's form). */
+  form?: Form;
+  /** Line i starts with character i. */
+  acrostic?: string;
+  /** Softmax temperature; 0 (or below MIN_TEMPERATURE, sample.ts) means greedy. Default DEFAULT_TEMPERATURE. */
+  temperature?: number;
+  /** Sample only from the k most likely allowed characters (0 or undefined: all). */
+  topK?: number;
+  /** Sample only from the smallest set of allowed characters with probability ≥ p (1: all). */
+  topP?: number;
+  /** Beam search with this many beams (≥ 2); deterministic. */
+  beam?: number;
+  /** Always take the most likely allowed character. */
+  greedy?: boolean;
+  /** Let a Han character repeat within a poem. Default: false for fixed layouts, true for free. */
+  allowRepeats?: boolean;
+  /** ≥ 1; 1 is none. */
+  repetitionPenalty?: number;
+  /** Follow a standard 平仄 pattern of the form (fixed forms only; default: on for the regulated forms). */
+  tones?: boolean;
+  /** Even lines rhyme in one 平 group (fixed forms only; default: on for the regulated forms). */
+  rhyme?: boolean;
+  /** Rhyme in this 平 group of the book (限韵; its name, e.g. 东, or label, e.g. 上平一东). */
+  rhymeGroup?: string;
+  /** The rhyme book of `tones` and `rhyme`: 'pingshui' (平水韵, default) or 'xinyun' (中华新韵). */
+  rhymeBook?: RhymeBookName;
+  /** Cut-off for free poems, default DEFAULT_MAX_CHARS. */
+  maxChars?: number;
+}
+
+/**
+ * Per-vocabulary lookup tables, computed once per Vocab (the tone and rhyme ones on first use).
+ * The id lists let a step visit only the candidates of its slot (≈ V/2 at a tone-constrained
+ * slot) instead of testing all V ids.
+ */
+export interface VocabInfo {
+  han: Uint8Array; // [V] 1 for Han characters
+  hanIds: Int32Array; // [H] the Han ids, ascending
+  hanOrMarkIds: Int32Array; // the Han ids and those of the marks (PUNCTUATION), ascending
+  tone?: Uint8Array; // [V] 0 平, 1 仄, 2 either
+  toneIds?: [Int32Array, Int32Array]; // the Han ids that can be read 平 (tone 0 or 2) / 仄 (1 or 2), ascending
+  rhyme?: Int32Array; // [V] bit g set when a 平 reading falls in the book's pingGroups[g] (≤ 30 groups)
+  marks: Set<number>; // ids of the marks
+}
+const TONE_CODE: Record<Tone, number> = { 平: 0, 仄: 1, either: 2 };
+const infoCache = new WeakMap<Vocab, Map<RhymeBookName, VocabInfo>>();
+
+export function vocabInfo(vocab: Vocab, tones: boolean, rhyme: boolean, book: RhymeBookName): VocabInfo {
+  const byBook = infoCache.get(vocab) ?? new Map<RhymeBookName, VocabInfo>();
+  infoCache.set(vocab, byBook);
+  let info = byBook.get(book);
+  if (!info) {
+    const han = new Uint8Array(vocab.size);
+    vocab.symbols.forEach((s, id) => (han[id] = [...s].length === 1 && isHan(s) ? 1 : 0));
+    const marks = new Set([...PUNCTUATION].map((m) => vocab.id(m)).filter((id) => id !== undefined));
+    const idsWhere = (keep: (id: number) => boolean) => Int32Array.from(vocab.symbols.keys()).filter(keep);
+    info = { han, hanIds: idsWhere((id) => han[id] === 1), hanOrMarkIds: idsWhere((id) => han[id] === 1 || marks.has(id)), marks };
+    byBook.set(book, info);
+  }
+  if (tones && !info.tone) {
+    const tone = (info.tone = Uint8Array.from(vocab.symbols, (s, id) => (info!.han[id] ? TONE_CODE[toneIn(s, book)] : 2)));
+    info.toneIds = [info.hanIds.filter((id) => tone[id] !== 1), info.hanIds.filter((id) => tone[id] !== 0)];
+  }
+  if (rhyme && !info.rhyme) {
+    const groups = rhymeBook(book).pingGroups;
+    info.rhyme = Int32Array.from(vocab.symbols, (s, id) =>
+      info!.han[id] ? writingRhymeGroupsOf(s, book).reduce((bits, g) => bits | (1 << groups.indexOf(g)), 0) : 0,
+    );
+  }
+  return info;
+}
+
+/**
+ * The tones of a line so far as a node of the complete ternary tree: the empty line is node 0,
+ * and a character of tone code t (TONE_CODE) after node i makes node 3i + 1 + t. A line of C ≤ 7
+ * characters has (3^(C+1) − 1)/2 ≤ 3280 prefixes, so a prefix is a small integer (no arrays,
+ * no string keys).
+ */
+const toneNode = (node: number, code: number) => 3 * node + 1 + code;
+const TONES: readonly Tone[] = ['平', '仄', 'either'];
+
+function nodeTones(node: number): Tone[] {
+  const tones: Tone[] = [];
+  for (; node > 0; node = Math.floor((node - 1) / 3)) tones.unshift(TONES[(node - 1) % 3]);
+  return tones;
+}
+
+/** One line pattern's prefix test (prosody.ts prefixFits), memoised per tone node (memo: 1 fits, 0 not, −1 not yet asked). */
+interface PatternPrefixes {
+  pattern: string;
+  memo: Int8Array; // [(3^(C+1) − 1)/2]
+}
+const prefixesCache = new Map<string, PatternPrefixes>();
+function patternPrefixes(pattern: string): PatternPrefixes {
+  let pp = prefixesCache.get(pattern);
+  if (!pp) prefixesCache.set(pattern, (pp = { pattern, memo: new Int8Array((3 ** (pattern.length + 1) - 1) / 2).fill(-1) }));
+  return pp;
+}
+function fits(pp: PatternPrefixes, node: number): boolean {
+  let v = pp.memo[node];
+  if (v < 0) pp.memo[node] = v = prefixFits(nodeTones(node), pp.pattern) ? 1 : 0;
+  return v === 1;
+}
+
+/** One partial poem and the constraint state that goes with it (the plan's to read and update). */
+export interface Hypothesis {
+  tokens: number[]; // ids after <bos>
+  logp: number;
+  used: number[]; // Han ids in the poem (and acrostic characters still to come), ascending, each once
+  patterns: number; // bit i set while the plan's tone pattern i is still possible (0: tones off, or none left)
+  lineTones: number; // the tones of the current line so far, as a toneNode
+  rhymeBits: number; // rhyme groups of the first rhyming line, 0 until known
+  done: boolean;
+}
+
+export function copyHypothesis(h: Hypothesis): Hypothesis {
+  return { ...h, tokens: [...h.tokens], used: [...h.used] };
+}
+
+/** What a body position holds: a forced token, a character at (line, col) of a layout, or (undefined) a free choice. */
+export type Slot = { forced: number } | { line: number; col: number } | undefined;
+
+/** What a poem must look like and which characters each next position allows (see the file comment). */
+export interface Plan {
+  readonly form: Form;
+  /** The vocabulary's tables this plan reads. */
+  readonly info: VocabInfo;
+  /** Positions after <bos> at most (<eos> included). */
+  readonly capacity: number;
+  /** Beams rank finished poems by log-probability per token (free length) rather than in all. */
+  readonly perToken: boolean;
+  /** A fresh hypothesis: nothing written, every rule open. */
+  start(): Hypothesis;
+  /** What body position `pos` holds. */
+  slotAt(pos: number): Slot;
+  /** Writes the ids allowed for `h` at `slot` to out[0:n], ascending; returns n (≥ 1). */
+  allowed(h: Hypothesis, slot: Slot, out: Int32Array): number;
+  /** Appends token `id` to `h` in place (log-probability `logp`), updating the constraint state. */
+  extend(h: Hypothesis, id: number, logp: number): void;
+}
+
+const NONE: readonly number[] = [];
+const EMPTY = new Int32Array(0);
+
+/**
+ * Writes the ids of `list` (ascending) that are not in `skip` (ascending: a poem's used ids, a
+ * title's) to out[at:], ascending; returns the new end. One block copy of the whole list, then a
+ * binary search finds each skipped id and the run after it moves down over it (memmove, no
+ * allocation): a few thousand ids cost far less than copying them one by one.
+ */
+export function copyExcept(list: Int32Array, skip: readonly number[], out: Int32Array, at: number): number {
+  out.set(list, at);
+  // list[from:] is not yet in its place: it still lies at out[at + from:], `removed` places up
+  let from = 0;
+  let removed = 0;
+  for (let k = 0; k < skip.length; k++) {
+    let lo = from, hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid] < skip[k]) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === list.length) break;
+    if (list[lo] !== skip[k]) continue;
+    if (removed) out.copyWithin(at + from - removed, at + from, at + lo);
+    removed++;
+    from = lo + 1;
+  }
+  if (removed) out.copyWithin(at + from - removed, at + from, at + list.length);
+  return at + list.length - removed;
+}
+
+/** Inserts `id` into the ascending `ids` unless it is there. */
+export function addSorted(ids: number[], id: number): void {
+  let i = ids.length;
+  while (i > 0 && ids[i - 1] > id) i--;
+  if (i > 0 && ids[i - 1] === id) return;
+  ids.splice(i, 0, id);
+}
+
+function vocabId(vocab: Vocab, ch: string): number {
+  const id = vocab.id(ch);
+  if (id === undefined) throw new UnknownCharacterError([ch]);
+  return id;
+}
+
+/** A free poem: the start text forced, then any Han character or mark until <eos> (see the file comment). */
+class FreePlan implements Plan {
+  readonly form: Form = 'free';
+  readonly perToken = true;
+  readonly info: VocabInfo;
+  readonly capacity: number;
+
+  constructor(vocab: Vocab, private readonly prefix: number[], private readonly noRepeat: boolean, maxChars: number) {
+    this.info = vocabInfo(vocab, false, false, 'pingshui');
+    this.capacity = maxChars;
+  }
+
+  start(): Hypothesis {
+    return { tokens: [], logp: 0, used: [], patterns: 0, lineTones: 0, rhymeBits: 0, done: false };
+  }
+
+  slotAt(pos: number): Slot {
+    return pos < this.prefix.length ? { forced: this.prefix[pos] } : undefined;
+  }
+
+  allowed(h: Hypothesis, slot: Slot, out: Int32Array): number {
+    if (slot && 'forced' in slot) {
+      out[0] = slot.forced;
+      return 1;
+    }
+    // a mark only after a Han character, <eos> (id 3, below every Han id) only after a mark
+    const { info } = this;
+    const last = h.tokens.at(-1) ?? BOS;
+    for (let skip = this.noRepeat ? h.used : NONE; ; skip = NONE) {
+      let n = 0;
+      if (info.han[last]) {
+        n = copyExcept(info.hanOrMarkIds, skip, out, 0);
+      } else {
+        if (info.marks.has(last)) out[n++] = EOS;
+        n = copyExcept(info.hanIds, skip, out, n);
+      }
+      if (n || skip === NONE) return n;
+    }
+  }
+
+  extend(h: Hypothesis, id: number, logp: number): void {
+    h.tokens.push(id);
+    h.logp += logp;
+    if (id === EOS) h.done = true;
+    if (this.info.han[id]) addSorted(h.used, id);
+  }
+}
+
+/** A fixed layout of lines (a regulated form, an acrostic), with its tone and rhyme rules (see the file comment). */
+class LayoutPlan implements Plan {
+  readonly perToken = false;
+  readonly info: VocabInfo;
+  readonly capacity: number;
+  /** [pattern][line] the prefix test of patterns[pattern].lines[line] */
+  private readonly prefixes?: PatternPrefixes[][];
+  private readonly marks: number[]; // [line] the id of its closing mark
+
+  constructor(
+    vocab: Vocab,
+    readonly form: Form,
+    private readonly shape: Shape,
+    /** Token ids forced at the first positions (the canonical start text). */
+    private readonly prefix: number[],
+    /** Token id forced at each line's first character (acrostic), or -1. */
+    private readonly lineStarts: number[],
+    patterns: TonePattern[] | undefined,
+    private readonly rhyme: boolean,
+    book: RhymeBookName,
+    /** The asked-for rhyme group as a bit of VocabInfo.rhyme, 0 for any. */
+    private readonly groupBits: number,
+    private readonly noRepeat: boolean,
+    rhymeGroup: string | undefined,
+  ) {
+    this.info = vocabInfo(vocab, !!patterns, rhyme, book);
+    this.prefixes = patterns?.map((p) => p.lines.map(patternPrefixes));
+    this.capacity = shape.lines * (shape.chars + 1) + 1;
+    this.marks = Array.from({ length: shape.lines }, (_, line) => vocab.id(lineEnd(line, shape.lines))!);
+    if (groupBits) {
+      // every even line needs its own rhyme character (never twice)
+      let rhymable = 0;
+      for (let id = 0; id < vocab.size; id++) if (this.info.han[id] && this.info.rhyme![id] & groupBits) rhymable++;
+      if (rhymable < shape.lines / 2 + 1) throw new PoetryError(`the model knows only ${rhymable} characters that rhyme in ${rhymeGroup}: too few for a ${form}`);
+    }
+  }
+
+  start(): Hypothesis {
+    const used = [...new Set(this.lineStarts.filter((id) => id >= 0))].sort((a, b) => a - b);
+    return { tokens: [], logp: 0, used, patterns: this.prefixes ? (1 << this.prefixes.length) - 1 : 0, lineTones: 0, rhymeBits: this.groupBits, done: false };
+  }
+
+  slotAt(pos: number): Slot {
+    const { chars, lines } = this.shape;
+    if (pos < this.prefix.length) return { forced: this.prefix[pos] };
+    if (pos === lines * (chars + 1)) return { forced: EOS };
+    const line = Math.floor(pos / (chars + 1));
+    const col = pos % (chars + 1);
+    if (col === chars) return { forced: this.marks[line] };
+    if (col === 0 && this.lineStarts[line] >= 0) return { forced: this.lineStarts[line] };
+    return { line, col };
+  }
+
+  allowed(h: Hypothesis, slot: Slot, out: Int32Array): number {
+    if (!slot) throw new Error('a layout has no free positions');
+    if ('forced' in slot) {
+      out[0] = slot.forced;
+      return 1;
+    }
+    const { info } = this;
+    const { line, col } = slot;
+    const { chars } = this.shape;
+    // the Han ids whose tone keeps some pattern possible (undefined: tones off or no pattern left)
+    let toneList: Int32Array | undefined;
+    if (h.patterns) {
+      const ifPing = toneNode(h.lineTones, TONE_CODE.平);
+      const ifZe = toneNode(h.lineTones, TONE_CODE.仄);
+      let ping = false, ze = false;
+      for (let i = 0; i < this.prefixes!.length; i++) {
+        if (!(h.patterns & (1 << i))) continue;
+        const pp = this.prefixes![i][line];
+        ping ||= fits(pp, ifPing);
+        ze ||= fits(pp, ifZe);
+      }
+      toneList = ping && ze ? info.hanIds : ping ? info.toneIds![0] : ze ? info.toneIds![1] : EMPTY;
+    }
+    // an even line's last character rhymes in the groups set so far, or (the first) in any 平 group,
+    // and is no character of the poem so far (a rhyme never twice), even with repeats allowed
+    const rhymeBits = this.rhyme && col === chars - 1 && line % 2 === 1 ? h.rhymeBits || ~0 : 0;
+    // with a rhyme group asked for, a first line that ends in a 平 reading rhymes in it as well
+    const firstBits = this.groupBits && col === chars - 1 && line === 0 ? this.groupBits : 0;
+    const checkUsed = this.noRepeat || rhymeBits !== 0;
+    const rhyme = info.rhyme;
+    for (let relax = 0; relax < 4; relax++) {
+      let n = copyExcept(relax < 3 && toneList ? toneList : info.hanIds, relax < 1 && checkUsed ? h.used : NONE, out, 0);
+      if (relax < 2 && (rhymeBits || firstBits)) {
+        let m = 0;
+        for (let i = 0; i < n; i++) {
+          const bits = rhyme![out[i]];
+          if (rhymeBits && !(bits & rhymeBits)) continue;
+          if (firstBits && bits && !(bits & firstBits)) continue;
+          out[m++] = out[i];
+        }
+        n = m;
+      }
+      if (n) return n;
+    }
+    throw new PoetryError('the model has no Han characters in its vocabulary');
+  }
+
+  extend(h: Hypothesis, id: number, logp: number): void {
+    const { info } = this;
+    h.tokens.push(id);
+    h.logp += logp;
+    if (id === EOS) h.done = true;
+    if (!info.han[id]) {
+      h.lineTones = 0;
+      return;
+    }
+    addSorted(h.used, id);
+    const pos = h.tokens.length - 1;
+    const line = Math.floor(pos / (this.shape.chars + 1));
+    const col = pos % (this.shape.chars + 1);
+    if (h.patterns) {
+      h.lineTones = toneNode(h.lineTones, info.tone![id]);
+      for (let i = 0; i < this.prefixes!.length; i++) {
+        if (h.patterns & (1 << i) && !fits(this.prefixes![i][line], h.lineTones)) h.patterns &= ~(1 << i);
+      }
+    }
+    if (this.rhyme && col === this.shape.chars - 1) {
+      // the first rhyming line sets the groups (line 1 too when its last character has a 平 reading,
+      // even a polyphonic one: a reader hears it rhyme); each later rhyme narrows them
+      if (!h.rhymeBits && (line === 1 || (line === 0 && info.rhyme![id] !== 0))) h.rhymeBits = info.rhyme![id];
+      else if (line % 2 === 1 && h.rhymeBits & info.rhyme![id]) h.rhymeBits &= info.rhyme![id];
+    }
+  }
+}
+
+/** The plan of a poem: its options resolved against the vocabulary (see the file comment). */
+export function makePlan(vocab: Vocab, opts: GenerateOptions): Plan {
+  const start = opts.start ?? '';
+  const unknown = vocab.unknown(start + (opts.acrostic ?? ''));
+  if (unknown.length) throw new UnknownCharacterError(unknown);
+  const acrostic = [...(opts.acrostic ?? '')];
+  if (acrostic.some((ch) => !isHan(ch))) throw new PoetryError(`the acrostic must be Han characters only, got '${opts.acrostic}'`);
+
+  let form = opts.form ?? 'free';
+  let shape: Shape | undefined = isRegulated(form) ? FORM_SHAPE[form] : undefined;
+  if (acrostic.length && !shape) {
+    form = acrostic.length === 4 ? 'qijue' : acrostic.length === 8 ? 'qilv' : 'free';
+    shape = { chars: 7, lines: acrostic.length };
+  }
+  if (acrostic.length && acrostic.length !== shape!.lines) {
+    throw new PoetryError(`the acrostic ${opts.acrostic} has ${acrostic.length} characters but a ${form} has ${shape!.lines} lines`);
+  }
+  if ((opts.tones || opts.rhyme || opts.rhymeGroup) && !isRegulated(form)) {
+    throw new PoetryError(`${opts.tones ? 'tones' : opts.rhyme ? 'rhyme' : 'rhymeGroup'} needs a regulated form (wujue, qijue, wulv or qilv)`);
+  }
+  // the regulated forms keep their rules unless asked not to
+  const tones = opts.tones ?? isRegulated(form);
+  const rhyme = opts.rhyme ?? isRegulated(form);
+  if (opts.rhymeGroup && !rhyme) throw new PoetryError('a rhyme group needs rhyme');
+  const noRepeat = opts.allowRepeats === undefined ? shape !== undefined : !opts.allowRepeats;
+  const maxChars = opts.maxChars ?? DEFAULT_MAX_CHARS;
+  const book = opts.rhymeBook ?? 'pingshui';
+  const groupBits = opts.rhymeGroup ? 1 << groupIndex(book, opts.rhymeGroup) : 0;
+  if (!shape) {
+    if ([...start].length > maxChars) throw new PoetryError(`the start text is longer than the ${maxChars}-character limit`);
+    return new FreePlan(vocab, vocab.encode(start), noRepeat, maxChars);
+  }
+
+  // lay the start text into the slots, supplying the marks it leaves out
+  const layout: string[] = []; // canonical start, one character per slot
+  const capacity = shape.lines * (shape.chars + 1);
+  const fail = (why: string) => new PoetryError(`the start text '${start}' does not fit a ${form}: ${why}`);
+  const place = (ch: string) => {
+    if (layout.length === capacity) throw fail(`a ${form} has only ${shape!.lines * shape!.chars} characters`);
+    layout.push(ch);
+  };
+  for (const ch of start) {
+    const line = Math.floor(layout.length / (shape.chars + 1));
+    const atMark = layout.length % (shape.chars + 1) === shape.chars;
+    if (isHan(ch)) {
+      if (atMark) place(lineEnd(line, shape.lines));
+      place(ch);
+    } else if (atMark && ch === lineEnd(line, shape.lines)) {
+      place(ch);
+    } else {
+      throw fail(`'${ch}' cannot stand after ${layout.length ? `'${layout.join('')}'` : 'nothing'} (lines of ${shape.chars} characters end in ，/。 alternately)`);
+    }
+  }
+  const lineStarts = Array.from({ length: shape.lines }, (_, i) => (acrostic.length ? vocabId(vocab, acrostic[i]) : -1));
+  for (let i = 0; i < shape.lines && acrostic.length; i++) {
+    const given = layout[i * (shape.chars + 1)];
+    if (given !== undefined && given !== acrostic[i]) throw new PoetryError(`the start text puts '${given}' where the acrostic puts '${acrostic[i]}'`);
+  }
+  for (const mark of ['，', '。']) vocabId(vocab, mark);
+
+  let patterns: TonePattern[] | undefined;
+  if (tones) {
+    // the forced characters of each line (start text, acrostic) form a prefix of that line
+    const forcedLines = Array.from({ length: shape.lines }, (_, i) => {
+      const chars = layout.slice(i * (shape!.chars + 1), i * (shape!.chars + 1) + shape!.chars);
+      return (chars.length ? chars : acrostic.slice(i, i + 1)).reduce((node, ch) => toneNode(node, TONE_CODE[toneIn(ch, book)]), 0);
+    });
+    patterns = tonePatterns(form as Exclude<Form, 'free'>).filter((p) => forcedLines.every((node, i) => fits(patternPrefixes(p.lines[i]), node)));
+    if (!patterns.length) throw new PoetryError(`the start text and acrostic fit no 平仄 pattern of a ${form}; write without tones`);
+  }
+  return new LayoutPlan(vocab, form, shape, vocab.encode(layout.join('')), lineStarts, patterns, rhyme, book, groupBits, noRepeat, opts.rhymeGroup);
+}
+
+/** The index of a 平 group in the book's list, by name (东) or label (上平一东); a PoetryError naming the choices otherwise. */
+function groupIndex(book: RhymeBookName, group: string): number {
+  const b = rhymeBook(book);
+  const i = b.pingGroups.findIndex((g) => g === group || b.labelOf(g) === group);
+  if (i < 0) throw new PoetryError(`unknown 平 rhyme group '${group}' of the ${RHYME_BOOK_LABELS[book]}; choose one of ${b.pingGroups.join(' ')}`);
+  return i;
+}
