@@ -16,7 +16,7 @@ export interface MixConstants {
   readonly s2: number;
 }
 
-/** murmur3's fmix32: splitmix32's output step (Rng seeding) and the poems' seeds. */
+/** murmur3's fmix32: splitmix32's output step (Rng seeding); poemSeed (src/poetry/generate.ts) mixes the same way. */
 export const FMIX32: MixConstants = { s0: 16, m0: 0x85ebca6b, s1: 13, m1: 0xc2b2ae35, s2: 16 };
 
 /**
