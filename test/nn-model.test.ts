@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReferenceKernels } from '../src/engine/reference.ts';
 import { Model } from '../src/nn/model.ts';
-import { Rng } from '../src/nn/rng.ts';
+import { mix32, Rng, shuffle, UNTITLED_MIX } from '../src/nn/rng.ts';
 import { SPECIALS, Vocab } from '../src/data/vocab.ts';
 import type { CellType, ModelConfig } from '../src/nn/config.ts';
 
@@ -159,6 +159,22 @@ test('Rng: reproducible, serialisable, uniform-looking', () => {
   for (let i = 0; i < 10000; i++) mean += a.next() / 10000;
   assert.ok(Math.abs(mean - 0.5) < 0.02);
   assert.throws(() => c.setState([0, 0, 0, 0]), /invalid RNG state/);
+});
+
+test('mix32: murmur3 fmix32 by default, the trainer\'s constant set on request; Rng seeds through it; shuffle permutes', () => {
+  // murmur3's published fmix32 values; the UNTITLED_MIX ones as the trainer computed them before
+  // mix32 existed (data order of every trained model depends on them)
+  assert.deepEqual([0, 1, 2, 0xffffffff].map((x) => mix32(x)), [0, 0x514e28b7, 0x30f4c306, 0x81f16f39]);
+  assert.equal(mix32(-1), mix32(0xffffffff), 'reads the low 32 bits');
+  assert.deepEqual([1, 0x12345678].map((x) => mix32(x, UNTITLED_MIX)), [0xed345605, 0xa9356e05]);
+  // Rng's first words for seed 1, pinned from before splitmix32 called mix32
+  const r = new Rng(1);
+  assert.deepEqual([r.nextUint32(), r.nextUint32()], [2442144158, 3238099751]);
+  const items = Array.from({ length: 50 }, (_, i) => i);
+  const shuffled = shuffle([...items], new Rng(3));
+  assert.notDeepEqual(shuffled, items);
+  assert.deepEqual([...shuffled].sort((a, b) => a - b), items);
+  assert.deepEqual(shuffle([...items], new Rng(3)), shuffled, 'same Rng seed, same order');
 });
 
 test('inputGradient: the gradient reaching each input vector, batch-major', () => {

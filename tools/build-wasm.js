@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * Compiles assembly/index.ts (shiren's f32 kernels) with AssemblyScript's `asc` into build/:
+ * Compiles assembly/ (shiren's f32 kernels; index.ts re-exports those of the other files) with
+ * AssemblyScript's `asc` into build/:
  *   build/kernels-scalar.wasm   no SIMD (old browsers)
  *   build/kernels-simd.wasm     WebAssembly SIMD (128-bit)
  *   build/kernels-relaxed.wasm  SIMD + relaxed-SIMD FMA (Node needs --experimental-wasm-relaxed-simd)
@@ -9,7 +10,8 @@
  * assemblyscript devDependency is absent (an install from the registry), it says so and exits 0,
  * and src/engine falls back to the reference kernels.
  * Usage: node tools/build-wasm.js [--if-stale] [--wat]
- *   --if-stale: skip when build/ is newer than assembly/;  --wat: also write build/*.wat
+ *   --if-stale: skip when build/ is newer than every file of assembly/ and this script;
+ *   --wat: also write build/*.wat
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -27,15 +29,19 @@ export const VARIANTS = {
   relaxed: ['--enable', 'simd', '--enable', 'relaxed-simd'],
 };
 
+/** The latest mtime of a folder, its files and its subfolders' (the folder's own: a file removed). */
 function newestMtime(dir) {
-  let newest = 0;
-  for (const name of readdirSync(dir)) newest = Math.max(newest, statSync(join(dir, name)).mtimeMs);
+  let newest = statSync(dir).mtimeMs;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
   return newest;
 }
 
-/** True when every variant exists and is newer than every file of assembly/. */
+/** True when every variant exists and is newer than every file of assembly/ and than this script (its flags). */
 export function buildIsFresh() {
-  const srcTime = newestMtime(join(root, 'assembly'));
+  const srcTime = Math.max(newestMtime(join(root, 'assembly')), statSync(fileURLToPath(import.meta.url)).mtimeMs);
   return Object.keys(VARIANTS).every((v) => {
     const file = join(outDir, `kernels-${v}.wasm`);
     return existsSync(file) && statSync(file).mtimeMs >= srcTime;

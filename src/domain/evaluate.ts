@@ -12,12 +12,11 @@ import { FORMS } from '../data/clean.ts';
 import { readSplit, readTitledSplit, type Split } from '../data/corpus.ts';
 import { conditionOf } from '../data/sequence.ts';
 import type { Model } from '../nn/model.ts';
-import { Rng } from '../nn/rng.ts';
+import { Rng, shuffle } from '../nn/rng.ts';
 import { generate, type GenerateOptions } from '../poetry/generate.ts';
 import { qualityFigures, trainLineSet, type QualityFigures } from '../poetry/metrics.ts';
 import { PoetryError } from '../poetry/forms.ts';
 import { perplexity, scorePoems } from './score.ts';
-import { shuffle } from '../train/batches.ts';
 
 export type EvalSetting = 'free' | 'forms' | 'constrained';
 

@@ -28,8 +28,6 @@ const LIBRARY_NAMES = [
 ];
 
 const CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112;
-/** assembly/index.ts SMALL_M: the rows up to which its gemm takes the unpacked A·Bᵀ path. */
-const SMALL_M = 8;
 
 export type Sgemm = (
   order: number, transA: number, transB: number, M: number, N: number, K: number,
@@ -264,6 +262,7 @@ export async function createBlasKernels(opts: BlasKernelOptions = {}): Promise<B
   const wasm = await createWasmKernels(opts);
   const threads = wasm.threads;
   const wasmGemm = wasm.gemm;
+  const smallM = wasm.smallM;
   return {
     ...wasm,
     wasm,
@@ -274,7 +273,7 @@ export async function createBlasKernels(opts: BlasKernelOptions = {}): Promise<B
       // degenerate shapes: OpenBLAS rejects ld < 1 and prints to stderr; the wasm gemm handles
       // them. A few rows times Bᵀ (generation): the wasm dot-product path streams B faster
       // (measured 1×6000×256: 295 µs vs 630 µs)
-      if (M === 0 || N === 0 || K === 0 || (M <= SMALL_M && transB && !transA)) {
+      if (M === 0 || N === 0 || K === 0 || (M <= smallM && transB && !transA)) {
         return wasmGemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
       }
       // the library's thread count is process-wide: another blas Kernels may have changed it

@@ -5,7 +5,7 @@
  * (machine-cache.ts, `calibration.json`); about 0.3 s the first time, nothing after.
  *
  * Why one measurement covers every job: the blas engine differs from wasm only in the gemms it
- * hands to OpenBLAS, those with more than SMALL_M rows or a transposed A (src/engine/blas.ts) —
+ * hands to OpenBLAS, those with more than SMALL_M rows (assembly/gemm.ts) or a transposed A —
  * generating up to 8 poems runs the wasm gemm in both. The gemms it does hand over are those of
  * batches, measured here at config R's shapes (B=32, T=48, E=128, H=256, lstm 4H): one input
  * projection of all B·T rows, (B·T)×4H×H, plus T recurrent steps of B×4H×H; best of 3 rounds,

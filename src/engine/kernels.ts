@@ -12,6 +12,8 @@
  *   for a given backend and thread count, and never allocate.
  * - `F` is Float32Array for the fast backends; the reference backend also runs in Float64Array,
  *   which the finite-difference gradient checks use.
+ * - The methods come in sections (`// ── name: file ──`), one per file of assembly/ (the WASM
+ *   kernels); reference.ts and wasm.ts keep the same sections in the same order.
  *
  * Dimension legend used in the shape comments across the engine:
  *   B batch, T time steps, E embedding size, H hidden size, G gates (rnn 1, gru 3, lstm 4),
@@ -38,6 +40,7 @@ export interface Kernels<F extends FloatArray = FloatArray> {
   /** A zeroed uint8 buffer of n elements (quantized activations), 64-byte aligned. */
   allocUint8(n: number): Uint8Array;
 
+  // ── gemm: assembly/gemm.ts ──
   /**
    * C = alpha · op(A) · op(B) + beta · C, as BLAS sgemm/dgemm (row-major).
    * op(A) is [M,K]: A is stored [M,K] with leading dimension lda (or [K,M] when transA).
@@ -57,6 +60,7 @@ export interface Kernels<F extends FloatArray = FloatArray> {
    */
   gemmNT(M: number, N: number, K: number, alpha: number, A: F, lda: number, B: F, ldb: number, beta: number, C: F, ldc: number): void;
 
+  // ── int8 products: assembly/int8.ts ──
   /**
    * The activations of an int8 product (generation, src/nn/int8.ts), row by row, as bytes offset by
    * 64: aq[m, k] = nearest(A[m, k] · f32(63 / amax_m)) + 64 (ties to even; in [1, 127]) and
@@ -81,6 +85,7 @@ export interface Kernels<F extends FloatArray = FloatArray> {
    */
   gemmNTInt8(M: number, N: number, Kp: number, aq: Uint8Array, ascale: F, wq: Int8Array, wscale: F, wsum: Int32Array, beta: 0 | 1, C: F, ldc: number): void;
 
+  // ── sampling: assembly/sample.ts ──
   /**
    * Draws one of the candidates ids[0:n] of a logits row (generation's plain sampling): weights
    * w_i = exp((scores[ids[i]] − max_i scores[ids[i]]) · invT), written to w[0:n]; returns the
@@ -90,6 +95,7 @@ export interface Kernels<F extends FloatArray = FloatArray> {
    */
   sampleList(scores: F, ids: Int32Array, n: number, invT: number, u: number, w: F): number;
 
+  // ── bias and embedding: assembly/embed.ts ──
   /** out[r, c] += bias[c] for r < R, c < C.  out [R,C], bias [C]. */
   addBias(out: F, bias: F, R: number, C: number): void;
   /** dbias[c] += Σ_r dout[r, c].  dbias [C] (+=), dout [R,C]. */
@@ -100,6 +106,7 @@ export interface Kernels<F extends FloatArray = FloatArray> {
   /** dtable[ids[n], :] += dout[n, :], in order of n (deterministic).  dtable [V,E] (+=), dout [N,E]. */
   embeddingBackward(dtable: F, dout: F, ids: Int32Array, N: number, E: number): void;
 
+  // ── pointwise: assembly/pointwise.ts ──
   /** out[i] = a[i] · b[i] (dropout with a precomputed scaled mask; out may alias a).  [n] */
   mul(out: F, a: F, b: F, n: number): void;
   /** out[i] += a[i].  [n] */
@@ -109,6 +116,7 @@ export interface Kernels<F extends FloatArray = FloatArray> {
   /** Σ x[i]², accumulated in float64.  [n] */
   sumSquares(x: F, n: number): number;
 
+  // ── loss: assembly/loss.ts ──
   /**
    * Masked softmax cross-entropy, fused with its gradient.
    * logits [N,V], targets [N] (a target of `ignoreId` — the pad id 0 — contributes no loss and a zero
@@ -118,6 +126,7 @@ export interface Kernels<F extends FloatArray = FloatArray> {
    */
   softmaxCrossEntropy(dlogits: F, logits: F, targets: Int32Array, N: number, V: number, ignoreId: number, scale: number): number;
 
+  // ── recurrent cells: assembly/cells.ts ──
   /** rnn cell: h = tanh(pre).  h [B,H], pre [B,H] (h may alias pre). */
   rnnCellForward(h: F, pre: F, B: number, H: number): void;
   /** dpre = dh ⊙ (1 − h²).  dpre [B,H], dh [B,H], h [B,H] (dpre may alias dh). */
@@ -162,6 +171,7 @@ export interface Kernels<F extends FloatArray = FloatArray> {
    */
   gruGatesBackward(dpre: F, dhPrev: F, drh: F, gates: F, hPrev: F, B: number, H: number): void;
 
+  // ── optimiser: assembly/optim.ts ──
   /**
    * One Adam step over n parameters, PyTorch semantics (L2 weight decay added to the gradient,
    * bias correction with step t ≥ 1):

@@ -79,42 +79,7 @@ class ReferenceKernels<F extends FloatArray> implements Kernels<F> {
     return new Uint8Array(n);
   }
 
-  quantizeRows(aq: Uint8Array, ascale: F, A: F, lda: number, M: number, K: number, Kp: number): void {
-    for (let m = 0; m < M; m++) ascale[m] = quantizeRow(aq.subarray(m * Kp, (m + 1) * Kp), A.subarray(m * lda, m * lda + K), 63, 64).scale;
-  }
-
-  quantizeWeights(wq: Int8Array, wscale: F, wsum: Int32Array, W: F, N: number, K: number, Kp: number): void {
-    for (let n = 0; n < N; n++) {
-      const { scale, sum } = quantizeRow(wq.subarray(n * Kp, (n + 1) * Kp), W.subarray(n * K, (n + 1) * K), 127, 0);
-      wscale[n] = scale;
-      wsum[n] = sum;
-    }
-  }
-
-  gemmNTInt8(M: number, N: number, Kp: number, aq: Uint8Array, ascale: F, wq: Int8Array, wscale: F, wsum: Int32Array, beta: 0 | 1, C: F, ldc: number): void {
-    const f = Math.fround;
-    for (let m = 0; m < M; m++) {
-      for (let n = 0; n < N; n++) {
-        let acc = 0; // exact: |acc| < 2^31
-        for (let k = 0; k < Kp; k++) acc += (aq[m * Kp + k] - 64) * wq[n * Kp + k];
-        const v = f(f(f(acc) * wscale[n]) * ascale[m]);
-        C[m * ldc + n] = beta ? f(v + C[m * ldc + n]) : v;
-      }
-    }
-  }
-
-  sampleList(scores: F, ids: Int32Array, n: number, invT: number, u: number, w: F): number {
-    if (n <= 1) return 0;
-    let max = -Infinity;
-    for (let i = 0; i < n; i++) max = Math.max(max, scores[ids[i]]);
-    let total = 0;
-    for (let i = 0; i < n; i++) total += (w[i] = Math.exp((scores[ids[i]] - max) * invT));
-    const target = u * total;
-    let acc = 0;
-    for (let i = 0; i < n; i++) if ((acc += w[i]) > target) return i;
-    return n - 1;
-  }
-
+  // ── gemm: assembly/gemm.ts ──
   /** Row-invariant by construction: each C entry is its own dot product, in order of k. */
   gemmNT(M: number, N: number, K: number, alpha: number, A: F, lda: number, B: F, ldb: number, beta: number, C: F, ldc: number): void {
     this.gemm(false, true, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
@@ -155,6 +120,45 @@ class ReferenceKernels<F extends FloatArray> implements Kernels<F> {
     }
   }
 
+  // ── int8 products: assembly/int8.ts ──
+  quantizeRows(aq: Uint8Array, ascale: F, A: F, lda: number, M: number, K: number, Kp: number): void {
+    for (let m = 0; m < M; m++) ascale[m] = quantizeRow(aq.subarray(m * Kp, (m + 1) * Kp), A.subarray(m * lda, m * lda + K), 63, 64).scale;
+  }
+
+  quantizeWeights(wq: Int8Array, wscale: F, wsum: Int32Array, W: F, N: number, K: number, Kp: number): void {
+    for (let n = 0; n < N; n++) {
+      const { scale, sum } = quantizeRow(wq.subarray(n * Kp, (n + 1) * Kp), W.subarray(n * K, (n + 1) * K), 127, 0);
+      wscale[n] = scale;
+      wsum[n] = sum;
+    }
+  }
+
+  gemmNTInt8(M: number, N: number, Kp: number, aq: Uint8Array, ascale: F, wq: Int8Array, wscale: F, wsum: Int32Array, beta: 0 | 1, C: F, ldc: number): void {
+    const f = Math.fround;
+    for (let m = 0; m < M; m++) {
+      for (let n = 0; n < N; n++) {
+        let acc = 0; // exact: |acc| < 2^31
+        for (let k = 0; k < Kp; k++) acc += (aq[m * Kp + k] - 64) * wq[n * Kp + k];
+        const v = f(f(f(acc) * wscale[n]) * ascale[m]);
+        C[m * ldc + n] = beta ? f(v + C[m * ldc + n]) : v;
+      }
+    }
+  }
+
+  // ── sampling: assembly/sample.ts ──
+  sampleList(scores: F, ids: Int32Array, n: number, invT: number, u: number, w: F): number {
+    if (n <= 1) return 0;
+    let max = -Infinity;
+    for (let i = 0; i < n; i++) max = Math.max(max, scores[ids[i]]);
+    let total = 0;
+    for (let i = 0; i < n; i++) total += (w[i] = Math.exp((scores[ids[i]] - max) * invT));
+    const target = u * total;
+    let acc = 0;
+    for (let i = 0; i < n; i++) if ((acc += w[i]) > target) return i;
+    return n - 1;
+  }
+
+  // ── bias and embedding: assembly/embed.ts ──
   addBias(out: F, bias: F, R: number, C: number): void {
     for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) out[r * C + c] += bias[c];
   }
@@ -178,6 +182,7 @@ class ReferenceKernels<F extends FloatArray> implements Kernels<F> {
     }
   }
 
+  // ── pointwise: assembly/pointwise.ts ──
   mul(out: F, a: F, b: F, n: number): void {
     for (let i = 0; i < n; i++) out[i] = a[i] * b[i];
   }
@@ -196,6 +201,7 @@ class ReferenceKernels<F extends FloatArray> implements Kernels<F> {
     return sum;
   }
 
+  // ── loss: assembly/loss.ts ──
   softmaxCrossEntropy(dlogits: F, logits: F, targets: Int32Array, N: number, V: number, ignoreId: number, scale: number): number {
     let loss = 0;
     for (let n = 0; n < N; n++) {
@@ -218,6 +224,7 @@ class ReferenceKernels<F extends FloatArray> implements Kernels<F> {
     return loss;
   }
 
+  // ── recurrent cells: assembly/cells.ts ──
   rnnCellForward(h: F, pre: F, B: number, H: number): void {
     for (let i = 0; i < B * H; i++) h[i] = Math.tanh(pre[i]);
   }
@@ -317,6 +324,7 @@ class ReferenceKernels<F extends FloatArray> implements Kernels<F> {
     }
   }
 
+  // ── optimiser: assembly/optim.ts ──
   adam(param: F, grad: F, m: F, v: F, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, t: number): void {
     const correction1 = 1 - beta1 ** t;
     const correction2 = 1 - beta2 ** t;

@@ -1,5 +1,5 @@
 /**
- * The `wasm` backend: the AssemblyScript kernels of assembly/index.ts (compiled into build/ by
+ * The `wasm` backend: the AssemblyScript kernels of assembly/ (compiled into build/ by
  * tools/build-wasm.js) behind the Kernels interface, for Node and the browser alike.
  *
  * - One shared WebAssembly.Memory holds every buffer; `alloc` is a bump allocator over it that
@@ -43,6 +43,11 @@ export interface WasmKernelOptions {
 export interface WasmKernels extends Kernels<Float32Array> {
   readonly memory: WebAssembly.Memory;
   readonly variant: WasmVariant;
+  /**
+   * The most rows for which gemm multiplies A·Bᵀ by unpacked dot products (SMALL_M of
+   * assembly/gemm.ts, read from the module): the blas backend keeps those shapes here.
+   */
+  readonly smallM: number;
   /** Stops the workers; the Kernels must not be used afterwards. */
   close(): Promise<void>;
 }
@@ -291,6 +296,7 @@ export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<W
     threads,
     memory,
     variant,
+    smallM: ex.gemmSmallM(),
     close: () => pool.close(),
 
     // reserve first: it may grow the memory, and only the buffer read after that covers the view
@@ -299,6 +305,7 @@ export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<W
     allocInt8(n) { const at = reserve(n); return new Int8Array(memory.buffer, at, n); },
     allocUint8(n) { const at = reserve(n); return new Uint8Array(memory.buffer, at, n); },
 
+    // ── gemm: assembly/gemm.ts ──
     gemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) {
       // a gemm's result does not depend on its split, so its parts may follow the thread count:
       // two per thread balance a busy core and keep the repacking of the shared operand small
@@ -310,6 +317,7 @@ export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<W
       const parts = Math.min(partsFor(M * N * K, GEMM_PART_MACS), 2 * threads);
       job('gemmNT', [M, N, K, alpha, A.byteOffset, lda, B.byteOffset, ldb, beta, C.byteOffset, ldc], parts);
     },
+    // ── int8 products: assembly/int8.ts ──
     quantizeRows: (aq, ascale, A, lda, M, K, Kp) => ex.quantizeRows(aq.byteOffset, ascale.byteOffset, A.byteOffset, lda, M, K, Kp),
     quantizeWeights: (wq, wscale, wsum, W, N, K, Kp) => ex.quantizeWeights(wq.byteOffset, wscale.byteOffset, wsum.byteOffset, W.byteOffset, N, K, Kp),
     gemmNTInt8(M, N, Kp, aq, ascale, wq, wscale, wsum, beta, C, ldc) {
@@ -317,17 +325,22 @@ export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<W
       const parts = Math.min(partsFor(M * N * Kp, GEMM_PART_MACS), 2 * threads);
       job('gemmNTInt8', [M, N, Kp, aq.byteOffset, ascale.byteOffset, wq.byteOffset, wscale.byteOffset, wsum.byteOffset, beta, C.byteOffset, ldc], parts);
     },
+    // ── sampling: assembly/sample.ts ──
     sampleList: (scores, ids, n, invT, u, w) => ex.sampleList(scores.byteOffset, ids.byteOffset, n, invT, u, w.byteOffset),
+    // ── bias and embedding: assembly/embed.ts ──
     addBias: (out, bias, R, C) => { job('addBias', [out.byteOffset, bias.byteOffset, R, C], pointwiseParts(R * C)); },
     biasBackward: (dbias, dout, R, C) => { job('biasBackward', [dbias.byteOffset, dout.byteOffset, R, C], Math.min(pointwiseParts(R * C), Math.ceil(C / 512))); },
     embeddingForward: (out, table, ids, N, E) => ex.embeddingForward(out.byteOffset, table.byteOffset, ids.byteOffset, N, E),
     embeddingBackward: (dtable, dout, ids, N, E) => ex.embeddingBackward(dtable.byteOffset, dout.byteOffset, ids.byteOffset, N, E),
+    // ── pointwise: assembly/pointwise.ts ──
     mul: (out, a, b, n) => { job('mul', [out.byteOffset, a.byteOffset, b.byteOffset, n], pointwiseParts(n)); },
     addInPlace: (out, a, n) => { job('addInPlace', [out.byteOffset, a.byteOffset, n], pointwiseParts(n)); },
     scale: (x, s, n) => { job('scale', [x.byteOffset, s, n], pointwiseParts(n)); },
     sumSquares: (x, n) => job('sumSquares', [x.byteOffset, n], pointwiseParts(n)),
+    // ── loss: assembly/loss.ts ──
     softmaxCrossEntropy: (dlogits, logits, targets, N, V, ignoreId, scale) =>
       job('softmaxCrossEntropy', [dlogits.byteOffset, logits.byteOffset, targets.byteOffset, N, V, ignoreId, scale], pointwiseParts(N * V)),
+    // ── recurrent cells: assembly/cells.ts ──
     rnnCellForward: (h, pre, B, H) => ex.rnnCellForward(h.byteOffset, pre.byteOffset, B, H),
     rnnCellBackward: (dpre, dh, h, B, H) => ex.rnnCellBackward(dpre.byteOffset, dh.byteOffset, h.byteOffset, B, H),
     lstmCellForward: (h, c, gates, cPrev, B, H) => ex.lstmCellForward(h.byteOffset, c.byteOffset, gates.byteOffset, cPrev.byteOffset, B, H),
@@ -340,6 +353,7 @@ export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<W
       ex.gruOutputBackward(dpre.byteOffset, dhPrev.byteOffset, dh.byteOffset, gates.byteOffset, hPrev.byteOffset, B, H),
     gruGatesBackward: (dpre, dhPrev, drh, gates, hPrev, B, H) =>
       ex.gruGatesBackward(dpre.byteOffset, dhPrev.byteOffset, drh.byteOffset, gates.byteOffset, hPrev.byteOffset, B, H),
+    // ── optimiser: assembly/optim.ts ──
     adam(param, grad, m, v, n, lr, beta1, beta2, eps, weightDecay, t) {
       const stepSize = lr / (1 - beta1 ** t);
       const invBc2Sqrt = 1 / Math.sqrt(1 - beta2 ** t);

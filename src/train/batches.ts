@@ -1,5 +1,5 @@
 /**
- * Training batches (docs/design.md §1, §2; issue 4): each example (src/data/sequence.ts) becomes the
+ * Training batches (docs/design.md §1–§3): each example (src/data/sequence.ts) becomes the
  * sequence `<bos> tokens <eos>` — `<bos> poem <eos>`, or `<bos> <form> title <sep> poem <eos>` for
  * a title-conditioned model; inputs are all but its last symbol, targets all but its first, and
  * the example's first `skip` targets are <pad>. Examples are grouped by length so a batch holds
@@ -13,7 +13,7 @@
  */
 import { BOS, EOS, PAD, type Vocab } from '../data/vocab.ts';
 import type { Example } from '../data/sequence.ts';
-import { Rng } from '../nn/rng.ts';
+import { Rng, shuffle } from '../nn/rng.ts';
 
 export interface Batch {
   /** [B,T] row-major: <bos> c1 … cn, then <pad> */
@@ -56,6 +56,7 @@ export function makeBatch(examples: readonly (Int32Array | Example)[]): Batch {
  * batches of at most `batchSize`, and the batches shuffled. Deterministic in (seed, epoch).
  */
 export function epochPlan(lengths: readonly number[], batchSize: number, seed: number, epoch: number): number[][] {
+  // (seed, epoch) folded into one word; Rng's seeding (splitmix32, mix32) does the mixing
   const rng = new Rng((seed * 1_000_003 + epoch * 7919) >>> 0);
   const order = shuffle(lengths.map((_, i) => i), rng);
   order.sort((a, b) => lengths[a]! - lengths[b]!); // stable: random order within a length
@@ -88,13 +89,4 @@ export function sumLoss(model: BatchScorer, batches: readonly Batch[]): { loss: 
     tokens += r.tokens;
   }
   return { loss, tokens };
-}
-
-/** Fisher–Yates in place; returns the array. */
-export function shuffle<X>(items: X[], rng: Rng): X[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
-  return items;
 }

@@ -1,7 +1,11 @@
 /**
- * The training loop (issue 4): corpus → batches → forward/backward → clip → optimizer step, with
- * validation each epoch, checkpoints, a metrics log and a loss plot in the run folder, and exact
- * resume.
+ * The training loop (docs/design.md §3 conditioning, §4 training state, §5 `shiren train`):
+ * corpus → batches → forward/backward → clip → optimizer step, with validation each epoch,
+ * checkpoints, a metrics log and a loss plot in the run folder, and exact resume.
+ *
+ * Reading order: `train` locks the folder; `openRun` starts fresh or from the checkpoint;
+ * `epochData` encodes the examples once; a `Run` writes what the loop produces (validation,
+ * checkpoints, metrics); `trainLocked` is the loop itself.
  *
  * Run folder layout
  *   options.json          the options the run was started with (resume reuses them)
@@ -28,8 +32,8 @@ import type { Kernels } from '../engine/kernels.ts';
 import { loadModel, saveModel } from '../nn/checkpoint.ts';
 import { DEFAULT_CONFIG, type ModelConfig } from '../nn/config.ts';
 import { Model } from '../nn/model.ts';
-import { clipGradNorm, createOptimizer } from '../nn/optim.ts';
-import { Rng } from '../nn/rng.ts';
+import { clipGradNorm, createOptimizer, type Optimizer } from '../nn/optim.ts';
+import { mix32, Rng, UNTITLED_MIX } from '../nn/rng.ts';
 import { ensureOutputDir, lockFolder, writeFileAtomic } from '../util/fs.ts';
 import { epochPlan, evalBatches, makeBatch, sumLoss, type Batch } from './batches.ts';
 import { validateTrainOptions, type TrainOptions } from './options.ts';
@@ -115,17 +119,27 @@ export async function train(
   }
 }
 
-async function trainLocked(
-  kernels: Kernels<Float32Array>,
-  runDir: string,
-  fresh: TrainOptions | null,
-  limits: RunLimits,
-  events: TrainEvents,
-  shouldStop: () => boolean,
-): Promise<TrainResult> {
+/** What a run starts from, fresh or resumed: its options, poems, model, optimizer and loop position. */
+interface OpenedRun {
+  opts: TrainOptions;
+  trainPoems: TitledPoem[];
+  validPoems: TitledPoem[];
+  model: Model<Float32Array>;
+  optim: Optimizer<Float32Array>;
+  loop: LoopState;
+}
+
+type TitledPoem = ReturnType<typeof readTitledSplit>[number];
+
+/**
+ * Opens the run in `runDir`: a fresh one (`fresh` options: writes options.json and an empty
+ * metrics.jsonl, builds the vocabulary and the model, or starts from `opts.init`) or the
+ * checkpoint's (`fresh` null: reuses options.json, refuses another corpus or vocabulary, drops the
+ * metric rows logged after the checkpoint).
+ */
+function openRun(kernels: Kernels<Float32Array>, runDir: string, fresh: TrainOptions | null): OpenedRun {
   const resuming = fresh === null;
   const opts: TrainOptions = resuming ? readOptions(runDir) : validateTrainOptions(fresh, 'training options');
-  const epochs = limits.epochs ?? opts.epochs;
   const titled = opts.condition === 'title';
 
   const fits = (p: { text: string }) => opts.maxChars === 0 || [...p.text].length <= opts.maxChars;
@@ -137,107 +151,178 @@ async function trainLocked(
   const trainTexts = trainPoems.map((p) => (titled ? `${p.form}\t${p.title}\t${p.text}` : p.text));
   const fingerprint = createHash('sha1').update(trainTexts.join('\n')).digest('hex');
   const makeVocab = () => Vocab.fromTexts(trainPoems.flatMap((p) => (titled ? [p.text, p.title] : [p.text])), opts.minCount, titled ? CONTROL_SYMBOLS : []);
-
-  let model: Model<Float32Array>;
-  let loop: LoopState;
   const optimizer = (m: Model<Float32Array>) =>
     createOptimizer(kernels, opts.optimizer, m.params.length, { lr: opts.lr, weightDecay: opts.weightDecay });
-  let optim: ReturnType<typeof optimizer>;
+
   if (resuming) {
     const ckpt = readTrainCheckpoint(join(runDir, CHECKPOINT), kernels);
-    model = ckpt.model;
-    loop = ckpt.loop as unknown as LoopState;
+    const model = ckpt.model;
+    const loop = ckpt.loop as unknown as LoopState;
     if (loop.corpusFingerprint !== fingerprint) {
       throw new TrainError(`the corpus in ${opts.corpus} is not the one this run was trained on (different training poems); resume refused`);
     }
     // (a fine-tuning run keeps its initial model's vocabulary, which the checkpoint holds)
     if (!opts.init && makeVocab().symbols.join('') !== model.vocab.symbols.join('')) throw new TrainError('vocabulary of the corpus differs from the checkpoint; resume refused');
-    optim = optimizer(model);
+    const optim = optimizer(model);
     optim.loadState(ckpt.optimizer);
     truncateMetrics(runDir, loop.step);
-  } else {
-    if (existsSync(join(runDir, CHECKPOINT))) throw new TrainError(`${runDir} already holds a run; resume it or choose another run folder`);
-    const start = opts.init ? loadModel(opts.init, kernels) : null;
-    if (start) {
-      if ((conditionOf(start.vocab) === 'title') !== titled) throw new TrainError(`${opts.init} ${titled ? 'does not read' : 'reads'} titles: fine-tune it with condition ${conditionOf(start.vocab)}`);
-      Object.assign(opts, { cell: start.config.cell, layers: start.config.layers, embed: start.config.embed, hidden: start.config.hidden });
-    }
-    writeFileAtomic(join(runDir, 'options.json'), JSON.stringify(opts, null, 2) + '\n');
-    writeFileSync(join(runDir, 'metrics.jsonl'), '');
-    const vocab = start?.vocab ?? makeVocab();
-    const config: ModelConfig = { ...DEFAULT_CONFIG, cell: opts.cell, layers: opts.layers, embed: opts.embed, hidden: opts.hidden, dropout: opts.dropout, vocabSize: vocab.size };
-    model = Model.create(kernels, config, vocab, opts.seed);
-    if (start) model.params.set(start.params);
-    optim = optimizer(model);
-    loop = {
-      epoch: 0, batchIndex: 0, step: 0, tokens: 0, seconds: 0,
-      dropoutRng: new Rng(opts.seed ^ 0x5eed).getState(),
-      bestValidLoss: null, corpusFingerprint: fingerprint,
-    };
+    return { opts, trainPoems, validPoems, model, optim, loop };
   }
 
+  if (existsSync(join(runDir, CHECKPOINT))) throw new TrainError(`${runDir} already holds a run; resume it or choose another run folder`);
+  const start = opts.init ? loadModel(opts.init, kernels) : null;
+  if (start) {
+    if ((conditionOf(start.vocab) === 'title') !== titled) throw new TrainError(`${opts.init} ${titled ? 'does not read' : 'reads'} titles: fine-tune it with condition ${conditionOf(start.vocab)}`);
+    Object.assign(opts, { cell: start.config.cell, layers: start.config.layers, embed: start.config.embed, hidden: start.config.hidden });
+  }
+  writeFileAtomic(join(runDir, 'options.json'), JSON.stringify(opts, null, 2) + '\n');
+  writeFileSync(join(runDir, 'metrics.jsonl'), '');
+  const vocab = start?.vocab ?? makeVocab();
+  const config: ModelConfig = { ...DEFAULT_CONFIG, cell: opts.cell, layers: opts.layers, embed: opts.embed, hidden: opts.hidden, dropout: opts.dropout, vocabSize: vocab.size };
+  const model = Model.create(kernels, config, vocab, opts.seed);
+  if (start) model.params.set(start.params);
+  const optim = optimizer(model);
+  const loop: LoopState = {
+    epoch: 0, batchIndex: 0, step: 0, tokens: 0, seconds: 0,
+    dropoutRng: new Rng(opts.seed ^ 0x5eed).getState(),
+    bestValidLoss: null, corpusFingerprint: fingerprint,
+  };
+  return { opts, trainPoems, validPoems, model, optim, loop };
+}
+
+/** The run's data, encoded once: an epoch's training examples, their lengths, the validation batches. */
+interface EpochData {
+  /** Training example i as shown in `epoch` (titled, or untitled for a share of them). */
+  example(i: number, epoch: number): Example;
+  /** Sequence lengths of the training examples (titled), for epochPlan's grouping. */
+  lengths: number[];
+  validBatches: Batch[];
+  tokensPerEpoch: number;
+  batchesPerEpoch: number;
+}
+
+function epochData(opts: TrainOptions, vocab: Vocab, trainPoems: readonly TitledPoem[], validPoems: readonly TitledPoem[]): EpochData {
+  const titled = opts.condition === 'title';
   // training examples score the title too; a share of them is untitled, chosen afresh each epoch
-  const titledExamples = trainPoems.map((p) => encodeExample(model.vocab, p, true));
-  const untitledExamples = titled ? trainPoems.map((p) => encodeExample(model.vocab, { ...p, title: '' }, true)) : titledExamples;
-  const example = (i: number, epoch: number): Example =>
-    titled && untitled(opts.seed, epoch, i, opts.untitledShare) ? untitledExamples[i]! : titledExamples[i]!;
-  const lengths = titledExamples.map((e) => e.tokens.length);
-  // validation scores the poems and <eos> given their true titles, as eval does
-  const validBatches = evalBatches(validPoems.map((p) => encodeExample(model.vocab, p)), opts.batch);
-  const dropoutRng = new Rng(1);
-  dropoutRng.setState(loop.dropoutRng);
-  const tokensPerEpoch = titledExamples.reduce((a, e) => a + e.tokens.length + 1 - e.skip, 0);
-  const batchesPerEpoch = Math.ceil(titledExamples.length / opts.batch);
-  const resumedAt = loop.step;
-  events.onStart?.({ model, engine: kernels.name, trainPoems: trainPoems.length, validPoems: validPoems.length, batchesPerEpoch, tokensPerEpoch, resumedAt, epoch: loop.epoch });
+  const titledExamples = trainPoems.map((p) => encodeExample(vocab, p, true));
+  const untitledExamples = titled ? trainPoems.map((p) => encodeExample(vocab, { ...p, title: '' }, true)) : titledExamples;
+  return {
+    example: (i, epoch) => (titled && untitled(opts.seed, epoch, i, opts.untitledShare) ? untitledExamples[i]! : titledExamples[i]!),
+    lengths: titledExamples.map((e) => e.tokens.length),
+    // validation scores the poems and <eos> given their true titles, as eval does
+    validBatches: evalBatches(validPoems.map((p) => encodeExample(vocab, p)), opts.batch),
+    tokensPerEpoch: titledExamples.reduce((a, e) => a + e.tokens.length + 1 - e.skip, 0),
+    batchesPerEpoch: Math.ceil(titledExamples.length / opts.batch),
+  };
+}
 
-  const started = performance.now();
-  const elapsed = () => (performance.now() - started) / 1000;
-  let lastCheckpoint = elapsed();
-  let tokensThisRun = 0;
-  let validLoss: number | null = null;
-  let stoppedBy: TrainResult['stoppedBy'] = 'done';
-  const metrics = (row: Record<string, unknown>) => appendFileSync(join(runDir, 'metrics.jsonl'), JSON.stringify(row) + '\n');
+/**
+ * What the loop writes into the run folder, and the clock of this invocation: validation (best
+ * model), checkpoints (train state, last model, plot) and metric rows. `loop` is the loop's own
+ * state object, which the loop advances and these read.
+ */
+class Run {
+  private readonly started = performance.now();
+  /** elapsed() at the last checkpoint */
+  lastCheckpoint = 0;
+  /** the last validation loss (mean nats per token), null before the first */
+  validLoss: number | null = null;
 
-  const validate = () => {
-    const { loss, tokens } = sumLoss(model, validBatches);
+  constructor(
+    private readonly kernels: Kernels<Float32Array>,
+    private readonly runDir: string,
+    private readonly opts: TrainOptions,
+    private readonly model: Model<Float32Array>,
+    private readonly optim: Optimizer<Float32Array>,
+    private readonly loop: LoopState,
+    private readonly dropoutRng: Rng,
+    private readonly batchesPerEpoch: number,
+    private readonly events: TrainEvents,
+  ) {
+    this.lastCheckpoint = this.elapsed();
+  }
+
+  /** Seconds since this invocation's run started. */
+  elapsed(): number {
+    return (performance.now() - this.started) / 1000;
+  }
+
+  metrics(row: Record<string, unknown>): void {
+    appendFileSync(join(this.runDir, 'metrics.jsonl'), JSON.stringify(row) + '\n');
+  }
+
+  /** Scores the validation batches; saves best.safetensors when the loss is the best so far. */
+  validate(validBatches: readonly Batch[]): void {
+    const { loop } = this;
+    const { loss, tokens } = sumLoss(this.model, validBatches);
     const mean = loss / Math.max(1, tokens);
     const best = loop.bestValidLoss === null || mean < loop.bestValidLoss;
     if (best) {
       loop.bestValidLoss = mean;
-      saveModel(join(runDir, 'best.safetensors'), model, summary(mean));
+      saveModel(join(this.runDir, 'best.safetensors'), this.model, this.summary(mean));
     }
-    validLoss = mean;
-    metrics({ kind: 'valid', step: loop.step, epoch: loop.epoch, loss: mean, perplexity: Math.exp(mean), time: loop.seconds + elapsed() });
-    events.onValid?.({ epoch: loop.epoch, step: loop.step, loss: mean, perplexity: Math.exp(mean), best });
-  };
-  const summary = (valid: number | null) => ({
-    steps: loop.step,
-    epochs: loop.epoch + loop.batchIndex / batchesPerEpoch,
-    tokens: loop.tokens,
-    seconds: Math.round(loop.seconds + elapsed()),
-    valid_perplexity: valid === null ? null : Math.exp(valid),
-    optimizer: opts.optimizer, lr: opts.lr, lr_decay: opts.lrDecay ?? 1, batch: opts.batch, clip: opts.clip, dropout: opts.dropout,
-    forms: opts.forms, seed: opts.seed, engine: kernels.name, condition: opts.condition,
-  });
-  const checkpoint = () => {
-    const state: LoopState = { ...loop, seconds: loop.seconds + elapsed(), dropoutRng: dropoutRng.getState() };
-    writeTrainCheckpoint(join(runDir, CHECKPOINT), model, optim.state(), state as unknown as Record<string, unknown>);
-    saveModel(join(runDir, 'last.safetensors'), model, summary(validLoss));
-    writePlot(runDir, opts);
-    lastCheckpoint = elapsed();
-    events.onCheckpoint?.({ step: loop.step, path: join(runDir, CHECKPOINT) });
-  };
+    this.validLoss = mean;
+    this.metrics({ kind: 'valid', step: loop.step, epoch: loop.epoch, loss: mean, perplexity: Math.exp(mean), time: loop.seconds + this.elapsed() });
+    this.events.onValid?.({ epoch: loop.epoch, step: loop.step, loss: mean, perplexity: Math.exp(mean), best });
+  }
 
+  /** The training summary saved in a model file's metadata. */
+  summary(valid: number | null): Record<string, unknown> {
+    const { loop, opts } = this;
+    return {
+      steps: loop.step,
+      epochs: loop.epoch + loop.batchIndex / this.batchesPerEpoch,
+      tokens: loop.tokens,
+      seconds: Math.round(loop.seconds + this.elapsed()),
+      valid_perplexity: valid === null ? null : Math.exp(valid),
+      optimizer: opts.optimizer, lr: opts.lr, lr_decay: opts.lrDecay, batch: opts.batch, clip: opts.clip, dropout: opts.dropout,
+      forms: opts.forms, seed: opts.seed, engine: this.kernels.name, condition: opts.condition,
+    };
+  }
+
+  /** Writes the checkpoint (model, optimizer, loop state with the dropout RNG), last.safetensors and the plot. */
+  checkpoint(): void {
+    const { loop, runDir } = this;
+    const state: LoopState = { ...loop, seconds: loop.seconds + this.elapsed(), dropoutRng: this.dropoutRng.getState() };
+    writeTrainCheckpoint(join(runDir, CHECKPOINT), this.model, this.optim.state(), state as unknown as Record<string, unknown>);
+    saveModel(join(runDir, 'last.safetensors'), this.model, this.summary(this.validLoss));
+    writePlot(runDir, this.opts);
+    this.lastCheckpoint = this.elapsed();
+    this.events.onCheckpoint?.({ step: loop.step, path: join(runDir, CHECKPOINT) });
+  }
+}
+
+async function trainLocked(
+  kernels: Kernels<Float32Array>,
+  runDir: string,
+  fresh: TrainOptions | null,
+  limits: RunLimits,
+  events: TrainEvents,
+  shouldStop: () => boolean,
+): Promise<TrainResult> {
+  const { opts, trainPoems, validPoems, model, optim, loop } = openRun(kernels, runDir, fresh);
+  const epochs = limits.epochs ?? opts.epochs;
+  const data = epochData(opts, model.vocab, trainPoems, validPoems);
+  const dropoutRng = new Rng(1);
+  dropoutRng.setState(loop.dropoutRng);
+  const resumedAt = loop.step;
+  events.onStart?.({
+    model, engine: kernels.name, trainPoems: trainPoems.length, validPoems: validPoems.length,
+    batchesPerEpoch: data.batchesPerEpoch, tokensPerEpoch: data.tokensPerEpoch, resumedAt, epoch: loop.epoch,
+  });
+
+  const run = new Run(kernels, runDir, opts, model, optim, loop, dropoutRng, data.batchesPerEpoch, events);
+  let tokensThisRun = 0;
+  let stoppedBy: TrainResult['stoppedBy'] = 'done';
   outer: while (loop.epoch < epochs) {
-    const plan = epochPlan(lengths, opts.batch, opts.seed, loop.epoch);
-    optim.lr = opts.lr * (opts.lrDecay ?? 1) ** loop.epoch;
+    const plan = epochPlan(data.lengths, opts.batch, opts.seed, loop.epoch);
+    optim.lr = opts.lr * opts.lrDecay ** loop.epoch;
     while (loop.batchIndex < plan.length) {
       if (limits.maxSteps !== undefined && loop.step >= limits.maxSteps) { stoppedBy = 'max-steps'; break outer; }
-      if (limits.timeBudget !== undefined && elapsed() >= limits.timeBudget * 60) { stoppedBy = 'time-budget'; break outer; }
+      if (limits.timeBudget !== undefined && run.elapsed() >= limits.timeBudget * 60) { stoppedBy = 'time-budget'; break outer; }
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (shouldStop()) { stoppedBy = 'interrupt'; break outer; }
-      const batch = makeBatch(plan[loop.batchIndex]!.map((i) => example(i, loop.epoch)));
+      const batch = makeBatch(plan[loop.batchIndex]!.map((i) => data.example(i, loop.epoch)));
       const { loss, tokens } = model.lossAndGrad(batch.inputs, batch.targets, batch.B, batch.T, dropoutRng);
       const mean = loss / tokens;
       if (!Number.isFinite(mean) || mean > EXPLODED_LOSS) {
@@ -251,28 +336,28 @@ async function trainLocked(
       loop.batchIndex++;
       loop.tokens += tokens;
       tokensThisRun += tokens;
-      const t = elapsed();
-      if (loop.step % 10 === 0) metrics({ kind: 'train', step: loop.step, epoch: loop.epoch, batch: loop.batchIndex, loss: mean, time: loop.seconds + t });
+      const t = run.elapsed();
+      if (loop.step % 10 === 0) run.metrics({ kind: 'train', step: loop.step, epoch: loop.epoch, batch: loop.batchIndex, loss: mean, time: loop.seconds + t });
       events.onStep?.({ epoch: loop.epoch, batchIndex: loop.batchIndex, batches: plan.length, step: loop.step, loss: mean, tokensPerSecond: tokensThisRun / t, elapsed: t, batch });
-      if (opts.checkpointEvery > 0 && t - lastCheckpoint >= opts.checkpointEvery * 60) checkpoint();
+      if (opts.checkpointEvery > 0 && t - run.lastCheckpoint >= opts.checkpointEvery * 60) run.checkpoint();
     }
-    validate();
+    run.validate(data.validBatches);
     loop.epoch++;
     loop.batchIndex = 0;
-    checkpoint();
+    run.checkpoint();
   }
   if (stoppedBy !== 'done') {
-    if (loop.batchIndex > 0 || loop.step === resumedAt) validate();
-    checkpoint();
+    if (loop.batchIndex > 0 || loop.step === resumedAt) run.validate(data.validBatches);
+    run.checkpoint();
   }
   return {
     runDir,
     steps: loop.step,
     epochsDone: loop.epoch,
-    validPerplexity: validLoss === null ? null : Math.exp(validLoss),
+    validPerplexity: run.validLoss === null ? null : Math.exp(run.validLoss),
     bestValidPerplexity: loop.bestValidLoss === null ? null : Math.exp(loop.bestValidLoss),
-    tokensPerSecond: tokensThisRun / Math.max(1e-9, elapsed()),
-    seconds: loop.seconds + elapsed(),
+    tokensPerSecond: tokensThisRun / Math.max(1e-9, run.elapsed()),
+    seconds: loop.seconds + run.elapsed(),
     stoppedBy,
     trainCurve: readCurves(runDir).train,
   };
@@ -292,10 +377,8 @@ function readOptions(runDir: string): TrainOptions {
 
 /** Whether poem i is shown untitled in `epoch`: a hash of (seed, epoch, i) against `share`. */
 function untitled(seed: number, epoch: number, i: number, share: number): boolean {
-  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(epoch + 1, 0xc2b2ae35) ^ Math.imul(i + 1, 0x27d4eb2f);
-  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
-  h = Math.imul(h ^ (h >>> 12), 0x297a2d39);
-  return ((h ^ (h >>> 15)) >>> 0) / 2 ** 32 < share;
+  const h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(epoch + 1, 0xc2b2ae35) ^ Math.imul(i + 1, 0x27d4eb2f);
+  return mix32(h, UNTITLED_MIX) / 2 ** 32 < share;
 }
 
 function readMetrics(runDir: string): Array<{ kind: string; step: number; loss: number }> {
