@@ -1,5 +1,5 @@
 /**
- * Batched decoding benchmark (issue 12 items 1–2): the bundled model writing 七绝 with the default
+ * Batched decoding benchmark (docs/design.md §9; figures in bench/README.md): the bundled model writing 七绝 with the default
  * rules (tones, rhyme, sampling at 0.8), through writePoems as `shiren gen` does, with the int8
  * weights (gen's default) and the f32 ones:
  *   - one 七绝 alone (the model writes its title first; and on a given title): wall and CPU ms per

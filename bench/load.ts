@@ -1,5 +1,5 @@
 /**
- * Load benchmark of `shiren serve` (issue 12): `npm run bench:load [-- --seconds 12 --workers N --json]`.
+ * Load benchmark of `shiren serve` (docs/design.md §9; figures in bench/README.md): `npm run bench:load [-- --seconds 12 --workers N --json]`.
  *
  * Starts real servers (`bin/shiren.js serve --port 0`, the bundled model) in child processes and
  * drives them with autocannon, on this machine (client and servers share the cores: say so when

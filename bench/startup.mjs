@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Cold-start time of the `shiren` command (issue 11's targets: `--version` ≤ 150 ms, `gen 山`
+// Cold-start time of the `shiren` command (bench/README.md's targets: `--version` ≤ 150 ms, `gen 山`
 // ≤ 400 ms): runs each command N times in a fresh process and prints min/median/max wall ms.
 //
 //   node bench/startup.mjs [--runs 10] [--bin bin/shiren.js] [-- extra command …]

@@ -32,15 +32,17 @@ test("the brief's demo: eight seven-character quatrains, printed line by line (e
   });
 });
 
-test('from <bos>, free form, default sampling: ≥ 90% well-formed (regulated, for an unconditional model) and ≥ 95% novel lines over 200 poems', { timeout: 120_000 }, async () => {
+test('from <bos>, free form, default sampling: ≥ 90% well-formed and ≥ 95% novel lines over 200 poems', { timeout: 120_000 }, async () => {
   const model = loadModel(resolveModelFile(), await selectKernels());
   const trainLines = trainLineSet(readSplit(fullCorpus(), 'train', FORMS));
   const rng = new Rng(2026);
   const poems = Array.from({ length: 200 }, () => generate(model, { form: 'free' }, rng));
   const q = qualityFigures(poems, trainLines);
   console.log(`bundled model, 200 free poems from <bos>: well-formed ${(100 * q.wellFormed).toFixed(1)}%, regulated ${(100 * q.regulated).toFixed(1)}%, novel lines ${(100 * q.novelty).toFixed(1)}%`);
-  if (conditionOf(model.vocab) === 'none') assert.ok(q.regulated >= 0.9, `regulated ${q.regulated}`);
-  else assert.ok(q.wellFormed >= 0.9, `well-formed ${q.wellFormed}`);
+  // a title-conditioned model (the bundled one) writes its own title first and then free verse of
+  // any shape, so the share of regulated poems says nothing here; the shape rules do
+  assert.equal(conditionOf(model.vocab), 'title', 'the bundled model reads titles (docs/models.md)');
+  assert.ok(q.wellFormed >= 0.9, `well-formed ${q.wellFormed}`);
   assert.ok(q.novelty >= 0.95, `novelty ${q.novelty}`);
 });
 

@@ -1,4 +1,4 @@
-// Title conditioning (issue 10): the sequence `<bos> <form> title <sep> poem <eos>`, scoring that
+// Title conditioning (docs/design.md §3): the sequence `<bos> <form> title <sep> poem <eos>`, scoring that
 // covers the poem and <eos> only, untitled poems, titles written by the model, old files, and a
 // model trained on the fixture corpus that uses its titles.
 import assert from 'node:assert/strict';

@@ -95,20 +95,15 @@ test('the committed fixture corpus is clean and canonical', () => {
   assert.throws(() => readSplit('test/fixtures', 'train', ['wujue']), /not a shiren corpus/);
 });
 
-test('full corpus build: the exact counts of this build (needs chinese-poetry); within 1–2% of docs/design.md §1', { timeout: 120_000 }, () => {
+test('full corpus build: the exact counts of this build (needs chinese-poetry)', { timeout: 120_000 }, () => {
   const out = fullCorpus();
   const stats = JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8'));
   // the build is deterministic: these are its counts, exactly
   assert.deepEqual(stats.forms, { wujue: 4328, qijue: 11078, wulv: 14829, qilv: 8230, free: 18364 });
   assert.deepEqual(stats.splits, { train: 51127, valid: 2874, test: 2828 });
   assert.deepEqual(stats.excluded, { empty: 197, 'disallowed-character': 581, 'no-final-punctuation': 0 });
-  // and docs/design.md's figures, measured with another line rule: qilv is 1.6% above (see clean.ts)
-  const expected = { wulv: 14747, qijue: 11044, qilv: 8100, wujue: 4340 };
-  for (const [form, n] of Object.entries(expected)) {
-    const got = stats.forms[form as keyof typeof expected];
-    const tolerance = form === 'qilv' ? 0.02 : 0.01;
-    assert.ok(Math.abs(got - n) / n <= tolerance, `${form}: ${got} vs ${n}`);
-  }
+  // (docs/design.md §1's figures were measured with another line rule: wulv 14,747, qijue 11,044,
+  // qilv 8,100, wujue 4,340; these exact counts are within 1% of them, qilv 1.6% above: see clean.ts)
   assert.equal(stats.poems, 57607);
   for (const split of readdirSync(out).filter((f) => existsSync(join(out, f, 'free.txt')))) {
     for (const file of readdirSync(join(out, split))) {

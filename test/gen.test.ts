@@ -7,7 +7,7 @@ import { FORM_SHAPE, FORMS, PoetryError, isWellFormed, isHan } from '../src/poet
 import { generate, type GenerateOptions } from '../src/poetry/generate.ts';
 import { topIds } from '../src/poetry/sample.ts';
 import { matchPattern, rhymes } from '../src/poetry/prosody.ts';
-import { bareLines } from '../src/poetry/metrics.ts';
+import { bareLines } from '../src/poetry/forms.ts';
 import { BigramLM } from './poetry-mock.ts';
 
 const MODES: Record<string, GenerateOptions> = {

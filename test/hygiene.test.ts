@@ -1,5 +1,5 @@
 /**
- * Input and file hygiene (issue 12 item 4): every bad input of the matrix is one line, fast, never
+ * Input and file hygiene (docs/design.md §5, §9): every bad input of the matrix is one line, fast, never
  * a hang, spin or stack trace. Model files must be regular files under the size cap (checked before
  * reading) with finite weights; output folders are proven writable before use (/proc/x answers in
  * well under a second); a run folder is locked against a second trainer (naming the holder's PID,

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -14,15 +14,14 @@ import { Model } from '../src/nn/model.ts';
 import { inspectPoem } from '../src/explain/inspect.ts';
 import { renderHtml } from '../src/explain/render.ts';
 import { SPECIALS, Vocab } from '../src/data/vocab.ts';
+import { CHROMIUM_ARGS, chromiumPath } from './chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-
-test('hovering a character shows its numbers', { skip: !existsSync(CHROMIUM) && `needs ${CHROMIUM}` }, async () => {
+test('hovering a character shows its numbers', async () => {
   const vocab = new Vocab([...SPECIALS, '，', '。', '山', '水', '月']);
   const model = Model.create(createReferenceKernels('f32'), { cell: 'gru', layers: 2, embed: 3, hidden: 4, dropout: 0, vocabSize: vocab.size, gruVariant: 'seed' }, vocab, 2);
   const ins = inspectPoem(model, '山水，月。');
   const dir = mkdtempSync(join(tmpdir(), 'shiren-inspect-page-'));
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
   try {
     const file = join(dir, 'p.html');
     writeFileSync(file, renderHtml(ins));

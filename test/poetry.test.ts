@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { classifyForm, isWellFormed, lineEnd, parseForm, poemLines, wellFormedForm, PoetryError } from '../src/poetry/forms.ts';
 import { lineFits, matchPattern, prefixFits, rhymeGroupsOf, rhymes, tonePatterns, toneIn, toneOf } from '../src/poetry/prosody.ts';
 import { finalOf } from '../src/poetry/rhymebook.ts';
-import { distinct2, novelty, qualityFigures, rhymeRate, toneCompliance, trainLineSet, bareLines } from '../src/poetry/metrics.ts';
+import { distinct2, novelty, qualityFigures, rhymeRate, toneCompliance, trainLineSet } from '../src/poetry/metrics.ts';
+import { bareLines } from '../src/poetry/forms.ts';
 
 const DENG_GUAN_QUE_LOU = '白日依山尽，黄河入海流。欲穷千里目，更上一层楼。';
 const JING_YE_SI = '床前明月光，疑是地上霜。举头望明月，低头思故乡。';

@@ -1,5 +1,5 @@
 /**
- * The server's scheduling (issue 12 item 3), over real HTTP on port 0 with the bundled model in one
+ * The server's scheduling (docs/design.md §9), over real HTTP on port 0 with the bundled model in one
  * generation worker thread: health answers while a heavy request runs; a full queue is a 503 with
  * Retry-After; a request over its time budget is a 503 and its worker stops (the next request is
  * served at once); a client that disconnects has its job stopped; concurrent requests share the

@@ -1,4 +1,4 @@
-// Training (issue 4): learning on the fixture corpus, exact resume, kill -9 safety, guards.
+// Training (docs/design.md §3–§5): learning on the fixture corpus, exact resume, kill -9 safety, guards.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, cpSync } from 'node:fs';

@@ -37,14 +37,7 @@ import { buildApp } from '../src/server/app.ts';
 import type { GenerateRequest } from '../src/domain/requests.ts';
 import { ensureWasmBuild } from './wasm-helpers.ts';
 import { FIXTURE_CORPUS, tinyModel } from './cli-helpers.ts';
-
-/** The Chromium to drive: $CHROMIUM, else the first of the usual Linux paths that exists. */
-const CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/snap/bin/chromium', '/usr/bin/google-chrome'];
-const CHROMIUM = process.env.CHROMIUM ?? CHROMIUM_PATHS.find((p) => existsSync(p));
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--no-first-run', '--disable-quic', '--disable-sync',
-];
+import { CHROMIUM_ARGS, chromiumPath } from './chromium.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'shiren-web-'));
 let app: FastifyInstance;
@@ -76,9 +69,7 @@ async function openPage(server: FastifyInstance): Promise<Page> {
 }
 
 before(async () => {
-  if (!CHROMIUM || !existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed (looked for ${process.env.CHROMIUM ?? CHROMIUM_PATHS.join(', ')}): the web test drives it (Debian: apt-get install -y chromium; or set CHROMIUM=/path/to/chrome)`);
-  }
+  const executablePath = chromiumPath();
   await ensureWasmBuild();
   const webRoot = join(dir, 'dist');
   await build({ configFile: 'web/vite.config.ts', logLevel: 'silent', build: { outDir: webRoot } });
@@ -96,7 +87,7 @@ before(async () => {
   titledApp = await buildApp({ model: titled, modelBytes: readFileSync(titledFile), webRoot });
   await titledApp.listen({ port: 0, host: '127.0.0.1' });
 
-  browser = await chromium.launchPersistentContext(join(dir, 'profile'), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  browser = await chromium.launchPersistentContext(join(dir, 'profile'), { executablePath, headless: true, args: CHROMIUM_ARGS });
   page = await openPage(app);
 });
 

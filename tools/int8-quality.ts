@@ -1,5 +1,5 @@
 /**
- * The int8 weights of generation against the f32 ones (issue 12 item 2, src/nn/int8.ts), on the
+ * The int8 weights of generation against the f32 ones (docs/design.md §9, src/nn/int8.ts), on the
  * bundled model (or --model):
  *   - perplexity per character of the test split's regulated poems, computed step by step through
  *     Model.step (the path generation takes), untitled and with their true titles, under each

@@ -21,7 +21,7 @@
  * line 0 and pos 0.
  */
 import { FORM_SHAPE, PUNCTUATION, canonicalise, classifyForm, cleanPoem, type Form, type RegulatedForm } from '../data/clean.ts';
-import { poemLines } from './forms.ts';
+import { bareLines } from './forms.ts';
 import { lineFaults, lineType, patternName, type Tone } from './prosody.ts';
 import { rhymeBook, type RhymeBook, type RhymeBookName, type ToneClass } from './rhymebook.ts';
 
@@ -70,7 +70,7 @@ function readLines(text: string): { lines: string[] } | { error: string } {
   if (!cleaned.ok) {
     return { error: cleaned.reason === 'empty' ? 'no Han characters' : `'${cleaned.detail}' is neither a Han character nor ，。？！；：、` };
   }
-  return { lines: poemLines(cleaned.text).map((line) => line.slice(0, -1)).filter((line) => line.length > 0) };
+  return { lines: bareLines(cleaned.text) };
 }
 
 /** The lines the checker reads in a poem (marks and annotations dropped); [] when it reads none. */

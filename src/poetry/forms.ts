@@ -46,6 +46,11 @@ export function poemLines(text: string): string[] {
   return text.match(new RegExp(`[^${PUNCTUATION}]*[${PUNCTUATION}]|[^${PUNCTUATION}]+$`, 'gu')) ?? [];
 }
 
+/** The lines of a poem without their marks (any of ，。？！；：、 ends a line): poemLines, marks dropped, empty lines skipped. */
+export function bareLines(text: string): string[] {
+  return poemLines(text).map((line) => (PUNCTUATION.includes(line.at(-1)!) ? line.slice(0, -1) : line)).filter((line) => line.length > 0);
+}
+
 /** Whether `text` is a well-formed poem of `form` (see the file comment). */
 export function isWellFormed(text: string, form: Form): boolean {
   const lines = poemLines(text);

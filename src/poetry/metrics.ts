@@ -14,8 +14,7 @@
  * - novelty: share of generated lines (marks dropped) that do not occur as a line of the train split.
  * - distinct2: distinct character bigrams within lines ÷ all such bigrams, over all poems.
  */
-import { isWellFormed, poemLines, wellFormedForm, type Form } from './forms.ts';
-import { PUNCTUATION } from '../data/clean.ts';
+import { bareLines, isWellFormed, wellFormedForm, type Form } from './forms.ts';
 import { matchPattern, rhymes } from './prosody.ts';
 import { checkPoem } from './check.ts';
 
@@ -30,10 +29,6 @@ export interface QualityFigures {
   distinct2: number;
 }
 
-/** The lines of a poem without their marks (any of ，。？！；：、 ends a line): forms.ts's lines, marks dropped. */
-export function bareLines(text: string): string[] {
-  return poemLines(text).map((line) => (PUNCTUATION.includes(line.at(-1)!) ? line.slice(0, -1) : line)).filter((line) => line.length > 0);
-}
 
 /** The set of lines of the training poems, for novelty. */
 export function trainLineSet(trainPoems: Iterable<string>): Set<string> {
