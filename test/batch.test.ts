@@ -53,7 +53,7 @@ for (const [engine, precision] of [['blas', 'f32'], ['wasm', 'f32'], ['reference
     const trickled = generateBatch(model, requests.map((r) => ({ opts: r.opts, rng: new Rng(r.seed) })), { maxRows: 7 });
     assert.deepEqual(trickled, alone);
     // writePoems: poem i of a call is seed poemSeed(seed, i) alone
-    const call = writePoems(model, { form: 'qijue', count: 12, seed: 9 });
+    const call = writePoems(model, { form: 'qijue', count: 12, seed: 9, candidates: 1 });
     call.forEach((poem, i) => assert.deepEqual(poem, generate(model, { form: 'qijue' }, new Rng(poemSeed(9, i)))));
   });
 }
@@ -87,9 +87,12 @@ test("one loop: the server's job loop writes the poems generateBatch and writePo
   const served = await Promise.all(requests.map((request, id) => new Promise<JobResult>((resolve, reject) =>
     batcher.start(id, { kind: 'generate', request }, Date.now() + 60_000, { done: resolve, failed: (f) => reject(new Error(f.message)), stopped: () => reject(new Error('stopped')) }))));
   requests.forEach((request, i) => {
-    assert.deepEqual(served[i], { poems: generateBatch(model, planPoems(model, request)) });
     assert.deepEqual(served[i], { poems: writePoems(model, request) });
+    // one sample per poem (candidates 1): what generateBatch writes for the same streams
+    if (request.beam) assert.deepEqual(served[i], { poems: generateBatch(model, planPoems(model, request)) });
   });
+  const single = { form: 'qijue', count: 3, seed: 7, candidates: 1 } as const;
+  assert.deepEqual(writePoems(model, single), generateBatch(model, planPoems(model, single)));
 });
 
 test("a temperature too small for 1/T in float32 writes the greedy poem, not junk (the kernels' sampler)", async () => {

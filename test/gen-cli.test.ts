@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { DEFAULT_CANDIDATES } from '../src/domain/limits.ts';
 import { readSplit } from '../src/data/corpus.ts';
 import { isWellFormed } from '../src/poetry/forms.ts';
 import { writePoems } from '../src/domain/write.ts';
@@ -36,7 +37,9 @@ test('gen --json', () => {
   const { poems } = JSON.parse(r.stdout);
   assert.equal(poems.length, 2);
   for (const p of poems) {
-    assert.deepEqual(Object.keys(p), ['start', 'form', 'title', 'lines', 'text']);
+    // sampling writes DEFAULT_CANDIDATES candidates and says how the poem was chosen
+    assert.deepEqual(Object.keys(p), ['start', 'form', 'title', 'lines', 'text', 'choice']);
+    assert.equal(p.choice.candidates, DEFAULT_CANDIDATES);
     assert.equal(p.start, '');
     assert.equal(p.form, 'qijue');
     assert.equal(p.lines.join(''), p.text);

@@ -1,12 +1,13 @@
 /**
  * `shiren gen [START…] [--count N] [--model FILE] [--form F] [--title T] [--acrostic 春夏秋冬] [--tones] [--rhyme]
  * [--temperature X] [--top-k K] [--top-p P] [--beam N] [--greedy] [--repetition-penalty X]
- * [--allow-repeats] [--seed N] [--json] [--engine E] [--precision int8|f32]` (docs/design.md §5): translates the flags into
+ * [--allow-repeats] [--candidates N] [--seed N] [--json] [--engine E] [--precision int8|f32]` (docs/design.md §5): translates the flags into
  * the domain layer's WriteOptions (src/domain/write.ts) and prints the poems.
  *
  * Output: each poem's title in 《》 (when it has one), then its lines one per line (as in the seed),
  * a blank line between poems, the model and engine on stderr; with --json only
- * `{"poems":[{"start","form","title","lines":[…],"text"}]}` on stdout.
+ * `{"poems":[{"start","form","title","lines":[…],"text","choice"?}]}` on stdout (`choice`: the
+ * candidates written and the chosen one's fit, fluency, repetition and score; src/domain/candidates.ts).
  */
 import { writePoems, type WriteOptions } from '../domain/write.ts';
 import { openCommandModel } from './open.ts';

@@ -15,7 +15,7 @@ import { TRAIN_DEFAULTS } from '../train/options.ts';
 import { OPTIMIZER_KINDS } from '../nn/optim.ts';
 import { GEN_FORMS } from '../poetry/forms.ts';
 import { RHYME_BOOKS } from '../poetry/book-names.ts';
-import { MAX_WORKERS, SERVE_DEFAULTS } from '../domain/limits.ts';
+import { DEFAULT_CANDIDATES, MAX_WORKERS, SERVE_DEFAULTS } from '../domain/limits.ts';
 import { printable } from '../util/text.ts';
 import { UsageError, parseChoice, parseInteger, parseList, parseNumber } from './errors.ts';
 
@@ -118,6 +118,7 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .option('--greedy', 'always take the most likely character', false)
     .option('--repetition-penalty <x>', 'divide the probability of characters already used by x', parseNumber('--repetition-penalty', 1))
     .option('--allow-repeats', 'allow a character to repeat within a poem (default: no repeats in fixed forms)', false)
+    .option('--candidates <n>', `write n candidates per poem and keep the best by title fit, fluency and repetition (default ${DEFAULT_CANDIDATES} when sampling, 1 with --greedy or --beam; 1: a single sample)`, parseInteger('--candidates'))
     .option('--seed <n>', 'random seed (reproducible poems)', parseInteger('--seed', 0))
     .option('--json', 'machine-readable output', false)
     .addOption(engineOption())

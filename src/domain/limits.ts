@@ -26,6 +26,10 @@ export interface Limits {
   readonly temperature: number;
   /** highest repetition penalty */
   readonly repetitionPenalty: number;
+  /** candidates per poem */
+  readonly candidates: number;
+  /** poems × candidates: each candidate costs a poem and its scoring */
+  readonly candidateWork: number;
   /** what the caller calls one unit of work, in messages ("at most 20 poems per request") */
   readonly per: string;
 }
@@ -40,6 +44,8 @@ export const LIMITS: Limits = {
   acrosticChars: 16,
   temperature: 100,
   repetitionPenalty: 100,
+  candidates: 256,
+  candidateWork: 16_000,
   per: 'call',
 };
 
@@ -51,6 +57,8 @@ export const API_LIMITS: Limits = {
   topK: 1000,
   temperature: 10,
   repetitionPenalty: 10,
+  candidates: 64,
+  candidateWork: 320,
   per: 'request',
 };
 
@@ -67,6 +75,12 @@ export const MAX_SCORE_CHARS = 500;
  * UTF-8, 6 if escaped as \uXXXX) with a title each, and room for the JSON around them.
  */
 export const MAX_BODY_BYTES = MAX_SCORE_TEXTS * (6 * (MAX_SCORE_CHARS + MAX_TITLE_INPUT_CHARS) + 64) + 4096;
+
+/**
+ * Candidates written per poem when sampling, unless asked otherwise (src/domain/candidates.ts;
+ * chosen by measurement: docs/models.md).
+ */
+export const DEFAULT_CANDIDATES = 16;
 
 /** Most generation workers of `shiren serve`: each holds a copy of the model and its own engine. */
 export const MAX_WORKERS = 64;

@@ -18,11 +18,18 @@ import type { LanguageModel } from '../nn/lm.ts';
 import { Rng, poemSeed } from '../nn/rng.ts';
 import { GEN_FORMS, PoetryError, parseForm } from '../poetry/forms.ts';
 import { RHYME_BOOKS, type RhymeBookName } from '../poetry/book-names.ts';
-import { DecodeBatch, PoemDecoder, type GenerateOptions, type Poem } from '../poetry/generate.ts';
-import { LIMITS, MAX_RHYME_GROUP_CHARS, type Limits } from './limits.ts';
+import { DecodeBatch, PoemDecoder, SequenceScorer, type BatchMember, type GenerateOptions, type Poem as DecodedPoem } from '../poetry/generate.ts';
+import { MIN_TEMPERATURE } from '../poetry/sample.ts';
+import { DEFAULT_CANDIDATES, LIMITS, MAX_RHYME_GROUP_CHARS, type Limits } from './limits.ts';
+import { bestChoice, candidateStreams, choiceOf, untitledSequence, type Choice } from './candidates.ts';
 
-export type { Poem };
 export { LIMITS };
+export type { Choice };
+
+/** A written poem (as gen --json lists it): with `choice` when it was chosen among candidates. */
+export interface Poem extends DecodedPoem {
+  choice?: Choice;
+}
 
 /** What to write. All optional; the defaults are those of `shiren gen`. */
 export interface WriteOptions {
@@ -60,6 +67,11 @@ export interface WriteOptions {
   repetitionPenalty?: number;
   /** Let a character repeat within a fixed-form poem. */
   allowRepeats?: boolean;
+  /**
+   * Candidates written per poem, the best kept (src/domain/candidates.ts); default
+   * DEFAULT_CANDIDATES when sampling, 1 (today's single sample) with greedy or beam search.
+   */
+  candidates?: number;
 }
 
 /** A request that cannot be served as asked (a field out of range, too much work). */
@@ -102,6 +114,10 @@ export function generateOptions(opts: WriteOptions, limits: Limits = LIMITS): Ge
   const poems = count * Math.max(1, starts.length);
   check(poems <= limits.poems, `at most ${limits.poems} poems per ${limits.per} (count × starts), asked for ${poems}`);
   const beams = beam ?? 1;
+  const candidates = candidatesOf(opts);
+  check(isInt(candidates, 1, limits.candidates), `candidates must be an integer from 1 to ${limits.candidates}, got ${opts.candidates}`);
+  check(candidates === 1 || sampling(opts), 'candidates need sampling: greedy decoding and beam search write the same poem every time (leave candidates at 1)');
+  check(poems * candidates <= limits.candidateWork, `at most ${limits.candidateWork} poems × candidates per ${limits.per}, asked for ${poems} × ${candidates}`);
   check(poems * beams <= limits.beamWork, `at most ${limits.beamWork} poems × beams per ${limits.per}, asked for ${poems} × ${beams} (beam search writes the same poem each time: ask for count 1)`);
   return {
     title: opts.title,
@@ -120,6 +136,16 @@ export function generateOptions(opts: WriteOptions, limits: Limits = LIMITS): Ge
     // WriteOptions: false is the default (no repeats in a fixed layout, repeats in a free poem)
     allowRepeats: opts.allowRepeats || undefined,
   };
+}
+
+/** Whether a call samples (so that candidates differ): not greedy, a temperature, no beam search. */
+function sampling(opts: WriteOptions): boolean {
+  return !opts.greedy && !((opts.beam ?? 1) > 1) && !((opts.temperature ?? 1) < MIN_TEMPERATURE);
+}
+
+/** The candidates per poem of a call: as asked, else DEFAULT_CANDIDATES when it samples, else 1. */
+export function candidatesOf(opts: WriteOptions): number {
+  return opts.candidates ?? (sampling(opts) ? DEFAULT_CANDIDATES : 1);
 }
 
 /** How a call is written: the caps it is checked against, and a hook before every decoding step. */
@@ -152,7 +178,7 @@ export function writePoems(model: LanguageModel, opts: WriteOptions = {}, run: W
  * The poems a call asks for, checked and ready to decode: every field checked, every unknown
  * character of every start named at once, the seed drawn when none is given.
  */
-export function planPoems(model: LanguageModel, opts: WriteOptions, limits: Limits = LIMITS): { opts: GenerateOptions; rng: Rng }[] {
+export function planPoems(model: LanguageModel, opts: WriteOptions, limits: Limits = LIMITS): PoemRequest[] {
   const base = generateOptions(opts, limits);
   const starts = startsOf(opts);
   if (!starts.length) starts.push('');
@@ -162,18 +188,31 @@ export function planPoems(model: LanguageModel, opts: WriteOptions, limits: Limi
   return poemRequests(base, starts, opts.count ?? 1, seed);
 }
 
-/** The poems of a call: `count` per start, poem i with its own stream Rng(poemSeed(seed, i)). */
-export function poemRequests(base: GenerateOptions, starts: string[], count: number, seed: number): { opts: GenerateOptions; rng: Rng }[] {
-  return starts.flatMap((start, s) => Array.from({ length: count }, (_, c) => ({
-    opts: { ...base, start: start || undefined },
-    rng: new Rng(poemSeed(seed, s * count + c)),
-  })));
+/** One poem of a call: its options and its seed (its stream is Rng(seed); candidates: candidates.ts). */
+export interface PoemRequest {
+  opts: GenerateOptions;
+  seed: number;
+  rng: Rng;
+}
+
+/** The poems of a call: `count` per start, poem i with its own seed poemSeed(seed, i). */
+export function poemRequests(base: GenerateOptions, starts: string[], count: number, seed: number): PoemRequest[] {
+  return starts.flatMap((start, s) => Array.from({ length: count }, (_, c) => {
+    const own = poemSeed(seed, s * count + c);
+    return { opts: { ...base, start: start || undefined }, seed: own, rng: new Rng(own) };
+  }));
 }
 
 /** Where a call's poems go: all of them in order, or its first error. */
 export interface CallReply {
   done(poems: Poem[]): void;
   failed(err: unknown): void;
+}
+
+/** A candidate as written: the poem, and what it measured of itself (PoemDecoder `measure`). */
+interface Written {
+  poem: DecodedPoem;
+  measured?: { logprob: number; positions: readonly number[] };
 }
 
 interface Call<K> {
@@ -186,21 +225,23 @@ interface Call<K> {
 /**
  * Calls of writePoems sharing one decode loop (poetry/generate.ts DecodeBatch): writePoems runs
  * one call through it, the server's workers all their requests (continuous batching). `add`
- * checks a call (throws as writePoems does, before any poem is queued) and queues its poems; each
- * `step` is one model step for every admitted poem; a call is answered (done or failed, once,
- * from inside `step`) when its last poem ends or its first poem fails; `remove` drops a call
- * unanswered (a cancelled request). A call's poems are the same whatever else is in the loop.
+ * checks a call (throws as writePoems does, before anything is queued) and queues its poems: N
+ * candidates each; once a poem's candidates are written, their scoring sequences join the same
+ * batch (candidates.ts), and the best is the poem. Each `step` is one model step for every admitted
+ * member; a call is answered (done or failed, once, from inside `step`) when its last poem is
+ * chosen or its first member fails; `remove` drops a call unanswered (a cancelled request). A
+ * call's poems are the same whatever else is in the loop.
  */
 export class WritingLoop<K> {
   private readonly batch: DecodeBatch;
   private readonly calls = new Map<K, Call<K>>();
-  private readonly callOf = new Map<PoemDecoder, Call<K>>();
+  private readonly callOf = new Map<BatchMember<unknown>, Call<K>>();
 
   constructor(private readonly model: LanguageModel, maxRows?: number) {
     this.batch = new DecodeBatch(model, maxRows);
   }
 
-  /** Poems not yet finished, admitted or waiting. */
+  /** Members not yet finished (candidates, scorers), admitted or waiting. */
   get size(): number {
     return this.batch.size;
   }
@@ -208,30 +249,73 @@ export class WritingLoop<K> {
   /** Checks a call and queues its poems under `key` (a key in use is an error). */
   add(key: K, opts: WriteOptions, reply: CallReply, limits: Limits = LIMITS): void {
     if (this.calls.has(key)) throw new Error(`a call ${String(key)} is already being written`);
-    const decoders = planPoems(this.model, opts, limits).map((r) => new PoemDecoder(this.model, r.opts, r.rng));
-    const call: Call<K> = { key, reply, poems: new Array(decoders.length), left: decoders.length };
+    const n = candidatesOf(opts);
+    // every candidate's plan first: a request that cannot be written fails before anything runs
+    const groups = planPoems(this.model, opts, limits).map((r) =>
+      n === 1 ? [new PoemDecoder(this.model, r.opts, r.rng)] : candidateStreams(r.seed, n).map((rng) => new PoemDecoder(this.model, r.opts, rng, true)));
+    const call: Call<K> = { key, reply, poems: new Array(groups.length), left: groups.length };
     this.calls.set(key, call);
-    decoders.forEach((decoder, i) => {
-      this.callOf.set(decoder, call);
-      this.batch.add(
-        decoder,
-        (poem) => {
-          this.callOf.delete(decoder);
-          call.poems[i] = poem;
-          if (--call.left === 0 && this.calls.delete(key)) reply.done(call.poems);
-        },
-        (err) => this.fail(call, err),
-      );
+    groups.forEach((decoders, i) => {
+      const written: Written[] = new Array(n);
+      let left = n;
+      decoders.forEach((decoder, j) => this.join(call, decoder, (poem) => {
+        written[j] = { poem, measured: n > 1 ? decoder.measurement() : undefined };
+        if (--left > 0) return;
+        if (n === 1) this.chosen(call, i, poem);
+        else this.score(call, i, written);
+      }));
     });
   }
 
-  /** Drops call `key` and its poems without an answer. */
+  /** Queues a member of `call`; `done` gets its result. */
+  private join<R>(call: Call<K>, member: BatchMember<R>, done: (result: R) => void): void {
+    this.callOf.set(member, call);
+    this.batch.add(
+      member,
+      (result) => {
+        this.callOf.delete(member);
+        if (this.calls.has(call.key)) done(result);
+      },
+      (err) => this.fail(call, err),
+    );
+  }
+
+  /** Scores poem i's candidates under no title in the batch, then keeps the best. */
+  private score(call: Call<K>, i: number, written: Written[]): void {
+    const V = this.model.vocab.size;
+    const untitled: ({ logprob: number; tokens: number } | undefined)[] = written.map(() => undefined);
+    const choose = () => {
+      const choices = written.map(({ poem, measured }, c) =>
+        choiceOf(written.length, { logprob: measured!.logprob, tokens: measured!.positions.length }, untitled[c], poem.text));
+      const best = bestChoice(choices);
+      this.chosen(call, i, { ...written[best]!.poem, choice: choices[best] });
+    };
+    let left = 0;
+    written.forEach(({ poem, measured }, c) => {
+      const seq = untitledSequence(this.model.vocab, poem);
+      if (!seq || !measured!.positions.length) return;
+      left++;
+      this.join(call, new SequenceScorer(V, seq.tokens, seq.from, measured!.positions, this.model.sampler), (result) => {
+        untitled[c] = result;
+        if (--left === 0) choose();
+      });
+    });
+    if (left === 0) choose();
+  }
+
+  /** Poem i of `call` is final; the call is answered with its last poem. */
+  private chosen(call: Call<K>, i: number, poem: Poem): void {
+    call.poems[i] = poem;
+    if (--call.left === 0 && this.calls.delete(call.key)) call.reply.done(call.poems);
+  }
+
+  /** Drops call `key` and its members without an answer. */
   remove(key: K): void {
     const call = this.calls.get(key);
     if (call) this.drop(call);
   }
 
-  /** One model step for every admitted poem; a fault of the step itself fails every call in the loop. */
+  /** One model step for every admitted member; a fault of the step itself fails every call in the loop. */
   step(): void {
     try {
       this.batch.step();
@@ -246,8 +330,8 @@ export class WritingLoop<K> {
 
   private drop(call: Call<K>): boolean {
     if (!this.calls.delete(call.key)) return false;
-    this.batch.remove((d) => this.callOf.get(d) === call);
-    for (const [d, c] of this.callOf) if (c === call) this.callOf.delete(d);
+    this.batch.remove((m) => this.callOf.get(m) === call);
+    for (const [m, c] of this.callOf) if (c === call) this.callOf.delete(m);
     return true;
   }
 }

@@ -12,7 +12,8 @@ export interface RecurrentState {
 }
 
 /**
- * Plain sampling over a list of candidate ids, done by the model's kernels (Kernels.sampleList):
+ * Plain sampling over a list of candidate ids, done by the model's kernels (Kernels.sampleList), and
+ * a row's log-softmax at one id (Kernels.softmaxCrossEntropy):
  * write the candidates into `ids`, then `sample(row, n, invT, u)` returns the index in ids[0:n]
  * drawn with weights exp((row[id] − max) · invT) by the uniform u in [0, 1). `row` must be a row
  * of logits this model returned (its kernels address it).
@@ -20,6 +21,8 @@ export interface RecurrentState {
 export interface ListSampler {
   readonly ids: Int32Array; // [V]
   sample(row: Float32Array, n: number, invT: number, u: number): number;
+  /** log softmax(row)[id] over the whole row [V] (scoring a candidate: generate.ts SequenceScorer). */
+  logProb(row: Float32Array, id: number): number;
 }
 
 export interface LanguageModel {

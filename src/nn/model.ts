@@ -160,8 +160,13 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     if (k.dtype !== 'f32') return undefined;
     if (!this.listSampler) {
       const V = this.config.vocabSize;
-      const ids = k.allocInt(V), w = k.alloc(V);
-      this.listSampler = { ids, sample: (row, n, invT, u) => k.sampleList(row as F, ids, n, invT, u, w) };
+      const ids = k.allocInt(V), w = k.alloc(V), target = k.allocInt(1);
+      this.listSampler = {
+        ids,
+        sample: (row, n, invT, u) => k.sampleList(row as F, ids, n, invT, u, w),
+        // −log softmax(row)[id] is the cross-entropy kernel on one row (its gradient goes to w, unused)
+        logProb: (row, id) => ((target[0] = id), -k.softmaxCrossEntropy(w, row as F, target, 1, V, -1, 1)),
+      };
     }
     return this.listSampler;
   }

@@ -54,9 +54,26 @@ export interface Poem {
 export const MAX_BATCH_ROWS = 256;
 
 /** What a poem feeds the model at the next step: for each of its rows, the row of the last step it continues (-1: a fresh state) and the token. */
-interface Feed {
+export interface Feed {
   src: number[];
   tokens: number[];
+}
+
+/**
+ * One member of a DecodeBatch: a poem being written (PoemDecoder) or a text being scored
+ * (SequenceScorer). Each step the batch calls `advance` with the last step's logits and the
+ * member's first row in them; the member reads its rows and says what to feed next, or null when
+ * it has finished (then `result()`).
+ */
+export interface BatchMember<R> {
+  /** Rows it may have in a step at most (admission counts these). */
+  readonly maxRows: number;
+  /** Rows it has in the next step's logits (0 once done). */
+  readonly rows: number;
+  /** Whether the next `advance` reads its rows of the logits (the model may skip the others). */
+  readonly readsLogits: boolean;
+  advance(logits: Float32Array | null, base: number): Feed | null;
+  result(): R;
 }
 
 /**
@@ -65,7 +82,7 @@ interface Feed {
  * the model: `advance` reads its rows of the batch's logits and says what to feed next, so any
  * number of poems share one model step (DecodeBatch).
  */
-export class PoemDecoder {
+export class PoemDecoder implements BatchMember<Poem> {
   private readonly plan: Plan;
   private readonly vocab: Vocab;
   private readonly penalty: number;
@@ -87,9 +104,15 @@ export class PoemDecoder {
   private readonly writesTitle: boolean = false;
   /** the title's ids so far, ascending (never chosen twice) */
   private readonly titleSorted: number[] = [];
+  /** `measure`: Σ log P of the body tokens the poem chose (not forced), and their positions */
+  private readonly measured?: { logprob: number; positions: number[] };
 
-  /** Validates `opts` against the model's vocabulary (throws PoetryError / UnknownCharacterError). */
-  constructor(model: LanguageModel, private readonly opts: GenerateOptions, private readonly rng: RandomSource) {
+  /**
+   * Validates `opts` against the model's vocabulary (throws PoetryError / UnknownCharacterError).
+   * `measure` (sampling only): also sum the log-probability, under the model's full distribution, of
+   * every body token the poem chose (`measurement()`: choosing among candidates reads it).
+   */
+  constructor(model: LanguageModel, private readonly opts: GenerateOptions, private readonly rng: RandomSource, measure = false) {
     const { vocab } = model;
     this.vocab = vocab;
     this.sampler = model.sampler;
@@ -98,6 +121,10 @@ export class PoemDecoder {
     const temperature = opts.greedy ? 0 : opts.temperature ?? DEFAULT_TEMPERATURE;
     this.sampling = { temperature: temperature < MIN_TEMPERATURE ? 0 : temperature, topK: opts.topK ?? 0, topP: opts.topP ?? 1 };
     this.width = opts.beam && opts.beam > 1 ? opts.beam : 1;
+    if (measure) {
+      if (this.width > 1) throw new Error('PoemDecoder: measure is for sampling (one hypothesis)');
+      this.measured = { logprob: 0, positions: [] };
+    }
     this.beams = [plan.start()];
     this.sep = vocab.id(SEP) ?? -1;
     if (conditionOf(vocab) !== 'title') {
@@ -131,6 +158,15 @@ export class PoemDecoder {
     if (this.phase !== 'body' || this.width > 1) return true;
     const slot = this.plan.slotAt(this.pos);
     return !(slot && 'forced' in slot);
+  }
+
+  /**
+   * With `measure`: Σ log P(token | what precedes it) over the body tokens the poem chose, and their
+   * positions (0 = the first body token after the title's <sep>), once the poem is finished.
+   */
+  measurement(): { logprob: number; positions: readonly number[] } {
+    if (!this.measured || !this.poem) throw new Error('PoemDecoder: nothing measured');
+    return this.measured;
   }
 
   /** The poem, once `advance` has returned null. */
@@ -199,6 +235,11 @@ export class PoemDecoder {
       penalise(logits, h.used, penalty, sc.saved);
       const id = choose(logits, ids, n, this.sampling, this.rng, sc, this.sampler);
       unpenalise(logits, h.used, penalty, sc.saved);
+      if (this.measured && !(slot && 'forced' in slot)) {
+        // the row is the model's again (unpenalised): the token's probability under its full distribution
+        this.measured.logprob += this.sampler ? this.sampler.logProb(logits, id) : logits[id] - logSumExp(logits);
+        this.measured.positions.push(pos);
+      }
       plan.extend(h, id, 0);
       if (h.done || atCap) {
         this.finished.push(h);
@@ -247,12 +288,12 @@ export class PoemDecoder {
   }
 }
 
-/** A poem in a batch, with what to call when it ends. */
+/** A member of a batch, with what to call when it ends. */
 interface Entry {
-  decoder: PoemDecoder;
+  member: BatchMember<unknown>;
   /** its first row in the current logits (-1: none yet) */
   base: number;
-  done: (poem: Poem) => void;
+  done: (result: unknown) => void;
   failed: (err: unknown) => void;
 }
 
@@ -284,27 +325,27 @@ export class DecodeBatch {
   /** Rows the next step would have at most from the admitted poems (a poem in its body: its hypotheses, else 1). */
   get rows(): number {
     let r = 0;
-    for (const e of this.active) r += Math.max(1, e.decoder.rows);
+    for (const e of this.active) r += Math.max(1, e.member.rows);
     return r;
   }
 
-  /** Adds a poem; it joins at a later step. `done` gets it when finished, `failed` its error. */
-  add(decoder: PoemDecoder, done: (poem: Poem) => void, failed: (err: unknown) => void = (err) => { throw err; }): void {
-    this.waiting.push({ decoder, base: -1, done, failed });
+  /** Adds a member (a poem, a text to score); it joins at a later step. `done` gets its result when finished, `failed` its error. */
+  add<R>(member: BatchMember<R>, done: (result: R) => void, failed: (err: unknown) => void = (err) => { throw err; }): void {
+    this.waiting.push({ member, base: -1, done: done as (result: unknown) => void, failed });
   }
 
-  /** Drops the poems for which `drop` is true (a cancelled request): they are never called back. */
-  remove(drop: (decoder: PoemDecoder) => boolean): void {
-    this.active = this.active.filter((e) => !drop(e.decoder));
-    this.waiting = this.waiting.filter((e) => !drop(e.decoder));
+  /** Drops the members for which `drop` is true (a cancelled request): they are never called back. */
+  remove(drop: (member: BatchMember<unknown>) => boolean): void {
+    this.active = this.active.filter((e) => !drop(e.member));
+    this.waiting = this.waiting.filter((e) => !drop(e.member));
   }
 
   /** Moves waiting poems into the batch, in arrival order, while the rows allow. */
   private admit(): void {
     let rows = this.rows;
     let n = 0;
-    while (n < this.waiting.length && (this.active.length === 0 || rows + this.waiting[n].decoder.maxRows <= this.maxRows)) {
-      rows += this.waiting[n].decoder.maxRows;
+    while (n < this.waiting.length && (this.active.length === 0 || rows + this.waiting[n].member.maxRows <= this.maxRows)) {
+      rows += this.waiting[n].member.maxRows;
       this.active.push(this.waiting[n++]);
     }
     if (n) this.waiting.splice(0, n);
@@ -317,22 +358,22 @@ export class DecodeBatch {
     const tokens: number[] = [];
     const need: number[] = []; // per row: will its logits be read (DecodeBatch skips the rest)
     const kept: Entry[] = [];
-    const ended: { e: Entry; poem?: Poem; err?: unknown }[] = [];
+    const ended: { e: Entry; result?: unknown; err?: unknown; failed?: true }[] = [];
     for (const e of this.active) {
       let feed: Feed | null;
       try {
-        feed = e.decoder.advance(this.logits, e.base);
+        feed = e.member.advance(this.logits, e.base);
       } catch (err) {
-        ended.push({ e, err });
+        ended.push({ e, err, failed: true });
         continue;
       }
       if (!feed) {
-        ended.push({ e, poem: e.decoder.result() });
+        ended.push({ e, result: e.member.result() });
         continue;
       }
       const base = e.base;
       e.base = src.length;
-      const reads = +e.decoder.readsLogits;
+      const reads = +e.member.readsLogits;
       for (let i = 0; i < feed.src.length; i++) {
         src.push(feed.src[i] < 0 ? -1 : base + feed.src[i]);
         tokens.push(feed.tokens[i]);
@@ -349,13 +390,72 @@ export class DecodeBatch {
       this.logits = null;
     }
     // callbacks last: they may add poems, which join at the next step
-    for (const { e, poem, err } of ended) {
-      if (poem) e.done(poem);
-      else e.failed(err);
+    for (const { e, result, err, failed } of ended) {
+      if (failed) e.failed(err);
+      else e.done(result);
     }
   }
 }
 
+
+/**
+ * A text scored in a DecodeBatch, one token per step beside the poems being written: it feeds the
+ * token sequence `tokens` (<bos> first) and sums log P(tokens[k] | tokens[0:k]) over k ≥ `from`
+ * under the model's full distribution (log-softmax of its logits row). Used to rank candidate
+ * poems (src/domain/candidates.ts) in the same model steps as the writing, so scoring them costs
+ * rows of a batch step, not passes of their own. Shapes: a row [V] per step; tokens [n].
+ */
+export class SequenceScorer implements BatchMember<{ logprob: number; tokens: number }> {
+  readonly maxRows = 1;
+  private k = 0; // tokens fed so far
+  private logp = 0;
+  private count = 0;
+  private done = false;
+  private readonly scored: Uint8Array; // [n] 1 where tokens[k] is scored
+  private readonly last: number; // the last scored k: nothing after it is fed
+
+  /**
+   * `only`: score just these positions counted from `from` (the ones a candidate chose itself:
+   * PoemDecoder.measurement), default all. `sampler`: the model's kernels (LanguageModel.sampler),
+   * for a SIMD log-softmax; JavaScript without.
+   */
+  constructor(private readonly V: number, private readonly tokens: readonly number[], private readonly from: number, only?: readonly number[], private readonly sampler?: ListSampler) {
+    if (!(from >= 1 && from < tokens.length)) throw new Error(`SequenceScorer: from ${from} outside 1..${tokens.length - 1}`);
+    this.scored = new Uint8Array(tokens.length);
+    if (only) for (const p of only) this.scored[from + p] = 1;
+    else this.scored.fill(1, from);
+    this.last = this.scored.lastIndexOf(1);
+  }
+
+  get rows(): number {
+    return this.done ? 0 : 1;
+  }
+
+  /** The next advance reads the prediction of tokens[k]: only the scored ones need logits. */
+  get readsLogits(): boolean {
+    return this.scored[this.k] === 1;
+  }
+
+  advance(logits: Float32Array | null, base: number): Feed | null {
+    const k = this.k;
+    if (this.done) return null;
+    if (this.scored[k]) {
+      const row = logits!.subarray(base * this.V, (base + 1) * this.V);
+      this.logp += this.sampler ? this.sampler.logProb(row, this.tokens[k]) : row[this.tokens[k]] - logSumExp(row);
+      this.count++;
+    }
+    if (k >= this.last) {
+      this.done = true;
+      return null;
+    }
+    this.k++;
+    return { src: [k === 0 ? -1 : 0], tokens: [this.tokens[k]] };
+  }
+
+  result(): { logprob: number; tokens: number } {
+    return { logprob: this.logp, tokens: this.count };
+  }
+}
 
 /**
  * Writes many poems at once through one DecodeBatch: poems advance together, one model step for

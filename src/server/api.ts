@@ -6,8 +6,9 @@
  *
  * - POST /api/generate `{"start": "山" | ["日","红"], "form", "acrostic", "count", "temperature",
  *   "topK", "topP", "beam", "seed", "tones", "rhyme", "greedy", "repetitionPenalty",
- *   "allowRepeats", "title", "rhymeBook", "rhymeGroup"}`, all optional →
- *   `{"poems":[{"start","form","title","lines":[…],"text"}]}`.
+ *   "allowRepeats", "title", "rhymeBook", "rhymeGroup", "candidates"}`, all optional →
+ *   `{"poems":[{"start","form","title","lines":[…],"text","choice"?}]}` (`choice`: how a poem was
+ *   chosen among candidates, src/domain/candidates.ts).
  * - POST /api/score `{"texts": ["…" | {"text","title"}, …]}` → `{"poems":[{"text","tokens","logprob","perplexity"}]}`.
  * - POST /api/check `{"texts": ["…", …], "form", "rhymeBook"}` → as `check --json`.
  * Unknown fields are refused.
@@ -39,6 +40,7 @@ export const GENERATE_SCHEMA = {
     greedy: { type: 'boolean' },
     repetitionPenalty: { type: 'number', minimum: 1, maximum: API_LIMITS.repetitionPenalty },
     allowRepeats: { type: 'boolean' },
+    candidates: { type: 'integer', minimum: 1, maximum: API_LIMITS.candidates },
     title: { type: 'string', maxLength: MAX_TITLE_INPUT_CHARS },
     rhymeBook: { type: 'string', enum: [...RHYME_BOOKS] },
     rhymeGroup: { type: 'string', minLength: 1, maxLength: MAX_RHYME_GROUP_CHARS },

@@ -1,0 +1,102 @@
+/**
+ * Choosing among candidates (docs/design.md §7, "Poems a reader keeps"): for each poem asked for,
+ * the WritingLoop (write.ts) writes N candidates from N streams of the poem's seed, scores each
+ * under the model in the same batch steps, and keeps the best by
+ *
+ *   score = fit + λ · fluency − μ · repetition
+ *
+ * - fluency: per-token log P(poem | title), over the tokens the poem chose itself (its forced start
+ *   and acrostic characters, and a fixed form's marks, are the same in every candidate): a likely
+ *   poem reads well. Measured while the candidate is written (PoemDecoder `measure`), free.
+ * - fit: fluency − the same tokens' per-token log P(poem | no title), the title being the one
+ *   given or the one the model wrote for that candidate (pointwise mutual information of poem and
+ *   title: how much the title explains the poem), scored by a SequenceScorer in the same batch
+ *   steps. 0 for an unconditional model or an untitled poem.
+ * - repetition: characters and bigrams a poem uses more than once, and lines that echo another,
+ *   per character (the model's probabilities like a refrain more than a reader does).
+ * Both are under the weights the model writes with (int8 by default). The weights were chosen on the valid split by judges that are not
+ * the model (tools/tune-candidates.ts; docs/models.md gives the table).
+ *
+ * Streams: candidate 0 of poem i is the stream a single poem has always had (Rng(poemSeed(seed,
+ * i))), so N = 1 writes what shiren wrote before candidates; candidate j > 0 draws from
+ * Rng(poemSeed(poemSeed(seed, i), j)). A poem depends on its seed alone, never on its batch.
+ */
+import { BOS, EOS, type Vocab } from '../data/vocab.ts';
+import { conditionPrefix } from '../data/sequence.ts';
+import { Rng, poemSeed } from '../nn/rng.ts';
+import { bareLines, isHan } from '../poetry/forms.ts';
+import type { Poem } from '../poetry/generate.ts';
+
+export { DEFAULT_CANDIDATES } from './limits.ts';
+
+/** The weights of the candidate score (see the file comment), chosen on the valid split. */
+export const CANDIDATE_WEIGHTS = { fluency: 0.25, repetition: 1 } as const;
+
+/** How a written poem was chosen, given with it (gen --json `choice`). */
+export interface Choice {
+  /** candidates written for it */
+  candidates: number;
+  /** per-token log P(poem | title) − log P(poem | no title) */
+  fit: number;
+  /** per-token log P(poem | title) */
+  fluency: number;
+  /** repeated characters, bigrams and echoed lines per character */
+  repetition: number;
+  /** fit + λ·fluency − μ·repetition: the chosen one's is the highest */
+  score: number;
+}
+
+/** The random streams of a poem's N candidates (see the file comment). */
+export function candidateStreams(seed: number, n: number): Rng[] {
+  return Array.from({ length: n }, (_, j) => new Rng(j === 0 ? seed : poemSeed(seed, j)));
+}
+
+/**
+ * The sequence that scores a candidate under no title (fit's second term): `<bos> <form> <sep>`
+ * then the poem and <eos>, scored from `from`; undefined where there is nothing to compare (an
+ * untitled poem, or a model that reads no titles).
+ */
+export function untitledSequence(vocab: Vocab, poem: Poem): { tokens: number[]; from: number } | undefined {
+  const prefix = [BOS, ...conditionPrefix(vocab, poem.form, '')];
+  if (prefix.length === 1 || !poem.title) return undefined;
+  return { tokens: [...prefix, ...vocab.encode(poem.text), EOS], from: prefix.length };
+}
+
+/**
+ * Repetition of a poem per Han character: characters used more than once (each extra use), bigrams
+ * within lines used more than once (each extra use), and whole lines that repeat an earlier line
+ * (two each).
+ */
+export function repetition(text: string): number {
+  const lines = bareLines(text);
+  const chars = [...lines.join('')].filter(isHan);
+  if (!chars.length) return 0;
+  const extra = (items: string[]) => items.length - new Set(items).size;
+  const bigrams = lines.flatMap((line) => {
+    const c = [...line];
+    return c.slice(1).map((ch, i) => c[i] + ch);
+  });
+  return (extra(chars) + extra(bigrams) + 2 * extra(lines)) / chars.length;
+}
+
+/** A candidate's choice figures from its scores (log-probabilities summed over `tokens`). */
+export function choiceOf(
+  candidates: number,
+  titled: { logprob: number; tokens: number },
+  untitled: { logprob: number; tokens: number } | undefined,
+  text: string,
+  weights: { fluency: number; repetition: number } = CANDIDATE_WEIGHTS,
+): Choice {
+  // a poem whose every token was forced (a whole start text) chose nothing: nothing to tell apart
+  const fluency = titled.tokens ? titled.logprob / titled.tokens : 0;
+  const fit = untitled?.tokens ? fluency - untitled.logprob / untitled.tokens : 0;
+  const rep = repetition(text);
+  return { candidates, fit, fluency, repetition: rep, score: fit + weights.fluency * fluency - weights.repetition * rep };
+}
+
+/** The index of the best choice (ties: the earlier candidate). */
+export function bestChoice(choices: readonly Choice[]): number {
+  let best = 0;
+  for (let i = 1; i < choices.length; i++) if (choices[i]!.score > choices[best]!.score) best = i;
+  return best;
+}
