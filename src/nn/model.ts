@@ -15,8 +15,11 @@
  *   should keep B and T stable.
  * - `step` is incremental decoding (LanguageModel): one token per sequence per call, carrying
  *   h (and c) of every layer in a ModelState. States are ordinary JS arrays (garbage-collected:
- *   beam search makes one per step), copied into kernel memory around each step. Its products
- *   use the f32 parameters, or their int8 copies after setDecodePrecision('int8') (src/nn/int8.ts).
+ *   beam search makes one per step), copied into kernel memory around each step. It multiplies
+ *   by its own `DecodeWeights` (setDecodePrecision: the f32 parameters, the default, or their
+ *   int8 copies, src/nn/int8.ts), through the row-invariant products of src/nn/matmul.ts, so a
+ *   sequence's logits do not depend on the others in its batch, bit for bit. Training, scoring
+ *   and `trace` multiply by the parameters themselves (the batch GEMM).
  * - Dropout masks are drawn before the forward pass and handed explicitly to forward and backward
  *   (null: no dropout), so the two cannot disagree about them.
  * - `trace` runs the training forward pass on one sequence and hands out what the cells computed
@@ -28,13 +31,14 @@
 import type { FloatArray, Kernels } from '../engine/kernels.ts';
 import { PAD, BOS, EOS, type Vocab } from '../data/vocab.ts';
 import type { LanguageModel, ListSampler, RecurrentState } from './lm.ts';
-import { gateCount, validateConfig, type DecodePrecision, type ModelConfig } from './config.ts';
+import { DECODE_PRECISIONS, gateCount, validateConfig, type DecodePrecision, type ModelConfig } from './config.ts';
 import { initParams, paramCount, paramTable, paramView, type ParamEntry } from './params.ts';
 import { cellFor, inputProjection, sequenceBackward, sequenceForward } from './recurrent.ts';
 import type { AnyCell, CellBuffers, CellState, CellWeights, Signal } from './cells/cell.ts';
 import { dropoutMask, linearBackward, linearForward } from './layers.ts';
 import { Rng } from './rng.ts';
-import { Int8Weights, quantizeMatrix } from './int8.ts';
+import { int8Activations } from './int8.ts';
+import { decodeMatrix, type DecodeMatrix } from './matmul.ts';
 
 export type { DecodePrecision };
 
@@ -81,6 +85,17 @@ interface Workspace<F extends FloatArray> {
   zeros: F; // [B,H] the zero initial state (never written)
 }
 
+/**
+ * What the generation step multiplies by, in one precision: each layer's weight_ih and weight_hh
+ * and fc.weight as decode matrices (src/nn/matmul.ts: f32 views of the parameters or int8
+ * copies), the biases the parameters.
+ */
+interface DecodeWeights<F extends FloatArray> {
+  precision: DecodePrecision;
+  layers: CellWeights<F, DecodeMatrix<F>>[]; // L
+  fc: DecodeMatrix<F>; // [V,H]
+}
+
 /** Buffers of one generation step for up to S sequences. */
 interface StepWorkspace<F extends FloatArray> {
   size: number;
@@ -103,16 +118,10 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
   private readonly weights: CellWeights<F>[];
   private readonly weightGrads: CellWeights<F>[];
   private ws: Workspace<F> | null = null;
-  /**
-   * The kernels of `step`: every A·Bᵀ product (input projection, recurrent term, output layer)
-   * goes to the row-invariant gemmNT, so a sequence's logits do not depend on the others in its
-   * batch, bit for bit (generation batches poems: src/poetry/generate.ts).
-   */
-  private readonly decodeKernels: Kernels<F>;
+  /** The weights of `step` (setDecodePrecision; f32 until then). */
+  private decode: DecodeWeights<F>;
   private sw: StepWorkspace<F> | null = null;
   private listSampler?: ListSampler;
-  /** int8 copies of the step's weight matrices (src/nn/int8.ts), or null: `step` uses the f32 parameters. */
-  private int8: Int8Weights<F> | null = null;
 
   private constructor(readonly kernels: Kernels<F>, readonly config: ModelConfig, readonly vocab: Vocab) {
     validateConfig(config);
@@ -120,13 +129,6 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
       throw new Error(`model vocabSize ${config.vocabSize} does not match the vocabulary (${vocab.size} symbols)`);
     }
     this.table = paramTable(config);
-    const decode = Object.create(kernels) as Kernels<F>;
-    decode.gemm = (transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) => {
-      if (transA || !transB) return kernels.gemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-      if (alpha === 1 && this.int8?.product(M, N, K, A, lda, B, ldb, beta, C, ldc)) return;
-      kernels.gemmNT(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    };
-    this.decodeKernels = decode;
     this.cell = cellFor<F>(config.cell);
     this.params = kernels.alloc(paramCount(this.table));
     this.grads = kernels.alloc(paramCount(this.table));
@@ -139,6 +141,7 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
       }));
     this.weights = views(this.params);
     this.weightGrads = views(this.grads);
+    this.decode = this.decodeWeights('f32');
   }
 
   /**
@@ -168,28 +171,32 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
 
   /** The weights `step` multiplies by: 'f32' (the parameters, the default) or 'int8' (setDecodePrecision). */
   get decodePrecision(): DecodePrecision {
-    return this.int8 ? 'int8' : 'f32';
+    return this.decode.precision;
   }
 
   /**
    * Chooses the weights of `step` (generation). 'int8' makes per-row int8 copies of every matrix
    * a step multiplies by (each layer's weight_ih and weight_hh, fc.weight) from the parameters as
-   * they are now (call again after changing them); 'f32' drops them. Training, scoring and
-   * `trace` always use the f32 parameters.
+   * they are now (call again after changing them); 'f32' multiplies by the parameters. Training,
+   * scoring and `trace` always use the f32 parameters.
    */
   setDecodePrecision(precision: DecodePrecision): void {
-    if (precision !== 'f32' && precision !== 'int8') throw new Error(`unknown precision '${precision}' (expected f32 or int8)`);
-    if (precision === 'f32') {
-      this.int8 = null;
-      return;
-    }
+    if (!DECODE_PRECISIONS.includes(precision)) throw new Error(`unknown precision '${precision}' (expected ${DECODE_PRECISIONS.join(' or ')})`);
+    this.decode = this.decodeWeights(precision);
+  }
+
+  /** The step's weights in `precision` (int8: quantized now, into kernel memory). */
+  private decodeWeights(precision: DecodePrecision): DecodeWeights<F> {
     const { embed: E, hidden: H, vocabSize: V } = this.config;
     const GH = gateCount(this.cell.type) * H;
     const k = this.kernels;
-    this.int8 = new Int8Weights(k, [
-      ...this.weights.flatMap((w, l) => [quantizeMatrix(k, w.wIh, GH, l === 0 ? E : H), quantizeMatrix(k, w.wHh, GH, H)]),
-      quantizeMatrix(k, this.tensor('fc.weight'), V, H),
-    ]);
+    const act = int8Activations(k);
+    const matrix = (W: F, rows: number, cols: number) => decodeMatrix(k, W, rows, cols, precision, act);
+    return {
+      precision,
+      layers: this.weights.map((w, l) => ({ ...w, wIh: matrix(w.wIh, GH, l === 0 ? E : H), wHh: matrix(w.wHh, GH, H) })),
+      fc: matrix(this.tensor('fc.weight'), V, H),
+    };
   }
 
   get paramCount(): number {
@@ -308,17 +315,18 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     const cell = this.cell;
     const GH = gateCount(cell.type) * H;
     const sw = this.stepWorkspace(S);
-    const k = this.decodeKernels;
+    const k = this.kernels;
+    const w = this.decode;
     checkIds(tokens, S, V);
     sw.ids.set(tokens);
     k.embeddingForward(sw.emb, this.tensor('embedding.weight'), sw.ids, S, E);
     let x = sw.emb;
     let I = E;
     for (let l = 0; l < this.config.layers; l++) {
-      inputProjection(k, sw.acts.pre, x, this.weights[l], S, I, GH); // done reading x (= acts.h above layer 0)
+      inputProjection(k, sw.acts.pre, x, w.layers[l], S, I, GH); // done reading x (= acts.h above layer 0)
       const prev = cell.stateFields(sw.prev);
       st.layers[l].forEach((buf, f) => prev[f].set(buf));
-      cell.step(k, sw.acts, sw.prev, this.weights[l], S, H);
+      cell.step(k, sw.acts, sw.prev, w.layers[l], S, H);
       cell.stateFields(cell.state(sw.acts)).forEach((buf, f) => st.layers[l][f].set(buf.subarray(0, S * H)));
       x = sw.acts.h;
       I = H;
@@ -330,7 +338,7 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     if (need) for (let i = 0; i < S; i++) if (need[i]) rows.push(i);
     const R = need ? rows.length : S;
     for (let j = 0; j < R && R < S; j++) if (rows[j] !== j) x.copyWithin(j * H, rows[j] * H, (rows[j] + 1) * H);
-    if (R > 0) linearForward(k, sw.logits, x, this.tensor('fc.weight'), this.tensor('fc.bias'), R, H, V);
+    if (R > 0) linearForward(k, sw.logits, x, w.fc, this.tensor('fc.bias'), R, H, V);
     for (let j = R - 1; j >= 0 && R < S; j--) if (rows[j] !== j) sw.logits.copyWithin(rows[j] * V, j * V, (j + 1) * V);
     if (sw.logits instanceof Float32Array) return sw.logits.subarray(0, S * V);
     sw.logits32.set(sw.logits.subarray(0, S * V));
