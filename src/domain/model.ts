@@ -3,11 +3,13 @@
  * opens the bundled pretrained model, `loadModel(path)` a model file, `loadModel(bytes)` the bytes
  * of one (the page fetches them), each on the engine asked for or the fastest one here.
  *
- * Contract: a missing, foreign or corrupt file is a one-line ModelFileError naming it;.
+ * Contract: a missing, foreign or corrupt file is a one-line ModelFileError naming it.
  */
 import { selectKernels, type EngineName } from '../engine/index.ts';
-import { loadModel as loadModelFile, modelFromBytes, resolveModelFile } from '../nn/checkpoint.ts';
-import type { DecodePrecision, Model } from '../nn/model.ts';
+import { readModelFile, resolveModelFile } from '../nn/checkpoint.ts';
+import { modelFromBytes } from '../nn/model-bytes.ts';
+import type { DecodePrecision } from '../nn/config.ts';
+import type { Model } from '../nn/model.ts';
 
 export interface LoadOptions {
   /** auto (default) | blas | wasm | reference */
@@ -40,7 +42,7 @@ export async function openModel(source?: string | Uint8Array, opts: LoadOptions 
   if (source instanceof Uint8Array) opened = { model: modelFromBytes(source, kernels, '<bytes>'), source: '<bytes>' };
   else {
     const file = resolveModelFile(source);
-    opened = { model: loadModelFile(file, kernels), source: file };
+    opened = { model: readModelFile(file, kernels), source: file };
   }
   opened.model.setDecodePrecision(precision);
   return opened;
