@@ -8,7 +8,7 @@
 import { selectKernels, type EngineName } from '../engine/index.ts';
 import { readModelFile, resolveModelFile } from '../nn/checkpoint.ts';
 import { modelFromBytes } from '../nn/model-bytes.ts';
-import type { DecodePrecision } from '../nn/config.ts';
+import { DEFAULT_DECODE_PRECISION, type DecodePrecision } from '../nn/config.ts';
 import type { Model } from '../nn/model.ts';
 
 export interface LoadOptions {
@@ -37,7 +37,7 @@ export interface OpenedModel {
 /** Opens a model: the bundled one (no source), a file, or the bytes of a file. */
 export async function openModel(source?: string | Uint8Array, opts: LoadOptions = {}): Promise<OpenedModel> {
   const kernels = await selectKernels({ engine: opts.engine, threads: opts.threads, job: opts.job });
-  const precision = opts.precision ?? 'int8';
+  const precision = opts.precision ?? DEFAULT_DECODE_PRECISION;
   let opened: OpenedModel;
   if (source instanceof Uint8Array) opened = { model: modelFromBytes(source, kernels, '<bytes>'), source: '<bytes>' };
   else {
