@@ -14,8 +14,7 @@
  * Shapes: A [M,K] (contiguous), W [rows,K] of which rows [row0, row0 + N) are used, C [M,ldc ≥ N].
  */
 import type { FloatArray, Kernels } from '../engine/kernels.ts';
-import type { DecodePrecision } from './config.ts';
-import { int8MatmulNT, quantizeMatrix, type Int8Activations, type Int8Matrix } from './int8.ts';
+import { int8MatmulNT, type Int8Matrix } from './int8.ts';
 
 /** A weight matrix W [rows,cols] of the generation step, multiplied row-invariantly in f32. */
 export interface F32Matrix<F extends FloatArray> {
@@ -30,16 +29,6 @@ export type DecodeMatrix<F extends FloatArray> = F32Matrix<F> | Int8Matrix<F>;
 
 /** What `matmulNT` multiplies by: a plain tensor (batch GEMM) or a decode matrix. */
 export type Weight<F extends FloatArray> = F | DecodeMatrix<F>;
-
-/**
- * W [rows,cols] as the generation step multiplies by it in `precision` ('int8' quantizes it now,
- * into kernel memory; 'f32' wraps the view). `act`: the int8 activations' shared scratch.
- */
-export function decodeMatrix<F extends FloatArray>(
-  k: Kernels<F>, W: F, rows: number, cols: number, precision: DecodePrecision, act: Int8Activations<F>,
-): DecodeMatrix<F> {
-  return precision === 'int8' ? quantizeMatrix(k, W, rows, cols, act) : { kind: 'f32', rows, cols, data: W };
-}
 
 /**
  * C [M,N] (ldc) = A [M,K] · W[row0 : row0+N, :]ᵀ (+ C when beta is 1), W [·,K]; the kernel is

@@ -37,8 +37,8 @@ import { cellFor, inputProjection, sequenceBackward, sequenceForward } from './r
 import type { AnyCell, CellBuffers, CellState, CellWeights, Signal } from './cells/cell.ts';
 import { dropoutMask, linearBackward, linearForward } from './layers.ts';
 import { Rng } from './rng.ts';
-import { int8Activations } from './int8.ts';
-import { decodeMatrix, type DecodeMatrix } from './matmul.ts';
+import { int8Activations, quantizeMatrix } from './int8.ts';
+import type { DecodeMatrix } from './matmul.ts';
 
 /** Recurrent state of S sequences: h (and c for lstm) of every layer, in plain JS memory. */
 export class ModelState implements RecurrentState {
@@ -188,8 +188,9 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     const { embed: E, hidden: H, vocabSize: V } = this.config;
     const GH = gateCount(this.cell.type) * H;
     const k = this.kernels;
-    const act = int8Activations(k);
-    const matrix = (W: F, rows: number, cols: number) => decodeMatrix(k, W, rows, cols, precision, act);
+    const act = precision === 'int8' ? int8Activations(k) : null;
+    const matrix = (W: F, rows: number, cols: number): DecodeMatrix<F> =>
+      act ? quantizeMatrix(k, W, rows, cols, act) : { kind: 'f32', rows, cols, data: W };
     return {
       precision,
       layers: this.weights.map((w, l) => ({ ...w, wIh: matrix(w.wIh, GH, l === 0 ? E : H), wHh: matrix(w.wHh, GH, H) })),
