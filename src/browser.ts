@@ -18,7 +18,7 @@
 import { createWasmKernels } from './engine/wasm.ts';
 import { modelFromBytes } from './nn/model-bytes.ts';
 import type { Model } from './nn/model.ts';
-import type { DecodePrecision } from './nn/config.ts';
+import { DEFAULT_DECODE_PRECISION, type DecodePrecision } from './nn/config.ts';
 
 export { generate, score } from './library.ts';
 export { describeModel, type ModelInfo } from './domain/requests.ts';
@@ -63,6 +63,6 @@ export async function loadModel(source: Uint8Array | ArrayBuffer | string | URL,
   }
   const kernels = await createWasmKernels({ threads: opts.threads ?? 1 });
   const model = modelFromBytes(bytes, kernels, name);
-  model.setDecodePrecision(opts.precision ?? 'int8');
+  model.setDecodePrecision(opts.precision ?? DEFAULT_DECODE_PRECISION);
   return model;
 }

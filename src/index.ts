@@ -22,5 +22,5 @@ export { train, type TrainOptions, type TrainResult, type RunLimits, type TrainE
 export { selectKernels, type EngineName } from './engine/index.ts';
 export { UnknownCharacterError } from './data/vocab.ts';
 export { PoetryError } from './poetry/forms.ts';
-export { ModelFileError } from './nn/checkpoint.ts';
+export { ModelFileError } from './nn/model-bytes.ts';
 export type { Model } from './nn/model.ts';

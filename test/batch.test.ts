@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectKernels, type EngineName } from '../src/engine/index.ts';
-import { loadModel, resolveModelFile } from '../src/nn/checkpoint.ts';
+import { readModelFile, resolveModelFile } from '../src/nn/checkpoint.ts';
 import type { DecodePrecision } from '../src/nn/config.ts';
 import { Rng, poemSeed } from '../src/nn/rng.ts';
 import { DecodeBatch, PoemDecoder, generate, generateBatch, type GenerateOptions, type Poem } from '../src/poetry/generate.ts';
@@ -42,7 +42,7 @@ for (const [engine, precision] of [['blas', 'f32'], ['wasm', 'f32'], ['reference
       t.skip(`no ${engine} engine on this machine (got ${kernels.name}): install libopenblas0-pthread, as .ci/run does`);
       return;
     }
-    const model = loadModel(resolveModelFile(), kernels);
+    const model = readModelFile(resolveModelFile(), kernels);
     model.setDecodePrecision(precision);
     const n = engine === 'reference' ? 4 : MIXED.length;
     const requests = Array.from({ length: 3 * n }, (_, i) => ({ opts: MIXED[i % n]!, seed: 100 + i }));
@@ -96,7 +96,7 @@ test("one loop: the server's job loop writes the poems generateBatch and writePo
 });
 
 test("a temperature too small for 1/T in float32 writes the greedy poem, not junk (the kernels' sampler)", async () => {
-  const model = loadModel(resolveModelFile(), await selectKernels({ engine: 'wasm', threads: 1 }));
+  const model = readModelFile(resolveModelFile(), await selectKernels({ engine: 'wasm', threads: 1 }));
   model.setDecodePrecision('int8');
   const greedy = writePoems(model, { form: 'qijue', greedy: true, start: ['山', '月'] });
   for (const temperature of [1e-40, 1e-300, Number.MIN_VALUE]) {
@@ -146,19 +146,19 @@ test('topIds: the n best in order (ties: lower id first), exactly as a full sort
   }
 });
 
-test('Model.step with a need mask: the rows asked for are the full step\'s bit for bit, the state advances the same', async () => {
+test('Model.step with a readRows mask: the rows asked for are the full step\'s bit for bit, the state advances the same', async () => {
   const kernels = await selectKernels({ engine: 'wasm', threads: 1 });
-  const model = loadModel(resolveModelFile(), kernels);
+  const model = readModelFile(resolveModelFile(), kernels);
   const V = model.config.vocabSize;
   for (const precision of ['f32', 'int8'] as DecodePrecision[]) {
     model.setDecodePrecision(precision);
     const tokens = Int32Array.of(5, 17, 300, 42, 9, 1000);
     const full = model.initState(6), masked = model.initState(6);
-    for (const need of [Uint8Array.of(1, 0, 1, 0, 0, 1), Uint8Array.of(0, 0, 0, 0, 0, 0), Uint8Array.of(0, 1, 1, 1, 1, 1)]) {
+    for (const readRows of [Uint8Array.of(1, 0, 1, 0, 0, 1), Uint8Array.of(0, 0, 0, 0, 0, 0), Uint8Array.of(0, 1, 1, 1, 1, 1)]) {
       const want = model.step(full, tokens).slice();
-      const got = model.step(masked, tokens, need);
+      const got = model.step(masked, tokens, readRows);
       for (let i = 0; i < 6; i++) {
-        if (need[i]) assert.deepEqual(got.subarray(i * V, (i + 1) * V), want.subarray(i * V, (i + 1) * V), `${precision} row ${i}`);
+        if (readRows[i]) assert.deepEqual(got.subarray(i * V, (i + 1) * V), want.subarray(i * V, (i + 1) * V), `${precision} row ${i}`);
       }
       assert.deepEqual(masked, full, `${precision}: the state`);
     }
@@ -169,7 +169,7 @@ test('int8 weights for every cell: a step\'s logits stay within 2% of the logits
   const { Model } = await import('../src/nn/model.ts');
   const { DEFAULT_CONFIG } = await import('../src/nn/config.ts');
   const kernels = await selectKernels({ engine: 'wasm', threads: 1 });
-  const vocab = loadModel(resolveModelFile(), kernels).vocab;
+  const vocab = readModelFile(resolveModelFile(), kernels).vocab;
   for (const cell of ['rnn', 'lstm', 'gru'] as const) {
     // H = 40, E = 24: depths not multiples of 16 (the padding), two layers
     const model = Model.create(kernels, { ...DEFAULT_CONFIG, cell, layers: 2, embed: 24, hidden: 40, vocabSize: vocab.size }, vocab, 3);

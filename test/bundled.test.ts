@@ -11,7 +11,7 @@ import { conditionOf } from '../src/data/sequence.ts';
 import { checkPoem } from '../src/poetry/check.ts';
 import { fullCorpus } from './full-corpus.ts';
 import { selectKernels } from '../src/engine/index.ts';
-import { loadModel, resolveModelFile } from '../src/nn/checkpoint.ts';
+import { readModelFile, resolveModelFile } from '../src/nn/checkpoint.ts';
 import { Rng } from '../src/nn/rng.ts';
 import { generate } from '../src/poetry/generate.ts';
 import { qualityFigures, trainLineSet } from '../src/poetry/metrics.ts';
@@ -33,7 +33,7 @@ test("the brief's demo: eight seven-character quatrains, printed line by line (e
 });
 
 test('from <bos>, free form, default sampling: ≥ 90% well-formed and ≥ 95% novel lines over 200 poems', { timeout: 120_000 }, async () => {
-  const model = loadModel(resolveModelFile(), await selectKernels());
+  const model = readModelFile(resolveModelFile(), await selectKernels());
   const trainLines = trainLineSet(readSplit(fullCorpus(), 'train', FORMS));
   const rng = new Rng(2026);
   const poems = Array.from({ length: 200 }, () => generate(model, { form: 'free' }, rng));
@@ -47,7 +47,7 @@ test('from <bos>, free form, default sampling: ≥ 90% well-formed and ≥ 95% n
 });
 
 test('200 regulated poems written with the default rules (50 per form) all pass shiren check', { timeout: 120_000 }, async () => {
-  const model = loadModel(resolveModelFile(), await selectKernels());
+  const model = readModelFile(resolveModelFile(), await selectKernels());
   const failed: string[] = [];
   for (const form of FORMS) {
     for (let seed = 0; seed < 50; seed++) {

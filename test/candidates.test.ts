@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectKernels } from '../src/engine/index.ts';
-import { loadModel, resolveModelFile } from '../src/nn/checkpoint.ts';
+import { readModelFile, resolveModelFile } from '../src/nn/checkpoint.ts';
 import { poemSeed, Rng } from '../src/nn/rng.ts';
 import { conditionPrefix } from '../src/data/sequence.ts';
 import { inspectPoem } from '../src/explain/inspect.ts';
@@ -20,7 +20,7 @@ test('repetition counts repeated characters, bigrams and echoed lines per charac
 });
 
 test('a choice: fluency and fit are the model\'s per-token log-probabilities (checked by inspect, f32), the best candidate is kept', async () => {
-  const model = loadModel(resolveModelFile(), await selectKernels({ engine: 'wasm', threads: 1 }));
+  const model = readModelFile(resolveModelFile(), await selectKernels({ engine: 'wasm', threads: 1 }));
   model.setDecodePrecision('f32');
   const opts = { form: 'qijue', title: '秋夜', seed: 11, candidates: 6 } as const;
   const [poem] = writePoems(model, opts);
@@ -49,7 +49,7 @@ test('a choice: fluency and fit are the model\'s per-token log-probabilities (ch
 });
 
 test('candidates 1 is the single sample of before; the default applies when sampling only; a seed gives the same poem alone or with others', async () => {
-  const model = loadModel(resolveModelFile(), await selectKernels({ engine: 'wasm', threads: 1 }));
+  const model = readModelFile(resolveModelFile(), await selectKernels({ engine: 'wasm', threads: 1 }));
   const one = writePoems(model, { form: 'wujue', seed: 4, count: 2, candidates: 1 });
   one.forEach((p, i) => assert.deepEqual(p, generate(model, { form: 'wujue' }, new Rng(poemSeed(4, i)))));
   assert.equal(writePoems(model, { form: 'wujue', seed: 4 })[0]!.choice?.candidates, DEFAULT_CANDIDATES);

@@ -14,7 +14,8 @@ import { perplexity, scorePoems } from '../src/domain/score.ts';
 import { writePoems } from '../src/domain/write.ts';
 import { createReferenceKernels } from '../src/engine/reference.ts';
 import { selectKernels } from '../src/engine/index.ts';
-import { loadModel, modelFromBytes, saveModel } from '../src/nn/checkpoint.ts';
+import { readModelFile, saveModel } from '../src/nn/checkpoint.ts';
+import { modelFromBytes } from '../src/nn/model-bytes.ts';
 import { DEFAULT_CONFIG } from '../src/nn/config.ts';
 import { Model } from '../src/nn/model.ts';
 import { makeBatch } from '../src/train/batches.ts';
@@ -94,14 +95,14 @@ test('old unconditional files still load, write untitled poems and refuse a titl
   const plain = Model.create(kernels, { ...DEFAULT_CONFIG, layers: 1, embed: 8, hidden: 16, vocabSize: plainVocab.size }, plainVocab, 7);
   const file = join(mkdtempSync(join(tmpdir(), 'shiren-cond-')), 'plain.safetensors');
   saveModel(file, plain);
-  const loaded = loadModel(file, kernels);
+  const loaded = readModelFile(file, kernels);
   assert.equal(conditionOf(loaded.vocab), 'none');
   assert.equal(writePoems(loaded, { form: 'wujue', seed: 1 })[0]!.title, '');
   assert.throws(() => writePoems(loaded, { title: '秋夜', form: 'wujue', seed: 1 }), /not trained on titles/);
   // and a conditioned model round-trips with its condition
   const condFile = join(mkdtempSync(join(tmpdir(), 'shiren-cond-')), 'cond.safetensors');
   saveModel(condFile, model);
-  assert.equal(conditionOf(loadModel(condFile, kernels).vocab), 'title');
+  assert.equal(conditionOf(readModelFile(condFile, kernels).vocab), 'title');
 });
 
 test('a model trained on the fixture corpus scores poems better given their true titles than shuffled ones', async () => {
@@ -113,7 +114,7 @@ test('a model trained on the fixture corpus scores poems better given their true
     ...TRAIN_DEFAULTS, corpus: CORPUS, forms: [...forms], condition: 'title', layers: 1, embed: 32, hidden: 64,
     batch: 16, epochs: 6, lr: 1e-2, dropout: 0, seed: 1, checkpointEvery: 0,
   }, {});
-  const trained = loadModel(join(dir, 'last.safetensors'), fast);
+  const trained = readModelFile(join(dir, 'last.safetensors'), fast);
   const train_ = readTitledSplit(CORPUS, 'train', [...forms]);
   const own = perplexity(trained, train_).perplexity;
   const shuffled = perplexity(trained, shuffleTitles(train_, 1)).perplexity;

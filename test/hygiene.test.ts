@@ -16,7 +16,8 @@ import { FORMS } from '../src/data/clean.ts';
 import { readSplit } from '../src/data/corpus.ts';
 import { UnknownCharacterError, Vocab } from '../src/data/vocab.ts';
 import { createReferenceKernels } from '../src/engine/reference.ts';
-import { loadModel, MAX_MODEL_BYTES, ModelFileError, saveModel } from '../src/nn/checkpoint.ts';
+import { MAX_MODEL_BYTES, readModelFile, saveModel } from '../src/nn/checkpoint.ts';
+import { ModelFileError } from '../src/nn/model-bytes.ts';
 import { DEFAULT_CONFIG } from '../src/nn/config.ts';
 import { Model } from '../src/nn/model.ts';
 import { ensureOutputDir, FileError, LockedError, lockFolder, OutputDirError, readRegularFile, writeFileAtomic } from '../src/util/fs.ts';
@@ -62,7 +63,7 @@ test('model files: a device, a FIFO, a folder, an oversized (sparse) file are re
   for (const [file, why] of cases) {
     if (file === fifo && !fs.existsSync(fifo)) continue;
     const t0 = performance.now();
-    assert.throws(() => loadModel(file, k32), (e: Error) => e instanceof ModelFileError && why.test(e.message) && !e.message.includes('\n'), file);
+    assert.throws(() => readModelFile(file, k32), (e: Error) => e instanceof ModelFileError && why.test(e.message) && !e.message.includes('\n'), file);
     assert.ok(performance.now() - t0 < 1000, `${file} took ${performance.now() - t0} ms`);
   }
   assert.throws(() => readRegularFile('/dev/zero', 10, 'file of poems'), FileError);
@@ -80,10 +81,10 @@ test('a model with a non-finite weight is refused, naming the tensor', () => {
     m.params[m.table[1]!.offset + 3] = bad;
     const file = path.join(dir, 'bad.safetensors');
     saveModel(file, m);
-    assert.throws(() => loadModel(file, k32), (e: Error) =>
+    assert.throws(() => readModelFile(file, k32), (e: Error) =>
       e instanceof ModelFileError && e.message.includes(`tensor ${m.table[1]!.name} holds a non-finite value (${bad} at index 3)`));
   }
-  assert.ok(loadModel(tinyFile, k32));
+  assert.ok(readModelFile(tinyFile, k32));
 });
 
 test('ensureOutputDir: /proc/x, a file, a path through a file are one-line errors within a second; a new nested folder is made', () => {

@@ -10,7 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createReferenceKernels } from '../src/engine/reference.ts';
 import { Model } from '../src/nn/model.ts';
-import { loadModel, modelMetadata, ModelFileError, saveModel } from '../src/nn/checkpoint.ts';
+import { readModelFile, saveModel } from '../src/nn/checkpoint.ts';
+import { modelMetadata, ModelFileError } from '../src/nn/model-bytes.ts';
 import { decodeSafetensors, encodeSafetensors, f16ToF32, f32ToF16 } from '../src/nn/safetensors.ts';
 import { SPECIALS, Vocab } from '../src/data/vocab.ts';
 import type { CellType } from '../src/nn/config.ts';
@@ -28,7 +29,7 @@ for (const cell of ['rnn', 'lstm', 'gru'] as const) {
     const model = makeModel(cell);
     const file = path.join(dir, `${cell}.safetensors`);
     saveModel(file, model, { epochs: 3, valid_ppl: 123.4 });
-    const loaded = loadModel(file, k32);
+    const loaded = readModelFile(file, k32);
     assert.deepEqual(new Uint32Array(loaded.params.buffer), new Uint32Array(model.params.buffer));
     assert.deepEqual(loaded.config, model.config);
     assert.deepEqual(loaded.vocab.symbols, vocab.symbols);
@@ -56,7 +57,7 @@ test('saving replaces an existing file atomically', () => {
   const file = path.join(dir, 'replace.safetensors');
   saveModel(file, makeModel('rnn', 1));
   saveModel(file, makeModel('rnn', 2));
-  assert.deepEqual([...loadModel(file, k32).params], [...makeModel('rnn', 2).params]);
+  assert.deepEqual([...readModelFile(file, k32).params], [...makeModel('rnn', 2).params]);
 });
 
 test('F16: every half value survives half → float → half; rounding is to nearest even', () => {
@@ -80,7 +81,7 @@ test('a model saved as F16 loads with half-rounded weights', () => {
   saveModel(file, model, undefined, { dtype: 'F16' });
   const { tensors } = decodeSafetensors(fs.readFileSync(file));
   assert.equal(tensors.get('fc.weight')?.dtype, 'F16');
-  const loaded = loadModel(file, k32);
+  const loaded = readModelFile(file, k32);
   assert.deepEqual([...loaded.params], [...model.params].map((x) => f16ToF32(f32ToF16(x))));
 });
 
@@ -103,7 +104,7 @@ function loadError(name: string, bytes: Uint8Array): string {
   const file = path.join(dir, name);
   fs.writeFileSync(file, bytes);
   try {
-    loadModel(file, k32);
+    readModelFile(file, k32);
   } catch (error) {
     assert.ok(error instanceof ModelFileError, `${name}: ${String(error)}`);
     assert.ok(!error.message.includes('\n'), 'one line');
@@ -125,10 +126,10 @@ function modelFile(change: { meta?: Record<string, unknown>; rename?: [string, s
 
 test('bad files are refused with clear one-line messages', () => {
   const good = modelFile({});
-  assert.throws(() => loadModel(path.join(dir, 'nope.safetensors'), k32), (e: Error) => e instanceof ModelFileError && e.message.endsWith('nope.safetensors: no such file'));
+  assert.throws(() => readModelFile(path.join(dir, 'nope.safetensors'), k32), (e: Error) => e instanceof ModelFileError && e.message.endsWith('nope.safetensors: no such file'));
   fs.writeFileSync(path.join(dir, 'good'), good);
-  assert.doesNotThrow(() => loadModel(path.join(dir, 'good'), k32)); // the edits below are what break it
-  assert.throws(() => loadModel(dir, k32), (e: Error) => e instanceof ModelFileError && e.message === `${dir}: is a directory, not a model file`);
+  assert.doesNotThrow(() => readModelFile(path.join(dir, 'good'), k32)); // the edits below are what break it
+  assert.throws(() => readModelFile(dir, k32), (e: Error) => e instanceof ModelFileError && e.message === `${dir}: is a directory, not a model file`);
 
   assert.match(loadError('truncated-data', good.subarray(0, good.length - 10)), /^truncated file \(tensor fc\.bias needs data up to byte \d+, the file has \d+\)$/);
   assert.match(loadError('truncated-header', good.subarray(0, 40)), /^truncated file \(header needs \d+ bytes/);

@@ -2,12 +2,15 @@
  * Model behaviour beyond gradients: the GRU against a direct scalar transcription of the seed's
  * equations; incremental `step` equal to the full forward pass for every cell; `selectState`;
  * loss bookkeeping (sum and count over non-pad targets, logprob); parameter table and init;
- * workspace growth; clear errors for bad ids.
+ * workspace growth; clear errors for bad ids; which product kernel each path runs (matmul.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReferenceKernels } from '../src/engine/reference.ts';
 import { Model } from '../src/nn/model.ts';
+import { matmulNT } from '../src/nn/matmul.ts';
+import { int8Activations, quantizeMatrix } from '../src/nn/int8.ts';
+import type { Kernels } from '../src/engine/kernels.ts';
 import { mix32, Rng, shuffle, UNTITLED_MIX } from '../src/nn/rng.ts';
 import { SPECIALS, Vocab } from '../src/data/vocab.ts';
 import type { CellType, ModelConfig } from '../src/nn/config.ts';
@@ -189,4 +192,39 @@ test('inputGradient: the gradient reaching each input vector, batch-major', () =
   inputs.forEach((id, i) => {
     for (let e = 0; e < E; e++) assert.equal(dx[i * E + e], dTable[id * E + e]);
   });
+});
+
+test('matmulNT runs the kernel its matrix names: training gemm, the f32 step gemmNT, the int8 step the int8 product', () => {
+  const base = createReferenceKernels('f32');
+  const calls: string[] = [];
+  const k = Object.create(base) as Kernels<Float32Array>;
+  for (const name of ['gemm', 'gemmNT', 'quantizeRows', 'gemmNTInt8'] as const) {
+    (k as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => { calls.push(name); return (base[name] as (...a: unknown[]) => unknown)(...args); };
+  }
+  const count = () => { const n: Record<string, number> = {}; for (const c of calls.splice(0)) n[c] = (n[c] ?? 0) + 1; return n; };
+  const model = Model.create(k, config('gru'), vocab, 3);
+  const ids = Int32Array.of(4, 5, 6, 7);
+  model.lossAndGrad(ids, ids, 2, 2, null);
+  assert.deepEqual(Object.keys(count()), ['gemm']);
+  // per step: each of 2 layers an input projection and the gru's two recurrent products, then fc
+  const state = model.initState(2);
+  model.step(state, Int32Array.of(4, 5));
+  assert.deepEqual(count(), { gemmNT: 7 });
+  model.setDecodePrecision('int8');
+  model.step(state, Int32Array.of(4, 5));
+  assert.deepEqual(count(), { quantizeRows: 7, gemmNTInt8: 7 });
+  model.setDecodePrecision('f32');
+  model.step(state, Int32Array.of(4, 5));
+  assert.deepEqual(count(), { gemmNT: 7 });
+
+  // a row block of an int8 matrix is that block of the whole product; rows past its end are refused
+  const W = Float32Array.from({ length: 4 * 3 }, (_, i) => Math.sin(i + 1));
+  const A = Float32Array.of(0.5, -1, 2);
+  const q = quantizeMatrix(base, W, 4, 3, int8Activations(base));
+  const whole = new Float32Array(4), block = new Float32Array(2);
+  matmulNT(base, whole, 4, A, q, 1, 4, 3, 0);
+  matmulNT(base, block, 2, A, q, 1, 2, 3, 0, 2);
+  assert.deepEqual([...block], [...whole.subarray(2)]);
+  assert.throws(() => matmulNT(base, block, 2, A, q, 1, 2, 3, 0, 3), /does not fit a 4×3 matrix/);
+  assert.throws(() => matmulNT(base, block, 2, A, { kind: 'f32', rows: 4, cols: 3, data: W }, 1, 2, 3, 0, 3), /does not fit a 4×3 matrix/);
 });

@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createReferenceKernels } from '../src/engine/reference.ts';
 import { Model } from '../src/nn/model.ts';
-import { BUNDLED_MODEL, ModelFileError, resolveModelFile, saveModel } from '../src/nn/checkpoint.ts';
+import { BUNDLED_MODEL, resolveModelFile, saveModel } from '../src/nn/checkpoint.ts';
+import { ModelFileError } from '../src/nn/model-bytes.ts';
 import type { runScore } from '../src/cli/score.ts';
 import { SPECIALS, Vocab } from '../src/data/vocab.ts';
 

@@ -22,7 +22,7 @@ import { createReferenceKernels } from '../src/engine/reference.ts';
 import type { FloatArray, Kernels } from '../src/engine/kernels.ts';
 import { Model } from '../src/nn/model.ts';
 import { clipGradNorm, createOptimizer } from '../src/nn/optim.ts';
-import { loadModel } from '../src/nn/checkpoint.ts';
+import { readModelFile } from '../src/nn/checkpoint.ts';
 import { SPECIALS, Vocab } from '../src/data/vocab.ts';
 import { readTorchFixture, TORCH_FIXTURES, type TorchFixture } from './torch-fixtures.ts';
 
@@ -106,7 +106,7 @@ test('a model file written by a PyTorch script (F32 and F16) scores texts as PyT
   const expected: Record<string, { text: string; logprob: number }[]> = JSON.parse(fs.readFileSync(path.join(TORCH_FIXTURES, 'pytorch-scores.json'), 'utf8'));
   for (const [file, scores] of Object.entries(expected)) {
     for (const dtype of ['f32', 'f64'] as const) {
-      const model = loadModel(path.join(TORCH_FIXTURES, file), createReferenceKernels(dtype));
+      const model = readModelFile(path.join(TORCH_FIXTURES, file), createReferenceKernels(dtype));
       assert.equal(model.config.cell, 'lstm');
       for (const { text, logprob } of scores) {
         const ours = model.logprob(model.vocab.encode(text));

@@ -12,7 +12,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FORMS } from '../src/data/clean.ts';
 import { createReferenceKernels } from '../src/engine/reference.ts';
-import { ModelFileError, loadModel, modelFromBytes } from '../src/nn/checkpoint.ts';
+import { readModelFile } from '../src/nn/checkpoint.ts';
+import { ModelFileError, modelFromBytes } from '../src/nn/model-bytes.ts';
 import { isWellFormed } from '../src/poetry/forms.ts';
 import { API_LIMITS, MAX_SCORE_CHARS, MAX_SCORE_TEXTS } from '../src/domain/limits.ts';
 
@@ -165,13 +166,13 @@ test('user errors: 4xx with a one-line {"error"}, never a stack or a 500', async
   assert.deepEqual(await get.json(), { error: 'no such route: GET /api/generate' });
 });
 
-test('GET /model.safetensors serves the model file, which modelFromBytes reads as loadModel does; / without a built page says how to build it', async () => {
+test('GET /model.safetensors serves the model file, which modelFromBytes reads as readModelFile does; / without a built page says how to build it', async () => {
   const res = await fetch(`${server.url}/model.safetensors`);
   assert.equal(res.status, 200);
   const bytes = new Uint8Array(await res.arrayBuffer());
   assert.deepEqual(bytes, new Uint8Array(readFileSync(modelFile)));
   const kernels = createReferenceKernels('f32');
-  assert.deepEqual(modelFromBytes(bytes, kernels, 'served').params, loadModel(modelFile, kernels).params);
+  assert.deepEqual(modelFromBytes(bytes, kernels, 'served').params, readModelFile(modelFile, kernels).params);
   assert.throws(() => modelFromBytes(bytes.subarray(0, 100), kernels, 'http://x/model.safetensors'), (e: Error) =>
     e instanceof ModelFileError && /^http:\/\/x\/model\.safetensors: truncated file/.test(e.message));
   // the page: in-process, with a folder that has no build in it

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { readSplit } from '../src/data/corpus.ts';
 import { selectKernels } from '../src/engine/index.ts';
-import { loadModel } from '../src/nn/checkpoint.ts';
+import { readModelFile } from '../src/nn/checkpoint.ts';
 import { encodePoems, epochPlan, makeBatch } from '../src/train/batches.ts';
 import { readTrainCheckpoint } from '../src/train/checkpoint.ts';
 import { train, type TrainOptions } from '../src/train/trainer.ts';
@@ -46,7 +46,7 @@ test('a tiny model learns: validation loss falls well below the unigram entropy'
   const result = await train(kernels, dir, { ...tiny, epochs: 6, hidden: 64, lr: 2e-2, minCount: 5 }, {});
   // the unigram entropy of the training targets (characters and <eos>) under the same vocabulary,
   // rare characters counted as <unk>: what a model that ignores context can reach
-  const model = loadModel(join(dir, 'best.safetensors'), kernels);
+  const model = readModelFile(join(dir, 'best.safetensors'), kernels);
   const counts = new Float64Array(model.vocab.size);
   for (const p of encodePoems(model.vocab, readSplit(CORPUS, 'train', tiny.forms))) { for (const id of p) counts[id]!++; counts[3]!++; }
   const total = counts.reduce((a, n) => a + n, 0);
@@ -94,7 +94,7 @@ test('kill -9 mid-run leaves a loadable model, and the run resumes', async () =>
   await new Promise((r) => setTimeout(r, 700)); // let it write more checkpoints: the kill lands at a random moment
   child.kill('SIGKILL');
   await new Promise((r) => child.on('exit', r));
-  const model = loadModel(join(dir, 'last.safetensors'), kernels);
+  const model = readModelFile(join(dir, 'last.safetensors'), kernels);
   assert.equal(model.config.hidden, 32);
   const before = readTrainCheckpoint(join(dir, 'checkpoint.safetensors'), kernels).loop.step as number;
   const resumed = spawnSync(process.execPath, ['bin/shiren.js', 'train', '--resume', dir, '--max-steps', String(before + 3)], { encoding: 'utf8' });
@@ -136,11 +136,11 @@ test('a diverging run stops with a clear message and keeps the last good model',
 test('fine-tuning (--init): starts from the model given, keeps its vocabulary and shape, refuses another condition', async () => {
   const base = tmp();
   await train(kernels, base, { ...tiny, epochs: 1 }, {});
-  const start = loadModel(join(base, 'last.safetensors'), kernels);
+  const start = readModelFile(join(base, 'last.safetensors'), kernels);
   const dir = tmp();
   // a learning rate of 0: the run's model is exactly the one it started from
   await train(kernels, dir, { ...tiny, hidden: 999, forms: ['wujue'], minCount: 1, epochs: 1, lr: 0, init: join(base, 'last.safetensors') }, {});
-  const tuned = loadModel(join(dir, 'last.safetensors'), kernels);
+  const tuned = readModelFile(join(dir, 'last.safetensors'), kernels);
   assert.deepEqual(tuned.vocab.symbols, start.vocab.symbols, 'the vocabulary of the model started from');
   assert.deepEqual([...tuned.params], [...start.params]);
   assert.equal(JSON.parse(readFileSync(join(dir, 'options.json'), 'utf8')).hidden, start.config.hidden, 'options say the shape trained');

@@ -23,7 +23,7 @@ import type { FastifyInstance } from 'fastify';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { createWasmKernels } from '../src/engine/wasm.ts';
-import { loadModel, saveModel } from '../src/nn/checkpoint.ts';
+import { readModelFile, saveModel } from '../src/nn/checkpoint.ts';
 import { isWellFormed } from '../src/poetry/forms.ts';
 import { FORMS } from '../src/data/clean.ts';
 import { readSplit } from '../src/data/corpus.ts';
@@ -77,12 +77,12 @@ before(async () => {
   const { file: modelFile } = tinyModel();
   // the page's engine (wasm, one thread) on the server too: the same seed must give the same poems
   // the server's models write with int8 weights, as `shiren serve` opens them and as the page does
-  model = loadModel(modelFile, await createWasmKernels({ threads: 1 }));
+  model = readModelFile(modelFile, await createWasmKernels({ threads: 1 }));
   model.setDecodePrecision('int8');
   app = await buildApp({ model, modelBytes: readFileSync(modelFile), webRoot });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const titledFile = tinyTitledModel();
-  const titled = loadModel(titledFile, await createWasmKernels({ threads: 1 }));
+  const titled = readModelFile(titledFile, await createWasmKernels({ threads: 1 }));
   titled.setDecodePrecision('int8');
   titledApp = await buildApp({ model: titled, modelBytes: readFileSync(titledFile), webRoot });
   await titledApp.listen({ port: 0, host: '127.0.0.1' });

@@ -8,14 +8,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createReferenceKernels } from '../src/engine/reference.ts';
-import { loadModel, saveModel } from '../src/nn/checkpoint.ts';
+import { readModelFile, saveModel } from '../src/nn/checkpoint.ts';
 
 const [from, to, command] = process.argv.slice(2);
 if (!from || !to) {
   console.error('usage: tsx tools/bundle-model.ts FROM.safetensors TO.safetensors ["train command"]');
   process.exit(2);
 }
-const model = loadModel(from, createReferenceKernels('f32'));
+const model = readModelFile(from, createReferenceKernels('f32'));
 mkdirSync(dirname(to), { recursive: true });
 saveModel(to, model, { ...model.trainSummary, ...(command ? { command } : {}) }, { dtype: 'F16' });
 console.log(`${to}: ${model.config.cell} ${model.config.layers}×${model.config.hidden}, V=${model.vocab.size}, F16`);

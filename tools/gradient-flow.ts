@@ -23,7 +23,7 @@ import { readSplit } from '../src/data/corpus.ts';
 import { BOS, PAD } from '../src/data/vocab.ts';
 import { selectKernels, type EngineName } from '../src/engine/index.ts';
 import { createReferenceKernels } from '../src/engine/reference.ts';
-import { loadModel } from '../src/nn/checkpoint.ts';
+import { readModelFile } from '../src/nn/checkpoint.ts';
 import { CELL_TYPES } from '../src/nn/config.ts';
 import type { Model } from '../src/nn/model.ts';
 import { train } from '../src/train/trainer.ts';
@@ -48,7 +48,7 @@ const f64 = createReferenceKernels('f64');
 /** A tiny model of each cell, trained briefly on the corpus (or the files given). */
 async function models(): Promise<{ label: string; model: Model<Float64Array> }[]> {
   const files = modelFiles.map((file) => {
-    const model = loadModel(file, f64);
+    const model = readModelFile(file, f64);
     const { cell, layers, hidden } = model.config;
     return { label: `${basename(file)} (${cell} ${layers}×${hidden})`, model };
   });
@@ -64,7 +64,7 @@ async function models(): Promise<{ label: string; model: Model<Float64Array> }[]
         optimizer: 'adam', clip: 1, dropout: 0, weightDecay: 0, forms: ['wujue', 'qijue', 'wulv', 'qilv'],
         minCount: 1, seed: 1, checkpointEvery: 1e9,
       }, { maxSteps: Number(args.steps) });
-      out.push({ label: `${cell} (1×64, ${args.steps} steps)`, model: loadModel(join(runDir, 'last.safetensors'), f64) });
+      out.push({ label: `${cell} (1×64, ${args.steps} steps)`, model: readModelFile(join(runDir, 'last.safetensors'), f64) });
     }
     return [...out, ...files];
   } finally {

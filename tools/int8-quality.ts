@@ -17,7 +17,8 @@ import { encodeExample, type TitledPoem } from '../src/data/sequence.ts';
 import { loadModel } from '../src/domain/model.ts';
 import { perplexity, scorePoems } from '../src/domain/score.ts';
 import { writePoems } from '../src/domain/write.ts';
-import type { DecodePrecision, Model } from '../src/nn/model.ts';
+import type { DecodePrecision } from '../src/nn/config.ts';
+import type { Model } from '../src/nn/model.ts';
 import { checkPoem } from '../src/poetry/check.ts';
 
 const { values } = parseArgs({

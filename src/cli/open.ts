@@ -4,7 +4,8 @@
  */
 import type { EngineName } from '../engine/index.ts';
 import { openModel } from '../domain/model.ts';
-import type { DecodePrecision, Model } from '../nn/model.ts';
+import type { DecodePrecision } from '../nn/config.ts';
+import type { Model } from '../nn/model.ts';
 
 export async function openCommandModel(
   opts: { model?: string; engine?: string; threads?: number; precision?: string },

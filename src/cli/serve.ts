@@ -15,7 +15,7 @@
 import { availableParallelism } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { EngineName } from '../engine/index.ts';
-import type { DecodePrecision } from '../nn/config.ts';
+import { DEFAULT_DECODE_PRECISION, type DecodePrecision } from '../nn/config.ts';
 import { openModel } from '../domain/model.ts';
 import { describeModel } from '../domain/requests.ts';
 import { MAX_WORKERS } from '../domain/limits.ts';
@@ -65,7 +65,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   const workers = opts.workers ?? defaultWorkers();
   if (!(Number.isInteger(workers) && workers >= 0 && workers <= MAX_WORKERS)) throw new Error(`--workers must be an integer from 0 to ${MAX_WORKERS}, got ${workers}`);
   // a 1-thread engine here too: with workers it only describes the model; without, it serves
-  const precision = (opts.precision ?? 'int8') as DecodePrecision;
+  const precision = (opts.precision ?? DEFAULT_DECODE_PRECISION) as DecodePrecision;
   const { model, source } = await openModel(opts.model, { engine, threads: workers > 0 ? 1 : undefined, precision });
   const modelBytes = readRegularFile(source, MAX_MODEL_BYTES, 'model file');
   const runner: Runner | undefined = workers > 0 ? await WorkerRunner.create({ modelBytes, engine, precision, workers, onLog: (line) => process.stderr.write(`shiren serve: ${line}\n`) }) : undefined;

@@ -3,11 +3,13 @@
  * opens the bundled pretrained model, `loadModel(path)` a model file, `loadModel(bytes)` the bytes
  * of one (the page fetches them), each on the engine asked for or the fastest one here.
  *
- * Contract: a missing, foreign or corrupt file is a one-line ModelFileError naming it;.
+ * Contract: a missing, foreign or corrupt file is a one-line ModelFileError naming it.
  */
 import { selectKernels, type EngineName } from '../engine/index.ts';
-import { loadModel as loadModelFile, modelFromBytes, resolveModelFile } from '../nn/checkpoint.ts';
-import type { DecodePrecision, Model } from '../nn/model.ts';
+import { readModelFile, resolveModelFile } from '../nn/checkpoint.ts';
+import { modelFromBytes } from '../nn/model-bytes.ts';
+import { DEFAULT_DECODE_PRECISION, type DecodePrecision } from '../nn/config.ts';
+import type { Model } from '../nn/model.ts';
 
 export interface LoadOptions {
   /** auto (default) | blas | wasm | reference */
@@ -35,12 +37,12 @@ export interface OpenedModel {
 /** Opens a model: the bundled one (no source), a file, or the bytes of a file. */
 export async function openModel(source?: string | Uint8Array, opts: LoadOptions = {}): Promise<OpenedModel> {
   const kernels = await selectKernels({ engine: opts.engine, threads: opts.threads, job: opts.job });
-  const precision = opts.precision ?? 'int8';
+  const precision = opts.precision ?? DEFAULT_DECODE_PRECISION;
   let opened: OpenedModel;
   if (source instanceof Uint8Array) opened = { model: modelFromBytes(source, kernels, '<bytes>'), source: '<bytes>' };
   else {
     const file = resolveModelFile(source);
-    opened = { model: loadModelFile(file, kernels), source: file };
+    opened = { model: readModelFile(file, kernels), source: file };
   }
   opened.model.setDecodePrecision(precision);
   return opened;

@@ -1,6 +1,6 @@
 /**
- * Model files (docs/design.md §4), the Node half (files, the bundled model; the bytes-only reading
- * is model-bytes.ts, re-exported here): one .safetensors file with PyTorch state_dict names and
+ * Model files (docs/design.md §4), the Node half (files, the bundled model; reading the bytes of
+ * one is model-bytes.ts, imported from there): one .safetensors file with PyTorch state_dict names and
  * `__metadata__.shiren` = JSON
  *   {"format":1,"cell":"lstm","gru_variant":"seed","layers":2,"embed":128,"hidden":256,
  *    "dropout":0.1,"condition":"none","vocab":["<pad>","<unk>","<bos>","<eos>",…],"train":{…}}
@@ -10,7 +10,7 @@
  * Contract
  * - saveModel writes atomically: a temp file beside the target, fsync, rename — a kill at any
  *   moment leaves either the old file or the new one, never a torn one.
- * - loadModel raises ModelFileError with a one-line message that starts with the path, for a
+ * - readModelFile raises ModelFileError with a one-line message that starts with the path, for a
  *   missing, truncated, corrupt or foreign file, a wrong shape, an unknown/missing tensor, a
  *   non-finite weight (naming the tensor), or a path that is no regular file or over 1 GiB
  *   (checked before reading: /dev/zero, a FIFO, a folder).
@@ -22,9 +22,6 @@ import type { Model } from './model.ts';
 import { FileError, readRegularFile, writeFileAtomic } from '../util/fs.ts';
 import { encodeSafetensors, type DecodedSafetensors } from './safetensors.ts';
 import { decodeNamed, ModelFileError, modelFromDecoded, modelMetadata } from './model-bytes.ts';
-
-// the bytes-only half (no Node module), re-exported so that imports of this file keep working
-export { MODEL_FORMAT, ModelFileError, modelFromBytes, modelFromMetadata, modelMetadata } from './model-bytes.ts';
 
 /** The pretrained model shipped with the package, used when no model file is given. */
 export const BUNDLED_MODEL = 'models/shiren-gru.safetensors';
@@ -69,7 +66,8 @@ export function readSafetensorsFile(file: string): DecodedSafetensors {
   return decodeNamed(bytes, file);
 }
 
-export function loadModel<F extends FloatArray>(file: string, kernels: Kernels<F>): Model<F> {
+/** The model in a model file, on `kernels` (the domain's `loadModel` opens one for a front end). */
+export function readModelFile<F extends FloatArray>(file: string, kernels: Kernels<F>): Model<F> {
   return modelFromDecoded(readSafetensorsFile(file), kernels, file);
 }
 

@@ -5,9 +5,11 @@
 
 export type CellType = 'rnn' | 'lstm' | 'gru';
 
-/** The weights of generation steps (Model.setDecodePrecision; src/nn/int8.ts), the default first. */
+/** The weights of generation steps (Model.setDecodePrecision; src/nn/matmul.ts), the default first. */
 export const DECODE_PRECISIONS = ['int8', 'f32'] as const;
 export type DecodePrecision = (typeof DECODE_PRECISIONS)[number];
+/** What `shiren gen`, `serve`, the library and the page write with unless told otherwise. */
+export const DEFAULT_DECODE_PRECISION: DecodePrecision = DECODE_PRECISIONS[0];
 
 export const CELL_TYPES: readonly CellType[] = ['rnn', 'lstm', 'gru'];
 

@@ -7,12 +7,16 @@
  */
 import type { FloatArray, Kernels } from '../engine/kernels.ts';
 import type { Rng } from './rng.ts';
+import { matmulNT, type Weight } from './matmul.ts';
 
-/** out [N,O] = x [N,I] · wᵀ + b, with w [O,I] (nn.Linear layout) and b [O]. */
+/**
+ * out [N,O] = x [N,I] · wᵀ + b, with w [O,I] (nn.Linear layout: the parameters, or the generation
+ * step's decode matrix, ./matmul.ts) and b [O].
+ */
 export function linearForward<F extends FloatArray>(
-  kernels: Kernels<F>, out: F, x: F, w: F, b: F, N: number, I: number, O: number,
+  kernels: Kernels<F>, out: F, x: F, w: Weight<F>, b: F, N: number, I: number, O: number,
 ): void {
-  kernels.gemm(false, true, N, O, I, 1, x, I, w, I, 0, out, O);
+  matmulNT(kernels, out, O, x, w, N, O, I, 0);
   kernels.addBias(out, b, N, O);
 }
 

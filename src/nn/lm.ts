@@ -32,10 +32,11 @@ export interface LanguageModel {
   /**
    * Feeds one token per sequence (tokens [S]), advances `state` in place, and returns the logits
    * [S,V] of the next token (a view valid until the next call on this model; copy to keep it).
-   * `need` [S]: where need[i] is 0, row i's logits will not be read (its next token is forced) and
-   * the model may skip them: that row of the result is then unspecified. The state always advances.
+   * `readRows` [S]: where readRows[i] is 0, row i's logits will not be read (its next token is
+   * forced) and the model may skip them: that row of the result is then unspecified. The state
+   * always advances.
    */
-  step(state: RecurrentState, tokens: Int32Array, need?: Uint8Array): Float32Array;
+  step(state: RecurrentState, tokens: Int32Array, readRows?: Uint8Array): Float32Array;
   /**
    * A new state whose sequence i is a copy of sequence rows[i] of `state` (beam search, fan-out,
    * batching), or a fresh zero state where rows[i] is −1 (a sequence joining a batch).

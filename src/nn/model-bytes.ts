@@ -1,8 +1,8 @@
 /**
  * Reading a model from the bytes of a model file (docs/design.md §4), with no file system: the part
  * of the model-file code that the browser entry (src/browser.ts, the page's worker) needs. No Node
- * module is imported here, directly or through its imports; checkpoint.ts (files, the bundled
- * model, saving) re-exports everything, so `import … from './checkpoint.ts'` keeps working.
+ * module is imported here, directly or through its imports; checkpoint.ts has the rest (files, the
+ * bundled model, saving).
  *
  * Contract
  * - modelFromBytes raises ModelFileError with a one-line message that starts with the source's

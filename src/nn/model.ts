@@ -15,8 +15,11 @@
  *   should keep B and T stable.
  * - `step` is incremental decoding (LanguageModel): one token per sequence per call, carrying
  *   h (and c) of every layer in a ModelState. States are ordinary JS arrays (garbage-collected:
- *   beam search makes one per step), copied into kernel memory around each step. Its products
- *   use the f32 parameters, or their int8 copies after setDecodePrecision('int8') (src/nn/int8.ts).
+ *   beam search makes one per step), copied into kernel memory around each step. It multiplies
+ *   by its own `DecodeWeights` (setDecodePrecision: the f32 parameters, the default, or their
+ *   int8 copies, src/nn/int8.ts), through the row-invariant products of src/nn/matmul.ts, so a
+ *   sequence's logits do not depend on the others in its batch, bit for bit. Training, scoring
+ *   and `trace` multiply by the parameters themselves (the batch GEMM).
  * - Dropout masks are drawn before the forward pass and handed explicitly to forward and backward
  *   (null: no dropout), so the two cannot disagree about them.
  * - `trace` runs the training forward pass on one sequence and hands out what the cells computed
@@ -28,15 +31,14 @@
 import type { FloatArray, Kernels } from '../engine/kernels.ts';
 import { PAD, BOS, EOS, type Vocab } from '../data/vocab.ts';
 import type { LanguageModel, ListSampler, RecurrentState } from './lm.ts';
-import { gateCount, validateConfig, type DecodePrecision, type ModelConfig } from './config.ts';
+import { DECODE_PRECISIONS, gateCount, validateConfig, type DecodePrecision, type ModelConfig } from './config.ts';
 import { initParams, paramCount, paramTable, paramView, type ParamEntry } from './params.ts';
 import { cellFor, inputProjection, sequenceBackward, sequenceForward } from './recurrent.ts';
 import type { AnyCell, CellBuffers, CellState, CellWeights, Signal } from './cells/cell.ts';
 import { dropoutMask, linearBackward, linearForward } from './layers.ts';
 import { Rng } from './rng.ts';
-import { Int8Weights, quantizeMatrix } from './int8.ts';
-
-export type { DecodePrecision };
+import { int8Activations, quantizeMatrix } from './int8.ts';
+import type { DecodeMatrix } from './matmul.ts';
 
 /** Recurrent state of S sequences: h (and c for lstm) of every layer, in plain JS memory. */
 export class ModelState implements RecurrentState {
@@ -81,6 +83,17 @@ interface Workspace<F extends FloatArray> {
   zeros: F; // [B,H] the zero initial state (never written)
 }
 
+/**
+ * What the generation step multiplies by, in one precision: each layer's weight_ih and weight_hh
+ * and fc.weight as decode matrices (src/nn/matmul.ts: f32 views of the parameters or int8
+ * copies), the biases the parameters.
+ */
+interface DecodeWeights<F extends FloatArray> {
+  precision: DecodePrecision;
+  layers: CellWeights<F, DecodeMatrix<F>>[]; // L
+  fc: DecodeMatrix<F>; // [V,H]
+}
+
 /** Buffers of one generation step for up to S sequences. */
 interface StepWorkspace<F extends FloatArray> {
   size: number;
@@ -102,17 +115,11 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
   private readonly cell: AnyCell<F>;
   private readonly weights: CellWeights<F>[];
   private readonly weightGrads: CellWeights<F>[];
-  private ws: Workspace<F> | null = null;
-  /**
-   * The kernels of `step`: every A·Bᵀ product (input projection, recurrent term, output layer)
-   * goes to the row-invariant gemmNT, so a sequence's logits do not depend on the others in its
-   * batch, bit for bit (generation batches poems: src/poetry/generate.ts).
-   */
-  private readonly decodeKernels: Kernels<F>;
-  private sw: StepWorkspace<F> | null = null;
+  private trainWs: Workspace<F> | null = null;
+  /** The weights of `step` (setDecodePrecision; f32 until then). */
+  private decode: DecodeWeights<F>;
+  private stepWs: StepWorkspace<F> | null = null;
   private listSampler?: ListSampler;
-  /** int8 copies of the step's weight matrices (src/nn/int8.ts), or null: `step` uses the f32 parameters. */
-  private int8: Int8Weights<F> | null = null;
 
   private constructor(readonly kernels: Kernels<F>, readonly config: ModelConfig, readonly vocab: Vocab) {
     validateConfig(config);
@@ -120,13 +127,6 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
       throw new Error(`model vocabSize ${config.vocabSize} does not match the vocabulary (${vocab.size} symbols)`);
     }
     this.table = paramTable(config);
-    const decode = Object.create(kernels) as Kernels<F>;
-    decode.gemm = (transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) => {
-      if (transA || !transB) return kernels.gemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-      if (alpha === 1 && this.int8?.product(M, N, K, A, lda, B, ldb, beta, C, ldc)) return;
-      kernels.gemmNT(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    };
-    this.decodeKernels = decode;
     this.cell = cellFor<F>(config.cell);
     this.params = kernels.alloc(paramCount(this.table));
     this.grads = kernels.alloc(paramCount(this.table));
@@ -139,6 +139,7 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
       }));
     this.weights = views(this.params);
     this.weightGrads = views(this.grads);
+    this.decode = this.decodeWeights('f32');
   }
 
   /**
@@ -173,28 +174,33 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
 
   /** The weights `step` multiplies by: 'f32' (the parameters, the default) or 'int8' (setDecodePrecision). */
   get decodePrecision(): DecodePrecision {
-    return this.int8 ? 'int8' : 'f32';
+    return this.decode.precision;
   }
 
   /**
    * Chooses the weights of `step` (generation). 'int8' makes per-row int8 copies of every matrix
    * a step multiplies by (each layer's weight_ih and weight_hh, fc.weight) from the parameters as
-   * they are now (call again after changing them); 'f32' drops them. Training, scoring and
-   * `trace` always use the f32 parameters.
+   * they are now (call again after changing them); 'f32' multiplies by the parameters. Training,
+   * scoring and `trace` always use the f32 parameters.
    */
   setDecodePrecision(precision: DecodePrecision): void {
-    if (precision !== 'f32' && precision !== 'int8') throw new Error(`unknown precision '${precision}' (expected f32 or int8)`);
-    if (precision === 'f32') {
-      this.int8 = null;
-      return;
-    }
+    if (!DECODE_PRECISIONS.includes(precision)) throw new Error(`unknown precision '${precision}' (expected ${DECODE_PRECISIONS.join(' or ')})`);
+    this.decode = this.decodeWeights(precision);
+  }
+
+  /** The step's weights in `precision` (int8: quantized now, into kernel memory). */
+  private decodeWeights(precision: DecodePrecision): DecodeWeights<F> {
     const { embed: E, hidden: H, vocabSize: V } = this.config;
     const GH = gateCount(this.cell.type) * H;
     const k = this.kernels;
-    this.int8 = new Int8Weights(k, [
-      ...this.weights.flatMap((w, l) => [quantizeMatrix(k, w.wIh, GH, l === 0 ? E : H), quantizeMatrix(k, w.wHh, GH, H)]),
-      quantizeMatrix(k, this.tensor('fc.weight'), V, H),
-    ]);
+    const act = precision === 'int8' ? int8Activations(k) : null;
+    const matrix = (W: F, rows: number, cols: number): DecodeMatrix<F> =>
+      act ? quantizeMatrix(k, W, rows, cols, act) : { kind: 'f32', rows, cols, data: W };
+    return {
+      precision,
+      layers: this.weights.map((w, l) => ({ ...w, wIh: matrix(w.wIh, GH, l === 0 ? E : H), wHh: matrix(w.wHh, GH, H) })),
+      fc: matrix(this.tensor('fc.weight'), V, H),
+    };
   }
 
   get paramCount(): number {
@@ -211,13 +217,13 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
    * masks; null (or config.dropout 0) trains without dropout.
    */
   lossAndGrad(inputs: Int32Array, targets: Int32Array, B: number, T: number, dropoutRng: Rng | null): { loss: number; tokens: number } {
-    const ws = this.prepare(inputs, targets, B, T);
-    const dropout = ws.dropout && dropoutRng ? drawMasks(ws.dropout, B * T * this.config.hidden, this.config.dropout, dropoutRng) : null;
-    this.forward(ws, B, T, dropout);
-    const tokens = countTargets(ws.targets, B * T);
+    const trainWs = this.prepare(inputs, targets, B, T);
+    const dropout = trainWs.dropout && dropoutRng ? drawMasks(trainWs.dropout, B * T * this.config.hidden, this.config.dropout, dropoutRng) : null;
+    this.forward(trainWs, B, T, dropout);
+    const tokens = countTargets(trainWs.targets, B * T);
     this.grads.fill(0);
-    const loss = this.kernels.softmaxCrossEntropy(ws.logits, ws.logits, ws.targets, B * T, this.config.vocabSize, PAD, tokens > 0 ? 1 / tokens : 0);
-    this.backward(ws, B, T, dropout);
+    const loss = this.kernels.softmaxCrossEntropy(trainWs.logits, trainWs.logits, trainWs.targets, B * T, this.config.vocabSize, PAD, tokens > 0 ? 1 / tokens : 0);
+    this.backward(trainWs, B, T, dropout);
     return { loss, tokens };
   }
 
@@ -227,32 +233,32 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
    * back gradients reach (tools/gradient-flow.ts).
    */
   inputGradient(B: number, T: number): F {
-    if (!this.ws || this.ws.rows < B * T) throw new Error('inputGradient needs a lossAndGrad with this B and T first');
+    if (!this.trainWs || this.trainWs.rows < B * T) throw new Error('inputGradient needs a lossAndGrad with this B and T first');
     const E = this.config.embed;
     const out = this.plainArray(B * T * E);
     for (let b = 0; b < B; b++) {
-      for (let t = 0; t < T; t++) out.set(this.ws.dEmb.subarray((t * B + b) * E, (t * B + b + 1) * E), (b * T + t) * E);
+      for (let t = 0; t < T; t++) out.set(this.trainWs.dEmb.subarray((t * B + b) * E, (t * B + b + 1) * E), (b * T + t) * E);
     }
     return out;
   }
 
   /** Forward only, no dropout: the summed −log p over kept targets and their count. */
   loss(inputs: Int32Array, targets: Int32Array, B: number, T: number): { loss: number; tokens: number } {
-    const ws = this.prepare(inputs, targets, B, T);
-    this.forward(ws, B, T, null);
-    const tokens = countTargets(ws.targets, B * T);
-    const loss = this.kernels.softmaxCrossEntropy(ws.logits, ws.logits, ws.targets, B * T, this.config.vocabSize, PAD, 1);
+    const trainWs = this.prepare(inputs, targets, B, T);
+    this.forward(trainWs, B, T, null);
+    const tokens = countTargets(trainWs.targets, B * T);
+    const loss = this.kernels.softmaxCrossEntropy(trainWs.logits, trainWs.logits, trainWs.targets, B * T, this.config.vocabSize, PAD, 1);
     return { loss, tokens };
   }
 
   /** Logits [B,T,V] (batch-major, a fresh copy) of a forward pass without dropout. */
   logits(inputs: Int32Array, B: number, T: number): F {
-    const ws = this.prepare(inputs, new Int32Array(B * T), B, T);
-    this.forward(ws, B, T, null);
+    const trainWs = this.prepare(inputs, new Int32Array(B * T), B, T);
+    this.forward(trainWs, B, T, null);
     const V = this.config.vocabSize;
     const out = this.plainArray(B * T * V);
     for (let b = 0; b < B; b++) {
-      for (let t = 0; t < T; t++) out.set(ws.logits.subarray((t * B + b) * V, (t * B + b + 1) * V), (b * T + t) * V);
+      for (let t = 0; t < T; t++) out.set(trainWs.logits.subarray((t * B + b) * V, (t * B + b + 1) * V), (b * T + t) * V);
     }
     return out;
   }
@@ -275,19 +281,19 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
   trace(inputs: Int32Array, targets: Int32Array): Trace {
     const T = inputs.length;
     const { layers: L, vocabSize: V, hidden: H } = this.config;
-    const ws = this.prepare(inputs, targets, 1, T);
-    this.forward(ws, 1, T, null);
-    const logits = Float64Array.from(ws.logits.subarray(0, T * V));
+    const trainWs = this.prepare(inputs, targets, 1, T);
+    this.forward(trainWs, 1, T, null);
+    const logits = Float64Array.from(trainWs.logits.subarray(0, T * V));
     const signals = Array.from({ length: T }, (_, t) =>
-      Array.from({ length: L }, (_, l) => this.cell.signals(ws.acts[l], t, H).map((s) => ({
+      Array.from({ length: L }, (_, l) => this.cell.signals(trainWs.acts[l], t, H).map((s) => ({
         name: s.name, summary: s.summary, units: Float64Array.from(s.units),
       }))));
     // Row by row through the loss kernel, so the log-probabilities sum to `loss` exactly as it
     // adds them (the kernel overwrites each row with its gradient: logits were copied above).
     const logprobs = new Float64Array(T);
     for (let t = 0; t < T; t++) {
-      logprobs[t] = -this.kernels.softmaxCrossEntropy(ws.logits.subarray(t * V, (t + 1) * V) as F,
-        ws.logits.subarray(t * V, (t + 1) * V) as F, ws.targets.subarray(t, t + 1), 1, V, -1, 1);
+      logprobs[t] = -this.kernels.softmaxCrossEntropy(trainWs.logits.subarray(t * V, (t + 1) * V) as F,
+        trainWs.logits.subarray(t * V, (t + 1) * V) as F, trainWs.targets.subarray(t, t + 1), 1, V, -1, 1);
     }
     return { logprobs, logits, signals };
   }
@@ -306,40 +312,41 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     return out;
   }
 
-  step(state: RecurrentState, tokens: Int32Array, need?: Uint8Array): Float32Array {
+  step(state: RecurrentState, tokens: Int32Array, readRows?: Uint8Array): Float32Array {
     const st = state as ModelState;
     const S = st.size;
     const { embed: E, hidden: H, vocabSize: V } = this.config;
     const cell = this.cell;
     const GH = gateCount(cell.type) * H;
-    const sw = this.stepWorkspace(S);
-    const k = this.decodeKernels;
+    const stepWs = this.stepWorkspace(S);
+    const k = this.kernels;
+    const w = this.decode;
     checkIds(tokens, S, V);
-    sw.ids.set(tokens);
-    k.embeddingForward(sw.emb, this.tensor('embedding.weight'), sw.ids, S, E);
-    let x = sw.emb;
+    stepWs.ids.set(tokens);
+    k.embeddingForward(stepWs.emb, this.tensor('embedding.weight'), stepWs.ids, S, E);
+    let x = stepWs.emb;
     let I = E;
     for (let l = 0; l < this.config.layers; l++) {
-      inputProjection(k, sw.acts.pre, x, this.weights[l], S, I, GH); // done reading x (= acts.h above layer 0)
-      const prev = cell.stateFields(sw.prev);
+      inputProjection(k, stepWs.acts.pre, x, w.layers[l], S, I, GH); // done reading x (= acts.h above layer 0)
+      const prev = cell.stateFields(stepWs.prev);
       st.layers[l].forEach((buf, f) => prev[f].set(buf));
-      cell.step(k, sw.acts, sw.prev, this.weights[l], S, H);
-      cell.stateFields(cell.state(sw.acts)).forEach((buf, f) => st.layers[l][f].set(buf.subarray(0, S * H)));
-      x = sw.acts.h;
+      cell.step(k, stepWs.acts, stepWs.prev, w.layers[l], S, H);
+      cell.stateFields(cell.state(stepWs.acts)).forEach((buf, f) => st.layers[l][f].set(buf.subarray(0, S * H)));
+      x = stepWs.acts.h;
       I = H;
     }
     // the output layer (most of a step's work) only for the rows whose logits will be read: they
     // move to the front of x, and their logits back to their own rows (each row is computed alone:
     // row-invariant kernels, so the values do not depend on which rows are skipped)
     const rows: number[] = [];
-    if (need) for (let i = 0; i < S; i++) if (need[i]) rows.push(i);
-    const R = need ? rows.length : S;
+    if (readRows) for (let i = 0; i < S; i++) if (readRows[i]) rows.push(i);
+    const R = readRows ? rows.length : S;
     for (let j = 0; j < R && R < S; j++) if (rows[j] !== j) x.copyWithin(j * H, rows[j] * H, (rows[j] + 1) * H);
-    if (R > 0) linearForward(k, sw.logits, x, this.tensor('fc.weight'), this.tensor('fc.bias'), R, H, V);
-    for (let j = R - 1; j >= 0 && R < S; j--) if (rows[j] !== j) sw.logits.copyWithin(rows[j] * V, j * V, (j + 1) * V);
-    if (sw.logits instanceof Float32Array) return sw.logits.subarray(0, S * V);
-    sw.logits32.set(sw.logits.subarray(0, S * V));
-    return sw.logits32.subarray(0, S * V);
+    if (R > 0) linearForward(k, stepWs.logits, x, w.fc, this.tensor('fc.bias'), R, H, V);
+    for (let j = R - 1; j >= 0 && R < S; j--) if (rows[j] !== j) stepWs.logits.copyWithin(rows[j] * V, j * V, (j + 1) * V);
+    if (stepWs.logits instanceof Float32Array) return stepWs.logits.subarray(0, S * V);
+    stepWs.logits32.set(stepWs.logits.subarray(0, S * V));
+    return stepWs.logits32.subarray(0, S * V);
   }
 
   /** Grows the workspace if needed and loads the batch into it, transposed to time-major. */
@@ -348,64 +355,64 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     if (inputs.length < N || targets.length < N) throw new Error(`batch needs ${N} inputs and targets, got ${inputs.length} and ${targets.length}`);
     checkIds(inputs, N, this.config.vocabSize);
     checkIds(targets, N, this.config.vocabSize);
-    const ws = this.workspace(N, B);
+    const trainWs = this.trainWorkspace(N, B);
     for (let b = 0; b < B; b++) {
       for (let t = 0; t < T; t++) {
-        ws.ids[t * B + b] = inputs[b * T + t];
-        ws.targets[t * B + b] = targets[b * T + t];
+        trainWs.ids[t * B + b] = inputs[b * T + t];
+        trainWs.targets[t * B + b] = targets[b * T + t];
       }
     }
-    return ws;
+    return trainWs;
   }
 
-  /** Forward from ws.ids to ws.logits, applying `dropout`'s masks to every layer output. */
-  private forward(ws: Workspace<F>, B: number, T: number, dropout: Dropout<F> | null): void {
+  /** Forward from trainWs.ids to trainWs.logits, applying `dropout`'s masks to every layer output. */
+  private forward(trainWs: Workspace<F>, B: number, T: number, dropout: Dropout<F> | null): void {
     const { embed: E, hidden: H, vocabSize: V } = this.config;
     const k = this.kernels;
     const N = B * T;
-    k.embeddingForward(ws.emb, this.tensor('embedding.weight'), ws.ids, N, E);
-    let x = ws.emb;
+    k.embeddingForward(trainWs.emb, this.tensor('embedding.weight'), trainWs.ids, N, E);
+    let x = trainWs.emb;
     let I = E;
     for (let l = 0; l < this.config.layers; l++) {
-      sequenceForward(this.cell, k, this.weights[l], ws.acts[l], x, ws.zeros, T, B, I, H);
-      x = ws.acts[l].h;
+      sequenceForward(this.cell, k, this.weights[l], trainWs.acts[l], x, trainWs.zeros, T, B, I, H);
+      x = trainWs.acts[l].h;
       if (dropout) {
         k.mul(dropout.dropped[l], x, dropout.masks[l], N * H);
         x = dropout.dropped[l];
       }
       I = H;
     }
-    linearForward(k, ws.logits, x, this.tensor('fc.weight'), this.tensor('fc.bias'), N, H, V);
+    linearForward(k, trainWs.logits, x, this.tensor('fc.weight'), this.tensor('fc.bias'), N, H, V);
   }
 
-  /** Backward from ws.logits holding dlogits, with forward's `dropout`; accumulates into the (zeroed) grads. */
-  private backward(ws: Workspace<F>, B: number, T: number, dropout: Dropout<F> | null): void {
+  /** Backward from trainWs.logits holding dlogits, with forward's `dropout`; accumulates into the (zeroed) grads. */
+  private backward(trainWs: Workspace<F>, B: number, T: number, dropout: Dropout<F> | null): void {
     const { embed: E, hidden: H, vocabSize: V, layers: L } = this.config;
     const k = this.kernels;
     const N = B * T;
-    const layerOutput = (l: number) => (dropout ? dropout.dropped[l] : ws.acts[l].h);
-    linearBackward(k, ws.dOut, this.tensor('fc.weight', 'grads'), this.tensor('fc.bias', 'grads'),
-      ws.logits, layerOutput(L - 1), this.tensor('fc.weight'), N, H, V);
-    let dOut = ws.dOut;
-    let dIn = ws.dIn;
+    const layerOutput = (l: number) => (dropout ? dropout.dropped[l] : trainWs.acts[l].h);
+    linearBackward(k, trainWs.dOut, this.tensor('fc.weight', 'grads'), this.tensor('fc.bias', 'grads'),
+      trainWs.logits, layerOutput(L - 1), this.tensor('fc.weight'), N, H, V);
+    let dOut = trainWs.dOut;
+    let dIn = trainWs.dIn;
     for (let l = L - 1; l >= 0; l--) {
       if (dropout) k.mul(dOut, dOut, dropout.masks[l], N * H);
-      const x = l === 0 ? ws.emb : layerOutput(l - 1);
-      const dx = l === 0 ? ws.dEmb : dIn;
-      sequenceBackward(this.cell, k, this.weights[l], this.weightGrads[l], ws.acts[l], x, dOut, dx, ws.dpre, ws.scratch, ws.zeros, T, B, l === 0 ? E : H, H);
+      const x = l === 0 ? trainWs.emb : layerOutput(l - 1);
+      const dx = l === 0 ? trainWs.dEmb : dIn;
+      sequenceBackward(this.cell, k, this.weights[l], this.weightGrads[l], trainWs.acts[l], x, dOut, dx, trainWs.dpre, trainWs.scratch, trainWs.zeros, T, B, l === 0 ? E : H, H);
       [dOut, dIn] = [dIn, dOut];
     }
-    k.embeddingBackward(this.tensor('embedding.weight', 'grads'), ws.dEmb, ws.ids, N, E);
+    k.embeddingBackward(this.tensor('embedding.weight', 'grads'), trainWs.dEmb, trainWs.ids, N, E);
   }
 
-  private workspace(N: number, B: number): Workspace<F> {
-    if (this.ws && this.ws.rows >= N && this.ws.batch >= B) return this.ws;
-    const rows = Math.max(N, this.ws?.rows ?? 0);
-    const batch = Math.max(B, this.ws?.batch ?? 0);
+  private trainWorkspace(N: number, B: number): Workspace<F> {
+    if (this.trainWs && this.trainWs.rows >= N && this.trainWs.batch >= B) return this.trainWs;
+    const rows = Math.max(N, this.trainWs?.rows ?? 0);
+    const batch = Math.max(B, this.trainWs?.batch ?? 0);
     const { embed: E, hidden: H, vocabSize: V, layers: L, dropout } = this.config;
     const k = this.kernels;
     const perLayer = () => Array.from({ length: L }, () => k.alloc(rows * H));
-    this.ws = {
+    this.trainWs = {
       rows, batch,
       ids: k.allocInt(rows),
       targets: k.allocInt(rows),
@@ -420,7 +427,7 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
       scratch: this.cell.allocScratch(k, batch, H),
       zeros: k.alloc(batch * H),
     };
-    return this.ws;
+    return this.trainWs;
   }
 
   /** An ordinary (garbage-collected) array of the model's float type, for results and states. */
@@ -429,10 +436,10 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
   }
 
   private stepWorkspace(S: number): StepWorkspace<F> {
-    if (this.sw && this.sw.size >= S) return this.sw;
+    if (this.stepWs && this.stepWs.size >= S) return this.stepWs;
     const { embed: E, hidden: H, vocabSize: V } = this.config;
     const k = this.kernels;
-    this.sw = {
+    this.stepWs = {
       size: S,
       ids: k.allocInt(S),
       emb: k.alloc(S * E),
@@ -441,7 +448,7 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
       logits: k.alloc(S * V),
       logits32: k.dtype === 'f32' ? new Float32Array(0) : new Float32Array(S * V),
     };
-    return this.sw;
+    return this.stepWs;
   }
 }
 

@@ -10,7 +10,8 @@
  */
 import type { FloatArray, Kernels } from '../engine/kernels.ts';
 import { gateCount, type CellType } from './config.ts';
-import { block, type AnyCell, type Cell, type CellBuffers, type CellState, type CellWeights } from './cells/cell.ts';
+import { block, type AnyCell, type Cell, type CellBuffers, type CellState, type CellWeights, type StepWeights } from './cells/cell.ts';
+import { matmulNT } from './matmul.ts';
 import { rnnCell } from './cells/rnn.ts';
 import { lstmCell } from './cells/lstm.ts';
 import { gruCell } from './cells/gru.ts';
@@ -24,11 +25,14 @@ export function cellFor<F extends FloatArray>(type: CellType): AnyCell<F> {
   }
 }
 
-/** pre [N,GH] = x [N,I] · W_ihᵀ + b_ih + b_hh: the input term of N rows as one GEMM. */
+/**
+ * pre [N,GH] = x [N,I] · W_ihᵀ + b_ih + b_hh: the input term of N rows as one GEMM (a sequence's
+ * T·B rows, or the generation step's S rows with its decode weights).
+ */
 export function inputProjection<F extends FloatArray>(
-  k: Kernels<F>, pre: F, x: F, w: CellWeights<F>, N: number, I: number, GH: number,
+  k: Kernels<F>, pre: F, x: F, w: StepWeights<F>, N: number, I: number, GH: number,
 ): void {
-  k.gemm(false, true, N, GH, I, 1, x, I, w.wIh, I, 0, pre, GH);
+  matmulNT(k, pre, GH, x, w.wIh, N, GH, I, 0);
   k.addBias(pre, w.bIh, N, GH);
   k.addBias(pre, w.bHh, N, GH);
 }

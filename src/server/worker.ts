@@ -12,7 +12,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EngineName } from '../engine/index.ts';
-import type { DecodePrecision } from '../nn/config.ts';
+import { DEFAULT_DECODE_PRECISION, type DecodePrecision } from '../nn/config.ts';
 import { openModel } from '../domain/model.ts';
 import { JobBatcher } from './batcher.ts';
 import type { Job } from './jobs.ts';
@@ -29,7 +29,7 @@ const data = workerData as Data;
 const port = parentPort!;
 
 try {
-  const { model } = await openModel(data.modelBytes, { engine: data.engine, threads: 1, precision: data.precision ?? 'int8' });
+  const { model } = await openModel(data.modelBytes, { engine: data.engine, threads: 1, precision: data.precision ?? DEFAULT_DECODE_PRECISION });
   const batcher = new JobBatcher(model);
   port.on('message', (msg: ToWorker) => {
     if (msg.type === 'stop') {

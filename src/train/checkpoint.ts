@@ -9,7 +9,8 @@
  * `shiren_optimizer` (the optimizer's scalar fields) and `shiren_loop` (the loop position).
  */
 import type { Kernels } from '../engine/kernels.ts';
-import { modelFromMetadata, modelMetadata, ModelFileError, readSafetensorsFile } from '../nn/checkpoint.ts';
+import { readSafetensorsFile } from '../nn/checkpoint.ts';
+import { modelFromMetadata, modelMetadata, ModelFileError } from '../nn/model-bytes.ts';
 import type { Model } from '../nn/model.ts';
 import type { OptimizerState } from '../nn/optim.ts';
 import { encodeSafetensors, type TensorToWrite } from '../nn/safetensors.ts';

@@ -29,7 +29,7 @@ import { readTitledSplit } from '../data/corpus.ts';
 import { CONTROL_SYMBOLS, conditionOf, encodeExample, type Example } from '../data/sequence.ts';
 import { Vocab } from '../data/vocab.ts';
 import type { Kernels } from '../engine/kernels.ts';
-import { loadModel, saveModel } from '../nn/checkpoint.ts';
+import { readModelFile, saveModel } from '../nn/checkpoint.ts';
 import { DEFAULT_CONFIG, type ModelConfig } from '../nn/config.ts';
 import { Model } from '../nn/model.ts';
 import { clipGradNorm, createOptimizer, type Optimizer } from '../nn/optim.ts';
@@ -170,7 +170,7 @@ function openRun(kernels: Kernels<Float32Array>, runDir: string, fresh: TrainOpt
   }
 
   if (existsSync(join(runDir, CHECKPOINT))) throw new TrainError(`${runDir} already holds a run; resume it or choose another run folder`);
-  const start = opts.init ? loadModel(opts.init, kernels) : null;
+  const start = opts.init ? readModelFile(opts.init, kernels) : null;
   if (start) {
     if ((conditionOf(start.vocab) === 'title') !== titled) throw new TrainError(`${opts.init} ${titled ? 'does not read' : 'reads'} titles: fine-tune it with condition ${conditionOf(start.vocab)}`);
     Object.assign(opts, { cell: start.config.cell, layers: start.config.layers, embed: start.config.embed, hidden: start.config.hidden });

@@ -7,6 +7,8 @@
  * Split of the work (why the interface has more than step/stepBackward)
  * - The input term W_ih x_t + b_ih + b_hh of ALL steps is one GEMM done by the time loop into
  *   `pre`; a step adds the recurrent term and applies the nonlinearities.
+ * - `step` multiplies by whatever weights it is given (`StepWeights`, through ../matmul.ts
+ *   `matmulNT`): the f32 parameters in the time loop, f32 or int8 decode matrices in generation.
  * - Likewise the recurrent weight gradient dW_hh of all steps is one GEMM after the loop
  *   (`hiddenWeightBackward`); `stepBackward` only propagates gradients through time.
  * Both keep the matmuls large (speed) without changing the arithmetic of a step.
@@ -23,14 +25,22 @@
  */
 import type { FloatArray, Kernels } from '../../engine/kernels.ts';
 import type { CellType } from '../config.ts';
+import type { Weight } from '../matmul.ts';
 
-/** Views of one layer's parameters (or of their gradients) inside the flat block (params.ts). */
-export interface CellWeights<F extends FloatArray> {
-  wIh: F; // [GH, I]  rnn.weight_ih_l{k}
-  wHh: F; // [GH, H]  rnn.weight_hh_l{k}
+/**
+ * One layer's weights. W = F: views of its parameters (or of their gradients) inside the flat
+ * block (params.ts), for training, scoring and inspect. The generation step's are
+ * `StepWeights`: the two matrices in its decode precision (../matmul.ts), the biases the parameters.
+ */
+export interface CellWeights<F extends FloatArray, W = F> {
+  wIh: W; // [GH, I]  rnn.weight_ih_l{k}
+  wHh: W; // [GH, H]  rnn.weight_hh_l{k}
   bIh: F; // [GH]     rnn.bias_ih_l{k}
   bHh: F; // [GH]     rnn.bias_hh_l{k}
 }
+
+/** The weights `step` takes: the parameters (a sequence's time loop) or the generation step's. */
+export type StepWeights<F extends FloatArray> = CellWeights<F, Weight<F>>;
 
 /** The buffers every cell has. */
 export interface CellBuffers<F extends FloatArray> {
@@ -72,8 +82,8 @@ export interface Cell<F extends FloatArray, A extends CellBuffers<F>, S extends 
   /** The fields of a state in `stateNames` order. */
   stateFields(s: S): F[];
 
-  /** out ← one step from prev. out.pre holds the input term on entry. */
-  step(k: Kernels<F>, out: A, prev: S, w: CellWeights<F>, B: number, H: number): void;
+  /** out ← one step from prev. out.pre holds the input term on entry. Products: ../matmul.ts matmulNT. */
+  step(k: Kernels<F>, out: A, prev: S, w: StepWeights<F>, B: number, H: number): void;
 
   /** Scratch for stepBackward with B rows (lstm: the dc carry; gru: two [B,H] temporaries). */
   allocScratch(k: Kernels<F>, B: number, H: number): X;

@@ -14,7 +14,8 @@
  * Legend: B rows, T steps, H hidden (G = 3, GH = 3H).
  */
 import type { FloatArray, Kernels } from '../../engine/kernels.ts';
-import { block, view, type Cell, type CellWeights, type Signal } from './cell.ts';
+import { block, view, type Cell, type CellWeights, type Signal, type StepWeights } from './cell.ts';
+import { matmulNT } from '../matmul.ts';
 
 export interface GruBuffers<F extends FloatArray> {
   pre: F; // [B,3H] in: W_ih x_t + b_ih + b_hh; out: the pre-activations of r, z, n
@@ -33,11 +34,11 @@ export interface GruScratch<F extends FloatArray> {
 }
 
 /** r, z from prev.h · W_h{r,z}ᵀ; then n from (r ⊙ prev.h) · W_hnᵀ; then h. */
-export function gruStep<F extends FloatArray>(k: Kernels<F>, out: GruBuffers<F>, prev: GruState<F>, w: CellWeights<F>, B: number, H: number): void {
-  k.gemm(false, true, B, 2 * H, H, 1, prev.h, H, w.wHh, H, 1, out.pre, 3 * H);
+export function gruStep<F extends FloatArray>(k: Kernels<F>, out: GruBuffers<F>, prev: GruState<F>, w: StepWeights<F>, B: number, H: number): void {
+  matmulNT(k, out.pre, 3 * H, prev.h, w.wHh, B, 2 * H, H, 1); // rows 0..2H of W_hh: W_hr, W_hz
   k.gruGatesForward(out.gates, out.rh, out.pre, prev.h, B, H);
   const preN = view(out.pre, 2 * H);
-  k.gemm(false, true, B, H, H, 1, out.rh, H, view(w.wHh, 2 * H * H), H, 1, preN, 3 * H);
+  matmulNT(k, preN, 3 * H, out.rh, w.wHh, B, H, H, 1, 2 * H); // rows 2H..3H: W_hn
   k.gruOutputForward(out.h, out.gates, preN, 3 * H, prev.h, B, H);
 }
 

@@ -14,7 +14,8 @@
  * Legend: B rows, T steps, H hidden (G = 4, GH = 4H).
  */
 import type { FloatArray, Kernels } from '../../engine/kernels.ts';
-import { block, view, type Cell, type CellWeights, type Signal } from './cell.ts';
+import { block, view, type Cell, type CellWeights, type Signal, type StepWeights } from './cell.ts';
+import { matmulNT } from '../matmul.ts';
 
 export interface LstmBuffers<F extends FloatArray> {
   pre: F; // [B,4H] in: W_ih x_t + b_ih + b_hh; out: σ(i), σ(f), tanh(g), σ(o)
@@ -32,8 +33,8 @@ export interface LstmScratch<F extends FloatArray> {
 }
 
 /** out.pre += prev.h · W_hhᵀ;  then c, h and the activations by the pointwise kernel. */
-export function lstmStep<F extends FloatArray>(k: Kernels<F>, out: LstmBuffers<F>, prev: LstmState<F>, w: CellWeights<F>, B: number, H: number): void {
-  k.gemm(false, true, B, 4 * H, H, 1, prev.h, H, w.wHh, H, 1, out.pre, 4 * H);
+export function lstmStep<F extends FloatArray>(k: Kernels<F>, out: LstmBuffers<F>, prev: LstmState<F>, w: StepWeights<F>, B: number, H: number): void {
+  matmulNT(k, out.pre, 4 * H, prev.h, w.wHh, B, 4 * H, H, 1);
   k.lstmCellForward(out.h, out.c, out.pre, prev.c, B, H);
 }
 

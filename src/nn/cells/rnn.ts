@@ -11,7 +11,8 @@
  * Legend: B rows, T steps, H hidden (G = 1, GH = H).
  */
 import type { FloatArray, Kernels } from '../../engine/kernels.ts';
-import { block, type Cell, type CellWeights, type Signal } from './cell.ts';
+import { block, type Cell, type CellWeights, type Signal, type StepWeights } from './cell.ts';
+import { matmulNT } from '../matmul.ts';
 
 export interface RnnBuffers<F extends FloatArray> {
   pre: F; // [B,H] in: W_ih x_t + b_ih + b_hh; out: + W_hh h_{t−1} (the pre-activation)
@@ -26,8 +27,8 @@ export interface RnnState<F extends FloatArray> {
 export type RnnScratch = null;
 
 /** out.h = tanh(out.pre + prev.h · W_hhᵀ). */
-export function rnnStep<F extends FloatArray>(k: Kernels<F>, out: RnnBuffers<F>, prev: RnnState<F>, w: CellWeights<F>, B: number, H: number): void {
-  k.gemm(false, true, B, H, H, 1, prev.h, H, w.wHh, H, 1, out.pre, H);
+export function rnnStep<F extends FloatArray>(k: Kernels<F>, out: RnnBuffers<F>, prev: RnnState<F>, w: StepWeights<F>, B: number, H: number): void {
+  matmulNT(k, out.pre, H, prev.h, w.wHh, B, H, H, 1);
   k.rnnCellForward(out.h, out.pre, B, H);
 }
 
