@@ -19,9 +19,9 @@
  * is deterministic for a given engine and thread count.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readTitledSplit } from '../data/corpus.ts';
+import { readCorpusSplit, type DropReason } from '../data/corpus.ts';
 import { CONTROL_SYMBOLS, conditionOf, encodeExample, type Example } from '../data/sequence.ts';
 import { Vocab } from '../data/vocab.ts';
 import type { Kernels } from '../engine/kernels.ts';
@@ -50,7 +50,7 @@ export interface RunLimits {
 
 /** What the trainer reports while it runs (the CLI draws bars and prints lines from these). */
 export interface TrainEvents {
-  onStart?(info: { model: Model; engine: string; trainPoems: number; validPoems: number; batchesPerEpoch: number; tokensPerEpoch: number; resumedAt: number; epoch: number }): void;
+  onStart?(info: { model: Model; engine: string; trainPoems: number; validPoems: number; dropped: Record<DropReason, number>; batchesPerEpoch: number; tokensPerEpoch: number; resumedAt: number; epoch: number }): void;
   onStep?(info: { epoch: number; batchIndex: number; batches: number; step: number; loss: number; tokensPerSecond: number; elapsed: number; batch: Batch }): void;
   onValid?(info: { epoch: number; step: number; loss: number; perplexity: number; best: boolean }): void;
   onCheckpoint?(info: { step: number; path: string }): void;
@@ -129,9 +129,15 @@ async function trainLocked(
   const titled = opts.condition === 'title';
 
   const fits = (p: { text: string }) => opts.maxChars === 0 || [...p.text].length <= opts.maxChars;
-  const trainPoems = readTitledSplit(opts.corpus, 'train', opts.forms).filter(fits);
-  const validPoems = readTitledSplit(opts.corpus, 'valid', opts.forms).filter(fits);
-  if (trainPoems.length === 0) throw new TrainError(`no training poems of forms ${opts.forms.join(', ')} in ${opts.corpus}`);
+  const trainRead = readCorpusSplit(opts.corpus, 'train', opts.forms);
+  const validRead = readCorpusSplit(opts.corpus, 'valid', opts.forms);
+  const dropped = Object.fromEntries(Object.entries(trainRead.dropped).map(([why, n]) => [why, n + validRead.dropped[why as DropReason]])) as Record<DropReason, number>;
+  const trainPoems = trainRead.poems.filter(fits);
+  const validPoems = validRead.poems.filter(fits);
+  const limit = opts.maxChars ? ` of at most ${opts.maxChars} characters` : '';
+  if (trainPoems.length === 0) throw new TrainError(`no training poems of forms ${opts.forms.join(', ')}${limit} in ${opts.corpus}`);
+  // with no validation poem there is no perplexity to report or best model to keep (it would read 1.0)
+  if (validPoems.length === 0) throw new TrainError(`no validation poems of forms ${opts.forms.join(', ')}${limit} in ${opts.corpus}/valid: training needs some to measure the model; rebuild the corpus or choose other forms`);
   if (titled && !trainPoems.some((p) => p.title)) throw new TrainError(`the corpus in ${opts.corpus} has no titles (built before titles were kept): rebuild it to train a title-conditioned model`);
   // what the model learns from: the poems, and for a conditioned model their titles and forms
   const trainTexts = trainPoems.map((p) => (titled ? `${p.form}\t${p.title}\t${p.text}` : p.text));
@@ -163,7 +169,7 @@ async function trainLocked(
       Object.assign(opts, { cell: start.config.cell, layers: start.config.layers, embed: start.config.embed, hidden: start.config.hidden });
     }
     writeFileAtomic(join(runDir, 'options.json'), JSON.stringify(opts, null, 2) + '\n');
-    writeFileSync(join(runDir, 'metrics.jsonl'), '');
+    writeFileAtomic(join(runDir, 'metrics.jsonl'), '');
     const vocab = start?.vocab ?? makeVocab();
     const config: ModelConfig = { ...DEFAULT_CONFIG, cell: opts.cell, layers: opts.layers, embed: opts.embed, hidden: opts.hidden, dropout: opts.dropout, vocabSize: vocab.size };
     model = Model.create(kernels, config, vocab, opts.seed);
@@ -189,7 +195,7 @@ async function trainLocked(
   const tokensPerEpoch = titledExamples.reduce((a, e) => a + e.tokens.length + 1 - e.skip, 0);
   const batchesPerEpoch = Math.ceil(titledExamples.length / opts.batch);
   const resumedAt = loop.step;
-  events.onStart?.({ model, engine: kernels.name, trainPoems: trainPoems.length, validPoems: validPoems.length, batchesPerEpoch, tokensPerEpoch, resumedAt, epoch: loop.epoch });
+  events.onStart?.({ model, engine: kernels.name, trainPoems: trainPoems.length, validPoems: validPoems.length, dropped, batchesPerEpoch, tokensPerEpoch, resumedAt, epoch: loop.epoch });
 
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
