@@ -251,6 +251,20 @@ test('a lock left by a previous PID 1 (same PID, another start) is taken over; -
   }
 });
 
+test('a run folder whose lock or options file is a FIFO: refused in one line, no read that blocks', () => {
+  for (const name of ['.lock', 'options.json']) {
+    const run = path.join(dir, `run-fifo${name}`);
+    fs.mkdirSync(run);
+    fs.writeFileSync(path.join(run, 'checkpoint.safetensors'), '');
+    if (name !== 'options.json') fs.writeFileSync(path.join(run, 'options.json'), '{}');
+    if (!mkfifo(path.join(run, name))) return;
+    const r = shiren(['train', '--resume', run, '--engine', 'reference'], undefined, 20_000);
+    assert.equal(r.code, 1, `${name}: ${r.stderr}`);
+    oneLine(r.stderr);
+    assert.match(r.stderr, new RegExp(`${name.replace('.', '\\.')}: not a regular file`));
+  }
+});
+
 test('long poems and files: capped before any work, named; eval reports progress', () => {
   const long = '山'.repeat(MAX_POEM_CHARS + 1);
   assert.throws(() => scorePoems(tiny, [long]), /poem 1: a poem of 10001 characters, more than the 10000/);

@@ -19,7 +19,7 @@
  * is deterministic for a given engine and thread count.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCorpusSplit, type DropReason } from '../data/corpus.ts';
 import { CONTROL_SYMBOLS, conditionOf, encodeExample, type Example } from '../data/sequence.ts';
@@ -30,7 +30,7 @@ import { DEFAULT_CONFIG, type ModelConfig } from '../nn/config.ts';
 import { Model } from '../nn/model.ts';
 import { clipGradNorm, createOptimizer } from '../nn/optim.ts';
 import { Rng } from '../nn/rng.ts';
-import { ensureOutputDir, lockFolder, writeFileAtomic } from '../util/fs.ts';
+import { ensureOutputDir, FileError, fileKind, lockFolder, readRegularFile, writeFileAtomic } from '../util/fs.ts';
 import { epochPlan, evalBatches, makeBatch, sumLoss, type Batch } from './batches.ts';
 import { validateTrainOptions, type TrainOptions } from './options.ts';
 import { readTrainCheckpoint, writeTrainCheckpoint } from './checkpoint.ts';
@@ -289,8 +289,9 @@ function readOptions(runDir: string): TrainOptions {
   if (!existsSync(join(runDir, CHECKPOINT)) || !existsSync(file)) throw new TrainError(`${runDir} holds no checkpoint to resume from`);
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
+    raw = JSON.parse(readRegularFile(file, 2 ** 20, 'options file').toString('utf8'));
+  } catch (err) {
+    if (err instanceof FileError) throw err;
     throw new TrainError(`${file}: not valid JSON`);
   }
   return validateTrainOptions(raw, file);
@@ -306,8 +307,8 @@ function untitled(seed: number, epoch: number, i: number, share: number): boolea
 
 function readMetrics(runDir: string): Array<{ kind: string; step: number; loss: number }> {
   const file = join(runDir, 'metrics.jsonl');
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).flatMap((line) => {
+  if (fileKind(file) === 'missing') return [];
+  return readRegularFile(file, 256 * 2 ** 20, 'metrics file').toString('utf8').split('\n').filter(Boolean).flatMap((line) => {
     try { return [JSON.parse(line)]; } catch { return []; } // a line cut by a kill
   });
 }

@@ -277,6 +277,11 @@ function processIdentity(pid: number): { start: string; boot: string } {
   return { start, boot };
 }
 
+/** A lock file's text (a regular file of at most 4 KiB: never a read that blocks). */
+function readLock(file: string): string {
+  return readRegularFile(file, 4096, 'lock file').toString('utf8');
+}
+
 /** The owner a lock file names: `PID START BOOT`, or `PID` alone (locks of earlier versions). */
 function parseLock(text: string): { pid: number; start: string; boot: string } {
   const [pid, start = '-', boot = '-'] = text.trim().split(/\s+/);
@@ -314,7 +319,7 @@ export function lockFolder(dir: string, what = 'folder'): () => void {
         released = true;
         process.off('exit', release);
         try {
-          if (parseLock(readFileSync(file, 'utf8')).pid === process.pid) rmSync(file, { force: true });
+          if (parseLock(readLock(file)).pid === process.pid) rmSync(file, { force: true });
         } catch { /* already gone */ }
       };
       process.on('exit', release);
@@ -324,8 +329,12 @@ export function lockFolder(dir: string, what = 'folder'): () => void {
     }
     let holder = { pid: NaN, start: '-', boot: '-' };
     try {
-      holder = parseLock(readFileSync(file, 'utf8'));
-    } catch { /* vanished meanwhile: try again */ }
+      holder = parseLock(readLock(file));
+    } catch (err) {
+      // a FIFO or device planted as the lock would hang a plain read: refuse it, naming it
+      if (err instanceof FileError && fileKind(file) !== 'missing') throw new LockedError(`cannot lock ${what} ${printable(dir, 200)}: ${err.message}; remove it`);
+      /* vanished meanwhile: try again */
+    }
     if (lockHolderAlive(holder)) {
       throw new LockedError(`${what} ${printable(dir, 200)} is in use by process ${holder.pid}${holder.pid === process.pid ? ' (this one)' : ''} (its lock is ${printable(file, 200)}; if no trainer runs on it, --force-unlock removes it)`);
     }
@@ -341,12 +350,11 @@ export function lockFolder(dir: string, what = 'folder'): () => void {
  */
 export function breakLock(dir: string): number | null {
   const file = join(dir, '.lock');
-  let text: string;
+  if (fileKind(file) === 'missing') return null;
+  let text = '';
   try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return null;
-  }
+    text = readLock(file);
+  } catch { /* not a readable lock: removed all the same */ }
   rmSync(file, { force: true });
   const { pid } = parseLock(text);
   return Number.isNaN(pid) ? 0 : pid;
