@@ -152,6 +152,12 @@ test('a failed write reports its own cause, even when removing its temp file fai
   fs.writeFileSync(file, '');
   assert.throws(() => writeFileAtomic(path.join(file, 'x.html'), 'x'), (e: Error) =>
     e instanceof FileError && e.message.endsWith('x.html: a part of the path is a file, not a folder'));
+  // a FIFO planted under this process's temp name is replaced, never opened (an open would block)
+  const planted = path.join(dir, 'planted.txt');
+  if (mkfifo(path.join(dir, `.planted.txt.${process.pid}.tmp`))) {
+    writeFileAtomic(planted, 'ok');
+    assert.equal(fs.readFileSync(planted, 'utf8'), 'ok');
+  }
 });
 
 test('finite weights whose step overflows are refused at load, as NaN weights are', () => {

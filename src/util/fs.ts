@@ -98,7 +98,9 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   cleanStaleTemps(dirname(path));
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
-    const fd = openSync(tmp, 'w');
+    // exclusive create: a FIFO or link planted under the temp name is removed, never opened
+    rmSync(tmp, { force: true });
+    const fd = openSync(tmp, 'wx');
     try {
       const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
       let off = 0;
