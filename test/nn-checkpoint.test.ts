@@ -142,7 +142,7 @@ test('bad files are refused with clear one-line messages', () => {
   assert.equal(loadError('foreign', modelFile({ metadata: { format: 'pt' } })), 'not a shiren model (no __metadata__.shiren)');
   assert.equal(loadError('bad-json-meta', modelFile({ metadata: { shiren: '{oops' } })), 'corrupt __metadata__.shiren (not valid JSON)');
   assert.equal(loadError('format-2', modelFile({ meta: { format: 2 } })), 'unsupported shiren model format 2 (this version reads 1)');
-  assert.equal(loadError('cell', modelFile({ meta: { cell: 'transformer' } })), 'unknown cell type "transformer"');
+  assert.equal(loadError('cell', modelFile({ meta: { cell: 'transformer' } })), 'unknown cell type "transformer" (expected "rnn", "lstm" or "gru")');
   assert.match(loadError('gru-pt', encodeGru('pytorch')), /^GRU variant "pytorch" is not supported/);
   assert.equal(loadError('no-vocab', modelFile({ meta: { vocab: undefined } })), 'metadata has no vocabulary (vocab must be a list of strings)');
   assert.match(loadError('bad-vocab', modelFile({ meta: { vocab: ['a', 'b'] } })), /^bad vocabulary: vocabulary must start with <pad> <unk> <bos> <eos>$/);

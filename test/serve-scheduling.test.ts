@@ -227,7 +227,7 @@ test('a fault is a 500 that says "internal error" and nothing more; user errors 
   try {
     const res = await post(okUrl, { start: '\u001b山' });
     assert.equal(res.status, 400);
-    assert.equal(res.body.error, "unknown character not in the model's vocabulary: \\u001b");
+    assert.equal(res.body.error, "unknown character not in the model's vocabulary: U+001B");
   } finally {
     await ok.close();
   }

@@ -10,7 +10,9 @@
  */
 import type { Split } from '../data/corpus.ts';
 import { EVAL_SETTINGS, evaluate, type EvalSetting } from '../domain/evaluate.ts';
+import { describeDropped } from '../data/corpus.ts';
 import { openCommandModel } from './open.ts';
+import { progressBar, type Progress } from './progress.ts';
 
 export interface EvalOptions {
   model?: string;
@@ -30,7 +32,16 @@ function percent(x: number): string {
 
 export async function runEval(opts: EvalOptions): Promise<void> {
   const { model, source, banner } = await openCommandModel(opts);
-  const report = evaluate(model, { corpus: opts.corpus, split: opts.split, count: opts.count, seed: opts.seed });
+  // 3 × --count poems are written: minutes at the default, hours at the cap; a bar on a terminal
+  let bar: Progress | undefined;
+  const onProgress = process.stderr.isTTY
+    ? (done: number, total: number) => {
+      if (done % 10 === 0 || done === total) (bar ??= progressBar(total, 'eval |{bar}| {value}/{total} poems written | ETA {eta_formatted}')).update(done);
+    }
+    : undefined;
+  const report = evaluate(model, { corpus: opts.corpus, split: opts.split, count: opts.count, seed: opts.seed, onProgress });
+  bar?.stop();
+  if (report.dropped) process.stderr.write(`corpus: ${describeDropped(report.dropped)} of the ${report.split} split\n`);
   if (opts.json) {
     process.stdout.write(JSON.stringify({ model: source, engine: model.kernels.name, precision: model.decodePrecision, ...report }) + '\n');
     return;

@@ -17,7 +17,7 @@ import { GEN_FORMS } from '../poetry/forms.ts';
 import { RHYME_BOOKS } from '../poetry/book-names.ts';
 import { DEFAULT_CANDIDATES, MAX_WORKERS, SERVE_DEFAULTS } from '../domain/limits.ts';
 import { printable } from '../util/text.ts';
-import { UsageError, parseChoice, parseInteger, parseList, parseNumber } from './errors.ts';
+import { UsageError, parseChoice, parseInteger, parseList, parseNumber, parsePath } from './errors.ts';
 
 function engineOption(): Option {
   return new Option('--engine <name>', 'compute engine: auto picks the fastest available (blas > wasm > reference)')
@@ -32,7 +32,7 @@ function threadsOption(): Option {
   return new Option('--threads <n>', 'compute threads (default: number of cores)').argParser(parseInteger('--threads'));
 }
 function modelOption(): Option {
-  return new Option('--model <file>', 'model file (.safetensors); default: the bundled pretrained model');
+  return new Option('--model <file>', 'model file (.safetensors); default: the bundled pretrained model').argParser(parsePath('--model'));
 }
 
 /** Where an action leaves a non-zero exit code that is not an error (check: 3 when a poem has faults). */
@@ -55,7 +55,7 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
   program
     .command('corpus')
     .description('build the Tang corpus from the npm package chinese-poetry and print its stats')
-    .option('--out <dir>', 'output folder: <dir>/<split>/<form>.txt and <dir>/stats.json', 'data/corpus')
+    .option('--out <dir>', 'output folder: <dir>/<split>/<form>.txt and <dir>/stats.json', parsePath('--out'), 'data/corpus')
     .option('--forms <list>', `forms to write, comma-separated (${ALL_FORMS.join(', ')})`, parseList('--forms', ALL_FORMS), [...FORMS])
     .option('--include-free', 'short for adding free to --forms (poems of no regulated form)', false)
     .option('--sample <n>', 'keep at most n poems per split and form (for small test corpora)', parseInteger('--sample'))
@@ -65,7 +65,7 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
   program
     .command('train')
     .description('train a language model on the corpus, with progress, validation and checkpoints')
-    .option('--corpus <dir>', 'corpus folder built by `shiren corpus`', T.corpus)
+    .option('--corpus <dir>', 'corpus folder built by `shiren corpus`', parsePath('--corpus'), T.corpus)
     .addOption(new Option('--cell <cell>', 'recurrent cell').argParser(parseChoice('--cell', CELL_TYPES)).default(T.cell))
     .option('--layers <n>', 'stacked recurrent layers', parseInteger('--layers'), T.layers)
     .option('--embed <n>', 'embedding size E', parseInteger('--embed'), T.embed)
@@ -83,14 +83,15 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .addOption(new Option('--condition <what>', 'title: read `<form> title <sep>` before each poem, so poems can be written on a title').argParser(parseChoice('--condition', CONDITIONS)).default(T.condition))
     .option('--untitled-share <x>', 'with --condition title: share of poems shown untitled each epoch', parseNumber('--untitled-share', 0, 1), T.untitledShare)
     .option('--max-chars <n>', 'leave out poems longer than n characters (0: keep all)', parseInteger('--max-chars', 0), T.maxChars)
-    .option('--init <file>', "fine-tune: start from this model's parameters (its cell, sizes and vocabulary are kept)", T.init)
-    .option('--out <dir>', 'run folder for checkpoints, metrics and the loss plot (default: runs/<cell>-<time>)')
-    .option('--resume <dir>', 'continue the run in <dir> exactly where it stopped')
+    .option('--init <file>', "fine-tune: start from this model's parameters (its cell, sizes and vocabulary are kept)", parsePath('--init'), T.init)
+    .option('--out <dir>', 'run folder for checkpoints, metrics and the loss plot (default: runs/<cell>-<time>)', parsePath('--out'))
+    .option('--resume <dir>', 'continue the run in <dir> exactly where it stopped', parsePath('--resume'))
     .option('--time-budget <min>', 'stop cleanly after this many minutes', parseNumber('--time-budget', 0))
     .option('--max-steps <n>', 'stop after this many optimizer steps', parseInteger('--max-steps'))
     .option('--seed <n>', 'random seed (initialisation, data order, dropout)', parseInteger('--seed', 0), T.seed)
     .option('--log-every <n>', "print the seed's line `epoch E batch number N loss is: X` every n batches", parseInteger('--log-every'))
     .option('--show-predictions', 'with --log-every, also print argmax predictions against the targets', false)
+    .option('--force-unlock', "remove the run folder's lock first, whoever holds it (a stale lock: two trainers on one folder overwrite each other)", false)
     .option('--checkpoint-every <min>', 'minutes between checkpoints (and at each epoch end)', parseNumber('--checkpoint-every', 0), T.checkpointEvery)
     .addOption(engineOption())
     .addOption(threadsOption())
@@ -131,7 +132,7 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .argument('[text...]', 'poems to score')
     .addOption(modelOption())
     .option('--title <title>', 'score the poems given this title (a title-conditioned model)')
-    .option('--file <file>', 'score the poems in a file: one per line, or JSON lines {"title":…,"text":…}')
+    .option('--file <file>', 'score the poems in a file: one per line, or JSON lines {"title":…,"text":…}', parsePath('--file'))
     .option('--json', 'machine-readable output', false)
     .addOption(engineOption())
     .action(async (texts: string[], opts) => (await import('./score.ts')).runScore({ ...opts, texts }));
@@ -140,7 +141,7 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .command('eval')
     .description('test perplexity and the quality figures of generated poems')
     .addOption(modelOption())
-    .option('--corpus <dir>', 'corpus folder', 'data/corpus')
+    .option('--corpus <dir>', 'corpus folder', parsePath('--corpus'), 'data/corpus')
     .addOption(new Option('--split <split>', 'split to evaluate').argParser(parseChoice('--split', SPLITS)).default('test'))
     .option('--count <n>', 'poems to generate for the quality figures', parseInteger('--count'), 200)
     .option('--seed <n>', 'random seed of the generated poems', parseInteger('--seed', 0), 1)
@@ -153,7 +154,7 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .command('check')
     .description('the form, 平仄 pattern, rhyme group and every prosody fault of each poem (exit 3 when some poem has faults)')
     .argument('[poem...]', 'poems to check')
-    .option('--file <file>', 'check the poems in a file, one per line')
+    .option('--file <file>', 'check the poems in a file, one per line', parsePath('--file'))
     .addOption(new Option('--form <form>', 'the form every poem must have (default: its shape decides)').argParser(parseChoice('--form', FORMS)))
     .addOption(new Option('--rhyme-book <book>', 'rhyme book: pingshui (平水韵) or xinyun (中华新韵)').argParser(parseChoice('--rhyme-book', RHYME_BOOKS)).default('pingshui'))
     .option('--json', 'machine-readable output', false)
@@ -168,8 +169,8 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .addOption(modelOption())
     .option('--title <title>', 'read the poem under this title (a title-conditioned model)')
     .option('--json', 'machine-readable output', false)
-    .option('--svg <file>', 'write the heat map of the gates (characters × units) as SVG')
-    .option('--html <file>', 'write a standalone page: hover a character to see its numbers')
+    .option('--svg <file>', 'write the heat map of the gates (characters × units) as SVG', parsePath('--svg'))
+    .option('--html <file>', 'write a standalone page: hover a character to see its numbers', parsePath('--html'))
     .addOption(engineOption())
     .action(async (poem: string, opts) => (await import('./inspect.ts')).runInspect({ ...opts, poem }));
 

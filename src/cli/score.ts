@@ -2,10 +2,15 @@
  * `shiren score [--model FILE] TEXT… | --file F [--json]` (docs/design.md §5): reads the poems and
  * prints what the domain layer's scorePoems (src/domain/score.ts) gives.
  *
+ * --file holds at most MAX_FILE_POEMS (poem-file.ts) poems; scoring many shows a progress bar on
+ * stderr when it is a terminal.
+ *
  * Output: one line per poem on stdout (`logprob  tokens  perplexity  text`), the model and engine
  * on stderr; with --json, `{"poems":[{"text","tokens","logprob","perplexity"}]}` on stdout only.
  */
+import { poemTooLong } from '../data/sequence.ts';
 import { readPoemLines } from './poem-file.ts';
+import { progressBar, type Progress } from './progress.ts';
 import { scorePoems, type ScoreInput } from '../domain/score.ts';
 import { openCommandModel } from './open.ts';
 
@@ -36,6 +41,8 @@ function jsonLine(line: string, where: string): ScoreInput {
   const { text, title } = (value ?? {}) as Record<string, unknown>;
   if (typeof text !== 'string' || !text.trim()) throw new Error(`${where}: a JSON line needs "text": "<poem>"`);
   if (title !== undefined && typeof title !== 'string') throw new Error(`${where}: "title" must be a string`);
+  const long = poemTooLong(text);
+  if (long) throw new Error(`${where}: ${long}`);
   return { text: text.trim(), title: title?.trim() };
 }
 
@@ -46,7 +53,15 @@ export async function runScore(opts: ScoreOptions): Promise<void> {
   }
   if (texts.length === 0) throw new Error('nothing to score: give poems as arguments or --file FILE');
   const { model, banner } = await openCommandModel(opts);
-  const scores = scorePoems(model, texts);
+  // a long file takes minutes: a bar on a terminal (never in a pipe or log, whose reader wants the results)
+  let bar: Progress | undefined;
+  const onProgress = process.stderr.isTTY && texts.length >= 100
+    ? (done: number, total: number) => {
+      if (done % 50 === 0 || done === total) (bar ??= progressBar(total, 'score |{bar}| {value}/{total} poems | ETA {eta_formatted}')).update(done);
+    }
+    : undefined;
+  const scores = scorePoems(model, texts, onProgress);
+  bar?.stop();
   if (opts.json) {
     process.stdout.write(JSON.stringify({ poems: scores }) + '\n');
     return;

@@ -1,9 +1,14 @@
 /**
  * `shiren train`: runs src/train/trainer.ts with a progress bar (epoch, loss, tokens/s, ETA), the
  * seed's log lines on request, validation perplexity each epoch, and a terminal loss chart at the
- * end. Ctrl+C saves a checkpoint and exits cleanly; `--resume DIR` continues.
+ * end. Ctrl+C saves a checkpoint and exits cleanly; `--resume DIR` continues. `--force-unlock`
+ * removes the run folder's lock first, whoever holds it, with a warning (a stale lock shiren cannot
+ * tell from a live one).
  */
 import { join } from 'node:path';
+import { describeDropped } from '../data/corpus.ts';
+import { breakLock } from '../util/fs.ts';
+import { printable } from '../util/text.ts';
 import { selectKernels, engineHint, type EngineName } from '../engine/index.ts';
 import { PAD } from '../data/vocab.ts';
 import type { Batch } from '../train/batches.ts';
@@ -20,6 +25,7 @@ export interface TrainCliOptions extends Omit<TrainOptions, 'epochs'>, RunLimits
   showPredictions: boolean;
   engine: EngineName;
   threads?: number;
+  forceUnlock?: boolean;
 }
 
 function defaultRunDir(cell: string): string {
@@ -50,6 +56,10 @@ function runOptions(opts: TrainCliOptions): TrainOptions {
 export async function runTrain(opts: TrainCliOptions): Promise<void> {
   const kernels = await selectKernels({ engine: opts.engine, threads: opts.threads });
   const runDir = opts.resume ?? opts.out ?? defaultRunDir(opts.cell);
+  if (opts.forceUnlock) {
+    const holder = breakLock(runDir);
+    if (holder !== null) process.stderr.write(`shiren: warning: removed the lock of process ${holder || '(unknown)'} on ${printable(runDir, 200)} (--force-unlock); if that trainer still runs, the two overwrite each other's checkpoints\n`);
+  }
   let interrupted = false;
   const onSigint = () => {
     if (interrupted) process.exit(130); // a second Ctrl+C: give up at once (the last checkpoint stays)
@@ -82,6 +92,8 @@ export async function runTrain(opts: TrainCliOptions): Promise<void> {
         console.log(
           `data: ${info.trainPoems} train poems (${info.tokensPerEpoch.toLocaleString('en')} tokens, ${info.batchesPerEpoch} batches per epoch), ${info.validPoems} valid poems`,
         );
+        const dropped = describeDropped(info.dropped);
+        if (dropped) console.log(`corpus: ${dropped} (lines with control characters, no Han text or characters the corpus builder never writes)`);
         console.log(`run folder: ${runDir}${info.resumedAt ? ` (resumed at step ${info.resumedAt})` : ''}`);
         bar = progressBar(info.batchesPerEpoch, 'epoch {epoch} |{bar}| {value}/{total} | loss {loss} | {tps} tok/s | ETA {eta_formatted}', { epoch: info.epoch, loss: '-', tps: '-' });
       },

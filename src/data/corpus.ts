@@ -5,13 +5,22 @@
  * series numbering removed, Han characters only, possibly empty; src/data/sequence.ts cleanTitle)
  * plus `DIR/stats.json`. Also the reader of such a folder, used by training, evaluation and
  * generation.
+ *
+ * Reading a corpus folder trusts none of its files: each must be a regular file of at most
+ * MAX_CORPUS_FILE_BYTES, checked before a byte is read (a FIFO, a device, a link to /dev/zero or a
+ * folder is one line naming it, never a hang). Line ends (CRLF, CR) and a leading BOM are
+ * normalised and the ends of a line trimmed; a poem line (or its title line) holding a control
+ * character, no Han character at all, or anything else the cleaner would not have written (§1) is
+ * dropped and counted by reason (`CorpusRead.dropped`), so that no such character becomes a
+ * vocabulary symbol.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { ensureOutputDir, writeFileAtomic } from '../util/fs.ts';
-import { ALL_FORMS, cleanPoem, normalisePoem, removeAnnotations, toSimplified, type ExcludeReason, type Form } from './clean.ts';
+import { ensureOutputDir, fileKind, readRegularFile, writeFileAtomic } from '../util/fs.ts';
+import { printable } from '../util/text.ts';
+import { ALL_FORMS, cleanPoem, isAllowedChar, isHan, normalisePoem, removeAnnotations, toSimplified, type ExcludeReason, type Form } from './clean.ts';
 import { cleanTitle, type TitledPoem } from './sequence.ts';
 
 export const SPLITS = ['train', 'valid', 'test'] as const;
@@ -145,6 +154,40 @@ export function buildCorpus(opts: BuildOptions): CorpusStats {
   return stats;
 }
 
+/** Corpus files larger than this are refused before reading (the full corpus's largest is ~10 MB). */
+export const MAX_CORPUS_FILE_BYTES = 256 * 2 ** 20;
+
+/** Why a line of a corpus file was dropped on reading. */
+export type DropReason = 'control-character' | 'no-han' | 'disallowed-character';
+
+/** The poems of a split, and the lines dropped on the way by reason. */
+export interface CorpusRead {
+  poems: (TitledPoem & { title: string; form: Form })[];
+  dropped: Record<DropReason, number>;
+}
+
+/** Control and format characters (C0, DEL, C1, zero-width and bidi marks, a stray BOM). */
+const CONTROL = /[\p{Cc}\p{Cf}]/u;
+
+/** Why a poem line (title: a title line, which may be empty) cannot be read as one, or null. */
+function lineFault(line: string, title: boolean): DropReason | null {
+  if (CONTROL.test(line)) return 'control-character';
+  if (title && line === '') return null;
+  const chars = [...line];
+  if (!chars.some(isHan)) return 'no-han';
+  if (!chars.every(isAllowedChar)) return 'disallowed-character';
+  return null;
+}
+
+/** The lines of a corpus file: BOM dropped, CRLF and CR as LF, the ends of each line trimmed. */
+function corpusLines(file: string): string[] {
+  const kind = fileKind(file);
+  if (kind === 'missing') return [];
+  if (kind === 'folder') throw new CorpusError(`${printable(file, 200)} is a folder, not a corpus file`);
+  const text = readRegularFile(file, MAX_CORPUS_FILE_BYTES, 'corpus file').toString('utf8');
+  return text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/).map((line) => line.trim());
+}
+
 /** Reads the poems of one split from a corpus folder, for the given forms (missing forms are an error). */
 export function readSplit(dir: string, split: Split, forms: readonly Form[]): string[] {
   return readTitledSplit(dir, split, forms).map((p) => p.text);
@@ -155,18 +198,37 @@ export function readSplit(dir: string, split: Split, forms: readonly Form[]): st
  * no `.titles.txt`: its titles are '' (a title-conditioned model cannot learn from it).
  */
 export function readTitledSplit(dir: string, split: Split, forms: readonly Form[]): (TitledPoem & { title: string; form: Form })[] {
-  if (!existsSync(join(dir, 'stats.json'))) {
-    throw new CorpusError(`${dir} is not a shiren corpus (no stats.json); build one with \`shiren corpus\``);
+  return readCorpusSplit(dir, split, forms).poems;
+}
+
+/** readTitledSplit, with the count of the lines it dropped (see the contract above). */
+export function readCorpusSplit(dir: string, split: Split, forms: readonly Form[]): CorpusRead {
+  const shown = printable(dir, 200);
+  const folder = fileKind(dir);
+  if (folder === 'missing') throw new CorpusError(`${shown}: no such corpus folder; build one with \`shiren corpus\``);
+  if (folder !== 'folder') throw new CorpusError(`${shown} is not a folder; give the folder \`shiren corpus\` wrote`);
+  if (fileKind(join(dir, 'stats.json')) !== 'file') {
+    throw new CorpusError(`${shown} is not a shiren corpus (no stats.json); build one with \`shiren corpus\``);
   }
-  const poems: (TitledPoem & { title: string; form: Form })[] = [];
+  const read: CorpusRead = { poems: [], dropped: { 'control-character': 0, 'no-han': 0, 'disallowed-character': 0 } };
   for (const form of forms) {
     const file = join(dir, split, `${form}.txt`);
-    const titleFile = join(dir, split, `${form}.titles.txt`);
-    if (!existsSync(file)) throw new CorpusError(`${file} is missing; rebuild the corpus with the forms ${forms.join(', ')}`);
-    const titles = existsSync(titleFile) ? readFileSync(titleFile, 'utf8').split('\n') : [];
-    readFileSync(file, 'utf8').split('\n').forEach((text, i) => {
-      if (text) poems.push({ text, title: titles[i] ?? '', form });
+    if (fileKind(file) === 'missing') throw new CorpusError(`${printable(file, 200)} is missing; rebuild the corpus with the forms ${forms.join(', ')}`);
+    const titles = corpusLines(join(dir, split, `${form}.titles.txt`));
+    corpusLines(file).forEach((text, i) => {
+      if (!text) return;
+      const title = titles[i] ?? '';
+      const fault = lineFault(text, false) ?? lineFault(title, true);
+      if (fault) read.dropped[fault]++;
+      else read.poems.push({ text, title, form });
     });
   }
-  return poems;
+  return read;
+}
+
+/** `12 lines dropped (3 control-character, 9 no-han)`, or '' when none was. */
+export function describeDropped(dropped: Record<DropReason, number>): string {
+  const parts = Object.entries(dropped).filter(([, n]) => n > 0);
+  const total = parts.reduce((a, [, n]) => a + n, 0);
+  return total ? `${total} line${total > 1 ? 's' : ''} dropped (${parts.map(([why, n]) => `${n} ${why}`).join(', ')})` : '';
 }

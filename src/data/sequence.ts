@@ -32,6 +32,19 @@ export function conditionOf(vocab: Vocab): Condition {
   return vocab.id(SEP) === undefined ? 'none' : 'title';
 }
 
+/**
+ * The longest poem a model reads (score, inspect): the longest Tang poem has 2,980 characters, and
+ * the logits alone of a poem take T × V floats (10,000 × 6,400 × 4 bytes = 256 MB), so a longer
+ * one is refused before anything is allocated rather than running the engine out of memory.
+ */
+export const MAX_POEM_CHARS = 10_000;
+
+/** Why `text` is too long for a model to read, or null. */
+export function poemTooLong(text: string): string | null {
+  const n = [...text].length;
+  return n > MAX_POEM_CHARS ? `a poem of ${n} characters, more than the ${MAX_POEM_CHARS} a poem may have` : null;
+}
+
 /** One poem with what it is conditioned on. */
 export interface TitledPoem {
   /** the poem in canonical punctuation */

@@ -11,10 +11,19 @@ export const EOS = 3;
 export const SPECIALS = ['<pad>', '<unk>', '<bos>', '<eos>'] as const;
 
 /** Thrown for characters the model does not know; the CLI prints its message as a one-line error. */
+/** Characters a reader cannot see: spaces of every width, control and format characters. */
+const INVISIBLE = /^[\p{White_Space}\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zs}]$/u;
+
+/** A character as an error message names it: `U+3000` when invisible, else itself (escaped). */
+export function showCharacter(ch: string): string {
+  return INVISIBLE.test(ch) ? `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}` : escapeControl(ch);
+}
+
 export class UnknownCharacterError extends Error {
   constructor(readonly chars: string[], where = '') {
-    // the characters come from user input: control characters escaped, at most 20 shown
-    const shown = chars.slice(0, 20).map(escapeControl).join(' ') + (chars.length > 20 ? ` …(${chars.length - 20} more)` : '');
+    // the characters come from user input: invisible ones (spaces such as U+3000, control and
+    // format characters) by their code point, the rest as they are (escaped), at most 20 shown
+    const shown = chars.slice(0, 20).map(showCharacter).join(' ') + (chars.length > 20 ? ` …(${chars.length - 20} more)` : '');
     super(`unknown character${chars.length > 1 ? 's' : ''}${where ? ` in the ${where}` : ''} not in the model's vocabulary: ${shown}`);
     this.name = 'UnknownCharacterError';
   }

@@ -9,7 +9,7 @@
  * two runs on one model give the same figures.
  */
 import { FORMS } from '../data/clean.ts';
-import { readSplit, readTitledSplit, type Split } from '../data/corpus.ts';
+import { readCorpusSplit, readSplit, type DropReason, type Split } from '../data/corpus.ts';
 import { conditionOf } from '../data/sequence.ts';
 import type { Model } from '../nn/model.ts';
 import { Rng, shuffle } from '../nn/rng.ts';
@@ -45,6 +45,8 @@ export interface EvaluateOptions {
   count?: number;
   /** Seed of the generated poems (default 1). */
   seed?: number;
+  /** Called after each generated poem with (done, total = 3 × count): at the cap this runs for hours. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface EvalReport {
@@ -57,19 +59,26 @@ export interface EvalReport {
   tokens: number;
   /** held-out poems scored */
   poems: number;
+  /** lines of the held-out split dropped on reading (src/data/corpus.ts), when there were any */
+  dropped?: Record<DropReason, number>;
   generated: Record<EvalSetting, GeneratedFigures>;
 }
 
 /** Quality figures of `count` poems per setting, each setting from its own stream seeded by `seed`. */
-export function generatedFigures(model: Model, trainLines: ReadonlySet<string>, count: number, seed = 1): Record<EvalSetting, GeneratedFigures> {
+export function generatedFigures(model: Model, trainLines: ReadonlySet<string>, count: number, seed = 1, onProgress?: (done: number, total: number) => void): Record<EvalSetting, GeneratedFigures> {
   const figures = {} as Record<EvalSetting, GeneratedFigures>;
-  for (const name of Object.keys(EVAL_SETTINGS) as EvalSetting[]) {
+  const settings = Object.keys(EVAL_SETTINGS) as EvalSetting[];
+  settings.forEach((name, s) => {
     const rng = new Rng(seed);
-    const poems = Array.from({ length: count }, (_, i) => generate(model, EVAL_SETTINGS[name].options(i), rng));
+    const poems = Array.from({ length: count }, (_, i) => {
+      const poem = generate(model, EVAL_SETTINGS[name].options(i), rng);
+      onProgress?.(s * count + i + 1, settings.length * count);
+      return poem;
+    });
     const scores = scorePoems(model, poems.map((p) => ({ text: p.text, title: p.title })));
     const logprobPerToken = scores.reduce((a, s) => a + s.logprob, 0) / scores.reduce((a, s) => a + s.tokens, 0);
     figures[name] = { ...qualityFigures(poems, trainLines), logprobPerToken };
-  }
+  });
   return figures;
 }
 
@@ -78,7 +87,8 @@ export function evaluate(model: Model, opts: EvaluateOptions = {}): EvalReport {
   const split = opts.split ?? 'test';
   const count = opts.count ?? 200;
   if (!(Number.isInteger(count) && count >= 1 && count <= MAX_EVAL_POEMS)) throw new PoetryError(`count must be an integer from 1 to ${MAX_EVAL_POEMS}, got ${count}`);
-  const heldOut = readTitledSplit(corpus, split, FORMS);
+  const { poems: heldOut, dropped } = readCorpusSplit(corpus, split, FORMS);
+  if (heldOut.length === 0) throw new PoetryError(`no ${split} poems of the regulated forms in ${corpus}: nothing to evaluate`);
   const trainLines = trainLineSet(readSplit(corpus, 'train', FORMS));
   const { perplexity: ppl, tokens } = perplexity(model, heldOut.map((p) => ({ ...p, title: '' })));
   let titled: EvalReport['titled'];
@@ -87,7 +97,11 @@ export function evaluate(model: Model, opts: EvaluateOptions = {}): EvalReport {
     const shuffled = perplexity(model, shuffleTitles(heldOut, opts.seed ?? 1)).perplexity;
     titled = { perplexity: withTitles, shuffledPerplexity: shuffled, ratio: withTitles / shuffled };
   }
-  return { split, perplexity: ppl, ...(titled ? { titled } : {}), tokens, poems: heldOut.length, generated: generatedFigures(model, trainLines, count, opts.seed) };
+  const anyDropped = Object.values(dropped).some((n) => n > 0);
+  return {
+    split, perplexity: ppl, ...(titled ? { titled } : {}), tokens, poems: heldOut.length, ...(anyDropped ? { dropped } : {}),
+    generated: generatedFigures(model, trainLines, count, opts.seed, opts.onProgress),
+  };
 }
 
 /** The poems with their titles permuted (a seeded Fisher–Yates; a poem may keep its own by chance, 1/n). */

@@ -8,9 +8,11 @@
  * `tokens` their count (characters + <eos>), `perplexity = exp(−logprob/tokens)`, so the figures of
  * conditional and unconditional models compare. Unknown characters of all texts (and titles) are
  * one UnknownCharacterError naming them; `perplexity()` over a held-out split maps them to <unk>.
+ * A poem over MAX_POEM_CHARS (src/data/sequence.ts) is a PoetryError, before anything is scored.
+ * `onProgress(done, total)` is called as poems are scored (a bar for a long --file).
  */
 import { UnknownCharacterError, type Vocab } from '../data/vocab.ts';
-import { conditionOf, encodeExample, type TitledPoem } from '../data/sequence.ts';
+import { conditionOf, encodeExample, poemTooLong, type TitledPoem } from '../data/sequence.ts';
 import type { Model } from '../nn/model.ts';
 import { PoetryError } from '../poetry/forms.ts';
 import { evalBatches, makeBatch, sumLoss, type BatchScorer } from '../train/batches.ts';
@@ -28,18 +30,23 @@ export interface PoemScore {
 export type ScoreInput = string | { text: string; title?: string };
 
 /** Scores texts with a loaded model. */
-export function scorePoems(model: Model, inputs: readonly ScoreInput[]): PoemScore[] {
+export function scorePoems(model: Model, inputs: readonly ScoreInput[], onProgress?: (done: number, total: number) => void): PoemScore[] {
   const poems = inputs.map((x) => (typeof x === 'string' ? { text: x } : x));
+  poems.forEach((p, i) => {
+    const long = poemTooLong(p.text);
+    if (long) throw new PoetryError(`poem ${i + 1}: ${long}`);
+  });
   const unknown = model.vocab.unknown(poems.map((p) => p.text).join(''));
   if (unknown.length) throw new UnknownCharacterError(unknown);
   const titled = poems.filter((p) => p.title);
   if (titled.length && conditionOf(model.vocab) === 'none') throw new PoetryError('this model was not trained on titles, so it cannot score a poem given its title');
   const unknownInTitles = model.vocab.unknown(titled.map((p) => p.title).join(''));
   if (unknownInTitles.length) throw new UnknownCharacterError(unknownInTitles, 'title');
-  return poems.map(({ text, title }) => {
+  return poems.map(({ text, title }, i) => {
     const batch = makeBatch([encodeExample(model.vocab, { text, title })]);
     const logprob = -model.loss(batch.inputs, batch.targets, batch.B, batch.T).loss;
     const tokens = batch.tokens; // the characters and <eos>
+    onProgress?.(i + 1, poems.length);
     return { text, ...(title ? { title } : {}), tokens, logprob, perplexity: Math.exp(-logprob / tokens) };
   });
 }

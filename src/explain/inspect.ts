@@ -17,6 +17,7 @@
  * Legend: T = characters + 1 (<eos>), L layers, H hidden, V vocabulary.
  */
 import { BOS, EOS } from '../data/vocab.ts';
+import { poemTooLong } from '../data/sequence.ts';
 import type { FloatArray } from '../engine/kernels.ts';
 import type { Model } from '../nn/model.ts';
 import type { Signal } from '../nn/cells/cell.ts';
@@ -70,6 +71,8 @@ const TOP = 5;
 
 export function inspectPoem(model: Model<FloatArray>, text: string, options: InspectOptions = {}): PoemInspection {
   if ([...text].length === 0) throw new Error('nothing to inspect: the poem is empty');
+  const long = poemTooLong(text);
+  if (long) throw new Error(`cannot inspect ${long}`);
   const { vocab } = model;
   const ids = vocab.encode(text);
   const prefix = options.prefix ?? [];

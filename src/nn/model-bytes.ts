@@ -6,16 +6,20 @@
  *
  * Contract
  * - modelFromBytes raises ModelFileError with a one-line message that starts with the source's
- *   name, for a truncated, corrupt or foreign file, a wrong shape, an unknown/missing tensor or a
- *   non-finite weight (naming the tensor).
+ *   name, for a truncated, corrupt or foreign file, a wrong shape, an unknown/missing tensor, a
+ *   non-finite weight (naming the tensor), or finite weights so large that a step overflows (a
+ *   probe step from <bos> and one more must give finite logits, or every poem would be junk).
+ *   Sizes are checked before anything is allocated: metadata that describes more parameters than
+ *   the file holds is refused as such, not as the engine running out of memory.
  * - modelMetadata is the `__metadata__.shiren` object a model is saved with; modelFromMetadata
  *   the all-zero model such an object describes (model files and training checkpoints).
  */
 import type { FloatArray, Kernels } from '../engine/kernels.ts';
-import { Vocab } from '../data/vocab.ts';
+import { BOS, Vocab } from '../data/vocab.ts';
 import { CONTROL_SYMBOLS, conditionOf } from '../data/sequence.ts';
-import { CELL_TYPES, validateConfig, type CellType, type ModelConfig } from './config.ts';
+import { CELL_TYPES, gateCount, validateConfig, type CellType, type ModelConfig } from './config.ts';
 import { Model } from './model.ts';
+import { paramTable } from './params.ts';
 import { printable } from '../util/text.ts';
 import { decodeSafetensors, SafetensorsError, TruncatedError, type DecodedSafetensors } from './safetensors.ts';
 
@@ -61,7 +65,7 @@ export function modelFromBytes<F extends FloatArray>(bytes: Uint8Array, kernels:
  * ready for its parameters; `file` names the source in error messages. Model files and training
  * checkpoints both start here.
  */
-export function modelFromMetadata<F extends FloatArray>(metadata: Record<string, string>, kernels: Kernels<F>, file: string): Model<F> {
+export function modelFromMetadata<F extends FloatArray>(metadata: Record<string, string>, kernels: Kernels<F>, file: string, beforeAllocating?: (config: ModelConfig, fail: (why: string) => never) => void): Model<F> {
   const fail = (why: string): never => {
     throw new ModelFileError(`${file}: ${why}`);
   };
@@ -74,7 +78,8 @@ export function modelFromMetadata<F extends FloatArray>(metadata: Record<string,
   }
   if (typeof meta !== 'object' || meta === null) fail('corrupt __metadata__.shiren (not a JSON object)');
   if (meta.format !== MODEL_FORMAT) fail(`unsupported shiren model format ${JSON.stringify(meta.format)} (this version reads ${MODEL_FORMAT})`);
-  if (!CELL_TYPES.includes(meta.cell as CellType)) fail(`unknown cell type ${JSON.stringify(meta.cell)}`);
+  if (meta.cell === undefined) fail('metadata names no cell type ("cell": "rnn", "lstm" or "gru")');
+  if (!CELL_TYPES.includes(meta.cell as CellType)) fail(`unknown cell type ${printable(JSON.stringify(meta.cell) ?? String(meta.cell), 60)} (expected "rnn", "lstm" or "gru")`);
   if (meta.cell === 'gru' && meta.gru_variant !== 'seed') {
     fail(`GRU variant ${JSON.stringify(meta.gru_variant)} is not supported (shiren implements "seed", reset before W_hn)`);
   }
@@ -103,30 +108,69 @@ export function modelFromMetadata<F extends FloatArray>(metadata: Record<string,
   } catch (error) {
     fail((error as Error).message);
   }
-
-  const model = Model.create(kernels, config, vocab!, null);
+  // before allocating: a header may claim a model far larger than the file (or the memory)
+  beforeAllocating?.(config, fail);
+  const needed = parameterCount(config);
+  let model: Model<F>;
+  try {
+    model = Model.create(kernels, config, vocab!, null);
+  } catch (error) {
+    if (error instanceof RangeError) fail(`the model (${needed.toLocaleString('en')} parameters) does not fit in the engine's memory (${error.message})`);
+    throw error;
+  }
   if (meta.train && typeof meta.train === 'object') model.trainSummary = meta.train as Record<string, unknown>;
   return model;
+}
+
+/** Parameters of a configuration, by arithmetic (paramTable would build one entry per layer first). */
+export function parameterCount(config: ModelConfig): number {
+  const { vocabSize: V, embed: E, hidden: H, layers: L } = config;
+  const GH = gateCount(config.cell) * H;
+  return V * E + GH * (E + H + 2) + (L - 1) * GH * (2 * H + 2) + V * H + V;
+}
+
+/** The logits of a step from <bos> and of one more (its most likely symbol) must be finite. */
+function probeStep(model: Model<FloatArray>, fail: (why: string) => never): void {
+  const state = model.initState(1);
+  let token = BOS;
+  for (let i = 0; i < 2; i++) {
+    const logits = model.step(state, Int32Array.of(token));
+    let best = 0;
+    for (let v = 0; v < logits.length; v++) {
+      if (!Number.isFinite(logits[v]!)) fail(`its weights overflow: a step ${i === 0 ? 'from <bos>' : 'after it'} gives a non-finite logit (${logits[v]}); the model is corrupt or diverged`);
+      if (logits[v]! > logits[best]!) best = v;
+    }
+    token = best;
+  }
 }
 
 export function modelFromDecoded<F extends FloatArray>({ tensors, metadata }: DecodedSafetensors, kernels: Kernels<F>, file: string): Model<F> {
   const fail = (why: string): never => {
     throw new ModelFileError(`${printable(file, 200)}: ${why}`);
   };
-  const model = modelFromMetadata(metadata, kernels, file);
-  const { config } = model;
-  for (const name of tensors.keys()) {
-    if (!model.table.some((e) => e.name === name)) fail(`unknown tensor ${name} for a ${config.layers}-layer ${config.cell} model`);
-  }
-  for (const entry of model.table) {
-    const tensor = tensors.get(entry.name) ?? fail(`missing tensor ${entry.name}`);
-    if (tensor.shape.join(',') !== entry.shape.join(',')) {
-      fail(`tensor ${entry.name} has shape [${tensor.shape.join(', ')}], expected [${entry.shape.join(', ')}]`);
+  // the tensors against the table the metadata implies, before the model is allocated; each layer
+  // has its own tensors, so a claim of more layers than the file has ends at the first missing one
+  const checkTensors = (config: ModelConfig) => {
+    for (let k = 0; k < config.layers; k++) if (!tensors.has(`rnn.weight_ih_l${k}`)) fail(`missing tensor rnn.weight_ih_l${k}`);
+    const table = paramTable(config);
+    for (const name of tensors.keys()) {
+      if (!table.some((e) => e.name === name)) fail(`unknown tensor ${name} for a ${config.layers}-layer ${config.cell} model`);
     }
+    for (const entry of table) {
+      const tensor = tensors.get(entry.name) ?? fail(`missing tensor ${entry.name}`);
+      if (tensor.shape.join(',') !== entry.shape.join(',')) {
+        fail(`tensor ${entry.name} has shape [${tensor.shape.join(', ')}], expected [${entry.shape.join(', ')}]`);
+      }
+    }
+  };
+  const model = modelFromMetadata(metadata, kernels, file, checkTensors);
+  for (const entry of model.table) {
+    const tensor = tensors.get(entry.name)!;
     // NaN or ±Infinity anywhere would make every poem junk: refuse the file, naming the tensor
     const bad = tensor.data.findIndex((x) => !Number.isFinite(x));
     if (bad >= 0) fail(`tensor ${entry.name} holds a non-finite value (${tensor.data[bad]} at index ${bad}); the model is corrupt or diverged`);
     model.params.set(tensor.data, entry.offset);
   }
+  probeStep(model, fail);
   return model;
 }

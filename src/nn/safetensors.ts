@@ -11,7 +11,9 @@
  * - The header is padded with spaces to a multiple of 8 bytes, as the reference writer does, so
  *   F32/F64 data is aligned for readers that map the file.
  * - Malformed input raises SafetensorsError with a one-line reason; TruncatedError (a subclass)
- *   when the bytes end before what the header promises.
+ *   when the bytes end before what the header promises. As the reference library, the tensors
+ *   must cover the data section exactly: overlapping ranges, a gap or bytes after the last tensor
+ *   are refused (a file with 1 GB appended is not a model).
  * - Assumes a little-endian host for the raw data (every platform Node supports).
  */
 
@@ -93,6 +95,7 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
   const dataStart = 8 + n;
   const dataLength = bytes.length - dataStart;
   const tensors = new Map<string, Tensor>();
+  const ranges: Array<[number, number, string]> = [];
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
@@ -116,13 +119,29 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
     const size = (shape as number[]).reduce((a, b) => a * b, 1);
     if (end - begin !== size * width) throw new SafetensorsError(`tensor ${name}: data_offsets span ${end - begin} bytes, shape [${shape}] ${dtype} needs ${size * width}`);
     if (end > dataLength) throw new TruncatedError(`tensor ${name} needs data up to byte ${end}, the file has ${dataLength}`);
+    ranges.push([begin, end, name]);
     // Copy into a fresh (aligned) buffer: the data section need not be aligned in foreign files.
     // (Not bytes.slice: on a Node Buffer that is a view into a shared pool.)
     const raw = new Uint8Array(end - begin);
     raw.set(bytes.subarray(dataStart + begin, dataStart + end));
     tensors.set(name, { shape: shape as number[], dtype: dtype as DtypeName, data: toFloat32(raw.buffer, dtype as DtypeName) });
   }
+  checkCoverage(ranges, dataLength);
   return { tensors, metadata };
+}
+
+/** The tensors' byte ranges must tile [0, dataLength): no overlap, no gap, nothing after. */
+function checkCoverage(ranges: Array<[number, number, string]>, dataLength: number): void {
+  ranges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let at = 0;
+  let last = '';
+  for (const [begin, end, name] of ranges) {
+    if (begin < at) throw new SafetensorsError(`tensor ${name} overlaps tensor ${last} (bytes ${begin}..${at} of the data)`);
+    if (begin > at) throw new SafetensorsError(`${begin - at} bytes of the data before tensor ${name} belong to no tensor`);
+    at = end;
+    last = name;
+  }
+  if (at < dataLength) throw new SafetensorsError(`${dataLength - at} bytes after the last tensor belong to no tensor (trailing data)`);
 }
 
 function toFloat32(raw: ArrayBuffer, dtype: DtypeName): Float32Array {

@@ -21,6 +21,12 @@
  * its time budget is stopped and answered 503 with `Retry-After`; a request whose client closes
  * the connection is stopped (between two decoding steps). The app keeps no state between
  * requests.
+ *
+ * Slow and idle clients (AppOptions.requestTimeoutMs, maxConnections): a request's headers and
+ * body must both arrive within 10 s of its first byte (else 408 and the connection is closed; Node
+ * checks every second), an idle keep-alive connection is closed after 5 s, and at most 1,024
+ * connections are open at once (more are closed on arrival), so a client that never finishes its
+ * body holds a socket for seconds, not for ever, and no number of them exhausts the descriptors.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,8 +55,16 @@ export interface AppOptions extends SchedulerOptions {
   modelBytes: Uint8Array;
   /** Folder of the built page (default WEB_DIST). */
   webRoot?: string;
+  /** Milliseconds for a request's headers and body to arrive (default 10,000), else 408. */
+  requestTimeoutMs?: number;
+  /** Open connections at most (default 1,024); more are closed as they arrive. */
+  maxConnections?: number;
 }
 
+/** Defaults of the slow-client limits (see the contract above). */
+export const REQUEST_TIMEOUT_MS = 10_000;
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+export const MAX_CONNECTIONS = 1024;
 
 const ISOLATION_HEADERS = {
   'cross-origin-opener-policy': 'same-origin',
@@ -100,11 +114,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const webRoot = opts.webRoot ?? WEB_DIST;
   const runner = opts.runner ?? new InlineRunner(model);
   const scheduler = new Scheduler(runner, opts);
+  const requestTimeout = opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const app = Fastify({
     bodyLimit: MAX_BODY_BYTES,
+    // a body that never arrives is a 408 after requestTimeout, not a socket held for ever; Node
+    // looks for such requests every connectionsCheckingInterval (its default, 30 s, is too slow)
+    requestTimeout,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    http: { headersTimeout: requestTimeout, connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(requestTimeout / 4))) },
     // no coercion, no silent removal: "3" is not a count, and an unknown field is an error
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
   });
+
+  app.server.maxConnections = opts.maxConnections ?? MAX_CONNECTIONS;
 
   app.addHook('onSend', async (_req, reply) => {
     reply.headers(ISOLATION_HEADERS);

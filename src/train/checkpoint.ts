@@ -10,7 +10,7 @@
  */
 import type { Kernels } from '../engine/kernels.ts';
 import { readSafetensorsFile } from '../nn/checkpoint.ts';
-import { modelFromMetadata, modelMetadata, ModelFileError } from '../nn/model-bytes.ts';
+import { modelFromMetadata, modelMetadata, ModelFileError, parameterCount } from '../nn/model-bytes.ts';
 import type { Model } from '../nn/model.ts';
 import type { OptimizerState } from '../nn/optim.ts';
 import { encodeSafetensors, type TensorToWrite } from '../nn/safetensors.ts';
@@ -46,8 +46,9 @@ export function readTrainCheckpoint(
   }
   const params = tensors.get('params');
   if (!scalars || !loop || !params) throw new ModelFileError(`${file}: not a shiren training checkpoint`);
-  const model = modelFromMetadata<Float32Array>(metadata, kernels, file);
-  if (params.data.length !== model.params.length) throw new ModelFileError(`${file}: parameter count does not match the model config`);
+  const model = modelFromMetadata<Float32Array>(metadata, kernels, file, (config, fail) => {
+    if (parameterCount(config) !== params.data.length) fail(`parameter count does not match the model config (${params.data.length} values, the config needs ${parameterCount(config)})`);
+  });
   model.params.set(params.data);
   const optimizer: OptimizerState = { ...scalars };
   for (const [name, t] of tensors) if (name.startsWith('optimizer.')) optimizer[name.slice('optimizer.'.length)] = t.data;

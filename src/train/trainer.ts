@@ -23,9 +23,9 @@
  * is deterministic for a given engine and thread count.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readTitledSplit } from '../data/corpus.ts';
+import { readCorpusSplit, type DropReason } from '../data/corpus.ts';
 import { CONTROL_SYMBOLS, conditionOf, encodeExample, type Example } from '../data/sequence.ts';
 import { Vocab } from '../data/vocab.ts';
 import type { Kernels } from '../engine/kernels.ts';
@@ -34,7 +34,7 @@ import { DEFAULT_CONFIG, type ModelConfig } from '../nn/config.ts';
 import { Model } from '../nn/model.ts';
 import { clipGradNorm, createOptimizer, type Optimizer } from '../nn/optim.ts';
 import { mix32, Rng, UNTITLED_MIX } from '../nn/rng.ts';
-import { ensureOutputDir, lockFolder, writeFileAtomic } from '../util/fs.ts';
+import { ensureOutputDir, FileError, fileKind, lockFolder, readRegularFile, writeFileAtomic } from '../util/fs.ts';
 import { epochPlan, evalBatches, makeBatch, sumLoss, type Batch } from './batches.ts';
 import { validateTrainOptions, type TrainOptions } from './options.ts';
 import { readTrainCheckpoint, writeTrainCheckpoint } from './checkpoint.ts';
@@ -54,7 +54,7 @@ export interface RunLimits {
 
 /** What the trainer reports while it runs (the CLI draws bars and prints lines from these). */
 export interface TrainEvents {
-  onStart?(info: { model: Model; engine: string; trainPoems: number; validPoems: number; batchesPerEpoch: number; tokensPerEpoch: number; resumedAt: number; epoch: number }): void;
+  onStart?(info: { model: Model; engine: string; trainPoems: number; validPoems: number; dropped: Record<DropReason, number>; batchesPerEpoch: number; tokensPerEpoch: number; resumedAt: number; epoch: number }): void;
   onStep?(info: { epoch: number; batchIndex: number; batches: number; step: number; loss: number; tokensPerSecond: number; elapsed: number; batch: Batch }): void;
   onValid?(info: { epoch: number; step: number; loss: number; perplexity: number; best: boolean }): void;
   onCheckpoint?(info: { step: number; path: string }): void;
@@ -124,12 +124,14 @@ interface OpenedRun {
   opts: TrainOptions;
   trainPoems: TitledPoem[];
   validPoems: TitledPoem[];
+  /** corpus lines dropped on reading (train and valid), by reason */
+  dropped: Record<DropReason, number>;
   model: Model<Float32Array>;
   optim: Optimizer<Float32Array>;
   loop: LoopState;
 }
 
-type TitledPoem = ReturnType<typeof readTitledSplit>[number];
+type TitledPoem = ReturnType<typeof readCorpusSplit>['poems'][number];
 
 /**
  * Opens the run in `runDir`: a fresh one (`fresh` options: writes options.json and an empty
@@ -143,9 +145,15 @@ function openRun(kernels: Kernels<Float32Array>, runDir: string, fresh: TrainOpt
   const titled = opts.condition === 'title';
 
   const fits = (p: { text: string }) => opts.maxChars === 0 || [...p.text].length <= opts.maxChars;
-  const trainPoems = readTitledSplit(opts.corpus, 'train', opts.forms).filter(fits);
-  const validPoems = readTitledSplit(opts.corpus, 'valid', opts.forms).filter(fits);
-  if (trainPoems.length === 0) throw new TrainError(`no training poems of forms ${opts.forms.join(', ')} in ${opts.corpus}`);
+  const trainRead = readCorpusSplit(opts.corpus, 'train', opts.forms);
+  const validRead = readCorpusSplit(opts.corpus, 'valid', opts.forms);
+  const dropped = Object.fromEntries(Object.entries(trainRead.dropped).map(([why, n]) => [why, n + validRead.dropped[why as DropReason]])) as Record<DropReason, number>;
+  const trainPoems = trainRead.poems.filter(fits);
+  const validPoems = validRead.poems.filter(fits);
+  const limit = opts.maxChars ? ` of at most ${opts.maxChars} characters` : '';
+  if (trainPoems.length === 0) throw new TrainError(`no training poems of forms ${opts.forms.join(', ')}${limit} in ${opts.corpus}`);
+  // with no validation poem there is no perplexity to report or best model to keep (it would read 1.0)
+  if (validPoems.length === 0) throw new TrainError(`no validation poems of forms ${opts.forms.join(', ')}${limit} in ${opts.corpus}/valid: training needs some to measure the model; rebuild the corpus or choose other forms`);
   if (titled && !trainPoems.some((p) => p.title)) throw new TrainError(`the corpus in ${opts.corpus} has no titles (built before titles were kept): rebuild it to train a title-conditioned model`);
   // what the model learns from: the poems, and for a conditioned model their titles and forms
   const trainTexts = trainPoems.map((p) => (titled ? `${p.form}\t${p.title}\t${p.text}` : p.text));
@@ -166,7 +174,7 @@ function openRun(kernels: Kernels<Float32Array>, runDir: string, fresh: TrainOpt
     const optim = optimizer(model);
     optim.loadState(ckpt.optimizer);
     truncateMetrics(runDir, loop.step);
-    return { opts, trainPoems, validPoems, model, optim, loop };
+    return { opts, trainPoems, validPoems, dropped, model, optim, loop };
   }
 
   if (existsSync(join(runDir, CHECKPOINT))) throw new TrainError(`${runDir} already holds a run; resume it or choose another run folder`);
@@ -176,7 +184,7 @@ function openRun(kernels: Kernels<Float32Array>, runDir: string, fresh: TrainOpt
     Object.assign(opts, { cell: start.config.cell, layers: start.config.layers, embed: start.config.embed, hidden: start.config.hidden });
   }
   writeFileAtomic(join(runDir, 'options.json'), JSON.stringify(opts, null, 2) + '\n');
-  writeFileSync(join(runDir, 'metrics.jsonl'), '');
+  writeFileAtomic(join(runDir, 'metrics.jsonl'), '');
   const vocab = start?.vocab ?? makeVocab();
   const config: ModelConfig = { ...DEFAULT_CONFIG, cell: opts.cell, layers: opts.layers, embed: opts.embed, hidden: opts.hidden, dropout: opts.dropout, vocabSize: vocab.size };
   const model = Model.create(kernels, config, vocab, opts.seed);
@@ -187,7 +195,7 @@ function openRun(kernels: Kernels<Float32Array>, runDir: string, fresh: TrainOpt
     dropoutRng: new Rng(opts.seed ^ 0x5eed).getState(),
     bestValidLoss: null, corpusFingerprint: fingerprint,
   };
-  return { opts, trainPoems, validPoems, model, optim, loop };
+  return { opts, trainPoems, validPoems, dropped, model, optim, loop };
 }
 
 /** The run's data, encoded once: an epoch's training examples, their lengths, the validation batches. */
@@ -300,14 +308,14 @@ async function trainLocked(
   events: TrainEvents,
   shouldStop: () => boolean,
 ): Promise<TrainResult> {
-  const { opts, trainPoems, validPoems, model, optim, loop } = openRun(kernels, runDir, fresh);
+  const { opts, trainPoems, validPoems, dropped, model, optim, loop } = openRun(kernels, runDir, fresh);
   const epochs = limits.epochs ?? opts.epochs;
   const data = epochData(opts, model.vocab, trainPoems, validPoems);
   const dropoutRng = new Rng(1);
   dropoutRng.setState(loop.dropoutRng);
   const resumedAt = loop.step;
   events.onStart?.({
-    model, engine: kernels.name, trainPoems: trainPoems.length, validPoems: validPoems.length,
+    model, engine: kernels.name, trainPoems: trainPoems.length, validPoems: validPoems.length, dropped,
     batchesPerEpoch: data.batchesPerEpoch, tokensPerEpoch: data.tokensPerEpoch, resumedAt, epoch: loop.epoch,
   });
 
@@ -368,8 +376,9 @@ function readOptions(runDir: string): TrainOptions {
   if (!existsSync(join(runDir, CHECKPOINT)) || !existsSync(file)) throw new TrainError(`${runDir} holds no checkpoint to resume from`);
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
+    raw = JSON.parse(readRegularFile(file, 2 ** 20, 'options file').toString('utf8'));
+  } catch (err) {
+    if (err instanceof FileError) throw err;
     throw new TrainError(`${file}: not valid JSON`);
   }
   return validateTrainOptions(raw, file);
@@ -383,8 +392,8 @@ function untitled(seed: number, epoch: number, i: number, share: number): boolea
 
 function readMetrics(runDir: string): Array<{ kind: string; step: number; loss: number }> {
   const file = join(runDir, 'metrics.jsonl');
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).flatMap((line) => {
+  if (fileKind(file) === 'missing') return [];
+  return readRegularFile(file, 256 * 2 ** 20, 'metrics file').toString('utf8').split('\n').filter(Boolean).flatMap((line) => {
     try { return [JSON.parse(line)]; } catch { return []; } // a line cut by a kill
   });
 }

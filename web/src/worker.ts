@@ -8,7 +8,7 @@
  * responsive; the wasm memory is shared, so the page must be cross-origin isolated (the server
  * sends COOP/COEP headers).
  */
-import { API_LIMITS, checkPoem, conditionOf, describeModel, generate, inspectUnderTitle, loadModel, renderSvg, type Model } from '../../src/browser.ts';
+import { API_LIMITS, MAX_SCORE_CHARS, checkPoem, conditionOf, describeModel, generate, inspectUnderTitle, loadModel, renderSvg, type Model } from '../../src/browser.ts';
 import type { FromWorker, InspectView, ToWorker } from './protocol.ts';
 
 /** The worker's global scope, typed for the two messages (the DOM lib types `self` as a window). */
@@ -21,7 +21,7 @@ function post(message: FromWorker): void {
 }
 
 function inspect(m: Model, text: string, title: string): InspectView {
-  const ins = inspectUnderTitle(m, text, title);
+  const ins = inspectUnderTitle(m, text, title, MAX_SCORE_CHARS);
   return {
     text, title, cell: ins.cell, signals: ins.signals, logprob: ins.logprob,
     chars: ins.chars.map(({ layers, ...c }) => ({ ...c, layers: layers.map((l) => l.summary) })),
