@@ -13,7 +13,6 @@
  *   ends translate field names into their own (flags) when they print it.
  * - Unknown characters (of every start, title and acrostic at once) throw UnknownCharacterError.
  */
-import { standardPoem } from '../data/standard.ts';
 import { UnknownCharacterError } from '../data/vocab.ts';
 import type { LanguageModel } from '../nn/lm.ts';
 import { Rng } from '../nn/rng.ts';
@@ -136,7 +135,7 @@ export function generateOptions(opts: WriteOptions): GenerateOptions {
  * cancelled or ran over its time budget.
  */
 export function writePoems(model: LanguageModel, opts: WriteOptions = {}, beforeStep?: () => void): Poem[] {
-  return generateBatch(model, planPoems(model, opts), { checkpoint: beforeStep }).map(standardPoem); // standard characters, whatever the model's vocabulary
+  return generateBatch(model, planPoems(model, opts), { checkpoint: beforeStep });
 }
 
 /**

@@ -41,6 +41,7 @@ import { BOS, EOS, UnknownCharacterError, type Vocab } from '../data/vocab.ts';
 import { MAX_TITLE_CHARS, SEP, conditionOf, conditionPrefix, formSymbol } from '../data/sequence.ts';
 import type { LanguageModel, ListSampler, RecurrentState } from '../nn/lm.ts';
 import { FORM_SHAPE, PoetryError, isHan, isRegulated, lineEnd, poemLines, type Form, type Shape } from './forms.ts';
+import { standardOf, standardPoem } from '../data/standard.ts';
 import { prefixFits, tonePatterns, toneIn, writingRhymeGroupsOf, type Tone, type TonePattern } from './prosody.ts';
 import { rhymeBook, type RhymeBookName } from './rhymebook.ts';
 
@@ -102,7 +103,8 @@ export interface Poem {
 /**
  * Per-vocabulary lookup tables, computed once per Vocab (the tone and rhyme ones on first use).
  * The id lists let a step visit only the candidates of its slot (≈ V/2 at a tone-constrained
- * slot) instead of testing all V ids.
+ * slot) instead of testing all V ids. Tones and rhymes are those of the character as it is
+ * printed: its standard form (src/data/standard.ts).
  */
 interface VocabInfo {
   han: Uint8Array; // [V] 1 for Han characters
@@ -112,6 +114,7 @@ interface VocabInfo {
   toneIds?: [Int32Array, Int32Array]; // the Han ids that can be read 平 (tone 0 or 2) / 仄 (1 or 2), ascending
   rhyme?: Int32Array; // [V] bit g set when a 平 reading falls in the book's pingGroups[g] (≤ 30 groups)
   marks: Set<number>; // ids of FREE_MARKS
+  variants: Map<number, number[]>; // id → the Han ids printed as the same standard character (疎 疏), where the vocabulary holds several
 }
 const TONE_CODE: Record<Tone, number> = { 平: 0, 仄: 1, either: 2 };
 const infoCache = new WeakMap<Vocab, Map<RhymeBookName, VocabInfo>>();
@@ -125,17 +128,20 @@ function vocabInfo(vocab: Vocab, tones: boolean, rhyme: boolean, book: RhymeBook
     vocab.symbols.forEach((s, id) => (han[id] = [...s].length === 1 && isHan(s) ? 1 : 0));
     const marks = new Set([...FREE_MARKS].map((m) => vocab.id(m)).filter((id) => id !== undefined));
     const idsWhere = (keep: (id: number) => boolean) => Int32Array.from(vocab.symbols.keys()).filter(keep);
-    info = { han, hanIds: idsWhere((id) => han[id] === 1), hanOrMarkIds: idsWhere((id) => han[id] === 1 || marks.has(id)), marks };
+    const byStandard = new Map<string, number[]>();
+    vocab.symbols.forEach((s, id) => han[id] && byStandard.set(standardOf(s), [...(byStandard.get(standardOf(s)) ?? []), id]));
+    const variants = new Map([...byStandard.values()].filter((ids) => ids.length > 1).flatMap((ids) => ids.map((id) => [id, ids] as const)));
+    info = { han, hanIds: idsWhere((id) => han[id] === 1), hanOrMarkIds: idsWhere((id) => han[id] === 1 || marks.has(id)), marks, variants };
     byBook.set(book, info);
   }
   if (tones && !info.tone) {
-    const tone = (info.tone = Uint8Array.from(vocab.symbols, (s, id) => (info!.han[id] ? TONE_CODE[toneIn(s, book)] : 2)));
+    const tone = (info.tone = Uint8Array.from(vocab.symbols, (s, id) => (info!.han[id] ? TONE_CODE[toneIn(standardOf(s), book)] : 2)));
     info.toneIds = [info.hanIds.filter((id) => tone[id] !== 1), info.hanIds.filter((id) => tone[id] !== 0)];
   }
   if (rhyme && !info.rhyme) {
     const groups = rhymeBook(book).pingGroups;
     info.rhyme = Int32Array.from(vocab.symbols, (s, id) =>
-      info!.han[id] ? writingRhymeGroupsOf(s, book).reduce((bits, g) => bits | (1 << groups.indexOf(g)), 0) : 0,
+      info!.han[id] ? writingRhymeGroupsOf(standardOf(s), book).reduce((bits, g) => bits | (1 << groups.indexOf(g)), 0) : 0,
     );
   }
   return info;
@@ -444,7 +450,7 @@ function extend(plan: Plan, info: VocabInfo, next: Hypothesis, id: number, logp:
     if (plan.shape) next.lineTones = 0;
     return;
   }
-  addSorted(next.used, id);
+  for (const same of info.variants.get(id) ?? [id]) addSorted(next.used, same); // 疏 after 疎 repeats it once printed
   if (!plan.shape) return;
   const pos = next.tokens.length - 1;
   const line = Math.floor(pos / (plan.shape.chars + 1));
@@ -876,7 +882,7 @@ export class PoemDecoder {
     const score = (h: Hypothesis) => (plan.shape ? h.logp : h.logp / h.tokens.length);
     const best = this.finished.reduce((a, b) => (score(b) > score(a) ? b : a));
     const text = this.vocab.decode(best.tokens);
-    this.poem = { start: this.opts.start ?? '', form: plan.form, title: this.title, lines: poemLines(text), text };
+    this.poem = standardPoem({ start: this.opts.start ?? '', form: plan.form, title: this.title, lines: poemLines(text), text }); // printed in standard characters, whatever the vocabulary
     this.phase = 'done';
     this.beams = [];
     return null;

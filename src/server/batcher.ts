@@ -20,7 +20,6 @@
 import type { Model } from '../nn/model.ts';
 import { DecodeBatch, PoemDecoder, type Poem } from '../poetry/generate.ts';
 import { planPoems } from '../domain/write.ts';
-import { standardPoem } from '../data/standard.ts';
 import { describeFailure, JobStopped, runJob, type Job, type JobFailure, type JobResult } from './jobs.ts';
 
 export interface Reply {
@@ -151,7 +150,7 @@ export class JobBatcher {
         w.decoder,
         (poem) => {
           this.owner.delete(w.decoder);
-          run.poems[w.index] = standardPoem(poem); // as writePoems returns it
+          run.poems[w.index] = poem;
           if (--run.left === 0) this.end(run, () => run.reply.done({ poems: run.poems }));
         },
         (err) => this.end(run, () => run.reply.failed(describeFailure(err))),
