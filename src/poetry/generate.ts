@@ -42,7 +42,7 @@ import { MAX_TITLE_CHARS, SEP, conditionOf, conditionPrefix, formSymbol } from '
 import type { LanguageModel, ListSampler, RecurrentState } from '../nn/lm.ts';
 import { FORM_SHAPE, PoetryError, isHan, isRegulated, lineEnd, poemLines, type Form, type Shape } from './forms.ts';
 import { standardOf, standardPoem } from '../data/standard.ts';
-import { prefixFits, tonePatterns, toneIn, writingRhymeGroupsOf, type Tone, type TonePattern } from './prosody.ts';
+import { prefixFits, tonePatterns, toneIn, writingRhymeGroupsOf, writingToneOf, type Tone, type TonePattern } from './prosody.ts';
 import { rhymeBook, type RhymeBookName } from './rhymebook.ts';
 
 export const DEFAULT_TEMPERATURE = 0.8;
@@ -103,8 +103,8 @@ export interface Poem {
 /**
  * Per-vocabulary lookup tables, computed once per Vocab (the tone and rhyme ones on first use).
  * The id lists let a step visit only the candidates of its slot (≈ V/2 at a tone-constrained
- * slot) instead of testing all V ids. Tones and rhymes are those of the character as it is
- * printed: its standard form (src/data/standard.ts).
+ * slot) instead of testing all V ids. Tones and rhymes are the usual ones (writingToneOf,
+ * writingRhymeGroupsOf) of the character as it is printed: its standard form (src/data/standard.ts).
  */
 interface VocabInfo {
   han: Uint8Array; // [V] 1 for Han characters
@@ -135,7 +135,7 @@ function vocabInfo(vocab: Vocab, tones: boolean, rhyme: boolean, book: RhymeBook
     byBook.set(book, info);
   }
   if (tones && !info.tone) {
-    const tone = (info.tone = Uint8Array.from(vocab.symbols, (s, id) => (info!.han[id] ? TONE_CODE[toneIn(standardOf(s), book)] : 2)));
+    const tone = (info.tone = Uint8Array.from(vocab.symbols, (s, id) => (info!.han[id] ? TONE_CODE[writingToneOf(standardOf(s), book)] : 2)));
     info.toneIds = [info.hanIds.filter((id) => tone[id] !== 1), info.hanIds.filter((id) => tone[id] !== 0)];
   }
   if (rhyme && !info.rhyme) {
