@@ -6,6 +6,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { standardOf, standardPoem, toStandard } from '../src/data/standard.ts';
+import { writePoems } from '../src/domain/write.ts';
+import { selectKernels } from '../src/engine/index.ts';
+import { loadModel, resolveModelFile } from '../src/nn/checkpoint.ts';
 import { STANDARD_PAIRS } from '../src/data/standard-table.ts';
 import { fullCorpus } from './full-corpus.ts';
 
@@ -75,4 +78,13 @@ test('full corpus: no character with a standard form is left (needs chinese-poet
   const { standardised } = JSON.parse(readFileSync(join(dir, 'stats.json'), 'utf8'));
   // measured: 21,206 occurrences of 507 distinct characters in the clean poems (about 1 in 134)
   assert.ok(standardised.characters > 20_000 && standardised.distinct > 450, JSON.stringify(standardised).slice(0, 200));
+});
+
+test('the bundled model, trained before the table, writes standard characters (poems and titles)', async () => {
+  const model = loadModel(resolveModelFile(), await selectKernels());
+  const variants = model.vocab.symbols.filter((s) => standardOf(s) !== s);
+  assert.ok(variants.includes('疎') && variants.length > 100, `the vocabulary holds variants (${variants.length}): the test means something`);
+  const poems = [...writePoems(model, { count: 100, seed: 1 }), ...writePoems(model, { form: 'qijue', count: 100, seed: 2 })];
+  const left = poems.flatMap((p) => [...p.title + p.text].filter((ch) => standardOf(ch) !== ch));
+  assert.deepEqual(left, []);
 });
