@@ -152,7 +152,7 @@ test('shiren check: exit 0 when all pass, 3 on faults, 1 with nothing to check, 
   assert.equal(bad.code, 3, bad.stderr);
   const { poems } = JSON.parse(bad.stdout);
   assert.equal(poems.length, 2);
-  for (const p of poems) assert.deepEqual(Object.keys(p), ['text', 'form', 'pass', 'pattern', 'rhymeGroup', 'tones', 'faults']);
+  for (const p of poems) assert.deepEqual(Object.keys(p), ['text', 'form', 'pass', 'pattern', 'rhymeGroup', 'tones', 'faults', 'notes']);
   assert.deepEqual(Object.keys(poems[1].faults[0]), ['line', 'pos', 'kind', 'message']);
   assert.equal(poems[1].pass, false);
   assert.equal(shiren(['check']).code, 1);

@@ -22,7 +22,8 @@ import { UnknownCharacterError, Vocab } from '../src/data/vocab.ts';
 import { evaluate } from '../src/domain/evaluate.ts';
 import { scorePoems } from '../src/domain/score.ts';
 import { createReferenceKernels } from '../src/engine/reference.ts';
-import { loadModel, ModelFileError, modelMetadata, saveModel } from '../src/nn/checkpoint.ts';
+import { readModelFile, saveModel } from '../src/nn/checkpoint.ts';
+import { ModelFileError, modelMetadata } from '../src/nn/model-bytes.ts';
 import { DEFAULT_CONFIG } from '../src/nn/config.ts';
 import { Model } from '../src/nn/model.ts';
 import { decodeSafetensors, encodeSafetensors, SafetensorsError } from '../src/nn/safetensors.ts';
@@ -165,7 +166,7 @@ test('finite weights whose step overflows are refused at load, as NaN weights ar
   m.params.fill(3e38);
   const file = path.join(dir, 'overflow.safetensors');
   saveModel(file, m);
-  assert.throws(() => loadModel(file, k32), (e: Error) => e instanceof ModelFileError && /weights overflow: a step from <bos> gives a non-finite logit/.test(e.message));
+  assert.throws(() => readModelFile(file, k32), (e: Error) => e instanceof ModelFileError && /weights overflow: a step from <bos> gives a non-finite logit/.test(e.message));
 });
 
 test('safetensors: overlapping tensors and trailing bytes are refused', () => {
@@ -183,7 +184,7 @@ test('safetensors: overlapping tensors and trailing bytes are refused', () => {
   // and through loadModel, a model with a tail is one line naming the file
   const file = path.join(dir, 'tail.safetensors');
   fs.writeFileSync(file, Buffer.concat([fs.readFileSync(tinyFile), Buffer.alloc(4096)]));
-  assert.throws(() => loadModel(file, k32), (e: Error) => e instanceof ModelFileError && e.message.startsWith(file) && /trailing data/.test(e.message));
+  assert.throws(() => readModelFile(file, k32), (e: Error) => e instanceof ModelFileError && e.message.startsWith(file) && /trailing data/.test(e.message));
 });
 
 test('metadata that claims a huge model or no cell type: named before anything is allocated', () => {
@@ -200,7 +201,7 @@ test('metadata that claims a huge model or no cell type: named before anything i
   ];
   for (const [meta, why] of cases) {
     const t0 = performance.now();
-    assert.throws(() => loadModel(save(meta, 'claims.safetensors'), k32), (e: Error) => e instanceof ModelFileError && why.test(e.message) && !/undefined|out of memory/.test(e.message), JSON.stringify(meta));
+    assert.throws(() => readModelFile(save(meta, 'claims.safetensors'), k32), (e: Error) => e instanceof ModelFileError && why.test(e.message) && !/undefined|out of memory/.test(e.message), JSON.stringify(meta));
     assert.ok(performance.now() - t0 < 2000);
   }
 });
@@ -297,7 +298,7 @@ test('clear messages: invisible characters by code point, symlink loops, empty n
   assert.match(e.message, /: U\+0020 U\+3000 U\+200B 山$/);
   const loop = path.join(dir, 'loop.safetensors');
   fs.symlinkSync(loop, loop);
-  assert.throws(() => loadModel(loop, k32), /symbolic link loop/);
+  assert.throws(() => readModelFile(loop, k32), /symbolic link loop/);
   const corpusLoop = path.join(dir, 'corpus-loop');
   fs.symlinkSync(corpusLoop, corpusLoop);
   assert.throws(() => readCorpusSplit(corpusLoop, 'train', FORMS), (err: Error) => /symbolic link loop/.test(err.message) && !/missing|no such/.test(err.message));

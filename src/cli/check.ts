@@ -5,8 +5,9 @@
  *
  * Output: per poem its text, then `form · pattern · rhyme group · pass|N faults`, each line with its
  * tone marks under it (平 仄, 中 for a character with both, ？ for one the book lacks), and every
- * fault as `line L char P (字) kind: message`. With --json, `{"poems":[{"text","form","pass",
- * "pattern","rhymeGroup","tones","faults":[{"line","pos","kind","message"}]}]}` only.
+ * fault as `line L char P (字) kind: message`, then the notes on rare readings (`· …`). With
+ * --json, `{"poems":[{"text","form","pass","pattern","rhymeGroup","tones","faults":[{"line","pos",
+ * "kind","message"}],"notes":[…]}]}` only.
  *
  * Exit code (returned to main, which owns process.exit): 0 when every poem passes, 3 when some poem
  * has faults; a missing file or no poem at all is a user error (1).
@@ -53,6 +54,7 @@ function describe(r: CheckResult, bookName: RhymeBookName): string {
     const where = f.line === 0 ? 'poem' : `line ${f.line} char ${f.pos}${textLines[f.line - 1] ? ` (${[...textLines[f.line - 1]][f.pos - 1]})` : ''}`;
     out.push(`  ✗ ${where} ${KIND_LABEL[f.kind]} [${f.kind}]: ${f.message}`);
   }
+  for (const n of r.notes) out.push(`  · ${n}`);
   return out.join('\n');
 }
 

@@ -1,6 +1,7 @@
 /**
- * The Tang corpus (docs/design.md §1): read `chinese-poetry`'s quantangshi files, clean, classify, split by
- * the sha1 rule, and write `DIR/<split>/<form>.txt` (one poem per line), beside it
+ * The Tang corpus (docs/design.md §1): read `chinese-poetry`'s quantangshi files, clean, map variants
+ * to standard characters (src/data/standard.ts, after OpenCC t → cn), classify, split by the sha1
+ * rule, and write `DIR/<split>/<form>.txt` (one poem per line), beside it
  * `DIR/<split>/<form>.titles.txt` (the poem's title on the same line number: bracketed notes and
  * series numbering removed, Han characters only, possibly empty; src/data/sequence.ts cleanTitle)
  * plus `DIR/stats.json`. Also the reader of such a folder, used by training, evaluation and
@@ -22,6 +23,7 @@ import { ensureOutputDir, fileKind, readRegularFile, writeFileAtomic } from '../
 import { printable } from '../util/text.ts';
 import { ALL_FORMS, cleanPoem, isAllowedChar, isHan, normalisePoem, removeAnnotations, toSimplified, type ExcludeReason, type Form } from './clean.ts';
 import { cleanTitle, type TitledPoem } from './sequence.ts';
+import { standardOf, toStandard } from './standard.ts';
 
 export const SPLITS = ['train', 'valid', 'test'] as const;
 export type Split = (typeof SPLITS)[number];
@@ -55,6 +57,8 @@ export interface CorpusStats {
   excluded: Record<ExcludeReason, number>;
   /** the most frequent characters that caused 'disallowed-character' exclusions */
   disallowedCharacters: Record<string, number>;
+  /** characters of the clean poems changed to their standard form (src/data/standard.ts): how many, how many distinct, the most frequent ('疎→疏': count) */
+  standardised: { characters: number; distinct: number; top: Record<string, number> };
   formsWritten: Form[];
 }
 
@@ -108,6 +112,7 @@ export function buildCorpus(opts: BuildOptions): CorpusStats {
     splits: { train: 0, valid: 0, test: 0 },
     excluded: { empty: 0, 'disallowed-character': 0, 'no-final-punctuation': 0 },
     disallowedCharacters: {},
+    standardised: { characters: 0, distinct: 0, top: {} },
     formsWritten: [...opts.forms],
   };
   const lines: Record<Split, Record<Form, { text: string; title: string }[]>> = {
@@ -117,6 +122,7 @@ export function buildCorpus(opts: BuildOptions): CorpusStats {
   };
   for (const split of SPLITS) for (const form of opts.forms) lines[split][form] = [];
   const disallowed = new Map<string, number>();
+  const standardised = new Map<string, number>();
 
   files.forEach((file, i) => {
     const poems = JSON.parse(readFileSync(file, 'utf8')) as RawPoem[];
@@ -128,19 +134,21 @@ export function buildCorpus(opts: BuildOptions): CorpusStats {
         if (cleaned.reason === 'disallowed-character') disallowed.set(cleaned.detail, (disallowed.get(cleaned.detail) ?? 0) + 1);
         continue;
       }
-      const { text, form } = normalisePoem(cleaned.text);
+      const { text, form } = normalisePoem(toStandard(cleaned.text, standardised));
       const split = splitOf(poem.id);
       stats.counts[split][form]++;
       stats.forms[form]++;
       const bucket = lines[split][form];
       if (bucket && (opts.sample === undefined || bucket.length < opts.sample)) {
-        bucket.push({ text, title: cleanTitle(removeAnnotations(toSimplified(poem.title ?? ''))) });
+        bucket.push({ text, title: cleanTitle(removeAnnotations(toStandard(toSimplified(poem.title ?? '')))) });
       }
     }
     opts.onProgress?.(i + 1, files.length);
   });
 
   stats.disallowedCharacters = Object.fromEntries([...disallowed.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30));
+  const mapped = [...standardised].sort((a, b) => b[1] - a[1]);
+  stats.standardised = { characters: mapped.reduce((n, [, c]) => n + c, 0), distinct: mapped.length, top: Object.fromEntries(mapped.slice(0, 30).map(([ch, n]) => [`${ch}→${standardOf(ch)}`, n])) };
   for (const split of SPLITS) {
     ensureOutputDir(join(opts.out, split));
     for (const form of opts.forms) {

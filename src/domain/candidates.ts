@@ -21,7 +21,7 @@
  * i))), so N = 1 writes what shiren wrote before candidates; candidate j > 0 draws from
  * Rng(poemSeed(poemSeed(seed, i), j)). A poem depends on its seed alone, never on its batch.
  */
-import { BOS, EOS, type Vocab } from '../data/vocab.ts';
+import { BOS, type Vocab } from '../data/vocab.ts';
 import { conditionPrefix } from '../data/sequence.ts';
 import { Rng, poemSeed } from '../nn/rng.ts';
 import { bareLines, isHan } from '../poetry/forms.ts';
@@ -53,13 +53,13 @@ export function candidateStreams(seed: number, n: number): Rng[] {
 
 /**
  * The sequence that scores a candidate under no title (fit's second term): `<bos> <form> <sep>`
- * then the poem and <eos>, scored from `from`; undefined where there is nothing to compare (an
+ * then the poem's `body` as written (its ids, <eos> included), scored from `from`; undefined where there is nothing to compare (an
  * untitled poem, or a model that reads no titles).
  */
-export function untitledSequence(vocab: Vocab, poem: Poem): { tokens: number[]; from: number } | undefined {
+export function untitledSequence(vocab: Vocab, poem: Poem, body: readonly number[]): { tokens: number[]; from: number } | undefined {
   const prefix = [BOS, ...conditionPrefix(vocab, poem.form, '')];
   if (prefix.length === 1 || !poem.title) return undefined;
-  return { tokens: [...prefix, ...vocab.encode(poem.text), EOS], from: prefix.length };
+  return { tokens: [...prefix, ...body], from: prefix.length };
 }
 
 /**

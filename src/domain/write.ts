@@ -212,7 +212,7 @@ export interface CallReply {
 /** A candidate as written: the poem, and what it measured of itself (PoemDecoder `measure`). */
 interface Written {
   poem: DecodedPoem;
-  measured?: { logprob: number; positions: readonly number[] };
+  measured?: { logprob: number; positions: readonly number[]; tokens: readonly number[] };
 }
 
 interface Call<K> {
@@ -292,7 +292,7 @@ export class WritingLoop<K> {
     };
     let left = 0;
     written.forEach(({ poem, measured }, c) => {
-      const seq = untitledSequence(this.model.vocab, poem);
+      const seq = untitledSequence(this.model.vocab, poem, measured!.tokens);
       if (!seq || !measured!.positions.length) return;
       left++;
       this.join(call, new SequenceScorer(V, seq.tokens, seq.from, measured!.positions, this.model.sampler), (result) => {

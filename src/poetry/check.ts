@@ -16,13 +16,18 @@
  *   polyphonic character rhymes when one of its 平 readings is in the group; a character the book
  *   lacks is given the benefit.
  *
+ * Notes: the checker is lenient (a polyphonic character fits where one of its readings fits), but
+ * it names, in `notes`, each character that fits only through a rare reading — a tone poets almost
+ * never give it where the pattern fixes one (prosody.ts writingToneOf: 风 read 仄), or a rhyme
+ * through a rare 平 reading (writingRhymeGroupsOf: 烟 in 真). 平水韵 only; shiren writes neither.
+ *
  * Result shapes: `tones` has one string per line, a mark per character: 平, 仄, 中 (both readings),
  * ？ (not in the book). Faults give line and pos 1-based; a fault of the whole poem (shape) has
  * line 0 and pos 0.
  */
 import { FORM_SHAPE, PUNCTUATION, canonicalise, classifyForm, cleanPoem, type Form, type RegulatedForm } from '../data/clean.ts';
 import { bareLines } from './forms.ts';
-import { lineFaults, lineType, patternName, type Tone } from './prosody.ts';
+import { lineFaults, lineType, patternName, writingRhymeGroupsOf, writingToneOf, type Tone } from './prosody.ts';
 import { rhymeBook, type RhymeBook, type RhymeBookName, type ToneClass } from './rhymebook.ts';
 
 export const FAULT_KINDS = ['tone', 'nian', 'dui', 'gu-ping', 'san-ping-wei', 'rhyme', 'rhyme-tone', 'rhyme-repeat', 'shape'] as const;
@@ -57,6 +62,8 @@ export interface CheckResult {
   /** One string of tone marks per line (see the file comment). */
   tones: string[];
   faults: Fault[];
+  /** Characters that fit only through a rare reading (see the file comment), e.g. '风 (line 2, char 4) fits as 仄 only, a rare reading'. */
+  notes: string[];
 }
 
 const MARK: Record<ToneClass, string> = { 平: '平', 仄: '仄', either: '中', unknown: '？' };
@@ -148,7 +155,7 @@ export function checkPoem(text: string, opts: CheckOptions = {}): CheckResult {
   const lines = 'lines' in read ? read.lines : [];
   const marks = lines.map((line) => [...line].map((ch) => MARK[book.toneOf(ch)]).join(''));
   const shapeFault = (message: string, form: Form): CheckResult => ({
-    text, form, pass: false, pattern: null, rhymeGroup: null, tones: marks, faults: [{ line: 0, pos: 0, kind: 'shape', message }],
+    text, form, pass: false, pattern: null, rhymeGroup: null, tones: marks, faults: [{ line: 0, pos: 0, kind: 'shape', message }], notes: [],
   });
   if ('error' in read) return shapeFault(read.error, opts.form ?? 'free');
   const found = classifyForm(canonicalise(lines));
@@ -172,12 +179,52 @@ export function checkPoem(text: string, opts: CheckOptions = {}): CheckResult {
   const lastTone = tones[0].at(-1);
   const firsts: ('平' | '仄')[] = key0 === '仄' ? ['仄', '平'] : ['平', '仄'];
   const rhymedFirst = lastTone === '仄' ? [false, true] : [true, false];
-  let best: { faults: Fault[]; group: string | null; name: string } | undefined;
+  // ties go to the pattern that needs fewest rare readings (the 平水韵 only: its table of them)
+  const usual = opts.book === undefined || opts.book === 'pingshui';
+  const usualTones = usual ? lines.map((line) => [...line].map((ch) => writingToneOf(ch))) : [];
+  const rareCost = (first: '平' | '仄', rhymed: boolean) => (usual ? analyse(lines, usualTones, book, first, rhymed).faults.length : 0);
+  let best: { faults: Fault[]; group: string | null; name: string; first: '平' | '仄'; rhymed: boolean; cost: number } | undefined;
   for (const rhymed of rhymedFirst) {
     for (const first of firsts) {
       const result = analyse(lines, tones, book, first, rhymed);
-      if (!best || result.faults.length < best.faults.length) best = { ...result, name: patternName(form, first, rhymed) };
+      if (best && result.faults.length > best.faults.length) continue;
+      const cost = rareCost(first, rhymed);
+      if (!best || result.faults.length < best.faults.length || cost < best.cost) best = { ...result, name: patternName(form, first, rhymed), first, rhymed, cost };
     }
   }
-  return { text, form, pass: best!.faults.length === 0, pattern: best!.name, rhymeGroup: best!.group, tones: marks, faults: best!.faults };
+  const notes = usual ? rareReadings(lines, book, best!) : [];
+  return { text, form, pass: best!.faults.length === 0, pattern: best!.name, rhymeGroup: best!.group, tones: marks, faults: best!.faults, notes };
+}
+
+/**
+ * The notes on rare readings (file comment): the faults the chosen pattern would have if each
+ * character had only its usual tones, that the lenient reading does not have, traced to a
+ * character with a rare reading (the fault's own, else those of its line); and the rhymes made
+ * only through a rare 平 reading.
+ */
+function rareReadings(lines: readonly string[], book: RhymeBook, best: { faults: Fault[]; group: string | null; first: '平' | '仄'; rhymed: boolean }): string[] {
+  const chars = lines.map((line) => [...line]);
+  const strict = chars.map((row) => row.map((ch) => writingToneOf(ch)));
+  const rare = (line: number, pos: number) => book.toneOf(chars[line]![pos]!) === 'either' && strict[line]![pos] !== 'either';
+  const lenient = new Set(best.faults.map((f) => `${f.line}.${f.pos}.${f.kind}`));
+  const notes = new Set<string>();
+  const note = (line: number, pos: number) => {
+    const usual = strict[line]![pos]!;
+    notes.add(`${chars[line]![pos]} (line ${line + 1}, char ${pos + 1}) fits here only as ${usual === '平' ? '仄' : '平'}, a rare reading (usually ${usual})`);
+  };
+  for (const f of analyse(lines, strict, book, best.first, best.rhymed).faults) {
+    if (f.line === 0 || lenient.has(`${f.line}.${f.pos}.${f.kind}`) || f.kind === 'rhyme' || f.kind === 'rhyme-repeat') continue;
+    const [line, pos] = [f.line - 1, f.pos - 1];
+    if (rare(line, pos)) note(line, pos);
+    else chars[line]!.forEach((_, p) => rare(line, p) && note(line, p));
+  }
+  if (best.group !== null) {
+    chars.forEach((row, i) => {
+      const ch = row.at(-1)!;
+      if ((i % 2 === 1 || (i === 0 && best.rhymed)) && book.pingGroupsOf(ch).includes(best.group!) && !writingRhymeGroupsOf(ch).includes(best.group!)) {
+        notes.add(`${ch} (line ${i + 1}) rhymes in ${book.labelOf(best.group!)} only through a rare reading`);
+      }
+    });
+  }
+  return [...notes];
 }

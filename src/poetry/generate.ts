@@ -34,6 +34,7 @@
 import { BOS, type Vocab } from '../data/vocab.ts';
 import { MAX_TITLE_CHARS, SEP, conditionOf, conditionPrefix, formSymbol } from '../data/sequence.ts';
 import type { LanguageModel, ListSampler, RecurrentState } from '../nn/lm.ts';
+import { standardPoem } from '../data/standard.ts';
 import { PoetryError, poemLines, type Form } from './forms.ts';
 import { addSorted, copyExcept, copyHypothesis, makePlan, type GenerateOptions, type Hypothesis, type Plan } from './plan.ts';
 import { DEFAULT_TEMPERATURE, MIN_TEMPERATURE, choose, logSumExp, penalise, scratchFor, topIds, unpenalise, type RandomSource, type Sampling } from './sample.ts';
@@ -104,6 +105,8 @@ export class PoemDecoder implements BatchMember<Poem> {
   private readonly writesTitle: boolean = false;
   /** the title's ids so far, ascending (never chosen twice) */
   private readonly titleSorted: number[] = [];
+  /** the body's token ids as written (before the standard-character mapping of `result()`) */
+  private written: readonly number[] = [];
   /** `measure`: Σ log P of the body tokens the poem chose (not forced), and their positions */
   private readonly measured?: { logprob: number; positions: number[] };
 
@@ -161,12 +164,13 @@ export class PoemDecoder implements BatchMember<Poem> {
   }
 
   /**
-   * With `measure`: Σ log P(token | what precedes it) over the body tokens the poem chose, and their
-   * positions (0 = the first body token after the title's <sep>), once the poem is finished.
+   * With `measure`: Σ log P(token | what precedes it) over the body tokens the poem chose, their
+   * positions (0 = the first body token after the title's <sep>), and the body's ids as written
+   * (<eos> included; the vocabulary's characters, before the standard mapping), once finished.
    */
-  measurement(): { logprob: number; positions: readonly number[] } {
+  measurement(): { logprob: number; positions: readonly number[]; tokens: readonly number[] } {
     if (!this.measured || !this.poem) throw new Error('PoemDecoder: nothing measured');
-    return this.measured;
+    return { ...this.measured, tokens: this.written };
   }
 
   /** The poem, once `advance` has returned null. */
@@ -281,7 +285,9 @@ export class PoemDecoder implements BatchMember<Poem> {
     const score = (h: Hypothesis) => (plan.perToken ? h.logp / h.tokens.length : h.logp);
     const best = this.finished.reduce((a, b) => (score(b) > score(a) ? b : a));
     const text = this.vocab.decode(best.tokens);
-    this.poem = { start: this.opts.start ?? '', form: plan.form, title: this.title, lines: poemLines(text), text };
+    // printed in standard characters, whatever the vocabulary holds (src/data/standard.ts)
+    this.poem = standardPoem({ start: this.opts.start ?? '', form: plan.form, title: this.title, lines: poemLines(text), text });
+    this.written = best.tokens;
     this.phase = 'done';
     this.beams = [];
     return null;

@@ -36,7 +36,8 @@
 import { BOS, EOS, UnknownCharacterError, type Vocab } from '../data/vocab.ts';
 import { PUNCTUATION } from '../data/clean.ts';
 import { FORM_SHAPE, PoetryError, isHan, isRegulated, lineEnd, type Form, type Shape } from './forms.ts';
-import { prefixFits, tonePatterns, toneIn, writingRhymeGroupsOf, type Tone, type TonePattern } from './prosody.ts';
+import { standardOf } from '../data/standard.ts';
+import { prefixFits, tonePatterns, toneIn, writingRhymeGroupsOf, writingToneOf, type Tone, type TonePattern } from './prosody.ts';
 import { rhymeBook, type RhymeBookName } from './rhymebook.ts';
 import { RHYME_BOOK_LABELS } from './book-names.ts';
 
@@ -81,7 +82,8 @@ export interface GenerateOptions {
 /**
  * Per-vocabulary lookup tables, computed once per Vocab (the tone and rhyme ones on first use).
  * The id lists let a step visit only the candidates of its slot (≈ V/2 at a tone-constrained
- * slot) instead of testing all V ids.
+ * slot) instead of testing all V ids. Tones and rhymes are the usual ones (writingToneOf,
+ * writingRhymeGroupsOf) of the character as it is printed: its standard form (src/data/standard.ts).
  */
 export interface VocabInfo {
   han: Uint8Array; // [V] 1 for Han characters
@@ -91,6 +93,7 @@ export interface VocabInfo {
   toneIds?: [Int32Array, Int32Array]; // the Han ids that can be read 平 (tone 0 or 2) / 仄 (1 or 2), ascending
   rhyme?: Int32Array; // [V] bit g set when a 平 reading falls in the book's pingGroups[g] (≤ 30 groups)
   marks: Set<number>; // ids of the marks
+  variants: Map<number, number[]>; // id → the Han ids printed as the same standard character (疎 疏), where the vocabulary holds several
 }
 const TONE_CODE: Record<Tone, number> = { 平: 0, 仄: 1, either: 2 };
 const infoCache = new WeakMap<Vocab, Map<RhymeBookName, VocabInfo>>();
@@ -104,17 +107,20 @@ export function vocabInfo(vocab: Vocab, tones: boolean, rhyme: boolean, book: Rh
     vocab.symbols.forEach((s, id) => (han[id] = [...s].length === 1 && isHan(s) ? 1 : 0));
     const marks = new Set([...PUNCTUATION].map((m) => vocab.id(m)).filter((id) => id !== undefined));
     const idsWhere = (keep: (id: number) => boolean) => Int32Array.from(vocab.symbols.keys()).filter(keep);
-    info = { han, hanIds: idsWhere((id) => han[id] === 1), hanOrMarkIds: idsWhere((id) => han[id] === 1 || marks.has(id)), marks };
+    const byStandard = new Map<string, number[]>();
+    vocab.symbols.forEach((s, id) => han[id] && byStandard.set(standardOf(s), [...(byStandard.get(standardOf(s)) ?? []), id]));
+    const variants = new Map([...byStandard.values()].filter((ids) => ids.length > 1).flatMap((ids) => ids.map((id) => [id, ids] as const)));
+    info = { han, hanIds: idsWhere((id) => han[id] === 1), hanOrMarkIds: idsWhere((id) => han[id] === 1 || marks.has(id)), marks, variants };
     byBook.set(book, info);
   }
   if (tones && !info.tone) {
-    const tone = (info.tone = Uint8Array.from(vocab.symbols, (s, id) => (info!.han[id] ? TONE_CODE[toneIn(s, book)] : 2)));
+    const tone = (info.tone = Uint8Array.from(vocab.symbols, (s, id) => (info!.han[id] ? TONE_CODE[writingToneOf(standardOf(s), book)] : 2)));
     info.toneIds = [info.hanIds.filter((id) => tone[id] !== 1), info.hanIds.filter((id) => tone[id] !== 0)];
   }
   if (rhyme && !info.rhyme) {
     const groups = rhymeBook(book).pingGroups;
     info.rhyme = Int32Array.from(vocab.symbols, (s, id) =>
-      info!.han[id] ? writingRhymeGroupsOf(s, book).reduce((bits, g) => bits | (1 << groups.indexOf(g)), 0) : 0,
+      info!.han[id] ? writingRhymeGroupsOf(standardOf(s), book).reduce((bits, g) => bits | (1 << groups.indexOf(g)), 0) : 0,
     );
   }
   return info;
@@ -220,6 +226,13 @@ export function copyExcept(list: Int32Array, skip: readonly number[], out: Int32
   return at + list.length - removed;
 }
 
+/** Marks Han character `id` used in `h`, with the ids printed as the same standard character (疏 after 疎 repeats it once printed). */
+function use(info: VocabInfo, h: Hypothesis, id: number): void {
+  const same = info.variants.get(id);
+  if (!same) addSorted(h.used, id);
+  else for (const v of same) addSorted(h.used, v);
+}
+
 /** Inserts `id` into the ascending `ids` unless it is there. */
 export function addSorted(ids: number[], id: number): void {
   let i = ids.length;
@@ -278,7 +291,7 @@ class FreePlan implements Plan {
     h.tokens.push(id);
     h.logp += logp;
     if (id === EOS) h.done = true;
-    if (this.info.han[id]) addSorted(h.used, id);
+    if (this.info.han[id]) use(this.info, h, id);
   }
 }
 
@@ -391,7 +404,7 @@ class LayoutPlan implements Plan {
       h.lineTones = 0;
       return;
     }
-    addSorted(h.used, id);
+    use(info, h, id);
     const pos = h.tokens.length - 1;
     const line = Math.floor(pos / (this.shape.chars + 1));
     const col = pos % (this.shape.chars + 1);

@@ -25,6 +25,7 @@
 import { FORM_SHAPE, type RegulatedForm } from '../data/clean.ts';
 import { rhymeBook, type RhymeBookName } from './rhymebook.ts';
 import { RARE_PING_READINGS } from './pingshui-rare.ts';
+import { RARE_TONE_READINGS } from './pingshui-rare-tones.ts';
 
 /** A character's tone class at a position; 'either' matches both 平 and 仄 (unknown counts as either). */
 export type Tone = '平' | '仄' | 'either';
@@ -54,6 +55,18 @@ export function writingRhymeGroupsOf(ch: string, book: RhymeBookName = 'pingshui
   const groups = rhymeGroupsOf(ch, book);
   const rare = book === 'pingshui' ? RARE_PING_READINGS[ch] : undefined;
   return rare ? groups.filter((g) => !rare.includes(g)) : groups;
+}
+
+/**
+ * The tone class a poem being written may give a character: its tone in the book less a reading
+ * poets almost never use where a pattern fixes the tone (pingshui-rare-tones.ts: 风 is not
+ * written in a 仄 slot, 望 not in a 平 one), so 'either' may become 平 or 仄. Stricter than the
+ * checker, like writingRhymeGroupsOf.
+ */
+export function writingToneOf(ch: string, book: RhymeBookName = 'pingshui'): Tone {
+  const tone = toneIn(ch, book);
+  const rare = tone === 'either' && book === 'pingshui' ? RARE_TONE_READINGS[ch] : undefined;
+  return rare ? (rare === '平' ? '仄' : '平') : tone;
 }
 
 /** Whether two characters rhyme: a 平 reading of each falls in the same group. */
