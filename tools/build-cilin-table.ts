@@ -66,6 +66,8 @@ const CILIN_OVERRIDES: readonly (readonly [chars: string, reading: string, reaso
   ['攒攢', '7 平', '攢 徂丸切 桓韵 (集韵)'],
   ['桁', '2 去', '桁 下浪切 宕韵 (集韵)'],
   ['挨', '5 平', '挨 於開切 咍韵 (集韵)'],
+  ['够夠', '12 去', '夠 古候切 候韵 (集韵)'],
+  ['冥', '11 去', '冥 莫定切 径韵 (集韵)'],
 ];
 
 /** 部 of an override's 平水韵 group, where the group spans two 部: by character. */
