@@ -1,5 +1,6 @@
 /**
- * The Tang corpus (docs/design.md §1): read `chinese-poetry`'s quantangshi files, clean, classify, split by
+ * The Tang corpus (docs/design.md §1): read `chinese-poetry`'s quantangshi files (and its Song 词 for the
+ * form `ci`: src/data/songci.ts), clean, classify, split by
  * the sha1 rule, and write `DIR/<split>/<form>.txt` (one poem per line), beside it
  * `DIR/<split>/<form>.titles.txt` (the poem's title on the same line number: bracketed notes and
  * series numbering removed, Han characters only, possibly empty; src/data/sequence.ts cleanTitle)
@@ -11,7 +12,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ensureOutputDir, writeFileAtomic } from '../util/fs.ts';
-import { ALL_FORMS, cleanPoem, normalisePoem, removeAnnotations, toSimplified, type ExcludeReason, type Form } from './clean.ts';
+import { CORPUS_FORMS, cleanPoem, normalisePoem, removeAnnotations, toSimplified, type CorpusForm, type ExcludeReason } from './clean.ts';
+import { addSongCi, type CiStats } from './songci.ts';
 import { cleanTitle, type TitledPoem } from './sequence.ts';
 
 export const SPLITS = ['train', 'valid', 'test'] as const;
@@ -38,15 +40,17 @@ export interface CorpusStats {
   source: string;
   poems: number;
   /** counts[split][form] */
-  counts: Record<Split, Record<Form, number>>;
+  counts: Record<Split, Record<CorpusForm, number>>;
   /** totals per form over all splits */
-  forms: Record<Form, number>;
+  forms: Record<CorpusForm, number>;
   /** written poems per split (over the forms written) */
   splits: Record<Split, number>;
   excluded: Record<ExcludeReason, number>;
   /** the most frequent characters that caused 'disallowed-character' exclusions */
   disallowedCharacters: Record<string, number>;
-  formsWritten: Form[];
+  formsWritten: CorpusForm[];
+  /** the Song 词, when `ci` is written (src/data/songci.ts) */
+  ci?: CiStats;
 }
 
 /** Locates the quantangshi folder of the `chinese-poetry` package, or explains how to get it. */
@@ -78,7 +82,7 @@ export interface BuildOptions {
   /** output folder */
   out: string;
   /** forms to write (stats always count all of them) */
-  forms: readonly Form[];
+  forms: readonly CorpusForm[];
   /** keep at most this many poems per split and form (the committed test fixture uses this) */
   sample?: number;
   /** called after each source file with (done, total) */
@@ -90,7 +94,7 @@ export function buildCorpus(opts: BuildOptions): CorpusStats {
   const source = findTangSource();
   const files = tangFiles(source);
   if (files.length === 0) throw new CorpusError(`no poet.tang.*.json files in ${source}`);
-  const zeroForms = () => Object.fromEntries(ALL_FORMS.map((f) => [f, 0])) as Record<Form, number>;
+  const zeroForms = () => Object.fromEntries(CORPUS_FORMS.map((f) => [f, 0])) as Record<CorpusForm, number>;
   const stats: CorpusStats = {
     source: 'chinese-poetry/dist/quantangshi/poet.tang.*.json',
     poems: 0,
@@ -101,10 +105,10 @@ export function buildCorpus(opts: BuildOptions): CorpusStats {
     disallowedCharacters: {},
     formsWritten: [...opts.forms],
   };
-  const lines: Record<Split, Record<Form, { text: string; title: string }[]>> = {
-    train: {} as Record<Form, { text: string; title: string }[]>,
-    valid: {} as Record<Form, { text: string; title: string }[]>,
-    test: {} as Record<Form, { text: string; title: string }[]>,
+  const lines: Record<Split, Record<CorpusForm, { text: string; title: string }[]>> = {
+    train: {} as Record<CorpusForm, { text: string; title: string }[]>,
+    valid: {} as Record<CorpusForm, { text: string; title: string }[]>,
+    test: {} as Record<CorpusForm, { text: string; title: string }[]>,
   };
   for (const split of SPLITS) for (const form of opts.forms) lines[split][form] = [];
   const disallowed = new Map<string, number>();
@@ -130,6 +134,7 @@ export function buildCorpus(opts: BuildOptions): CorpusStats {
     }
     opts.onProgress?.(i + 1, files.length);
   });
+  if (opts.forms.includes('ci')) stats.ci = addSongCi(stats, lines.train.ci ? lines : undefined, splitOf, opts.sample);
 
   stats.disallowedCharacters = Object.fromEntries([...disallowed.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30));
   for (const split of SPLITS) {
@@ -146,7 +151,7 @@ export function buildCorpus(opts: BuildOptions): CorpusStats {
 }
 
 /** Reads the poems of one split from a corpus folder, for the given forms (missing forms are an error). */
-export function readSplit(dir: string, split: Split, forms: readonly Form[]): string[] {
+export function readSplit(dir: string, split: Split, forms: readonly CorpusForm[]): string[] {
   return readTitledSplit(dir, split, forms).map((p) => p.text);
 }
 
@@ -154,11 +159,11 @@ export function readSplit(dir: string, split: Split, forms: readonly Form[]): st
  * The poems of one split with their titles and forms. A corpus built before titles were kept has
  * no `.titles.txt`: its titles are '' (a title-conditioned model cannot learn from it).
  */
-export function readTitledSplit(dir: string, split: Split, forms: readonly Form[]): (TitledPoem & { title: string; form: Form })[] {
+export function readTitledSplit<F extends CorpusForm>(dir: string, split: Split, forms: readonly F[]): (Omit<TitledPoem, 'form'> & { title: string; form: F })[] {
   if (!existsSync(join(dir, 'stats.json'))) {
     throw new CorpusError(`${dir} is not a shiren corpus (no stats.json); build one with \`shiren corpus\``);
   }
-  const poems: (TitledPoem & { title: string; form: Form })[] = [];
+  const poems: (Omit<TitledPoem, 'form'> & { title: string; form: F })[] = [];
   for (const form of forms) {
     const file = join(dir, split, `${form}.txt`);
     const titleFile = join(dir, split, `${form}.titles.txt`);
