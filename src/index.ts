@@ -24,6 +24,9 @@ export { train, type TrainOptions, type TrainResult, type RunLimits, type TrainE
 export { selectKernels, type EngineName } from './engine/index.ts';
 export { UnknownCharacterError } from './data/vocab.ts';
 export { PoetryError } from './poetry/forms.ts';
+export { checkPoem, type CheckOptions, type CheckResult } from './poetry/check.ts';
+export { checkText, checkCi, type TextCheckOptions, type CiCheckOptions, type CiCheckResult } from './poetry/ci-check.ts';
+export { allTunes, findTune, CipaiError, type CiTune, type CiFormat, type CiSlot } from './poetry/cipu.ts';
 export { ModelFileError } from './nn/checkpoint.ts';
 export type { Model } from './nn/model.ts';
 

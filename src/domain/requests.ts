@@ -41,6 +41,10 @@ export interface CheckRequest {
   texts: string[];
   form?: RegulatedForm;
   rhymeBook?: RhymeBookName;
+  /** check every text as a 词 to this tune (src/poetry/ci-check.ts), in this format, without 通押 */
+  cipai?: string;
+  variant?: number;
+  strictRhyme?: boolean;
 }
 
 /** A request that passed the schema but asks for more than one request may. */

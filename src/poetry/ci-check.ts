@@ -21,11 +21,14 @@
  * tune), `format` (its label) and `stanzas` (characters per 片 of that format); `pattern` is its
  * 平仄中 string, `rhymeGroup` the 部 of each rhyme group ('第七部', or '第四部 · 第六部' for 换韵).
  * `tones` has one string per text line, a mark per character (平 仄 中 ？ as check.ts).
+ *
+ * `checkText` is the one entry of the CLI, the API and the library: a 词 when a tune is given or
+ * named in the text's first line, else a poem (check.ts).
  */
 import { STANZA_BREAK, isHan, removeAnnotations } from '../data/clean.ts';
 import { buLabel, cilinTone, rhymeBuOf, tongyaOf } from './cilin.ts';
 import { findTune, formatLabel, formatOf, type CiFormat, type CiTune } from './cipu.ts';
-import type { Fault } from './check.ts';
+import { checkPoem, type CheckOptions, type CheckResult, type Fault } from './check.ts';
 
 export interface CiCheckOptions {
   /** The tune: its usual name, an alias or a traditional name. */
@@ -207,4 +210,17 @@ export function checkCi(text: string, opts: CiCheckOptions): CiCheckResult {
     stanzas: [...f.stanzas],
     faults: r.faults.map(({ index, kind, message }) => ({ line: t.where[index]!.line + 1, pos: t.where[index]!.pos + 1, kind, message })),
   };
+}
+
+/** The check options of a text that may be a poem or a 词 (the CLI's, the API's and the library's). */
+export interface TextCheckOptions extends CheckOptions, Partial<Omit<CiCheckOptions, 'cipai'>> {
+  /** Check the text as a 词 to this tune (else as one when its first line is `词牌：NAME`). */
+  cipai?: string;
+}
+
+/** Checks a poem (check.ts) or a 词 (see the file comment); an unknown tune throws a CipaiError. */
+export function checkText(text: string, opts: TextCheckOptions = {}): CheckResult | CiCheckResult {
+  const cipai = opts.cipai ?? parseCipaiHeader(text).cipai;
+  if (cipai === undefined) return checkPoem(text, opts);
+  return checkCi(text, { cipai, variant: opts.variant, strictRhyme: opts.strictRhyme });
 }

@@ -19,6 +19,7 @@
  * unknown name throws a CipaiError that suggests near names.
  */
 import { CIPU_TABLE, type CipuFormatRow, type CipuRow } from './cipu-table.ts';
+import { PoetryError } from './forms.ts';
 
 export type SlotTone = '平' | '仄' | '中';
 export type PauseMark = '句' | '读' | '韵' | '叶' | '叠' | '重';
@@ -86,7 +87,7 @@ export interface CiTune {
 }
 
 /** An unknown tune, a variant out of range, or a malformed 谱 entry: a one-line user error. */
-export class CipaiError extends Error {
+export class CipaiError extends PoetryError {
   override name = 'CipaiError';
 }
 

@@ -8,7 +8,7 @@
  *   "allowRepeats", "title", "rhymeBook", "rhymeGroup"}`, all optional →
  *   `{"poems":[{"start","form","title","lines":[…],"text"}]}`.
  * - POST /api/score `{"texts": ["…" | {"text","title"}, …]}` → `{"poems":[{"text","tokens","logprob","perplexity"}]}`.
- * - POST /api/check `{"texts": ["…", …], "form", "rhymeBook"}` → as `check --json`.
+ * - POST /api/check `{"texts": ["…", …], "form", "rhymeBook", "cipai", "variant", "strictRhyme"}` → as `check --json`.
  * Unknown fields are refused.
  */
 import { FORMS, GEN_FORMS } from '../poetry/forms.ts';
@@ -67,5 +67,8 @@ export const CHECK_SCHEMA = {
     texts: { type: 'array', minItems: 1, maxItems: MAX_SCORE_TEXTS, items: scoreText },
     form: { type: 'string', enum: [...FORMS] },
     rhymeBook: { type: 'string', enum: [...RHYME_BOOKS] },
+    cipai: { type: 'string', minLength: 1, maxLength: 40 },
+    variant: { type: 'integer', minimum: 1, maximum: 100 },
+    strictRhyme: { type: 'boolean' },
   },
 } as const;
