@@ -68,6 +68,8 @@ const CILIN_OVERRIDES: readonly (readonly [chars: string, reading: string, reaso
   ['挨', '5 平', '挨 於開切 咍韵 (集韵)'],
   ['够夠', '12 去', '夠 古候切 候韵 (集韵)'],
   ['冥', '11 去', '冥 莫定切 径韵 (集韵)'],
+  ['么', '9 平', 'simplified text writes 麼 (莫婆切 戈韵) as 么, which the data has only as 幺 (萧)'],
+  ['他', '10 平', 'the Song 词 rhyme 他 with 麻 (浣溪沙: 暮鸦 京华 生涯 … 却怜他); the 廣韻 has only 託何切 歌'],
 ];
 
 /** 部 of an override's 平水韵 group, where the group spans two 部: by character. */

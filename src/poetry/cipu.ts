@@ -153,8 +153,10 @@ function parseFormat(tune: string, stanzaKind: string, index: number, row: CipuF
   const [book, variant, linesJoined, groupsText, example] = row;
   const lines = linesJoined.split('|');
   const { slots, ends } = parsePieces(tune, lines);
-  const rhymeGroups: CiRhymeGroup[] = groupsText.split(';').filter(Boolean).map((part, g) => {
-    const [key, list] = part.split(':') as [string, string];
+  // groups in order of their first rhyme (the table's keys come in couyun's numbering: 0, 1, -1, -2)
+  const parts = groupsText.split(';').filter(Boolean).map((part) => part.split(':') as [string, string]);
+  parts.sort((a, b) => Math.min(...a[1].split(',').map((p) => Math.abs(Number(p)))) - Math.min(...b[1].split(',').map((p) => Math.abs(Number(p)))));
+  const rhymeGroups: CiRhymeGroup[] = parts.map(([key, list], g) => {
     const signed = list.split(',').map(Number);
     const positions = signed.map(Math.abs);
     const xie = signed.filter((p) => p < 0).map(Math.abs);
