@@ -20,6 +20,7 @@ export { evaluate, type EvaluateOptions, type EvalReport } from './domain/evalua
 export { LIMITS, WriteError, type Poem, type WriteOptions } from './domain/write.ts';
 export type { PoemScore, ScoreInput } from './domain/score.ts';
 export { buildCorpus, readSplit, type CorpusStats } from './data/corpus.ts';
+export { addSongCi, type CiStats } from './data/songci.ts';
 export { train, type TrainOptions, type TrainResult, type RunLimits, type TrainEvents } from './train/trainer.ts';
 export { selectKernels, type EngineName } from './engine/index.ts';
 export { UnknownCharacterError } from './data/vocab.ts';

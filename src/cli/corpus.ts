@@ -19,6 +19,7 @@ export async function runCorpus(opts: CorpusOptions): Promise<void> {
   const stats = buildCorpus({
     out: opts.out,
     forms,
+    readCi: forms.includes('ci') ? (await import('../data/songci.ts')).addSongCi : undefined,
     sample: opts.sample,
     onProgress: (done, total) => {
       bar ??= progressBar(total, 'corpus |{bar}| {value}/{total} files | {percentage}% | ETA {eta_formatted}');

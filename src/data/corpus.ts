@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ensureOutputDir, writeFileAtomic } from '../util/fs.ts';
 import { CORPUS_FORMS, cleanPoem, normalisePoem, removeAnnotations, toSimplified, type CorpusForm, type ExcludeReason } from './clean.ts';
-import { addSongCi, type CiStats } from './songci.ts';
+import type { CiStats, addSongCi } from './songci.ts';
 import { cleanTitle, type TitledPoem } from './sequence.ts';
 
 export const SPLITS = ['train', 'valid', 'test'] as const;
@@ -85,6 +85,11 @@ export interface BuildOptions {
   forms: readonly CorpusForm[];
   /** keep at most this many poems per split and form (the committed test fixture uses this) */
   sample?: number;
+  /**
+   * The 词 reader, needed when `forms` has 'ci': src/data/songci.ts `addSongCi`, passed in rather
+   * than imported so that what imports this file (the CLI's start-up) does not load the 词谱.
+   */
+  readCi?: typeof addSongCi;
   /** called after each source file with (done, total) */
   onProgress?: (done: number, total: number) => void;
 }
@@ -94,7 +99,7 @@ export function buildCorpus(opts: BuildOptions): CorpusStats {
   const source = findTangSource();
   const files = tangFiles(source);
   if (files.length === 0) throw new CorpusError(`no poet.tang.*.json files in ${source}`);
-  const zeroForms = () => Object.fromEntries(CORPUS_FORMS.map((f) => [f, 0])) as Record<CorpusForm, number>;
+  const zeroForms = () => Object.fromEntries(CORPUS_FORMS.filter((f) => f !== 'ci' || opts.forms.includes('ci')).map((f) => [f, 0])) as Record<CorpusForm, number>;
   const stats: CorpusStats = {
     source: 'chinese-poetry/dist/quantangshi/poet.tang.*.json',
     poems: 0,
@@ -134,7 +139,10 @@ export function buildCorpus(opts: BuildOptions): CorpusStats {
     }
     opts.onProgress?.(i + 1, files.length);
   });
-  if (opts.forms.includes('ci')) stats.ci = addSongCi(stats, lines.train.ci ? lines : undefined, splitOf, opts.sample);
+  if (opts.forms.includes('ci')) {
+    if (!opts.readCi) throw new CorpusError("the form ci needs the 词 reader: buildCorpus({ …, readCi: addSongCi }) (src/data/songci.ts)");
+    stats.ci = opts.readCi(stats, lines, splitOf, opts.sample);
+  }
 
   stats.disallowedCharacters = Object.fromEntries([...disallowed.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30));
   for (const split of SPLITS) {
