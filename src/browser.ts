@@ -32,6 +32,8 @@ export type { Model } from './nn/model.ts';
 export { conditionOf } from './data/sequence.ts';
 export { classifyForm, FORMS, type Form, type RegulatedForm } from './data/clean.ts';
 export { checkPoem, FAULT_KINDS, type CheckOptions, type CheckResult, type Fault, type FaultKind } from './poetry/check.ts';
+export { checkText, checkCi, type TextCheckOptions, type CiCheckOptions, type CiCheckResult } from './poetry/ci-check.ts';
+export { allTunes, findTune, CipaiError, type CiTune, type CiFormat, type CiSlot } from './poetry/cipu.ts';
 export { RHYME_BOOKS, type RhymeBookName } from './poetry/book-names.ts';
 export { rhymeBook } from './poetry/rhymebook.ts';
 export { inspectUnderTitle } from './domain/inspect.ts';

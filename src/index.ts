@@ -17,10 +17,14 @@ export { evaluate, type EvaluateOptions, type EvalReport } from './domain/evalua
 export { WriteError, type Poem, type WriteOptions, type WriteRun } from './domain/write.ts';
 export { LIMITS, API_LIMITS, type Limits } from './domain/limits.ts';
 export type { PoemScore, ScoreInput } from './domain/score.ts';
-export { buildCorpus, readSplit, type CorpusStats } from './data/corpus.ts';
+export { buildCorpus, readSplit, type CorpusStats, type CiStats } from './data/corpus.ts';
+export { addSongCi } from './poetry/songci.ts';
 export { train, type TrainOptions, type TrainResult, type RunLimits, type TrainEvents } from './train/trainer.ts';
 export { selectKernels, type EngineName } from './engine/index.ts';
 export { UnknownCharacterError } from './data/vocab.ts';
 export { PoetryError } from './poetry/forms.ts';
+export { checkPoem, type CheckOptions, type CheckResult } from './poetry/check.ts';
+export { checkText, checkCi, type TextCheckOptions, type CiCheckOptions, type CiCheckResult } from './poetry/ci-check.ts';
+export { allTunes, findTune, CipaiError, type CiTune, type CiFormat, type CiSlot } from './poetry/cipu.ts';
 export { ModelFileError } from './nn/model-bytes.ts';
 export type { Model } from './nn/model.ts';

@@ -9,12 +9,18 @@
  * --json, `{"poems":[{"text","form","pass","pattern","rhymeGroup","tones","faults":[{"line","pos",
  * "kind","message"}],"notes":[…]}]}` only.
  *
+ * A 词 (`--cipai NAME`, or a text whose first line is `词牌：NAME`) is checked by src/poetry/ci-check.ts
+ * against its tune; it prints `ci · tune · format N (book) · 部 · pass|N faults` and its lines with
+ * their marks, and in --json adds `cipai`, `variant`, `format`, `stanzas` to the poem's fields.
+ *
  * Exit code (returned to main, which owns process.exit): 0 when every poem passes, 3 when some poem
- * has faults; a missing file or no poem at all is a user error (1).
+ * has faults; a missing file or no poem at all is a user error (1), as is an unknown tune.
  */
 import { readPoemLines } from './poem-file.ts';
 import type { RegulatedForm } from '../data/clean.ts';
-import { checkPoem, checkedLines, type CheckResult, type FaultKind } from '../poetry/check.ts';
+import { checkedLines, type CheckResult, type FaultKind } from '../poetry/check.ts';
+import { checkText, parseCipaiHeader, type CiCheckResult } from '../poetry/ci-check.ts';
+import { findTune } from '../poetry/cipu.ts';
 import { rhymeBook, type RhymeBookName } from '../poetry/rhymebook.ts';
 import { RHYME_BOOK_LABELS } from '../poetry/book-names.ts';
 
@@ -27,6 +33,12 @@ export interface CheckCommandOptions {
   /** The form every poem must have; default: each poem's own shape. */
   form?: RegulatedForm;
   rhymeBook: RhymeBookName;
+  /** Check every text as a 词 to this tune. */
+  cipai?: string;
+  /** With cipai: this format of the tune only (1-based). */
+  variant?: number;
+  /** With 词: no 通押. */
+  strictRhyme?: boolean;
   json?: boolean;
 }
 
@@ -58,13 +70,33 @@ function describe(r: CheckResult, bookName: RhymeBookName): string {
   return out.join('\n');
 }
 
+/** The human report of one 词. */
+function describeCi(r: CiCheckResult): string {
+  const out = [r.text];
+  const verdict = r.pass ? 'pass' : `${r.faults.length} fault${r.faults.length === 1 ? '' : 's'}`;
+  const format = r.variant === null ? 'no format of this length' : `format ${r.variant} (${r.format}, 片 ${r.stanzas!.join('+')})`;
+  out.push(`  ci · ${r.cipai} · ${format} · ${r.rhymeGroup ?? 'no rhyme 部'} (词林正韵) · ${verdict}`);
+  const body = parseCipaiHeader(r.text).body;
+  const textLines = body.split(/[，。？！；：、,.?!;:｜/\s]+/u).filter((l) => [...l].some((c) => /\p{Script=Han}/u.test(c)));
+  r.tones.forEach((marks, i) => out.push(`  ${textLines.length === r.tones.length ? `${textLines[i]}  ` : ''}${marks}`));
+  if (r.pattern) out.push(`  谱 ${r.pattern}`);
+  for (const f of r.faults) {
+    const line = textLines.length === r.tones.length ? textLines[f.line - 1] : undefined;
+    const where = f.line === 0 ? 'text' : `line ${f.line}${f.pos ? ` char ${f.pos}${line ? ` (${[...line][f.pos - 1]})` : ''}` : ''}`;
+    out.push(`  ✗ ${where} ${KIND_LABEL[f.kind]} [${f.kind}]: ${f.message}`);
+  }
+  return out.join('\n');
+}
+
 /** Runs `shiren check`; returns the exit code (0 all pass, 3 some fault). */
 export async function runCheck(opts: CheckCommandOptions): Promise<number> {
   const poems = opts.poems.map((p) => p.trim()).filter(Boolean);
   if (opts.file !== undefined) poems.push(...readPoemLines(opts.file).map((l) => l.line));
   if (poems.length === 0) throw new Error('nothing to check: give poems as arguments or --file FILE');
-  const results = poems.map((text) => checkPoem(text, { form: opts.form, book: opts.rhymeBook }));
+  if (opts.cipai !== undefined) findTune(opts.cipai); // an unknown tune fails before any text
+  if (opts.variant !== undefined && opts.cipai === undefined) throw new Error('--variant needs --cipai');
+  const results = poems.map((text) => checkText(text, { form: opts.form, book: opts.rhymeBook, cipai: opts.cipai, variant: opts.variant, strictRhyme: opts.strictRhyme }));
   if (opts.json) process.stdout.write(JSON.stringify({ poems: results }) + '\n');
-  else process.stdout.write(results.map((r) => describe(r, opts.rhymeBook)).join('\n\n') + '\n');
+  else process.stdout.write(results.map((r) => (r.form === 'ci' ? describeCi(r as CiCheckResult) : describe(r as CheckResult, opts.rhymeBook))).join('\n\n') + '\n');
   return results.every((r) => r.pass) ? 0 : EXIT_FAULTS;
 }

@@ -1,24 +1,25 @@
-/** `shiren corpus`: builds the Tang corpus (src/data/corpus.ts) and prints its stats. */
-import type { Form } from '../data/clean.ts';
+/** `shiren corpus`: builds the Tang corpus (src/data/corpus.ts; with `ci` the Song 词 too) and prints its stats. */
+import type { CorpusForm } from '../data/clean.ts';
 import { buildCorpus, SPLITS } from '../data/corpus.ts';
 import { ensureOutputDir } from '../util/fs.ts';
 import { progressBar, type Progress } from './progress.ts';
 
 export interface CorpusOptions {
   out: string;
-  forms: Form[];
+  forms: CorpusForm[];
   includeFree: boolean;
   sample?: number;
 }
 
 export async function runCorpus(opts: CorpusOptions): Promise<void> {
   ensureOutputDir(opts.out); // before reading 50,000 poems: a bad --out fails at once
-  const forms = [...new Set<Form>(opts.includeFree ? [...opts.forms, 'free'] : opts.forms)];
+  const forms = [...new Set<CorpusForm>(opts.includeFree ? [...opts.forms, 'free'] : opts.forms)];
   let bar: Progress | undefined;
   const started = Date.now();
   const stats = buildCorpus({
     out: opts.out,
     forms,
+    readCi: forms.includes('ci') ? (await import('../poetry/songci.ts')).addSongCi : undefined,
     sample: opts.sample,
     onProgress: (done, total) => {
       bar ??= progressBar(total, 'corpus |{bar}| {value}/{total} files | {percentage}% | ETA {eta_formatted}');
@@ -32,5 +33,10 @@ export async function runCorpus(opts: CorpusOptions): Promise<void> {
   const excluded = Object.entries(stats.excluded).map(([k, v]) => `${k} ${v}`).join(', ');
   console.log(`${stats.poems} Tang poems read in ${((Date.now() - started) / 1000).toFixed(1)} s; excluded: ${excluded}`);
   console.log(table);
+  if (stats.ci) {
+    const c = stats.ci;
+    const top = Object.entries(c.tunes).slice(0, 8).map(([t, v]) => `${t} ${v.count}`).join(', ');
+    console.log(`词: ${c.poems} read; tune in the 谱 ${c.knownTune} (fit a format ${c.fit}, fit none ${c.fitNone}), unknown tune ${c.unknownTune}; with a 片 break ${c.withStanzaBreak}; ${Object.keys(c.tunes).length} tunes: ${top}, …`);
+  }
   console.log(`written to ${opts.out}/ (${SPLITS.map((s) => `${s} ${stats.splits[s]}`).join(', ')} poems${opts.sample ? `, at most ${opts.sample} per split and form` : ''}) and ${opts.out}/stats.json`);
 }

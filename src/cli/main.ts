@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { ALL_FORMS, FORMS } from '../data/clean.ts';
+import { ALL_FORMS, CORPUS_FORMS, FORMS } from '../data/clean.ts';
 import { ENGINES } from '../engine/names.ts';
 import { SPLITS } from '../data/corpus.ts';
 import { CELL_TYPES, DECODE_PRECISIONS } from '../nn/config.ts';
@@ -54,9 +54,9 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
 
   program
     .command('corpus')
-    .description('build the Tang corpus from the npm package chinese-poetry and print its stats')
+    .description('build the Tang corpus (and with ci the Song 词) from the npm package chinese-poetry and print its stats')
     .option('--out <dir>', 'output folder: <dir>/<split>/<form>.txt and <dir>/stats.json', parsePath('--out'), 'data/corpus')
-    .option('--forms <list>', `forms to write, comma-separated (${ALL_FORMS.join(', ')})`, parseList('--forms', ALL_FORMS), [...FORMS])
+    .option('--forms <list>', `forms to write, comma-separated (${CORPUS_FORMS.join(', ')})`, parseList('--forms', CORPUS_FORMS), [...FORMS])
     .option('--include-free', 'short for adding free to --forms (poems of no regulated form)', false)
     .option('--sample <n>', 'keep at most n poems per split and form (for small test corpora)', parseInteger('--sample'))
     .action(async (opts) => (await import('./corpus.ts')).runCorpus(opts));
@@ -157,10 +157,21 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .option('--file <file>', 'check the poems in a file, one per line', parsePath('--file'))
     .addOption(new Option('--form <form>', 'the form every poem must have (default: its shape decides)').argParser(parseChoice('--form', FORMS)))
     .addOption(new Option('--rhyme-book <book>', 'rhyme book: pingshui (平水韵) or xinyun (中华新韵)').argParser(parseChoice('--rhyme-book', RHYME_BOOKS)).default('pingshui'))
+    .option('--cipai <name>', 'check each text as a 词 to this tune (词林正韵); a text whose first line is 词牌：NAME is one anyway')
+    .option('--variant <n>', 'with --cipai: check against this format of the tune only (numbered as `shiren cipai NAME` shows)', parseInteger('--variant', 1))
+    .option('--strict-rhyme', 'with 词: one 部 per rhyme group, no 通押', false)
     .option('--json', 'machine-readable output', false)
     .action(async (poems: string[], opts) => {
       status.code = await (await import('./check.ts')).runCheck({ ...opts, poems });
     });
+
+  program
+    .command('cipai')
+    .description('the 词牌 of the 词谱: all tunes (with --corpus, the 词 per tune), or one tune\'s formats and pattern')
+    .argument('[name]', 'a tune: its name, an alias or a traditional name')
+    .option('--corpus <dir>', 'count the 词 per tune in this corpus (built with --forms …,ci)')
+    .option('--json', 'machine-readable output', false)
+    .action(async (name: string | undefined, opts) => (await import('./cipai.ts')).runCipai({ ...opts, name }));
 
   program
     .command('inspect')

@@ -1,7 +1,8 @@
 /**
- * The Tang corpus (docs/design.md §1): read `chinese-poetry`'s quantangshi files, clean, map variants
- * to standard characters (src/data/standard.ts, after OpenCC t → cn), classify, split by the sha1
- * rule, and write `DIR/<split>/<form>.txt` (one poem per line), beside it
+ * The Tang corpus (docs/design.md §1): read `chinese-poetry`'s quantangshi files (and its Song 词 for the
+ * form `ci`: src/poetry/songci.ts), clean, map variants to standard characters (src/data/standard.ts,
+ * after OpenCC t → cn), classify, split by the sha1 rule, and write `DIR/<split>/<form>.txt` (one
+ * poem per line), beside it
  * `DIR/<split>/<form>.titles.txt` (the poem's title on the same line number: bracketed notes and
  * series numbering removed, Han characters only, possibly empty; src/data/sequence.ts cleanTitle)
  * plus `DIR/stats.json`. Also the reader of such a folder, used by training, evaluation and
@@ -21,7 +22,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ensureOutputDir, fileKind, readRegularFile, writeFileAtomic } from '../util/fs.ts';
 import { printable } from '../util/text.ts';
-import { ALL_FORMS, cleanPoem, isAllowedChar, isHan, normalisePoem, removeAnnotations, toSimplified, type ExcludeReason, type Form } from './clean.ts';
+import { CORPUS_FORMS, STANZA_BREAK, cleanPoem, isAllowedChar, isHan, normalisePoem, removeAnnotations, toSimplified, type CorpusForm, type ExcludeReason, type Form } from './clean.ts';
 import { cleanTitle, type TitledPoem } from './sequence.ts';
 import { standardOf, toStandard } from './standard.ts';
 
@@ -31,6 +32,39 @@ export type Split = (typeof SPLITS)[number];
 export class CorpusError extends Error {
   override name = 'CorpusError';
 }
+
+/** The 词 figures of the corpus stats. */
+export interface CiStats {
+  source: string;
+  /** 词 read */
+  poems: number;
+  excluded: Record<ExcludeReason, number>;
+  /** clean 词 whose tune the 谱 has / has not */
+  knownTune: number;
+  unknownTune: number;
+  /** clean 词 of a known tune with / without the character count of one of its formats */
+  fit: number;
+  fitNone: number;
+  /** clean 词 written with a 片 break */
+  withStanzaBreak: number;
+  /** per title (tune): clean 词 and how many fit, most frequent first */
+  tunes: Record<string, { count: number; fit: number }>;
+}
+
+/** The corpus lines being written, per split and form (buildCorpus's buckets, which the 词 reader fills). */
+export type CorpusBuckets = Record<Split, Partial<Record<string, { text: string; title: string }[]>>>;
+
+/**
+ * The 词 reader (src/poetry/songci.ts `addSongCi`, which needs the 词谱, so it is passed in rather
+ * than imported: data sits below poetry): counts the 词 into `stats`, appends them to `lines` (at
+ * most `sample` per split) and returns the 词 figures.
+ */
+export type CiReader = (
+  stats: { counts: Record<Split, Record<'ci', number>>; forms: Record<'ci', number> },
+  lines: CorpusBuckets | undefined,
+  splitOf: (id: string) => Split,
+  sample?: number,
+) => CiStats;
 
 /** `b = first byte of sha1(id)`: b % 20 == 0 → test, == 1 → valid, else train. */
 export function splitOf(id: string): Split {
@@ -49,9 +83,9 @@ export interface CorpusStats {
   source: string;
   poems: number;
   /** counts[split][form] */
-  counts: Record<Split, Record<Form, number>>;
+  counts: Record<Split, Record<CorpusForm, number>>;
   /** totals per form over all splits */
-  forms: Record<Form, number>;
+  forms: Record<CorpusForm, number>;
   /** written poems per split (over the forms written) */
   splits: Record<Split, number>;
   excluded: Record<ExcludeReason, number>;
@@ -59,7 +93,9 @@ export interface CorpusStats {
   disallowedCharacters: Record<string, number>;
   /** characters of the clean poems changed to their standard form (src/data/standard.ts): how many, how many distinct, the most frequent ('疎→疏': count) */
   standardised: { characters: number; distinct: number; top: Record<string, number> };
-  formsWritten: Form[];
+  formsWritten: CorpusForm[];
+  /** the Song 词, when `ci` is written (src/poetry/songci.ts) */
+  ci?: CiStats;
 }
 
 /** Locates the quantangshi folder of the `chinese-poetry` package, or explains how to get it. */
@@ -91,9 +127,14 @@ export interface BuildOptions {
   /** output folder */
   out: string;
   /** forms to write (stats always count all of them) */
-  forms: readonly Form[];
+  forms: readonly CorpusForm[];
   /** keep at most this many poems per split and form (the committed test fixture uses this) */
   sample?: number;
+  /**
+   * The 词 reader, needed when `forms` has 'ci': src/poetry/songci.ts `addSongCi`, passed in rather
+   * than imported so that what imports this file (the CLI's start-up) does not load the 词谱.
+   */
+  readCi?: CiReader;
   /** called after each source file with (done, total) */
   onProgress?: (done: number, total: number) => void;
 }
@@ -103,7 +144,7 @@ export function buildCorpus(opts: BuildOptions): CorpusStats {
   const source = findTangSource();
   const files = tangFiles(source);
   if (files.length === 0) throw new CorpusError(`no poet.tang.*.json files in ${source}`);
-  const zeroForms = () => Object.fromEntries(ALL_FORMS.map((f) => [f, 0])) as Record<Form, number>;
+  const zeroForms = () => Object.fromEntries(CORPUS_FORMS.filter((f) => f !== 'ci' || opts.forms.includes('ci')).map((f) => [f, 0])) as Record<CorpusForm, number>;
   const stats: CorpusStats = {
     source: 'chinese-poetry/dist/quantangshi/poet.tang.*.json',
     poems: 0,
@@ -115,10 +156,10 @@ export function buildCorpus(opts: BuildOptions): CorpusStats {
     standardised: { characters: 0, distinct: 0, top: {} },
     formsWritten: [...opts.forms],
   };
-  const lines: Record<Split, Record<Form, { text: string; title: string }[]>> = {
-    train: {} as Record<Form, { text: string; title: string }[]>,
-    valid: {} as Record<Form, { text: string; title: string }[]>,
-    test: {} as Record<Form, { text: string; title: string }[]>,
+  const lines: Record<Split, Record<CorpusForm, { text: string; title: string }[]>> = {
+    train: {} as Record<CorpusForm, { text: string; title: string }[]>,
+    valid: {} as Record<CorpusForm, { text: string; title: string }[]>,
+    test: {} as Record<CorpusForm, { text: string; title: string }[]>,
   };
   for (const split of SPLITS) for (const form of opts.forms) lines[split][form] = [];
   const disallowed = new Map<string, number>();
@@ -145,6 +186,10 @@ export function buildCorpus(opts: BuildOptions): CorpusStats {
     }
     opts.onProgress?.(i + 1, files.length);
   });
+  if (opts.forms.includes('ci')) {
+    if (!opts.readCi) throw new CorpusError("the form ci needs the 词 reader: buildCorpus({ …, readCi: addSongCi }) (src/poetry/songci.ts)");
+    stats.ci = opts.readCi(stats, lines, splitOf, opts.sample);
+  }
 
   stats.disallowedCharacters = Object.fromEntries([...disallowed.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30));
   const mapped = [...standardised].sort((a, b) => b[1] - a[1]);
@@ -169,8 +214,8 @@ export const MAX_CORPUS_FILE_BYTES = 256 * 2 ** 20;
 export type DropReason = 'control-character' | 'no-han' | 'disallowed-character';
 
 /** The poems of a split, and the lines dropped on the way by reason. */
-export interface CorpusRead {
-  poems: (TitledPoem & { title: string; form: Form })[];
+export interface CorpusRead<F extends CorpusForm = Form> {
+  poems: (Omit<TitledPoem, 'form'> & { title: string; form: F })[];
   dropped: Record<DropReason, number>;
 }
 
@@ -178,12 +223,13 @@ export interface CorpusRead {
 const CONTROL = /[\p{Cc}\p{Cf}]/u;
 
 /** Why a poem line (title: a title line, which may be empty) cannot be read as one, or null. */
-function lineFault(line: string, title: boolean): DropReason | null {
+function lineFault(line: string, title: boolean, form: CorpusForm): DropReason | null {
   if (CONTROL.test(line)) return 'control-character';
   if (title && line === '') return null;
   const chars = [...line];
   if (!chars.some(isHan)) return 'no-han';
-  if (!chars.every(isAllowedChar)) return 'disallowed-character';
+  // a 词 marks its 片 breaks (src/poetry/songci.ts)
+  if (!chars.every((ch) => isAllowedChar(ch) || (form === 'ci' && !title && ch === STANZA_BREAK))) return 'disallowed-character';
   return null;
 }
 
@@ -197,7 +243,7 @@ function corpusLines(file: string): string[] {
 }
 
 /** Reads the poems of one split from a corpus folder, for the given forms (missing forms are an error). */
-export function readSplit(dir: string, split: Split, forms: readonly Form[]): string[] {
+export function readSplit(dir: string, split: Split, forms: readonly CorpusForm[]): string[] {
   return readTitledSplit(dir, split, forms).map((p) => p.text);
 }
 
@@ -205,12 +251,12 @@ export function readSplit(dir: string, split: Split, forms: readonly Form[]): st
  * The poems of one split with their titles and forms. A corpus built before titles were kept has
  * no `.titles.txt`: its titles are '' (a title-conditioned model cannot learn from it).
  */
-export function readTitledSplit(dir: string, split: Split, forms: readonly Form[]): (TitledPoem & { title: string; form: Form })[] {
+export function readTitledSplit<F extends CorpusForm>(dir: string, split: Split, forms: readonly F[]): (Omit<TitledPoem, 'form'> & { title: string; form: F })[] {
   return readCorpusSplit(dir, split, forms).poems;
 }
 
 /** readTitledSplit, with the count of the lines it dropped (see the contract above). */
-export function readCorpusSplit(dir: string, split: Split, forms: readonly Form[]): CorpusRead {
+export function readCorpusSplit<F extends CorpusForm>(dir: string, split: Split, forms: readonly F[]): CorpusRead<F> {
   const shown = printable(dir, 200);
   const folder = fileKind(dir);
   if (folder === 'missing') throw new CorpusError(`${shown}: no such corpus folder; build one with \`shiren corpus\``);
@@ -218,7 +264,7 @@ export function readCorpusSplit(dir: string, split: Split, forms: readonly Form[
   if (fileKind(join(dir, 'stats.json')) !== 'file') {
     throw new CorpusError(`${shown} is not a shiren corpus (no stats.json); build one with \`shiren corpus\``);
   }
-  const read: CorpusRead = { poems: [], dropped: { 'control-character': 0, 'no-han': 0, 'disallowed-character': 0 } };
+  const read: CorpusRead<F> = { poems: [], dropped: { 'control-character': 0, 'no-han': 0, 'disallowed-character': 0 } };
   for (const form of forms) {
     const file = join(dir, split, `${form}.txt`);
     if (fileKind(file) === 'missing') throw new CorpusError(`${printable(file, 200)} is missing; rebuild the corpus with the forms ${forms.join(', ')}`);
@@ -226,7 +272,7 @@ export function readCorpusSplit(dir: string, split: Split, forms: readonly Form[
     corpusLines(file).forEach((text, i) => {
       if (!text) return;
       const title = titles[i] ?? '';
-      const fault = lineFault(text, false) ?? lineFault(title, true);
+      const fault = lineFault(text, false, form) ?? lineFault(title, true, form);
       if (fault) read.dropped[fault]++;
       else read.poems.push({ text, title, form });
     });

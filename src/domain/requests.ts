@@ -25,6 +25,10 @@ export interface CheckRequest {
   texts: string[];
   form?: RegulatedForm;
   rhymeBook?: RhymeBookName;
+  /** check every text as a 词 to this tune (src/poetry/ci-check.ts), in this format, without 通押 */
+  cipai?: string;
+  variant?: number;
+  strictRhyme?: boolean;
 }
 
 /** GET /api/health and the page: the model's shape and the engine that runs it. */

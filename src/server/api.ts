@@ -10,7 +10,7 @@
  *   `{"poems":[{"start","form","title","lines":[…],"text","choice"?}]}` (`choice`: how a poem was
  *   chosen among candidates, src/domain/candidates.ts).
  * - POST /api/score `{"texts": ["…" | {"text","title"}, …]}` → `{"poems":[{"text","tokens","logprob","perplexity"}]}`.
- * - POST /api/check `{"texts": ["…", …], "form", "rhymeBook"}` → as `check --json`.
+ * - POST /api/check `{"texts": ["…", …], "form", "rhymeBook", "cipai", "variant", "strictRhyme"}` → as `check --json`.
  * Unknown fields are refused.
  */
 import { FORMS, GEN_FORMS } from '../poetry/forms.ts';
@@ -72,5 +72,8 @@ export const CHECK_SCHEMA = {
     texts: { type: 'array', minItems: 1, maxItems: MAX_SCORE_TEXTS, items: scoreText },
     form: { type: 'string', enum: [...FORMS] },
     rhymeBook: { type: 'string', enum: [...RHYME_BOOKS] },
+    cipai: { type: 'string', minLength: 1, maxLength: 40 },
+    variant: { type: 'integer', minimum: 1, maximum: 100 },
+    strictRhyme: { type: 'boolean' },
   },
 } as const;

@@ -37,7 +37,7 @@ import type { Model } from '../nn/model.ts';
 import { describeModel, type CheckRequest, type GenerateRequest, type ScoreRequest } from '../domain/requests.ts';
 import { API_LIMITS, MAX_BODY_BYTES } from '../domain/limits.ts';
 import { generateOptions } from '../domain/write.ts';
-import { checkPoem } from '../poetry/check.ts';
+import { checkText } from '../poetry/ci-check.ts';
 import { CHECK_SCHEMA, GENERATE_SCHEMA, SCORE_SCHEMA } from './api.ts';
 import { USER_ERRORS, type Job } from './jobs.ts';
 import { InlineRunner, JobFailed, type Runner } from './pool.ts';
@@ -173,7 +173,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     run({ kind: 'score', texts: req.body.texts }, reply));
   // checking needs no model and takes microseconds: it runs here, never queued
   app.post<{ Body: CheckRequest }>('/api/check', { schema: { body: CHECK_SCHEMA } }, async (req) => ({
-    poems: req.body.texts.map((text) => checkPoem(text, { form: req.body.form, book: req.body.rhymeBook })),
+    poems: req.body.texts.map((text) => checkText(text, { form: req.body.form, book: req.body.rhymeBook, cipai: req.body.cipai, variant: req.body.variant, strictRhyme: req.body.strictRhyme })),
   }));
   app.addHook('onClose', async () => runner.close());
   app.get('/api/health', async () => ({ status: 'ok', ...describeModel(model) }));

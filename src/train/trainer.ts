@@ -25,7 +25,8 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readCorpusSplit, type DropReason } from '../data/corpus.ts';
+import { readCorpusSplit, type CorpusRead, type DropReason } from '../data/corpus.ts';
+import type { Form } from '../data/clean.ts';
 import { CONTROL_SYMBOLS, conditionOf, encodeExample, type Example } from '../data/sequence.ts';
 import { Vocab } from '../data/vocab.ts';
 import type { Kernels } from '../engine/kernels.ts';
@@ -131,7 +132,7 @@ interface OpenedRun {
   loop: LoopState;
 }
 
-type TitledPoem = ReturnType<typeof readCorpusSplit>['poems'][number];
+type TitledPoem = CorpusRead<Form>['poems'][number];
 
 /**
  * Opens the run in `runDir`: a fresh one (`fresh` options: writes options.json and an empty
