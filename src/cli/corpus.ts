@@ -1,24 +1,27 @@
 /** `shiren corpus`: builds the Tang corpus (src/data/corpus.ts) and prints its stats. */
-import type { Form } from '../data/clean.ts';
+import type { CorpusForm } from '../data/clean.ts';
 import { buildCorpus, SPLITS } from '../data/corpus.ts';
 import { ensureOutputDir } from '../util/fs.ts';
 import { progressBar, type Progress } from './progress.ts';
 
 export interface CorpusOptions {
   out: string;
-  forms: Form[];
+  forms: CorpusForm[];
   includeFree: boolean;
+  /** duilian: also the couplets of the Song 律诗 */
+  song?: boolean;
   sample?: number;
 }
 
 export async function runCorpus(opts: CorpusOptions): Promise<void> {
   ensureOutputDir(opts.out); // before reading 50,000 poems: a bad --out fails at once
-  const forms = [...new Set<Form>(opts.includeFree ? [...opts.forms, 'free'] : opts.forms)];
+  const forms = [...new Set<CorpusForm>(opts.includeFree ? [...opts.forms, 'free'] : opts.forms)];
   let bar: Progress | undefined;
   const started = Date.now();
   const stats = buildCorpus({
     out: opts.out,
     forms,
+    song: opts.song,
     sample: opts.sample,
     onProgress: (done, total) => {
       bar ??= progressBar(total, 'corpus |{bar}| {value}/{total} files | {percentage}% | ETA {eta_formatted}');
@@ -32,5 +35,9 @@ export async function runCorpus(opts: CorpusOptions): Promise<void> {
   const excluded = Object.entries(stats.excluded).map(([k, v]) => `${k} ${v}`).join(', ');
   console.log(`${stats.poems} Tang poems read in ${((Date.now() - started) / 1000).toFixed(1)} s; excluded: ${excluded}`);
   console.log(table);
+  if (forms.includes('duilian')) {
+    const from = Object.entries(stats.duilian.sources).map(([source, c]) => `${source} ${c.train + c.valid + c.test} from ${c.poems} 律诗 (${c.repeats} repeats dropped)`);
+    console.log(`duilian pairs (颔联 and 颈联): ${from.join('; ')}`);
+  }
   console.log(`written to ${opts.out}/ (${SPLITS.map((s) => `${s} ${stats.splits[s]}`).join(', ')} poems${opts.sample ? `, at most ${opts.sample} per split and form` : ''}) and ${opts.out}/stats.json`);
 }

@@ -56,8 +56,9 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .command('corpus')
     .description('build the Tang corpus from the npm package chinese-poetry and print its stats')
     .option('--out <dir>', 'output folder: <dir>/<split>/<form>.txt and <dir>/stats.json', 'data/corpus')
-    .option('--forms <list>', `forms to write, comma-separated (${ALL_FORMS.join(', ')})`, parseList('--forms', ALL_FORMS), [...FORMS])
+    .option('--forms <list>', `forms to write, comma-separated (${ALL_FORMS.join(', ')})`, parseList('--forms', ALL_FORMS), [...FORMS, 'duilian'])
     .option('--include-free', 'short for adding free to --forms (poems of no regulated form)', false)
+    .option('--song', 'duilian: also take the couplets of the Song 律诗 (4.7 times the pairs, 4–5 times the build time)', false)
     .option('--sample <n>', 'keep at most n poems per split and form (for small test corpora)', parseInteger('--sample'))
     .action(async (opts) => (await import('./corpus.ts')).runCorpus(opts));
 

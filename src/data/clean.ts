@@ -11,7 +11,9 @@
 export const FORMS = ['wujue', 'qijue', 'wulv', 'qilv'] as const;
 export type RegulatedForm = (typeof FORMS)[number];
 export type Form = RegulatedForm | 'free';
-export const ALL_FORMS: readonly Form[] = [...FORMS, 'free'];
+/** What the corpus writes and a model reads after <bos>: the poem forms and `duilian`, the parallel couplets of src/data/duilian.ts. */
+export type CorpusForm = Form | 'duilian';
+export const ALL_FORMS: readonly CorpusForm[] = [...FORMS, 'free', 'duilian'];
 
 /** characters per line × lines of each regulated form */
 export const FORM_SHAPE: Record<RegulatedForm, { chars: number; lines: number }> = {
