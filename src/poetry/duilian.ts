@@ -98,7 +98,8 @@ function firstOf(chars: readonly string[]): number[] {
   return chars.map((ch) => chars.indexOf(ch));
 }
 
-const positions = (ps: readonly number[]): string => ps.map((p) => p + 1).join(' and ');
+/** 'position 2' or 'positions 1 and 3' of 0-based positions. */
+const positions = (ps: readonly number[]): string => `position${ps.length > 1 ? 's' : ''} ${ps.map((p) => p + 1).join(' and ')}`;
 
 /** Checks a pair (see the file comment); never throws on bad input: it gets a 'shape' fault. */
 export function checkDuilian(upper: string, lower: string, opts: DuilianOptions = {}): DuilianCheck {
@@ -141,7 +142,7 @@ export function checkDuilian(upper: string, lower: string, opts: DuilianOptions 
     const inLower = L.flatMap((c, i) => (c === ch ? [i] : []));
     if (inUpper.length >= 2 && inUpper.join() === inLower.join()) continue; // 规则重字
     for (const p of inLower) {
-      faults.push({ line: 2, pos: p + 1, kind: 'repeat', message: `${ch} of the 上联 (position ${positions(inUpper)}) comes back in the 下联` });
+      faults.push({ line: 2, pos: p + 1, kind: 'repeat', message: `${ch} of the 上联 (${positions(inUpper)}) comes back in the 下联` });
     }
   }
   if (aligned) {
@@ -150,9 +151,9 @@ export function checkDuilian(upper: string, lower: string, opts: DuilianOptions 
     for (let i = 0; i < U.length; i++) {
       if (firstU[i] === firstL[i]) continue;
       if (firstU[i]! < i) {
-        faults.push({ line: 2, pos: i + 1, kind: 'pattern', message: `the 上联 repeats ${U[i]} at positions ${positions([firstU[i]!, i])}: the 下联 repeats a character there too (叠字 answer 叠字), not ${L[firstU[i]!]} and ${L[i]}` });
+        faults.push({ line: 2, pos: i + 1, kind: 'pattern', message: `the 上联 repeats ${U[i]} at ${positions([firstU[i]!, i])}: the 下联 repeats a character there too (叠字 answer 叠字), not ${L[firstU[i]!]} and ${L[i]}` });
       } else {
-        faults.push({ line: 2, pos: i + 1, kind: 'pattern', message: `the 下联 repeats ${L[i]} at positions ${positions([firstL[i]!, i])} where the 上联 has ${U[firstL[i]!]} and ${U[i]}` });
+        faults.push({ line: 2, pos: i + 1, kind: 'pattern', message: `the 下联 repeats ${L[i]} at ${positions([firstL[i]!, i])} where the 上联 has ${U[firstL[i]!]} and ${U[i]}` });
       }
     }
   }
