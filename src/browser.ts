@@ -7,7 +7,8 @@
  *   const model = await loadModel('/model.safetensors');          // or the file's bytes
  *   const poems = await generate(model, { start: '山', form: 'qijue', seed: 1 });
  *
- * Also here, all browser-safe: the prosody checker (`checkPoem`, the rhyme books), `inspectUnderTitle`
+ * Also here, all browser-safe: the prosody checker (`checkPoem`, the rhyme books), the 对联 checker
+ * (`checkDuilian`, and `duilianSlots`: what each position of a 下联 must be), `inspectUnderTitle`
  * (a poem's per-character probabilities and gates) and its SVG heat map (`renderSvg`).
  *
  * The wasm kernels share one WebAssembly memory between threads, so the page must be
@@ -32,6 +33,7 @@ export type { Model } from './nn/model.ts';
 export { conditionOf } from './data/sequence.ts';
 export { classifyForm, FORMS, type Form, type RegulatedForm } from './data/clean.ts';
 export { checkPoem, FAULT_KINDS, type CheckOptions, type CheckResult, type Fault, type FaultKind } from './poetry/check.ts';
+export { checkDuilian, duilianSlots, slotAllows, DUILIAN_FAULT_KINDS, type DuilianCheck, type DuilianFault, type DuilianFaultKind, type DuilianOptions, type DuilianSlot, type DuilianSlots } from './poetry/duilian.ts';
 export { RHYME_BOOKS, type RhymeBookName } from './poetry/book-names.ts';
 export { rhymeBook } from './poetry/rhymebook.ts';
 export { inspectUnderTitle } from './domain/inspect.ts';

@@ -8,7 +8,8 @@
  *   const [s] = await score(model, ['床前明月光，疑是地上霜。']);
  *
  * `generate` resolves to the poems as `shiren gen --json` lists them, `score` to the scores as
- * `shiren score --json` does. Errors are exceptions with one-line messages.
+ * `shiren score --json` does; `checkDuilian(上联, 下联)` to the pair as `shiren check --duilian
+ * --json` lists it. Errors are exceptions with one-line messages.
  */
 import type { Model } from './nn/model.ts';
 import { writePoems, type Poem, type WriteOptions } from './domain/write.ts';
@@ -24,6 +25,7 @@ export { train, type TrainOptions, type TrainResult, type RunLimits, type TrainE
 export { selectKernels, type EngineName } from './engine/index.ts';
 export { UnknownCharacterError } from './data/vocab.ts';
 export { PoetryError } from './poetry/forms.ts';
+export { checkDuilian, duilianSlots, slotAllows, DUILIAN_FAULT_KINDS, type DuilianCheck, type DuilianFault, type DuilianFaultKind, type DuilianOptions, type DuilianSlot, type DuilianSlots } from './poetry/duilian.ts';
 export { ModelFileError } from './nn/checkpoint.ts';
 export type { Model } from './nn/model.ts';
 

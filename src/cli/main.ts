@@ -156,6 +156,7 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .option('--file <file>', 'check the poems in a file, one per line')
     .addOption(new Option('--form <form>', 'the form every poem must have (default: its shape decides)').argParser(parseChoice('--form', FORMS)))
     .addOption(new Option('--rhyme-book <book>', 'rhyme book: pingshui (平水韵) or xinyun (中华新韵)').argParser(parseChoice('--rhyme-book', RHYME_BOOKS)).default('pingshui'))
+    .option('--duilian', 'check couplets instead: the arguments are 上联 下联 pairs (length, 平仄 opposition, 仄起平收, repeats)', false)
     .option('--json', 'machine-readable output', false)
     .action(async (poems: string[], opts) => {
       status.code = await (await import('./check.ts')).runCheck({ ...opts, poems });

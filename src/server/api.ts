@@ -8,7 +8,9 @@
  *   "allowRepeats", "title", "rhymeBook", "rhymeGroup"}`, all optional →
  *   `{"poems":[{"start","form","title","lines":[…],"text"}]}`.
  * - POST /api/score `{"texts": ["…" | {"text","title"}, …]}` → `{"poems":[{"text","tokens","logprob","perplexity"}]}`.
- * - POST /api/check `{"texts": ["…", …], "form", "rhymeBook"}` → as `check --json`.
+ * - POST /api/check `{"texts": ["…", …], "form", "rhymeBook"}` → as `check --json`; with
+ *   `"duilian": ["上联", "下联"]` (instead of or beside texts) also `"pairs": [one pair]` as
+ *   `check --duilian --json`.
  * Unknown fields are refused.
  */
 import { FORMS, GEN_FORMS } from '../poetry/forms.ts';
@@ -62,9 +64,10 @@ export const SCORE_SCHEMA = {
 export const CHECK_SCHEMA = {
   type: 'object',
   additionalProperties: false,
-  required: ['texts'],
+  anyOf: [{ required: ['texts'] }, { required: ['duilian'] }],
   properties: {
     texts: { type: 'array', minItems: 1, maxItems: MAX_SCORE_TEXTS, items: scoreText },
+    duilian: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'string', maxLength: MAX_START_CHARS } },
     form: { type: 'string', enum: [...FORMS] },
     rhymeBook: { type: 'string', enum: [...RHYME_BOOKS] },
   },

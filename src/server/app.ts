@@ -4,7 +4,8 @@
  *
  *   POST /api/generate   body api.ts GENERATE_SCHEMA → {"poems":[{"start","form","lines","text"}]} (as gen --json)
  *   POST /api/score      body api.ts SCORE_SCHEMA    → {"poems":[{"text","tokens","logprob","perplexity"}]} (as score --json)
- *   POST /api/check      body api.ts CHECK_SCHEMA    → {"poems":[{"text","form","pass","pattern","rhymeGroup","tones","faults"}]} (as check --json)
+ *   POST /api/check      body api.ts CHECK_SCHEMA    → {"poems":[{"text","form","pass","pattern","rhymeGroup","tones","faults"}]} (as check --json),
+ *                        and {"pairs":[{"upper","lower","pass","tones","faults"}]} for a "duilian" pair (as check --duilian --json)
  *   GET  /api/health     → api.ts ModelInfo plus {"status":"ok"}
  *   GET  /model.safetensors  the served model's file, for the page's in-browser engine
  *   GET  /…              web/dist (`npm run build:web`), or a page saying how to build it
@@ -32,6 +33,7 @@ import { UnknownCharacterError } from '../data/vocab.ts';
 import { PoetryError } from '../poetry/forms.ts';
 import { checkGenerateRequest, describeModel, type CheckRequest, type GenerateRequest, type ScoreRequest } from '../domain/requests.ts';
 import { checkPoem } from '../poetry/check.ts';
+import { checkDuilian } from '../poetry/duilian.ts';
 import { CHECK_SCHEMA, GENERATE_SCHEMA, SCORE_SCHEMA } from './api.ts';
 import type { Job } from './jobs.ts';
 import { InlineRunner, JobFailed, type Runner } from './pool.ts';
@@ -152,8 +154,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.post<{ Body: ScoreRequest }>('/api/score', { schema: { body: SCORE_SCHEMA } }, async (req, reply) =>
     run({ kind: 'score', texts: req.body.texts }, reply));
   // checking needs no model and takes microseconds: it runs here, never queued
-  app.post<{ Body: CheckRequest }>('/api/check', { schema: { body: CHECK_SCHEMA } }, async (req) => ({
-    poems: req.body.texts.map((text) => checkPoem(text, { form: req.body.form, book: req.body.rhymeBook })),
+  app.post<{ Body: CheckRequest }>('/api/check', { schema: { body: CHECK_SCHEMA } }, async ({ body }) => ({
+    ...(body.texts && { poems: body.texts.map((text) => checkPoem(text, { form: body.form, book: body.rhymeBook })) }),
+    ...(body.duilian && { pairs: [checkDuilian(...body.duilian, { book: body.rhymeBook })] }),
   }));
   app.addHook('onClose', async () => runner.close());
   app.get('/api/health', async () => ({ status: 'ok', ...describeModel(model) }));
