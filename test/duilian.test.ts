@@ -12,6 +12,7 @@ import { coupletsOf, pairOfEntry } from '../src/data/duilian.ts';
 import { Rng } from '../src/nn/rng.ts';
 import { checkPoem } from '../src/poetry/check.ts';
 import { checkDuilian, duilianSlots, slotAllows, type DuilianFault } from '../src/poetry/duilian.ts';
+import { DuilianJudge } from '../src/poetry/duilian-judge.ts';
 import { PoetryError } from '../src/poetry/forms.ts';
 import { rhymeBook } from '../src/poetry/rhymebook.ts';
 
@@ -140,4 +141,29 @@ test("声律启蒙's couplets of 5 and 7 characters (written to teach 对) pass,
   const failing = pairs.filter(([a, b]) => !checkDuilian(a, b).pass).map(([a, b]) => `${a}/${b}`);
   // 仇 and 包 both 平 at position 6; 馎 is the source's error for 餔 (平)
   assert.deepEqual(failing, ['葛被汤征因仇饷/楚遭齐伐责包茅', '李白能诗时秉笔/刘伶爱酒每馎糟']);
+});
+
+test('the judge: a pair seen together scores above chance, a frequent character over a stranger below, an unseen one 0', () => {
+  const judge = DuilianJudge.fromPairs([
+    { upper: '山青', lower: '水绿' }, { upper: '山高', lower: '水长' }, { upper: '山远', lower: '水深' }, { upper: '月白', lower: '风清' },
+  ]);
+  assert.ok(judge.pmi('山', '水') > 0);
+  assert.ok(judge.pmi('山', '风') < 0);
+  assert.equal(judge.pmi('海', '风'), 0);
+  assert.ok(judge.score('山青', '水绿') > judge.score('山青', '风绿'));
+  assert.equal(judge.score('山青', '水'), -Infinity);
+});
+
+test('the judge, counted on the train pairs, prefers the real 下联 to a random held-out line of its length (about 93%)', { timeout: 120_000 }, () => {
+  const dir = fullCorpus();
+  const judge = DuilianJudge.fromPairs(readTitledSplit(dir, 'train', ['duilian']).map(pairOfEntry));
+  const held = readTitledSplit(dir, 'test', ['duilian']).map(pairOfEntry).slice(0, 500);
+  const rng = new Rng(3);
+  let wins = 0;
+  for (const p of held) {
+    const others = held.filter((q) => q.lower.length === p.lower.length && q.lower !== p.lower);
+    const random = others[Math.floor(rng.next() * others.length)]!.lower;
+    if (judge.score(p.upper, p.lower) > judge.score(p.upper, random)) wins++;
+  }
+  assert.ok(wins / held.length > 0.88, `${wins} of ${held.length}`);
 });
