@@ -6,6 +6,8 @@ import { fullCorpus } from './full-corpus.ts';
 import { FIXTURE_CORPUS } from './cli-helpers.ts';
 import { DuilianPairs, coupletsOf, corpusEntry, pairOfEntry } from '../src/data/duilian.ts';
 import { readTitledSplit, SPLITS, type Split } from '../src/data/corpus.ts';
+import { CONTROL_SYMBOLS, conditionPrefix, encodeExample, formSymbol } from '../src/data/sequence.ts';
+import { Vocab } from '../src/data/vocab.ts';
 
 const QILV = '风急天高猿啸哀，渚清沙白鸟飞回。无边落木萧萧下，不尽长江滚滚来。万里悲秋常作客，百年多病独登台。艰难苦恨繁霜鬓，潦倒新停浊酒杯。';
 
@@ -55,4 +57,14 @@ test('the fixture corpus holds duilian pairs in each split', () => {
     assert.equal(pairs.length, 120);
     for (const p of pairs) assert.match(`${p.title}|${p.text}`, /^(\p{Script=Han}{5}\|\p{Script=Han}{5}|\p{Script=Han}{7}\|\p{Script=Han}{7})。$/u);
   }
+});
+
+test('a conditioned model reads <bos> <duilian> 上联 <sep> 下联。 (then <eos>); one trained before the form says so', () => {
+  const vocab = Vocab.fromTexts(['无边落木萧萧下', '不尽长江滚滚来。'], 1, CONTROL_SYMBOLS);
+  const { title, text } = corpusEntry({ upper: '无边落木萧萧下', lower: '不尽长江滚滚来' });
+  const ex = encodeExample(vocab, { title, text, form: 'duilian' });
+  assert.equal([...ex.tokens].map((id) => vocab.symbols[id]).join(''), `${formSymbol('duilian')}${title}<sep>${text}`);
+  assert.equal(ex.skip, 9, 'the 上联 is given: scores cover the 下联 and <eos>');
+  const old = Vocab.fromTexts(['无边落木萧萧下'], 1, CONTROL_SYMBOLS.filter((s) => s !== '<duilian>'));
+  assert.throws(() => conditionPrefix(old, 'duilian', title), /trained without the form duilian \(no <duilian> in its vocabulary\)/);
 });

@@ -56,7 +56,10 @@ export function conditionPrefix(vocab: Vocab, form: CorpusForm, title = ''): num
   if (conditionOf(vocab) === 'none') return [];
   const unknown = vocab.unknown(title);
   if (unknown.length) throw new UnknownCharacterError(unknown, 'title');
-  return [vocab.id(formSymbol(form))!, ...vocab.encode(title), vocab.id(SEP)!];
+  // a model trained before a form was added (duilian) has no symbol for it
+  const formId = vocab.id(formSymbol(form));
+  if (formId === undefined) throw new Error(`this model was trained without the form ${form} (no ${formSymbol(form)} in its vocabulary)`);
+  return [formId, ...vocab.encode(title), vocab.id(SEP)!];
 }
 
 /**
