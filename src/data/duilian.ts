@@ -19,6 +19,7 @@
  * checker's independent test set (test/duilian.test.ts) than as a sliver of training data.
  */
 import { splitLines, type Form } from './clean.ts';
+import type { Split } from './corpus.ts'; // a type only: corpus.ts imports this file
 
 export const DUILIAN_SOURCES = ['tang', 'song'] as const;
 export type DuilianSource = (typeof DUILIAN_SOURCES)[number];
@@ -47,8 +48,6 @@ export function pairOfEntry(entry: { title: string; text: string }): DuilianPair
   return { upper: entry.title, lower: entry.text.replace(/[，。？！；：、]+$/u, '') };
 }
 
-type SplitName = 'train' | 'valid' | 'test';
-
 /** Where the pairs come from, as stats.json `duilian` reports it. */
 export interface DuilianStats {
   /** per source: 律诗 read, pairs kept per split, pairs dropped as repeats */
@@ -59,11 +58,11 @@ export interface DuilianStats {
 export class DuilianPairs {
   /** every line taken, 上联 or 下联 (a line may come back in the other role) */
   private readonly seen = new Set<string>();
-  private readonly kept: Record<SplitName, DuilianPair[]> = { train: [], valid: [], test: [] };
+  private readonly kept: Record<Split, DuilianPair[]> = { train: [], valid: [], test: [] };
   readonly stats: DuilianStats = { sources: {} };
 
   /** Adds the couplets of one clean poem (any form: only 律诗 give pairs). */
-  addPoem(text: string, form: Form, split: SplitName, source: DuilianSource): void {
+  addPoem(text: string, form: Form, split: Split, source: DuilianSource): void {
     const pairs = coupletsOf(text, form);
     if (pairs.length === 0) return;
     const counts = (this.stats.sources[source] ??= { poems: 0, train: 0, valid: 0, test: 0, repeats: 0 });
@@ -81,7 +80,7 @@ export class DuilianPairs {
   }
 
   /** The pairs kept in a split, in reading order. */
-  pairs(split: SplitName): readonly DuilianPair[] {
+  pairs(split: Split): readonly DuilianPair[] {
     return this.kept[split];
   }
 }

@@ -203,7 +203,7 @@ export function duilianSlots(upper: string, book: RhymeBookName | RhymeBook = 'p
   // a repeated character carries the tone any of its positions needs (they agree: one character)
   const first = firstOf(U);
   const tone = U.map((_, i) => own.find((t, k) => t !== null && first[k] === first[i]) ?? null);
-  const slots = U.map((_, i): DuilianSlot => ({ tone: tone[i]!, sameAs: first[i]! < i ? first[i]! : null }));
+  const slots = U.map((_, i): DuilianSlot => ({ tone: tone[i] ?? null, sameAs: first[i]! < i ? first[i]! : null }));
   return { upper: U.join(''), slots, forbidden: new Set(U) };
 }
 
