@@ -7,7 +7,8 @@
  *   const model = await loadModel('/model.safetensors');          // or the file's bytes
  *   const poems = await generate(model, { start: '山', form: 'qijue', seed: 1 });
  *
- * Also here, all browser-safe: the prosody checker (`checkPoem`, the rhyme books), `inspectUnderTitle`
+ * Also here, all browser-safe: the prosody checker (`checkPoem`, the rhyme books), the 对联 checker
+ * (`checkDuilian`, and `duilianSlots`: what each position of a 下联 must be), `inspectUnderTitle`
  * (a poem's per-character probabilities and gates) and its SVG heat map (`renderSvg`).
  *
  * The wasm kernels share one WebAssembly memory between threads, so the page must be
@@ -34,6 +35,7 @@ export { classifyForm, FORMS, type Form, type RegulatedForm } from './data/clean
 export { checkPoem, FAULT_KINDS, type CheckOptions, type CheckResult, type Fault, type FaultKind } from './poetry/check.ts';
 export { checkText, checkCi, type TextCheckOptions, type CiCheckOptions, type CiCheckResult } from './poetry/ci-check.ts';
 export { allTunes, findTune, CipaiError, type CiTune, type CiFormat, type CiSlot } from './poetry/cipu.ts';
+export { checkDuilian, duilianSlots, slotAllows, DUILIAN_FAULT_KINDS, type DuilianCheck, type DuilianFault, type DuilianFaultKind, type DuilianOptions, type DuilianSlot, type DuilianSlots } from './poetry/duilian.ts';
 export { RHYME_BOOKS, type RhymeBookName } from './poetry/book-names.ts';
 export { rhymeBook } from './poetry/rhymebook.ts';
 export { inspectUnderTitle } from './domain/inspect.ts';

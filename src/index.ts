@@ -8,7 +8,8 @@
  *   const [s] = await score(model, ['床前明月光，疑是地上霜。']);
  *
  * `generate` resolves to the poems as `shiren gen --json` lists them, `score` to the scores as
- * `shiren score --json` does. Errors are exceptions with one-line messages.
+ * `shiren score --json` does; `checkDuilian(上联, 下联)` to the pair as `shiren check --duilian
+ * --json` lists it. Errors are exceptions with one-line messages.
  */
 export { generate, score } from './library.ts';
 export { loadModel, openModel, type LoadOptions, type OpenedModel } from './domain/model.ts';
@@ -26,5 +27,6 @@ export { PoetryError } from './poetry/forms.ts';
 export { checkPoem, type CheckOptions, type CheckResult } from './poetry/check.ts';
 export { checkText, checkCi, type TextCheckOptions, type CiCheckOptions, type CiCheckResult } from './poetry/ci-check.ts';
 export { allTunes, findTune, CipaiError, type CiTune, type CiFormat, type CiSlot } from './poetry/cipu.ts';
+export { checkDuilian, duilianSlots, slotAllows, DUILIAN_FAULT_KINDS, type DuilianCheck, type DuilianFault, type DuilianFaultKind, type DuilianOptions, type DuilianSlot, type DuilianSlots } from './poetry/duilian.ts';
 export { ModelFileError } from './nn/model-bytes.ts';
 export type { Model } from './nn/model.ts';

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fullCorpus } from './full-corpus.ts';
 import { classifyForm, cleanPoem, normalisePoem, toSimplified, canonicalise, splitLines } from '../src/data/clean.ts';
-import { buildCorpus, readSplit, splitOf } from '../src/data/corpus.ts';
+import { buildCorpus, readSplit } from '../src/data/corpus.ts';
+import { splitOf } from '../src/data/split.ts';
 import { BOS, EOS, PAD, UNK, UnknownCharacterError, Vocab } from '../src/data/vocab.ts';
 
 test('traditional to simplified', () => {
@@ -99,8 +100,12 @@ test('full corpus build: the exact counts of this build (needs chinese-poetry)',
   const out = fullCorpus();
   const stats = JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8'));
   // the build is deterministic: these are its counts, exactly
-  assert.deepEqual(stats.forms, { wujue: 4328, qijue: 11078, wulv: 14829, qilv: 8230, free: 18364 });
-  assert.deepEqual(stats.splits, { train: 51127, valid: 2874, test: 2828 });
+  assert.deepEqual(stats.forms, { wujue: 4328, qijue: 11078, wulv: 14829, qilv: 8230, free: 18364, ci: 19999, duilian: 44120 });
+  // 颔联 and 颈联 of every 律诗, a pair dropped when its 上联 or 下联 was taken before (src/data/duilian.ts)
+  assert.deepEqual(stats.duilian, { sources: { tang: { poems: 14829 + 8230, train: 39650, valid: 2300, test: 2170, repeats: 1998 } } });
+  // (the pairs are taken after the mapping to standard characters: a few more lines coincide)
+  // poems per split, the Song 词 included (18,018 / 962 / 1,019; the duilian pairs are not poems)
+  assert.deepEqual(stats.splits, { train: 51127 + 18018, valid: 2874 + 962, test: 2828 + 1019 });
   assert.deepEqual(stats.excluded, { empty: 197, 'disallowed-character': 581, 'no-final-punctuation': 0 });
   // (docs/design.md §1's figures were measured with another line rule: wulv 14,747, qijue 11,044,
   // qilv 8,100, wujue 4,340; these exact counts are within 1% of them, qilv 1.6% above: see clean.ts)
@@ -108,7 +113,9 @@ test('full corpus build: the exact counts of this build (needs chinese-poetry)',
   for (const split of readdirSync(out).filter((f) => existsSync(join(out, f, 'free.txt')))) {
     for (const file of readdirSync(join(out, split))) {
       const text = readFileSync(join(out, split, file), 'utf8');
-      assert.match(text, /^[\p{Script=Han}，。？！；：、\n]*$/u, `${split}/${file} has only Han and the allowed punctuation`);
+      // a 词 also marks its 片 breaks (｜, STANZA_BREAK)
+      const allowed = file === 'ci.txt' ? /^[\p{Script=Han}，。？！；：、｜\n]*$/u : /^[\p{Script=Han}，。？！；：、\n]*$/u;
+      assert.match(text, allowed, `${split}/${file} has only Han and the allowed punctuation`);
     }
   }
 });

@@ -13,16 +13,24 @@
  * against its tune; it prints `ci · tune · format N (book) · 部 · pass|N faults` and its lines with
  * their marks, and in --json adds `cipai`, `variant`, `format`, `stanzas` to the poem's fields.
  *
- * Exit code (returned to main, which owns process.exit): 0 when every poem passes, 3 when some poem
- * has faults; a missing file or no poem at all is a user error (1), as is an unknown tune.
+ * With --duilian the arguments are couplets, 上联 then 下联 (src/poetry/duilian.ts): per pair the
+ * two lines with their tone marks, `pass|N faults` and each fault as `上联|下联 char P (字) kind:
+ * message`; with --json `{"pairs":[{"upper","lower","pass","tones","faults":[{"line","pos","kind",
+ * "message"}]}]}` (line 1 上联, 2 下联, 0 the pair).
+ *
+ * Exit code (returned to main, which owns process.exit): 0 when every poem (pair) passes, 3 when
+ * some has faults; a missing file or no poem at all is a user error (1), as is an unknown tune; an
+ * odd number of lines with --duilian a usage error (2).
  */
 import { readPoemLines } from './poem-file.ts';
 import type { RegulatedForm } from '../data/clean.ts';
 import { checkedLines, type CheckResult, type FaultKind } from '../poetry/check.ts';
 import { checkText, parseCipaiHeader, type CiCheckResult } from '../poetry/ci-check.ts';
+import { checkDuilian, type DuilianCheck, type DuilianFaultKind } from '../poetry/duilian.ts';
 import { findTune } from '../poetry/cipu.ts';
 import { rhymeBook, type RhymeBookName } from '../poetry/rhymebook.ts';
 import { RHYME_BOOK_LABELS } from '../poetry/book-names.ts';
+import { UsageError } from './errors.ts';
 
 
 export interface CheckCommandOptions {
@@ -40,6 +48,8 @@ export interface CheckCommandOptions {
   /** With 词: no 通押. */
   strictRhyme?: boolean;
   json?: boolean;
+  /** The arguments are couplets: 上联 下联 [上联 下联 …]. */
+  duilian?: boolean;
 }
 
 /** Exit code when some poem has faults (documented in docs/design.md §5). */
@@ -88,8 +98,42 @@ function describeCi(r: CiCheckResult): string {
   return out.join('\n');
 }
 
+const DUILIAN_KIND_LABEL: Record<DuilianFaultKind, string> = {
+  shape: '体式', length: '字数', tone: '平仄', end: '仄起平收', repeat: '重字', pattern: '叠字',
+};
+
+/** The human report of one couplet (see the file comment). */
+function describeDuilian(r: DuilianCheck): string {
+  const lines = [r.upper.trim(), r.lower.trim()];
+  const out = [`${lines[0]} / ${lines[1]}`, `  对联 · ${r.pass ? 'pass' : `${r.faults.length} fault${r.faults.length === 1 ? '' : 's'}`}`];
+  r.tones.forEach((marks, i) => {
+    if (marks) out.push(`  ${lines[i]}`, `  ${marks}`);
+  });
+  for (const f of r.faults) {
+    const line = f.line === 0 ? 'pair' : f.line === 1 ? '上联' : '下联';
+    const ch = f.pos > 0 ? [...lines[f.line - 1]!.replace(/[，。？！；：、\s]/gu, '')][f.pos - 1] : undefined;
+    out.push(`  ✗ ${line}${f.pos > 0 ? ` char ${f.pos}${ch ? ` (${ch})` : ''}` : ''} ${DUILIAN_KIND_LABEL[f.kind]} [${f.kind}]: ${f.message}`);
+  }
+  return out.join('\n');
+}
+
+/** `shiren check --duilian 上联 下联 …`; returns the exit code. */
+function runDuilianCheck(opts: CheckCommandOptions): number {
+  if (opts.file !== undefined || opts.form !== undefined) throw new UsageError('--duilian checks the couplets given as arguments; it takes neither --file nor --form');
+  const lines = opts.poems.map((p) => p.trim()).filter(Boolean);
+  if (lines.length === 0 || lines.length % 2 === 1) {
+    throw new UsageError(`--duilian takes couplets as pairs of arguments, 上联 then 下联; got ${lines.length} line${lines.length === 1 ? '' : 's'}`);
+  }
+  const results: DuilianCheck[] = [];
+  for (let i = 0; i < lines.length; i += 2) results.push(checkDuilian(lines[i]!, lines[i + 1]!, { book: opts.rhymeBook }));
+  if (opts.json) process.stdout.write(JSON.stringify({ pairs: results }) + '\n');
+  else process.stdout.write(results.map(describeDuilian).join('\n\n') + '\n');
+  return results.every((r) => r.pass) ? 0 : EXIT_FAULTS;
+}
+
 /** Runs `shiren check`; returns the exit code (0 all pass, 3 some fault). */
 export async function runCheck(opts: CheckCommandOptions): Promise<number> {
+  if (opts.duilian) return runDuilianCheck(opts);
   const poems = opts.poems.map((p) => p.trim()).filter(Boolean);
   if (opts.file !== undefined) poems.push(...readPoemLines(opts.file).map((l) => l.line));
   if (poems.length === 0) throw new Error('nothing to check: give poems as arguments or --file FILE');

@@ -1,6 +1,7 @@
-/** `shiren corpus`: builds the Tang corpus (src/data/corpus.ts; with `ci` the Song 词 too) and prints its stats. */
+/** `shiren corpus`: builds the Tang corpus (src/data/corpus.ts; with `ci` the Song 词 too; the 对联 of the 律诗) and prints its stats. */
 import type { CorpusForm } from '../data/clean.ts';
-import { buildCorpus, SPLITS } from '../data/corpus.ts';
+import { buildCorpus } from '../data/corpus.ts';
+import { SPLITS } from '../data/split.ts';
 import { ensureOutputDir } from '../util/fs.ts';
 import { progressBar, type Progress } from './progress.ts';
 
@@ -8,6 +9,8 @@ export interface CorpusOptions {
   out: string;
   forms: CorpusForm[];
   includeFree: boolean;
+  /** duilian: also the couplets of the Song 律诗 */
+  song?: boolean;
   sample?: number;
 }
 
@@ -20,6 +23,7 @@ export async function runCorpus(opts: CorpusOptions): Promise<void> {
     out: opts.out,
     forms,
     readCi: forms.includes('ci') ? (await import('../poetry/songci.ts')).addSongCi : undefined,
+    song: opts.song,
     sample: opts.sample,
     onProgress: (done, total) => {
       bar ??= progressBar(total, 'corpus |{bar}| {value}/{total} files | {percentage}% | ETA {eta_formatted}');
@@ -37,6 +41,10 @@ export async function runCorpus(opts: CorpusOptions): Promise<void> {
     const c = stats.ci;
     const top = Object.entries(c.tunes).slice(0, 8).map(([t, v]) => `${t} ${v.count}`).join(', ');
     console.log(`词: ${c.poems} read; tune in the 谱 ${c.knownTune} (fit a format ${c.fit}, fit none ${c.fitNone}), unknown tune ${c.unknownTune}; with a 片 break ${c.withStanzaBreak}; ${Object.keys(c.tunes).length} tunes: ${top}, …`);
+  }
+  if (forms.includes('duilian')) {
+    const from = Object.entries(stats.duilian.sources).map(([source, c]) => `${source} ${c.train + c.valid + c.test} from ${c.poems} 律诗 (${c.repeats} repeats dropped)`);
+    console.log(`duilian pairs (颔联 and 颈联): ${from.join('; ')}`);
   }
   console.log(`written to ${opts.out}/ (${SPLITS.map((s) => `${s} ${stats.splits[s]}`).join(', ')} poems${opts.sample ? `, at most ${opts.sample} per split and form` : ''}) and ${opts.out}/stats.json`);
 }

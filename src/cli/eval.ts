@@ -8,7 +8,7 @@
  * `{"model","engine","precision","split","perplexity","tokens","poems","generated":{"free","forms","constrained"}}`
  * where each generated entry holds the QualityFigures (NaN is written as null).
  */
-import type { Split } from '../data/corpus.ts';
+import type { Split } from '../data/split.ts';
 import { EVAL_SETTINGS, evaluate, type EvalSetting } from '../domain/evaluate.ts';
 import { describeDropped } from '../data/corpus.ts';
 import { openCommandModel } from './open.ts';

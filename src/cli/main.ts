@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { ALL_FORMS, CORPUS_FORMS, FORMS } from '../data/clean.ts';
+import { ALL_FORMS, FORMS } from '../data/clean.ts';
 import { ENGINES } from '../engine/names.ts';
-import { SPLITS } from '../data/corpus.ts';
+import { SPLITS } from '../data/split.ts';
 import { CELL_TYPES, DECODE_PRECISIONS } from '../nn/config.ts';
 import { CONDITIONS } from '../data/sequence.ts';
 import { TRAIN_DEFAULTS } from '../train/options.ts';
@@ -54,10 +54,11 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
 
   program
     .command('corpus')
-    .description('build the Tang corpus (and with ci the Song 词) from the npm package chinese-poetry and print its stats')
+    .description('build the corpus from the npm package chinese-poetry (Tang poems, their 对联, with ci the Song 词) and print its stats')
     .option('--out <dir>', 'output folder: <dir>/<split>/<form>.txt and <dir>/stats.json', parsePath('--out'), 'data/corpus')
-    .option('--forms <list>', `forms to write, comma-separated (${CORPUS_FORMS.join(', ')})`, parseList('--forms', CORPUS_FORMS), [...FORMS])
+    .option('--forms <list>', `forms to write, comma-separated (${ALL_FORMS.join(', ')})`, parseList('--forms', ALL_FORMS), [...FORMS, 'duilian'])
     .option('--include-free', 'short for adding free to --forms (poems of no regulated form)', false)
+    .option('--song', 'duilian: also take the couplets of the Song 律诗 (4.7 times the pairs, 4–5 times the build time)', false)
     .option('--sample <n>', 'keep at most n poems per split and form (for small test corpora)', parseInteger('--sample'))
     .action(async (opts) => (await import('./corpus.ts')).runCorpus(opts));
 
@@ -160,6 +161,7 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .option('--cipai <name>', 'check each text as a 词 to this tune (词林正韵); a text whose first line is 词牌：NAME is one anyway')
     .option('--variant <n>', 'with --cipai: check against this format of the tune only (numbered as `shiren cipai NAME` shows)', parseInteger('--variant', 1))
     .option('--strict-rhyme', 'with 词: one 部 per rhyme group, no 通押', false)
+    .option('--duilian', 'check couplets instead: the arguments are 上联 下联 pairs (length, 平仄 opposition, 仄起平收, repeats)', false)
     .option('--json', 'machine-readable output', false)
     .action(async (poems: string[], opts) => {
       status.code = await (await import('./check.ts')).runCheck({ ...opts, poems });

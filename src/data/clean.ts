@@ -11,10 +11,12 @@
 export const FORMS = ['wujue', 'qijue', 'wulv', 'qilv'] as const;
 export type RegulatedForm = (typeof FORMS)[number];
 export type Form = RegulatedForm | 'free';
-export const ALL_FORMS: readonly Form[] = [...FORMS, 'free'];
-/** What `shiren corpus` can write: the poem forms and `ci`, the Song 词 (src/poetry/songci.ts). */
-export type CorpusForm = Form | 'ci';
-export const CORPUS_FORMS: readonly CorpusForm[] = [...ALL_FORMS, 'ci'];
+/**
+ * What the corpus writes and a model reads after <bos> (its control symbols): the poem forms, `ci`
+ * (the Song 词, src/poetry/songci.ts) and `duilian` (the parallel couplets of src/data/duilian.ts).
+ */
+export type CorpusForm = Form | 'ci' | 'duilian';
+export const ALL_FORMS: readonly CorpusForm[] = [...FORMS, 'free', 'ci', 'duilian'];
 /** Between the 片 (stanzas) of a 词 in a corpus line (src/poetry/songci.ts, docs/design.md §1). */
 export const STANZA_BREAK = '｜';
 

@@ -5,8 +5,9 @@
  * poem per line), beside it
  * `DIR/<split>/<form>.titles.txt` (the poem's title on the same line number: bracketed notes and
  * series numbering removed, Han characters only, possibly empty; src/data/sequence.ts cleanTitle)
- * plus `DIR/stats.json`. Also the reader of such a folder, used by training, evaluation and
- * generation.
+ * plus `DIR/stats.json`. The 律诗 also give the form `duilian` (their parallel couplets,
+ * src/data/duilian.ts; `song: true` adds those of the Song 律诗). Also the reader of such a folder,
+ * used by training, evaluation and generation.
  *
  * Reading a corpus folder trusts none of its files: each must be a regular file of at most
  * MAX_CORPUS_FILE_BYTES, checked before a byte is read (a FIFO, a device, a link to /dev/zero or a
@@ -16,18 +17,17 @@
  * dropped and counted by reason (`CorpusRead.dropped`), so that no such character becomes a
  * vocabulary symbol.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ensureOutputDir, fileKind, readRegularFile, writeFileAtomic } from '../util/fs.ts';
 import { printable } from '../util/text.ts';
-import { CORPUS_FORMS, STANZA_BREAK, cleanPoem, isAllowedChar, isHan, normalisePoem, removeAnnotations, toSimplified, type CorpusForm, type ExcludeReason, type Form } from './clean.ts';
+import { ALL_FORMS, STANZA_BREAK, cleanPoem, isAllowedChar, isHan, normalisePoem, removeAnnotations, toSimplified, type CorpusForm, type ExcludeReason, type Form } from './clean.ts';
+import { DuilianPairs, corpusEntry, type DuilianStats } from './duilian.ts';
 import { cleanTitle, type TitledPoem } from './sequence.ts';
 import { standardOf, toStandard } from './standard.ts';
 
-export const SPLITS = ['train', 'valid', 'test'] as const;
-export type Split = (typeof SPLITS)[number];
+import { SPLITS, splitOf, type Split } from './split.ts';
 
 export class CorpusError extends Error {
   override name = 'CorpusError';
@@ -66,11 +66,6 @@ export type CiReader = (
   sample?: number,
 ) => CiStats;
 
-/** `b = first byte of sha1(id)`: b % 20 == 0 → test, == 1 → valid, else train. */
-export function splitOf(id: string): Split {
-  const b = createHash('sha1').update(id, 'utf8').digest()[0]!;
-  return b % 20 === 0 ? 'test' : b % 20 === 1 ? 'valid' : 'train';
-}
 
 export interface RawPoem {
   id: string;
@@ -82,11 +77,11 @@ export interface RawPoem {
 export interface CorpusStats {
   source: string;
   poems: number;
-  /** counts[split][form] */
+  /** counts[split][form] (duilian: pairs) */
   counts: Record<Split, Record<CorpusForm, number>>;
   /** totals per form over all splits */
   forms: Record<CorpusForm, number>;
-  /** written poems per split (over the forms written) */
+  /** written poems per split (over the forms written, duilian pairs not counted) */
   splits: Record<Split, number>;
   excluded: Record<ExcludeReason, number>;
   /** the most frequent characters that caused 'disallowed-character' exclusions */
@@ -96,6 +91,8 @@ export interface CorpusStats {
   formsWritten: CorpusForm[];
   /** the Song 词, when `ci` is written (src/poetry/songci.ts) */
   ci?: CiStats;
+  /** where the duilian pairs come from (src/data/duilian.ts) */
+  duilian: DuilianStats;
 }
 
 /** Locates the quantangshi folder of the `chinese-poetry` package, or explains how to get it. */
@@ -114,11 +111,11 @@ export function findTangSource(): string {
   return dir;
 }
 
-/** The poet.tang.*.json files of the source folder, in numeric order. */
-export function tangFiles(dir: string): string[] {
+/** The poet.tang.*.json (or poet.song.*.json) files of the source folder, in numeric order. */
+export function poetFiles(dir: string, dynasty: 'tang' | 'song' = 'tang'): string[] {
   const num = (f: string) => Number(f.split('.')[2]);
   return readdirSync(dir)
-    .filter((f) => /^poet\.tang\.\d+\.json$/.test(f))
+    .filter((f) => new RegExp(`^poet\\.${dynasty}\\.\\d+\\.json$`).test(f))
     .sort((a, b) => num(a) - num(b))
     .map((f) => join(dir, f));
 }
@@ -128,6 +125,8 @@ export interface BuildOptions {
   out: string;
   /** forms to write (stats always count all of them) */
   forms: readonly CorpusForm[];
+  /** also take the duilian pairs of the Song 律诗 (poet.song.*.json; 4–5 times the build time) */
+  song?: boolean;
   /** keep at most this many poems per split and form (the committed test fixture uses this) */
   sample?: number;
   /**
@@ -142,9 +141,12 @@ export interface BuildOptions {
 /** Builds the corpus; returns its stats (also written to `out/stats.json`). */
 export function buildCorpus(opts: BuildOptions): CorpusStats {
   const source = findTangSource();
-  const files = tangFiles(source);
+  const files = poetFiles(source);
   if (files.length === 0) throw new CorpusError(`no poet.tang.*.json files in ${source}`);
-  const zeroForms = () => Object.fromEntries(CORPUS_FORMS.filter((f) => f !== 'ci' || opts.forms.includes('ci')).map((f) => [f, 0])) as Record<CorpusForm, number>;
+  const songFiles = opts.song ? poetFiles(source, 'song') : [];
+  if (opts.song && songFiles.length === 0) throw new CorpusError(`no poet.song.*.json files in ${source}`);
+  // ci is counted only when written (its reader fills the counts); every other form always
+  const zeroForms = () => Object.fromEntries(ALL_FORMS.filter((f) => f !== 'ci' || opts.forms.includes('ci')).map((f) => [f, 0])) as Record<CorpusForm, number>;
   const stats: CorpusStats = {
     source: 'chinese-poetry/dist/quantangshi/poet.tang.*.json',
     poems: 0,
@@ -155,6 +157,7 @@ export function buildCorpus(opts: BuildOptions): CorpusStats {
     disallowedCharacters: {},
     standardised: { characters: 0, distinct: 0, top: {} },
     formsWritten: [...opts.forms],
+    duilian: { sources: {} },
   };
   const lines: Record<Split, Record<CorpusForm, { text: string; title: string }[]>> = {
     train: {} as Record<CorpusForm, { text: string; title: string }[]>,
@@ -164,6 +167,7 @@ export function buildCorpus(opts: BuildOptions): CorpusStats {
   for (const split of SPLITS) for (const form of opts.forms) lines[split][form] = [];
   const disallowed = new Map<string, number>();
   const standardised = new Map<string, number>();
+  const pairs = new DuilianPairs();
 
   files.forEach((file, i) => {
     const poems = JSON.parse(readFileSync(file, 'utf8')) as RawPoem[];
@@ -177,6 +181,7 @@ export function buildCorpus(opts: BuildOptions): CorpusStats {
       }
       const { text, form } = normalisePoem(toStandard(cleaned.text, standardised));
       const split = splitOf(poem.id);
+      pairs.addPoem(text, form, split, 'tang');
       stats.counts[split][form]++;
       stats.forms[form]++;
       const bucket = lines[split][form];
@@ -184,11 +189,28 @@ export function buildCorpus(opts: BuildOptions): CorpusStats {
         bucket.push({ text, title: cleanTitle(removeAnnotations(toStandard(toSimplified(poem.title ?? '')))) });
       }
     }
-    opts.onProgress?.(i + 1, files.length);
+    opts.onProgress?.(i + 1, files.length + songFiles.length);
   });
   if (opts.forms.includes('ci')) {
     if (!opts.readCi) throw new CorpusError("the form ci needs the 词 reader: buildCorpus({ …, readCi: addSongCi }) (src/poetry/songci.ts)");
     stats.ci = opts.readCi(stats, lines, splitOf, opts.sample);
+  }
+  songFiles.forEach((file, i) => {
+    for (const poem of JSON.parse(readFileSync(file, 'utf8')) as RawPoem[]) {
+      const cleaned = cleanPoem(toSimplified(poem.paragraphs.join('')));
+      if (cleaned.ok) {
+        const { text, form } = normalisePoem(toStandard(cleaned.text));
+        pairs.addPoem(text, form, splitOf(poem.id), 'song');
+      }
+    }
+    opts.onProgress?.(files.length + i + 1, files.length + songFiles.length);
+  });
+  stats.duilian = pairs.stats;
+  for (const split of SPLITS) {
+    const kept = pairs.pairs(split);
+    stats.counts[split].duilian = kept.length;
+    stats.forms.duilian += kept.length;
+    if (lines[split].duilian) lines[split].duilian = kept.slice(0, opts.sample ?? kept.length).map(corpusEntry);
   }
 
   stats.disallowedCharacters = Object.fromEntries([...disallowed.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30));
@@ -198,7 +220,7 @@ export function buildCorpus(opts: BuildOptions): CorpusStats {
     ensureOutputDir(join(opts.out, split));
     for (const form of opts.forms) {
       const poems = lines[split][form];
-      stats.splits[split] += poems.length;
+      if (form !== 'duilian') stats.splits[split] += poems.length;
       writeFileAtomic(join(opts.out, split, `${form}.txt`), poems.map((p) => p.text + '\n').join(''));
       writeFileAtomic(join(opts.out, split, `${form}.titles.txt`), poems.map((p) => p.title + '\n').join(''));
     }

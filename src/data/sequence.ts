@@ -15,11 +15,11 @@
  * the figures of conditional and unconditional models compare. In training, the title and <sep>
  * are predicted too (the model learns to propose a title); the form symbol is always given.
  */
-import { ALL_FORMS, classifyForm, isHan, type Form } from './clean.ts';
+import { ALL_FORMS, classifyForm, isHan, type CorpusForm } from './clean.ts';
 import { UnknownCharacterError, type Vocab } from './vocab.ts';
 
 export const SEP = '<sep>';
-export const formSymbol = (form: Form): string => `<${form}>`;
+export const formSymbol = (form: CorpusForm): string => `<${form}>`;
 /** The symbols a title-conditioned vocabulary adds after the four specials. */
 export const CONTROL_SYMBOLS: readonly string[] = [SEP, ...ALL_FORMS.map(formSymbol)];
 export const CONDITIONS = ['none', 'title'] as const;
@@ -52,7 +52,7 @@ export interface TitledPoem {
   /** '' for none */
   title?: string;
   /** default: the form of `text` (src/data/clean.ts classifyForm) */
-  form?: Form;
+  form?: CorpusForm;
 }
 
 /** A model input: `tokens` follow <bos>, then <eos> closes; the first `skip` targets are not scored. */
@@ -65,11 +65,14 @@ export interface Example {
  * The prefix a model reads between <bos> and the poem: `[<form>, …title, <sep>]` for a
  * conditioned vocabulary, `[]` otherwise. Title characters must be known (one error naming all).
  */
-export function conditionPrefix(vocab: Vocab, form: Form, title = ''): number[] {
+export function conditionPrefix(vocab: Vocab, form: CorpusForm, title = ''): number[] {
   if (conditionOf(vocab) === 'none') return [];
   const unknown = vocab.unknown(title);
   if (unknown.length) throw new UnknownCharacterError(unknown, 'title');
-  return [vocab.id(formSymbol(form))!, ...vocab.encode(title), vocab.id(SEP)!];
+  // a model trained before a form was added (duilian) has no symbol for it
+  const formId = vocab.id(formSymbol(form));
+  if (formId === undefined) throw new Error(`this model was trained without the form ${form} (no ${formSymbol(form)} in its vocabulary)`);
+  return [formId, ...vocab.encode(title), vocab.id(SEP)!];
 }
 
 /**

@@ -9,7 +9,8 @@
  * two runs on one model give the same figures.
  */
 import { FORMS } from '../data/clean.ts';
-import { readCorpusSplit, readSplit, type DropReason, type Split } from '../data/corpus.ts';
+import { readCorpusSplit, readSplit, type DropReason } from '../data/corpus.ts';
+import type { Split } from '../data/split.ts';
 import { conditionOf } from '../data/sequence.ts';
 import type { Model } from '../nn/model.ts';
 import { Rng, shuffle } from '../nn/rng.ts';

@@ -22,7 +22,9 @@ export interface ScoreRequest {
 
 /** The body of POST /api/check: poems to check, and the book and form to check them by. */
 export interface CheckRequest {
-  texts: string[];
+  texts?: string[];
+  /** a couplet to check: 上联, 下联 (src/poetry/duilian.ts) */
+  duilian?: [string, string];
   form?: RegulatedForm;
   rhymeBook?: RhymeBookName;
   /** check every text as a 词 to this tune (src/poetry/ci-check.ts), in this format, without 通押 */

@@ -66,7 +66,8 @@ export interface CheckResult {
   notes: string[];
 }
 
-const MARK: Record<ToneClass, string> = { 平: '平', 仄: '仄', either: '中', unknown: '？' };
+/** The mark of a tone class in `tones` (see the file comment); duilian.ts marks the same way. */
+export const TONE_MARK: Record<ToneClass, string> = { 平: '平', 仄: '仄', either: '中', unknown: '？' };
 
 /** The lines of a poem (marks dropped), or why it cannot be read as lines of Han characters. */
 function readLines(text: string): { lines: string[] } | { error: string } {
@@ -153,7 +154,7 @@ export function checkPoem(text: string, opts: CheckOptions = {}): CheckResult {
   const book = typeof opts.book === 'object' ? opts.book : rhymeBook(opts.book ?? 'pingshui');
   const read = readLines(text);
   const lines = 'lines' in read ? read.lines : [];
-  const marks = lines.map((line) => [...line].map((ch) => MARK[book.toneOf(ch)]).join(''));
+  const marks = lines.map((line) => [...line].map((ch) => TONE_MARK[book.toneOf(ch)]).join(''));
   const shapeFault = (message: string, form: Form): CheckResult => ({
     text, form, pass: false, pattern: null, rhymeGroup: null, tones: marks, faults: [{ line: 0, pos: 0, kind: 'shape', message }], notes: [],
   });

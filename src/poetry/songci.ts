@@ -20,7 +20,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { STANZA_BREAK, cleanPoem, isHan, removeAnnotations, toSimplified, type ExcludeReason } from '../data/clean.ts';
 import { toStandard } from '../data/standard.ts';
-import type { CiStats, CorpusBuckets, Split } from '../data/corpus.ts';
+import type { CiStats, CorpusBuckets } from '../data/corpus.ts';
+import type { Split } from '../data/split.ts';
 import { lookupTune, type CiTune } from './cipu.ts';
 import { checkCi } from './ci-check.ts';
 

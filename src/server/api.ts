@@ -10,7 +10,9 @@
  *   `{"poems":[{"start","form","title","lines":[…],"text","choice"?}]}` (`choice`: how a poem was
  *   chosen among candidates, src/domain/candidates.ts).
  * - POST /api/score `{"texts": ["…" | {"text","title"}, …]}` → `{"poems":[{"text","tokens","logprob","perplexity"}]}`.
- * - POST /api/check `{"texts": ["…", …], "form", "rhymeBook", "cipai", "variant", "strictRhyme"}` → as `check --json`.
+ * - POST /api/check `{"texts": ["…", …], "form", "rhymeBook", "cipai", "variant", "strictRhyme"}` → as `check --json`;
+ *   with `"duilian": ["上联", "下联"]` (instead of or beside texts) also `"pairs": [one pair]` as
+ *   `check --duilian --json`.
  * Unknown fields are refused.
  */
 import { FORMS, GEN_FORMS } from '../poetry/forms.ts';
@@ -67,9 +69,10 @@ export const SCORE_SCHEMA = {
 export const CHECK_SCHEMA = {
   type: 'object',
   additionalProperties: false,
-  required: ['texts'],
+  anyOf: [{ required: ['texts'] }, { required: ['duilian'] }],
   properties: {
     texts: { type: 'array', minItems: 1, maxItems: MAX_SCORE_TEXTS, items: scoreText },
+    duilian: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'string', maxLength: MAX_START_CHARS } },
     form: { type: 'string', enum: [...FORMS] },
     rhymeBook: { type: 'string', enum: [...RHYME_BOOKS] },
     cipai: { type: 'string', minLength: 1, maxLength: 40 },

@@ -4,7 +4,8 @@
  *
  *   POST /api/generate   body api.ts GENERATE_SCHEMA → {"poems":[{"start","form","title","lines","text"}]} (as gen --json)
  *   POST /api/score      body api.ts SCORE_SCHEMA    → {"poems":[{"text","tokens","logprob","perplexity"}]} (as score --json)
- *   POST /api/check      body api.ts CHECK_SCHEMA    → {"poems":[{"text","form","pass","pattern","rhymeGroup","tones","faults"}]} (as check --json)
+ *   POST /api/check      body api.ts CHECK_SCHEMA    → {"poems":[{"text","form","pass","pattern","rhymeGroup","tones","faults"}]} (as check --json),
+ *                        and {"pairs":[{"upper","lower","pass","tones","faults"}]} for a "duilian" pair (as check --duilian --json)
  *   GET  /api/health     → src/domain/requests.ts ModelInfo plus {"status":"ok"}
  *   GET  /model.safetensors  the served model's file, for the page's in-browser engine
  *   GET  /…              web/dist (`npm run build:web`), or a page saying how to build it
@@ -38,6 +39,7 @@ import { describeModel, type CheckRequest, type GenerateRequest, type ScoreReque
 import { API_LIMITS, MAX_BODY_BYTES } from '../domain/limits.ts';
 import { generateOptions } from '../domain/write.ts';
 import { checkText } from '../poetry/ci-check.ts';
+import { checkDuilian } from '../poetry/duilian.ts';
 import { CHECK_SCHEMA, GENERATE_SCHEMA, SCORE_SCHEMA } from './api.ts';
 import { USER_ERRORS, type Job } from './jobs.ts';
 import { InlineRunner, JobFailed, type Runner } from './pool.ts';
@@ -172,8 +174,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.post<{ Body: ScoreRequest }>('/api/score', { schema: { body: SCORE_SCHEMA } }, async (req, reply) =>
     run({ kind: 'score', texts: req.body.texts }, reply));
   // checking needs no model and takes microseconds: it runs here, never queued
-  app.post<{ Body: CheckRequest }>('/api/check', { schema: { body: CHECK_SCHEMA } }, async (req) => ({
-    poems: req.body.texts.map((text) => checkText(text, { form: req.body.form, book: req.body.rhymeBook, cipai: req.body.cipai, variant: req.body.variant, strictRhyme: req.body.strictRhyme })),
+  app.post<{ Body: CheckRequest }>('/api/check', { schema: { body: CHECK_SCHEMA } }, async ({ body }) => ({
+    ...(body.texts && { poems: body.texts.map((text) => checkText(text, { form: body.form, book: body.rhymeBook, cipai: body.cipai, variant: body.variant, strictRhyme: body.strictRhyme })) }),
+    ...(body.duilian && { pairs: [checkDuilian(...body.duilian, { book: body.rhymeBook })] }),
   }));
   app.addHook('onClose', async () => runner.close());
   app.get('/api/health', async () => ({ status: 'ok', ...describeModel(model) }));

@@ -4,7 +4,7 @@
  * `options.json` back (a hand-edited or foreign file is refused with a one-line error, never
  * half-used).
  */
-import { ALL_FORMS, FORMS, type Form } from '../data/clean.ts';
+import { ALL_FORMS, FORMS, type CorpusForm } from '../data/clean.ts';
 import { CONDITIONS, type Condition } from '../data/sequence.ts';
 import { CELL_TYPES, DEFAULT_CONFIG, type CellType } from '../nn/config.ts';
 import { OPTIMIZER_KINDS, type OptimizerKind } from '../nn/optim.ts';
@@ -30,7 +30,7 @@ export interface TrainOptions {
   dropout: number;
   weightDecay: number;
   /** forms to train on */
-  forms: Form[];
+  forms: CorpusForm[];
   /** characters seen fewer times in train become <unk> */
   minCount: number;
   seed: number;
@@ -114,6 +114,6 @@ export function validateTrainOptions(raw: unknown, source: string): TrainOptions
   num('weightDecay', 0);
   num('checkpointEvery', 0);
   num('untitledShare', 0, 1);
-  if (!Array.isArray(o.forms) || o.forms.length === 0 || !o.forms.every((f) => ALL_FORMS.includes(f as Form))) fail(`forms must be a list of ${ALL_FORMS.join(', ')}`);
+  if (!Array.isArray(o.forms) || o.forms.length === 0 || !o.forms.every((f) => ALL_FORMS.includes(f as CorpusForm))) fail(`forms must be a list of ${ALL_FORMS.join(', ')}`);
   return o as unknown as TrainOptions;
 }

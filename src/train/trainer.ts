@@ -26,7 +26,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCorpusSplit, type CorpusRead, type DropReason } from '../data/corpus.ts';
-import type { Form } from '../data/clean.ts';
+import type { CorpusForm } from '../data/clean.ts';
 import { CONTROL_SYMBOLS, conditionOf, encodeExample, type Example } from '../data/sequence.ts';
 import { Vocab } from '../data/vocab.ts';
 import type { Kernels } from '../engine/kernels.ts';
@@ -132,7 +132,7 @@ interface OpenedRun {
   loop: LoopState;
 }
 
-type TitledPoem = CorpusRead<Form>['poems'][number];
+type TitledPoem = CorpusRead<CorpusForm>['poems'][number];
 
 /**
  * Opens the run in `runDir`: a fresh one (`fresh` options: writes options.json and an empty
