@@ -540,14 +540,22 @@ export interface TopicFigure {
 
 /**
  * The topic figure of `poems`: each poem's true title ranked among `distractors` (default 9) titles
- * of `pool` drawn by drawDistractors(pool, i, title, distractors, seed) for poem i. Poems without
- * a title are skipped.
+ * of `pool` drawn by drawDistractors(pool, index, title, distractors, seed), where a poem's index is
+ * its position, or `indices[i]` when given (so a subset meets the distractors of the whole). Poems
+ * without a title are skipped.
  */
-export function topicFigure(judge: TopicJudge, poems: readonly JudgedPoem[], pool: readonly string[], seed = 0, distractors = 9): TopicFigure {
+export function topicFigure(
+  judge: TopicJudge,
+  poems: readonly JudgedPoem[],
+  pool: readonly string[],
+  seed = 0,
+  distractors = 9,
+  indices?: readonly number[],
+): TopicFigure {
   let first = 0, rankSum = 0, n = 0;
   poems.forEach((p, i) => {
     if (cleanTitle(p.title) === '') return;
-    const rank = judge.rankOfTrueTitle(p.text, p.title, drawDistractors(pool, i, p.title, distractors, seed));
+    const rank = judge.rankOfTrueTitle(p.text, p.title, drawDistractors(pool, indices?.[i] ?? i, p.title, distractors, seed));
     n++;
     rankSum += rank;
     if (rank === 1) first++;
