@@ -29,8 +29,7 @@ import { ALL_FORMS, FORMS, type Form } from '../src/data/clean.ts';
 import { readTitledSplit } from '../src/data/corpus.ts';
 import { openModel } from '../src/domain/model.ts';
 import { writePoems } from '../src/domain/write.ts';
-import { Rng, shuffle } from '../src/nn/rng.ts';
-import { fluencyJudge, topicFigure, topicJudge, type JudgedPoem } from '../src/poetry/judges.ts';
+import { judgeSample, topicFigure, trainJudges, type JudgedPoem } from '../src/poetry/judges.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -94,13 +93,12 @@ try {
 } catch (err) {
   fail((err as Error).message);
 }
-const reference = shuffle([...testPoems], new Rng(seed)).slice(0, count);
+const reference = judgeSample(testPoems, count, seed);
 const pool = testPoems.map((p) => p.title);
 if (values.sample) writeFileSync(values.sample, reference.map((p) => JSON.stringify({ title: p.title, form: p.form, text: p.text }) + '\n').join(''));
 
 const built = performance.now();
-const fluency = fluencyJudge(train.map((p) => p.text));
-const topic = topicJudge(train);
+const { fluency, topic } = trainJudges(train);
 process.stderr.write(`judges trained on ${train.length} train poems in ${((performance.now() - built) / 1000).toFixed(1)} s\n`);
 
 interface Row {

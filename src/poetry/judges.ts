@@ -23,12 +23,26 @@
  */
 import { isHan } from '../data/clean.ts';
 import { cleanTitle } from '../data/sequence.ts';
-import { mix32 } from '../nn/rng.ts';
+import { mix32, Rng, shuffle } from '../nn/rng.ts';
 
 /** A poem to judge: its title (cleaned as the corpus cleans titles) and its text. */
 export interface JudgedPoem {
   title: string;
   text: string;
+}
+
+/** Both judges, trained on the train split's poems (all forms): what a figure is measured with. */
+export function trainJudges(train: readonly JudgedPoem[]): { fluency: FluencyJudge; topic: TopicJudge } {
+  return { fluency: fluencyJudge(train.map((p) => p.text)), topic: topicJudge(train) };
+}
+
+/**
+ * The poems a figure is measured on: the first `count` of `poems` shuffled by Rng(seed) (issue 18:
+ * 400 of the test split's regulated poems), the same wherever it is drawn (tools/judge-poems.ts,
+ * evaluation, weight tuning).
+ */
+export function judgeSample<P>(poems: readonly P[], count = 400, seed = 0): P[] {
+  return shuffle([...poems], new Rng(seed)).slice(0, count);
 }
 
 // ---------------------------------------------------------------------------------------------
