@@ -12,6 +12,7 @@ import { generate } from '../src/poetry/generate.ts';
 import { candidateStreams, choiceOf, repetition, CANDIDATE_WEIGHTS } from '../src/domain/candidates.ts';
 import { writePoems, generateOptions, WriteError } from '../src/domain/write.ts';
 import { API_LIMITS, DEFAULT_CANDIDATES } from '../src/domain/limits.ts';
+import { isWellFormed } from '../src/poetry/forms.ts';
 
 test('repetition counts repeated characters, bigrams and echoed lines per character', () => {
   assert.equal(repetition('白日依山尽，黄河入海流。'), 0);
@@ -73,4 +74,17 @@ test('candidates: one-line errors for what cannot be asked', () => {
 test('choiceOf: an untitled poem or an unconditional model has no fit; a poem that chose nothing scores 0', () => {
   assert.deepEqual(choiceOf(2, { logprob: -8, tokens: 2 }, undefined, '山水，'), { candidates: 2, fit: 0, fluency: -4, repetition: 0, score: CANDIDATE_WEIGHTS.fluency * -4 });
   assert.equal(choiceOf(2, { logprob: 0, tokens: 0 }, { logprob: 0, tokens: 0 }, '山水，').score, 0);
+});
+
+test('what a newcomer meets: no --form writes a regulated form the model picks (free when the start fits none); a title is cleaned as the corpus cleans titles', async () => {
+  const model = readModelFile(resolveModelFile(), await selectKernels({ engine: 'wasm', threads: 1 }));
+  const poems = writePoems(model, { start: '山', count: 8, seed: 3, candidates: 1 });
+  for (const p of poems) assert.ok(['wujue', 'qijue', 'wulv', 'qilv'].includes(p.form) && isWellFormed(p.text, p.form) && p.text.startsWith('山'), `${p.form} ${p.text}`);
+  assert.ok(new Set(poems.map((p) => p.form)).size > 1, 'the form is drawn per poem');
+  // a start of nine characters and a mark fits no line of 5 or 7: free verse
+  assert.equal(writePoems(model, { start: '白日依山尽黄河入海流，', seed: 1, candidates: 1 })[0]!.form, 'free');
+  assert.equal(writePoems(model, { form: 'free', seed: 1, candidates: 1 })[0]!.form, 'free');
+  assert.equal(writePoems(model, { form: 'qijue', title: '秋兴八首 其一', seed: 1, candidates: 1 })[0]!.title, '秋兴');
+  assert.equal(writePoems(model, { form: 'qijue', title: '送友人 二首', seed: 1, candidates: 1 })[0]!.title, '送友人');
+  assert.throws(() => writePoems(model, { title: '!!!' }), /^WriteError: title must have Han characters/);
 });

@@ -52,7 +52,7 @@ test('gen user errors exit 1 with one line', () => {
     [['gen', '日龘'], /龘/],
     [['gen', '--form', 'qijue', '--acrostic', '春夏秋'], /acrostic 春夏秋 has 3 characters but a qijue has 4 lines/],
     [['gen', '白日依山尽，黄河入海流。欲穷千里目，更上一层楼。远', '--form', 'wujue'], /does not fit a wujue/],
-    [['gen', '--tones'], /needs a regulated form/],
+    [['gen', '--form', 'free', '--tones'], /needs a regulated form/],
   ];
   for (const [args, pattern] of cases) {
     const r = shiren([...args, '--model', modelFile]);

@@ -101,12 +101,13 @@ test('POST /api/generate: every form well-formed, acrostic with tones and rhyme,
   const beam = await post('/api/generate', { start: '月', form: 'wujue', beam: 4, count: 2 });
   assert.equal(beam.status, 200);
   assert.equal(beam.body.poems[0].text, beam.body.poems[1].text); // beam search is deterministic
-  // no body at all: one free poem from <bos>
+  // no body at all: one poem from <bos>, in a regulated form the model picks (free only when asked)
   const res = await fetch(`${server.url}/api/generate`, { method: 'POST' });
   assert.equal(res.status, 200);
-  const free = await res.json();
-  assert.equal(free.poems.length, 1);
-  assert.equal(free.poems[0].form, 'free');
+  const auto = await res.json();
+  assert.equal(auto.poems.length, 1);
+  assert.ok(['wujue', 'qijue', 'wulv', 'qilv'].includes(auto.poems[0].form), auto.poems[0].form);
+  assert.ok(isWellFormed(auto.poems[0].text, auto.poems[0].form));
 });
 
 test('POST /api/score answers exactly as score --json', async () => {
@@ -142,7 +143,7 @@ test('user errors: 4xx with a one-line {"error"}, never a stack or a 500', async
     ['/api/generate', { acrostic: '龘' }, 'application/json', 400, /unknown character.*龘/],
     ['/api/generate', { form: 'qijue', acrostic: '春夏秋' }, 'application/json', 400, /acrostic 春夏秋 has 3 characters but a qijue has 4 lines/],
     ['/api/generate', { form: 'wujue', start: '白日依山尽，黄河入海流。欲穷千里目，更上一层楼。远' }, 'application/json', 400, /does not fit a wujue/],
-    ['/api/generate', { tones: true }, 'application/json', 400, /needs a regulated form/],
+    ['/api/generate', { form: 'free', tones: true }, 'application/json', 400, /needs a regulated form/],
     ['/api/generate', { acrostic: 'abc' }, 'application/json', 400, /unknown characters? .*a/],
     ['/api/generate', { start: '山'.repeat(65) }, 'application/json', 400, /^start must NOT have more than 64 characters$/],
     ['/api/generate', JSON.stringify({ start: '山'.repeat(70_000) }), 'application/json', 413, /too large/i],

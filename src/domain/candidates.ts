@@ -30,7 +30,7 @@ import type { Poem } from '../poetry/generate.ts';
 export { DEFAULT_CANDIDATES } from './limits.ts';
 
 /** The weights of the candidate score (see the file comment), chosen on the valid split. */
-export const CANDIDATE_WEIGHTS = { fluency: 0.25, repetition: 1 } as const;
+export const CANDIDATE_WEIGHTS = { fluency: 0.15, repetition: 1 } as const;
 
 /** How a written poem was chosen, given with it (gen --json `choice`). */
 export interface Choice {

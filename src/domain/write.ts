@@ -16,7 +16,12 @@
 import { UnknownCharacterError } from '../data/vocab.ts';
 import type { LanguageModel } from '../nn/lm.ts';
 import { Rng, poemSeed } from '../nn/rng.ts';
-import { GEN_FORMS, PoetryError, parseForm } from '../poetry/forms.ts';
+import { FORMS, GEN_FORMS, PoetryError, parseForm, type Form, type RegulatedForm } from '../poetry/forms.ts';
+import { makePlan } from '../poetry/plan.ts';
+import { BOS } from '../data/vocab.ts';
+import { cleanTitle, formSymbol } from '../data/sequence.ts';
+import { removeAnnotations } from '../data/clean.ts';
+import { printable } from '../util/text.ts';
 import { RHYME_BOOKS, type RhymeBookName } from '../poetry/book-names.ts';
 import { DecodeBatch, PoemDecoder, SequenceScorer, type BatchMember, type GenerateOptions, type Poem as DecodedPoem } from '../poetry/generate.ts';
 import { MIN_TEMPERATURE } from '../poetry/sample.ts';
@@ -40,7 +45,11 @@ export interface WriteOptions {
    * an untitled poem.
    */
   title?: string;
-  /** free | wujue | qijue | wulv | qilv; default free (or the acrostic's form). */
+  /**
+   * free | wujue | qijue | wulv | qilv; default: one of the four regulated forms, drawn for each
+   * poem from the model's own preference (formPrior) among those its start text fits (free when
+   * it fits none); with an acrostic, the acrostic's form.
+   */
   form?: string;
   /** Line i starts with character i. */
   acrostic?: string;
@@ -120,7 +129,7 @@ export function generateOptions(opts: WriteOptions, limits: Limits = LIMITS): Ge
   check(poems * candidates <= limits.candidateWork, `at most ${limits.candidateWork} poems × candidates per ${limits.per}, asked for ${poems} × ${candidates}`);
   check(poems * beams <= limits.beamWork, `at most ${limits.beamWork} poems × beams per ${limits.per}, asked for ${poems} × ${beams} (beam search writes the same poem each time: ask for count 1)`);
   return {
-    title: opts.title,
+    title: titleOf(opts.title),
     form: opts.form === undefined ? undefined : parseForm(opts.form),
     acrostic: opts.acrostic || undefined,
     tones: opts.tones,
@@ -136,6 +145,18 @@ export function generateOptions(opts: WriteOptions, limits: Limits = LIMITS): Ge
     // WriteOptions: false is the default (no repeats in a fixed layout, repeats in a free poem)
     allowRepeats: opts.allowRepeats || undefined,
   };
+}
+
+/**
+ * A title as a reader copies it (`秋兴八首 其一`, `送友人 二首`, with spaces or marks), cleaned as the
+ * corpus cleans titles (src/data/sequence.ts cleanTitle); '' stays untitled, undefined lets the model
+ * write one. A title with no Han character is a WriteError.
+ */
+function titleOf(title: string | undefined): string | undefined {
+  if (!title) return title;
+  const cleaned = cleanTitle(removeAnnotations(title));
+  check(cleaned !== '', `title must have Han characters, got '${printable(title, 64)}'`);
+  return cleaned;
 }
 
 /** Whether a call samples (so that candidates differ): not greedy, a temperature, no beam search. */
@@ -154,6 +175,8 @@ export interface WriteRun {
   limits?: Limits;
   /** called before each decoding step: the server throws from it to stop a cancelled request */
   beforeStep?: () => void;
+  /** sees every candidate of poem i with its figures before the best is kept (tools/tune-candidates.ts) */
+  onCandidates?: (i: number, candidates: { poem: Poem; choice: Choice }[]) => void;
 }
 
 /**
@@ -165,7 +188,7 @@ export function writePoems(model: LanguageModel, opts: WriteOptions = {}, run: W
   const loop = new WritingLoop<null>(model);
   let poems: Poem[] | undefined;
   let error: unknown;
-  loop.add(null, opts, { done: (p) => (poems = p), failed: (err) => (error = err) }, run.limits);
+  loop.add(null, opts, { done: (p) => (poems = p), failed: (err) => (error = err), onCandidates: run.onCandidates }, run.limits);
   while (loop.size) {
     run.beforeStep?.();
     loop.step();
@@ -178,15 +201,70 @@ export function writePoems(model: LanguageModel, opts: WriteOptions = {}, run: W
  * The poems a call asks for, checked and ready to decode: every field checked, every unknown
  * character of every start named at once, the seed drawn when none is given.
  */
-export function planPoems(model: LanguageModel, opts: WriteOptions, limits: Limits = LIMITS): PoemRequest[] {
+export function planPoems(model: LanguageModel, opts: WriteOptions, limits: Limits = LIMITS, prior: FormPrior = UNIFORM_PRIOR): PoemRequest[] {
   const base = generateOptions(opts, limits);
   const starts = startsOf(opts);
   if (!starts.length) starts.push('');
   const unknown = model.vocab.unknown(starts.join(''));
   if (unknown.length) throw new UnknownCharacterError(unknown);
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
-  return poemRequests(base, starts, opts.count ?? 1, seed);
+  const requests = poemRequests(base, starts, opts.count ?? 1, seed);
+  if (base.form === undefined && !base.acrostic) {
+    // which regulated forms each start text fits (a form that cannot hold it is never drawn)
+    const fitting = new Map(starts.map((start) => [start, FORMS.filter((form) => fits(model.vocab, { ...base, start: start || undefined, form }))]));
+    for (const r of requests) r.opts.form = drawForm(prior, fitting.get(r.opts.start ?? '')!, r.seed);
+  }
+  return requests;
 }
+
+/** The model's preference among the regulated forms: P(form | <bos>) over FORMS, summing to 1. */
+export type FormPrior = Readonly<Record<RegulatedForm, number>>;
+const UNIFORM_PRIOR: FormPrior = { wujue: 0.25, qijue: 0.25, wulv: 0.25, qilv: 0.25 };
+const priorCache = new WeakMap<LanguageModel, FormPrior>();
+
+/**
+ * P(<form> | <bos>) of a title-conditioned model, renormalised over the regulated forms (uniform for
+ * a model that reads no form). One model step: call it only where no batch holds the model's
+ * logits (WritingLoop's constructor), as `step` reuses their buffer.
+ */
+export function formPrior(model: LanguageModel): FormPrior {
+  let prior = priorCache.get(model);
+  if (prior) return prior;
+  const ids = FORMS.map((f) => model.vocab.id(formSymbol(f)));
+  if (ids.some((id) => id === undefined)) {
+    prior = UNIFORM_PRIOR;
+  } else {
+    const row = model.step(model.initState(1), Int32Array.of(BOS)).subarray(0, model.vocab.size);
+    const max = Math.max(...ids.map((id) => row[id!]!));
+    const w = ids.map((id) => Math.exp(row[id!]! - max));
+    const total = w.reduce((a, b) => a + b, 0);
+    prior = Object.fromEntries(FORMS.map((f, i) => [f, w[i]! / total])) as Record<RegulatedForm, number>;
+  }
+  priorCache.set(model, prior);
+  return prior;
+}
+
+/** Whether a poem of these options can be planned (its start text fits the form's layout). */
+function fits(vocab: LanguageModel['vocab'], opts: GenerateOptions): boolean {
+  try {
+    makePlan(vocab, opts);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A form drawn by `prior` among `forms` from the poem's own form stream (free when none fits). */
+function drawForm(prior: FormPrior, forms: readonly RegulatedForm[], seed: number): Form {
+  if (!forms.length) return 'free';
+  const total = forms.reduce((a, f) => a + prior[f], 0);
+  // a stream of its own (poemSeed(seed, FORM_STREAM)), so the poem's sampling stream is untouched
+  let u = new Rng(poemSeed(seed, FORM_STREAM)).next() * total;
+  for (const f of forms) if ((u -= prior[f]) < 0) return f;
+  return forms[forms.length - 1]!;
+}
+const FORM_STREAM = 0x464f524d; // 'FORM'
+
 
 /** One poem of a call: its options and its seed (its stream is Rng(seed); candidates: candidates.ts). */
 export interface PoemRequest {
@@ -207,6 +285,8 @@ export function poemRequests(base: GenerateOptions, starts: string[], count: num
 export interface CallReply {
   done(poems: Poem[]): void;
   failed(err: unknown): void;
+  /** optional: every candidate of poem i with its figures, before the best is kept */
+  onCandidates?: (i: number, candidates: { poem: Poem; choice: Choice }[]) => void;
 }
 
 /** A candidate as written: the poem, and what it measured of itself (PoemDecoder `measure`). */
@@ -237,8 +317,12 @@ export class WritingLoop<K> {
   private readonly calls = new Map<K, Call<K>>();
   private readonly callOf = new Map<BatchMember<unknown>, Call<K>>();
 
+  private readonly prior: FormPrior;
+
   constructor(private readonly model: LanguageModel, maxRows?: number) {
     this.batch = new DecodeBatch(model, maxRows);
+    // before any batch step: formPrior steps the model
+    this.prior = formPrior(model);
   }
 
   /** Members not yet finished (candidates, scorers), admitted or waiting. */
@@ -251,7 +335,7 @@ export class WritingLoop<K> {
     if (this.calls.has(key)) throw new Error(`a call ${String(key)} is already being written`);
     const n = candidatesOf(opts);
     // every candidate's plan first: a request that cannot be written fails before anything runs
-    const groups = planPoems(this.model, opts, limits).map((r) =>
+    const groups = planPoems(this.model, opts, limits, this.prior).map((r) =>
       n === 1 ? [new PoemDecoder(this.model, r.opts, r.rng)] : candidateStreams(r.seed, n).map((rng) => new PoemDecoder(this.model, r.opts, rng, true)));
     const call: Call<K> = { key, reply, poems: new Array(groups.length), left: groups.length };
     this.calls.set(key, call);
@@ -287,6 +371,7 @@ export class WritingLoop<K> {
     const choose = () => {
       const choices = written.map(({ poem, measured }, c) =>
         choiceOf(written.length, { logprob: measured!.logprob, tokens: measured!.positions.length }, untitled[c], poem.text));
+      call.reply.onCandidates?.(i, written.map(({ poem }, c) => ({ poem, choice: choices[c]! })));
       const best = bestChoice(choices);
       this.chosen(call, i, { ...written[best]!.poem, choice: choices[best] });
     };

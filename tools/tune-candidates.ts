@@ -1,0 +1,108 @@
+/**
+ * Chooses the weights of the candidate score (src/domain/candidates.ts) on the VALID split, by the
+ * judges of src/poetry/judges.ts, which are not the model: for 400 valid titles (judgeSample, seed
+ * 0; regulated poems, each written in the real poem's form on its title), the model writes N
+ * candidates once (candidate streams are nested, so the first n of them are what --candidates n
+ * writes), every candidate's fit, fluency and repetition are kept, and each setting of
+ * (λ fluency, μ repetition, n) chooses one poem per title. Each choice is judged: the topic figure
+ * (the true title first among 10) and the 4-gram perplexity, with distinct-2 and novel lines.
+ *
+ * The rule that picks the default (printed last): among the weights at n = N, the highest topic
+ * share whose 4-gram perplexity is at most 1.45 × the real poems' (the ratio of issue 18's
+ * thresholds, 270 / 186); then the smallest n within a point of the best topic share at those weights.
+ *
+ *   node --import tsx tools/tune-candidates.ts [--corpus DIR] [--split valid] [--count 400]
+ *        [--candidates 32] [--model FILE] [--seed 0] [--temperature T (default gen's)] [--json]
+ *
+ * The corpus must hold all forms (`shiren corpus --forms wujue,qijue,wulv,qilv,free,ci,duilian`).
+ */
+import { parseArgs } from 'node:util';
+import { ALL_FORMS, FORMS, type Form } from '../src/data/clean.ts';
+import { readTitledSplit } from '../src/data/corpus.ts';
+import { openModel } from '../src/domain/model.ts';
+import { writePoems, type Choice } from '../src/domain/write.ts';
+import { judgeSample, topicFigure, trainJudges, type JudgedPoem } from '../src/poetry/judges.ts';
+import { distinct2, novelty, trainLineSet } from '../src/poetry/metrics.ts';
+
+const { values } = parseArgs({
+  options: {
+    corpus: { type: 'string', default: 'data/corpus' },
+    split: { type: 'string', default: 'valid' },
+    count: { type: 'string', default: '400' },
+    candidates: { type: 'string', default: '32' },
+    model: { type: 'string' },
+    seed: { type: 'string', default: '0' },
+    temperature: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const count = Number(values.count), N = Number(values.candidates), seed = Number(values.seed);
+const split = values.split as 'valid' | 'test';
+
+const train = readTitledSplit(values.corpus, 'train', ALL_FORMS.filter((f) => f !== 'duilian' && f !== 'ci'));
+const held = readTitledSplit(values.corpus, split, [...FORMS]);
+const reference = judgeSample(held, count, seed);
+const pool = held.map((p) => p.title);
+const t0 = performance.now();
+const { fluency, topic } = trainJudges(train);
+const trainLines = trainLineSet(train.map((p) => p.text));
+process.stderr.write(`judges trained in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+
+const { model } = await openModel(values.model, { job: 'decode', threads: 1 });
+/** [reference poem][candidate] */
+const all: { text: string; title: string; choice: Choice }[][] = [];
+const indices: number[] = [];
+const t1 = performance.now();
+reference.forEach((p, i) => {
+  try {
+    let got: { text: string; title: string; choice: Choice }[] = [];
+    writePoems(model, { form: p.form as Form, title: p.title, seed: i, candidates: N, ...(values.temperature ? { temperature: Number(values.temperature) } : {}) }, {
+      onCandidates: (_, cands) => (got = cands.map((c) => ({ text: c.poem.text, title: c.poem.title, choice: c.choice }))),
+    });
+    all.push(got);
+    indices.push(i);
+  } catch (err) {
+    process.stderr.write(`poem ${i} (${p.title}): ${(err as Error).message}\n`);
+  }
+});
+process.stderr.write(`${all.length} titles × ${N} candidates written in ${((performance.now() - t1) / 1000).toFixed(1)} s\n`);
+
+interface Row { lambda: number; mu: number; n: number; top1: number; meanRank: number; perplexity: number; distinct2: number; novelty: number }
+function evaluate(lambda: number, mu: number, n: number): Row {
+  const chosen: JudgedPoem[] = all.map((cands, k) => {
+    let best = 0, bestScore = -Infinity;
+    for (let j = 0; j < n; j++) {
+      const c = cands[j]!.choice;
+      const score = c.fit + lambda * c.fluency - mu * c.repetition;
+      if (score > bestScore) { bestScore = score; best = j; }
+    }
+    return { title: reference[indices[k]!]!.title, text: cands[best]!.text };
+  });
+  const t = topicFigure(topic, chosen, pool, seed, 9, indices);
+  const texts = chosen.map((p) => p.text);
+  return { lambda, mu, n, top1: t.top1, meanRank: t.meanRank, perplexity: fluency.corpusPerplexity(texts), distinct2: distinct2(texts), novelty: novelty(texts, trainLines) };
+}
+
+const realPpl = fluency.corpusPerplexity(reference.map((p) => p.text));
+const realTop = topicFigure(topic, reference, pool, seed).top1;
+const rows: Row[] = [];
+const one = evaluate(0, 0, 1);
+for (const lambda of [0, 0.1, 0.15, 0.25, 0.35, 0.5, 0.75, 1]) for (const mu of [0, 0.5, 1, 2]) rows.push(evaluate(lambda, mu, N));
+const ok = rows.filter((r) => r.perplexity <= 1.45 * realPpl);
+const pick = (ok.length ? ok : rows).reduce((a, b) => (b.top1 > a.top1 || (b.top1 === a.top1 && b.perplexity < a.perplexity) ? b : a));
+const byN = [1, 2, 4, 8, 12, 16, 24, 32].filter((n) => n <= N).map((n) => evaluate(pick.lambda, pick.mu, n));
+const bestTop = Math.max(...byN.map((r) => r.top1));
+const nPick = byN.find((r) => r.top1 >= bestTop - 0.01)!;
+
+if (values.json) {
+  process.stdout.write(JSON.stringify({ split, count: all.length, candidates: N, real: { top1: realTop, perplexity: realPpl }, one, rows, byN, pick, nPick }) + '\n');
+} else {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const line = (r: Row) => `λ ${r.lambda.toFixed(2)}  μ ${r.mu.toFixed(1)}  n ${String(r.n).padStart(2)}   top-1 ${pct(r.top1).padStart(6)}  rank ${r.meanRank.toFixed(2)}  4-gram ${r.perplexity.toFixed(1).padStart(6)}  distinct-2 ${pct(r.distinct2)}  novel ${pct(r.novelty)}`;
+  console.log(`${split} split, ${all.length} titles; real poems: top-1 ${pct(realTop)}, 4-gram ${realPpl.toFixed(1)} (perplexity bound ${(1.45 * realPpl).toFixed(1)})`);
+  console.log(`one sample:  ${line(one)}`);
+  for (const r of rows) console.log(line(r));
+  console.log('by n at the chosen weights:');
+  for (const r of byN) console.log(line(r));
+  console.log(`chosen: λ ${pick.lambda}, μ ${pick.mu}, n ${nPick.n}`);
+}
