@@ -5,7 +5,7 @@
 // titles first well above chance while shuffled titles stay at chance.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ALL_FORMS, FORMS } from '../src/data/clean.ts';
+import { FORMS, POEM_FORMS } from '../src/data/clean.ts';
 import { readTitledSplit } from '../src/data/corpus.ts';
 import { Rng, shuffle } from '../src/nn/rng.ts';
 import { drawDistractors, fluencyJudge, judgeSample, topicFigure, topicJudge } from '../src/poetry/judges.ts';
@@ -75,8 +75,8 @@ function naiveKneserNey(texts: string[], N: number): { prob: (history: string[],
 }
 
 test('the 4-gram matches a naive Kneser-Ney written from the formulas, and each distribution sums to 1', () => {
-  const train = readTitledSplit(FIXTURE, 'train', ALL_FORMS).map((p) => p.text);
-  const held = readTitledSplit(FIXTURE, 'test', ALL_FORMS).map((p) => p.text);
+  const train = readTitledSplit(FIXTURE, 'train', POEM_FORMS).map((p) => p.text);
+  const held = readTitledSplit(FIXTURE, 'test', POEM_FORMS).map((p) => p.text);
   const judge = fluencyJudge(train);
   const naive = naiveKneserNey(train, 4);
   assert.equal(judge.symbols.length, naive.symbols.length);
@@ -96,7 +96,7 @@ test('the 4-gram matches a naive Kneser-Ney written from the formulas, and each 
 });
 
 test('scoring a text walks the same distributions; perplexity is per token (characters and </s>)', () => {
-  const train = readTitledSplit(FIXTURE, 'train', ALL_FORMS).map((p) => p.text);
+  const train = readTitledSplit(FIXTURE, 'train', POEM_FORMS).map((p) => p.text);
   const judge = fluencyJudge(train);
   const text = readTitledSplit(FIXTURE, 'test', FORMS)[0]!.text;
   let logProb = 0;
@@ -115,7 +115,7 @@ test('scoring a text walks the same distributions; perplexity is per token (char
 });
 
 test('topic judge: ties rank against the true title; distractors are drawn the same way each time, never the true title', () => {
-  const train = readTitledSplit(FIXTURE, 'train', ALL_FORMS);
+  const train = readTitledSplit(FIXTURE, 'train', POEM_FORMS);
   const judge = topicJudge(train);
   const poem = train[0]!;
   assert.ok(judge.score(poem.title, poem.text) > 0, 'a train poem goes with its own title');
@@ -133,7 +133,7 @@ test('topic judge: ties rank against the true title; distractors are drawn the s
 
 test('full corpus: real held-out poems are more fluent than shuffled ones; true titles rank first well above chance, shuffled titles at chance (needs chinese-poetry)', { timeout: 180_000 }, () => {
   const dir = fullCorpus();
-  const train = readTitledSplit(dir, 'train', ALL_FORMS);
+  const train = readTitledSplit(dir, 'train', POEM_FORMS);
   const test = judgeSample(readTitledSplit(dir, 'test', FORMS), 300);
 
   const fluency = fluencyJudge(train.map((p) => p.text));

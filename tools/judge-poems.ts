@@ -25,7 +25,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ALL_FORMS, FORMS, type Form } from '../src/data/clean.ts';
+import { ALL_FORMS, FORMS, POEM_FORMS, type Form } from '../src/data/clean.ts';
 import { readTitledSplit } from '../src/data/corpus.ts';
 import { openModel } from '../src/domain/model.ts';
 import { writePoems } from '../src/domain/write.ts';
@@ -88,7 +88,7 @@ function readPoems(file: string): JudgedPoem[] {
 
 let train: ReturnType<typeof readTitledSplit>, testPoems: ReturnType<typeof readTitledSplit>;
 try {
-  train = readTitledSplit(values.corpus, 'train', ALL_FORMS);
+  train = readTitledSplit(values.corpus, 'train', POEM_FORMS);
   testPoems = readTitledSplit(values.corpus, 'test', forms);
 } catch (err) {
   fail((err as Error).message);

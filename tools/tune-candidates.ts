@@ -17,7 +17,7 @@
  * The corpus must hold all forms (`shiren corpus --forms wujue,qijue,wulv,qilv,free,ci,duilian`).
  */
 import { parseArgs } from 'node:util';
-import { ALL_FORMS, FORMS, type Form } from '../src/data/clean.ts';
+import { POEM_FORMS, FORMS, type Form } from '../src/data/clean.ts';
 import { readTitledSplit } from '../src/data/corpus.ts';
 import { openModel } from '../src/domain/model.ts';
 import { writePoems, type Choice } from '../src/domain/write.ts';
@@ -39,7 +39,7 @@ const { values } = parseArgs({
 const count = Number(values.count), N = Number(values.candidates), seed = Number(values.seed);
 const split = values.split as 'valid' | 'test';
 
-const train = readTitledSplit(values.corpus, 'train', ALL_FORMS.filter((f) => f !== 'duilian' && f !== 'ci'));
+const train = readTitledSplit(values.corpus, 'train', POEM_FORMS);
 const held = readTitledSplit(values.corpus, split, [...FORMS]);
 const reference = judgeSample(held, count, seed);
 const pool = held.map((p) => p.title);

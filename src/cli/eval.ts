@@ -6,7 +6,9 @@
  *
  * Output: a small table on stdout (model and engine on stderr); with --json only
  * `{"model","engine","precision","split","perplexity","tokens","poems","generated":{"free","forms","constrained"}}`
- * where each generated entry holds the QualityFigures (NaN is written as null).
+ * where each generated entry holds the QualityFigures (NaN is written as null), and for a
+ * title-conditioned model `"judged":{"poems","real","oneSample","candidates"}` (topic top-1 and
+ * 4-gram perplexity by the judges of src/poetry/judges.ts).
  */
 import type { Split } from '../data/split.ts';
 import { EVAL_SETTINGS, evaluate, type EvalSetting } from '../domain/evaluate.ts';
@@ -59,6 +61,14 @@ export async function runEval(opts: EvalOptions): Promise<void> {
     const q = report.generated[name];
     const cells = [String(q.poems), ...[q.wellFormed, q.regulated, q.toneCompliance, q.rhymeRate, q.checkPass, q.novelty, q.distinct2].map(percent), q.logprobPerToken.toFixed(3)];
     out.push(`${EVAL_SETTINGS[name].label.padEnd(22)}${cells.map((c) => c.padStart(12)).join('')}`);
+  }
+  if (report.judged) {
+    const j = report.judged;
+    out.push('', `judged (not by the model: src/poetry/judges.ts), ${j.poems} ${report.split} titles, each in its real poem's form`);
+    out.push(`${''.padEnd(22)}${['title first of 10', '4-gram ppl'].map((h) => h.padStart(20)).join('')}`);
+    for (const [label, f] of [['the real poems', j.real], ['one sample', j.oneSample], [`best of ${j.candidates.n}`, j.candidates]] as const) {
+      out.push(`${label.padEnd(22)}${[percent(f.top1), f.fluencyPerplexity.toFixed(1)].map((c) => c.padStart(20)).join('')}`);
+    }
   }
   process.stdout.write(out.join('\n') + '\n');
 }

@@ -16,6 +16,8 @@ export type Form = RegulatedForm | 'free';
  * (the Song 词, src/poetry/songci.ts) and `duilian` (the parallel couplets of src/data/duilian.ts).
  */
 export type CorpusForm = Form | 'ci' | 'duilian';
+/** The poems proper (the regulated forms and free verse): what the judges and the checker read. */
+export const POEM_FORMS: readonly Form[] = [...FORMS, 'free'];
 export const ALL_FORMS: readonly CorpusForm[] = [...FORMS, 'free', 'ci', 'duilian'];
 /** Between the 片 (stanzas) of a 词 in a corpus line (src/poetry/songci.ts, docs/design.md §1). */
 export const STANZA_BREAK = '｜';

@@ -8,8 +8,8 @@
  * fixed forms with the 平仄 and rhyme constraints. Sampling uses gen's defaults and a fixed seed, so
  * two runs on one model give the same figures.
  */
-import { FORMS } from '../data/clean.ts';
-import { readCorpusSplit, readSplit, type DropReason } from '../data/corpus.ts';
+import { POEM_FORMS, FORMS } from '../data/clean.ts';
+import { readCorpusSplit, readSplit, readTitledSplit, type DropReason } from '../data/corpus.ts';
 import type { Split } from '../data/split.ts';
 import { conditionOf } from '../data/sequence.ts';
 import type { Model } from '../nn/model.ts';
@@ -18,6 +18,9 @@ import { generate, type GenerateOptions } from '../poetry/generate.ts';
 import { qualityFigures, trainLineSet, type QualityFigures } from '../poetry/metrics.ts';
 import { PoetryError } from '../poetry/forms.ts';
 import { perplexity, scorePoems } from './score.ts';
+import { writePoems } from './write.ts';
+import { DEFAULT_CANDIDATES } from './limits.ts';
+import { judgeSample, topicFigure, trainJudges, type JudgedPoem } from '../poetry/judges.ts';
 
 export type EvalSetting = 'free' | 'forms' | 'constrained';
 
@@ -63,6 +66,21 @@ export interface EvalReport {
   /** lines of the held-out split dropped on reading (src/data/corpus.ts), when there were any */
   dropped?: Record<DropReason, number>;
   generated: Record<EvalSetting, GeneratedFigures>;
+  /**
+   * Judged by judges that are not the model (src/poetry/judges.ts, learnt from the train split):
+   * the topic figure (the true title first among 10) and the 4-gram perplexity, for `count` held-out
+   * regulated poems (judgeSample) and for poems written on their titles in their forms, one sample
+   * each and the best of the default candidates (a title-conditioned model; absent otherwise).
+   */
+  judged?: { poems: number; real: JudgeFigures; oneSample: JudgeFigures; candidates: JudgeFigures & { n: number } };
+}
+
+/** What the judges say of a set of poems. */
+export interface JudgeFigures {
+  /** share of poems whose true title ranks first among 10 */
+  top1: number;
+  /** per-character perplexity under the 4-gram of the train poems */
+  fluencyPerplexity: number;
 }
 
 /** Quality figures of `count` poems per setting, each setting from its own stream seeded by `seed`. */
@@ -102,7 +120,25 @@ export function evaluate(model: Model, opts: EvaluateOptions = {}): EvalReport {
   return {
     split, perplexity: ppl, ...(titled ? { titled } : {}), tokens, poems: heldOut.length, ...(anyDropped ? { dropped } : {}),
     generated: generatedFigures(model, trainLines, count, opts.seed, opts.onProgress),
+    ...(titled ? { judged: judgedFigures(model, corpus, heldOut, count, opts.seed ?? 1) } : {}),
   };
+}
+
+/** EvalReport.judged: the real poems, one sample and the default candidates, on the same titles. */
+export function judgedFigures(model: Model, corpus: string, heldOut: readonly { text: string; title: string; form: string }[], count: number, seed: number): NonNullable<EvalReport['judged']> {
+  const { fluency, topic } = trainJudges(readTitledSplit(corpus, 'train', POEM_FORMS));
+  const pool = heldOut.map((p) => p.title);
+  // a title with a character the model does not know cannot be written on: not in the sample
+  const sample = judgeSample(heldOut.filter((p) => p.title && !model.vocab.unknown(p.title).length), count, seed);
+  const figures = (poems: readonly JudgedPoem[]): JudgeFigures => ({
+    top1: topicFigure(topic, poems, pool, seed).top1,
+    fluencyPerplexity: fluency.corpusPerplexity(poems.map((p) => p.text)),
+  });
+  const write = (candidates: number) => sample.map((p, i) => ({
+    title: p.title,
+    text: writePoems(model, { form: p.form, title: p.title, seed: seed + i, candidates })[0]!.text,
+  }));
+  return { poems: sample.length, real: figures(sample), oneSample: figures(write(1)), candidates: { n: DEFAULT_CANDIDATES, ...figures(write(DEFAULT_CANDIDATES)) } };
 }
 
 /** The poems with their titles permuted (a seeded Fisher–Yates; a poem may keep its own by chance, 1/n). */

@@ -12,7 +12,7 @@
  * what happened last (a one-line error in the error state). The check and inspect panels report
  * in their own #check-status / #inspect-status.
  */
-import type { Poem } from '../../src/poetry/generate.ts';
+import type { Poem } from '../../src/domain/write.ts';
 import type { GenerateRequest } from '../../src/domain/requests.ts';
 import type { CheckResult } from '../../src/poetry/check.ts';
 import { FORMS } from '../../src/data/clean.ts';
@@ -47,16 +47,19 @@ function readRequest(): GenerateRequest {
   const seed = value('seed') === '' ? Math.floor(Math.random() * 2 ** 32) : Number(value('seed'));
   const starts = value('start').split(/[\s,，、]+/).filter(Boolean);
   const request: GenerateRequest = {
-    form: value('form'),
     count: Number(value('count')) || 1,
     temperature: Number(temperature.value),
     seed,
   };
+  // no form: a regulated form the model picks (the domain's default)
+  if (value('form')) request.form = value('form');
+  // candidates: only when sampling (greedy writes one poem whatever the count)
+  if (Number(temperature.value) > 0 && value('candidates')) request.candidates = Number(value('candidates'));
   if (starts.length) request.start = starts.length === 1 ? starts[0] : starts;
   if (value('title')) request.title = value('title');
   if (value('acrostic')) request.acrostic = value('acrostic');
   // tones and rhyme apply to the regulated forms (where they are on by default)
-  if ((FORMS as readonly string[]).includes(request.form!)) {
+  if (request.form === undefined || (FORMS as readonly string[]).includes(request.form)) {
     request.tones = $<HTMLInputElement>('tones').checked;
     request.rhyme = $<HTMLInputElement>('rhyme').checked;
     if (book() !== 'pingshui') request.rhymeBook = book();
@@ -139,6 +142,8 @@ function showPoems(): void {
     const article = document.createElement('article');
     article.className = 'poem';
     article.dataset.form = poem.form;
+    // how the poem was chosen, on hover: its fit to the title and its fluency (src/domain/candidates.ts)
+    if (poem.choice) article.title = `best of ${poem.choice.candidates} candidates: title fit ${poem.choice.fit.toFixed(3)}, fluency ${poem.choice.fluency.toFixed(3)} (log-probability per character)`;
     const title = document.createElement('h2');
     title.className = 'title';
     title.textContent = poem.title || '无题';

@@ -5,7 +5,7 @@
  * its `poems`; `check` is POST /api/check (one CheckResult per text); `inspect` has no API route
  * and runs in the browser only (`shiren inspect`'s numbers, with its SVG heat map).
  */
-import type { Poem } from '../../src/poetry/generate.ts';
+import type { Poem } from '../../src/domain/write.ts';
 import type { GenerateRequest, ModelInfo } from '../../src/domain/requests.ts';
 import type { CheckResult } from '../../src/poetry/check.ts';
 import type { RhymeBookName } from '../../src/poetry/book-names.ts';
