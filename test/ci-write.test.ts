@@ -9,6 +9,8 @@ import { writePoems, WriteError } from '../src/domain/write.ts';
 import { checkCi } from '../src/poetry/ci-check.ts';
 import { findTune, formatOf } from '../src/poetry/cipu.ts';
 import { PoetryError } from '../src/poetry/forms.ts';
+import { readFileSync } from 'node:fs';
+import { buildApp } from '../src/server/app.ts';
 import { shiren } from './cli-helpers.ts';
 
 const model = readModelFile(resolveModelFile(), await selectKernels({ engine: 'wasm', threads: 1 }));
@@ -84,4 +86,19 @@ test('shiren gen --cipai prints each 片 as a paragraph; --json gives tune, form
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /unknown 词牌 '西江'/);
   assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+});
+
+test('POST /api/generate writes a 词 (form ci, cipai, variant) as the library does; an unknown tune is a 400', async () => {
+  const app = await buildApp({ model, modelBytes: readFileSync(resolveModelFile()) });
+  try {
+    const request = { form: 'ci', cipai: '菩萨蛮', variant: 1, seed: 4, candidates: 1 };
+    const r = await app.inject({ method: 'POST', url: '/api/generate', payload: request });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.deepEqual(r.json(), JSON.parse(JSON.stringify({ poems: writePoems(model, request) })));
+    const bad = await app.inject({ method: 'POST', url: '/api/generate', payload: { cipai: '菩萨' } });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json().error, /^unknown 词牌 '菩萨'/);
+  } finally {
+    await app.close();
+  }
 });
