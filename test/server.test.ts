@@ -132,7 +132,7 @@ test('user errors: 4xx with a one-line {"error"}, never a stack or a 500', async
     ['/api/generate', { start: 5 }, 'application/json', 400, /^start must be a string or a list of strings$/],
     ['/api/generate', { start: ['山', 5] }, 'application/json', 400, /^start\[1\] must be string$/],
     ['/api/generate', { colour: 'red' }, 'application/json', 400, /^unknown field 'colour'$/],
-    ['/api/generate', { form: 'sonnet' }, 'application/json', 400, /^form must be one of free, wujue, qijue, wulv, qilv$/],
+    ['/api/generate', { form: 'sonnet' }, 'application/json', 400, /^form must be one of free, wujue, qijue, wulv, qilv, ci$/],
     ['/api/generate', { count: 0 }, 'application/json', 400, /^count must be >= 1$/],
     ['/api/generate', { count: MAX_POEMS + 1 }, 'application/json', 400, /^count must be <= 20$/],
     ['/api/generate', { count: 8, start: ['山', '月', '日'] }, 'application/json', 400, /at most 20 poems per request \(count × starts\), asked for 24/],

@@ -57,7 +57,8 @@ export function candidateStreams(seed: number, n: number): Rng[] {
  * untitled poem, or a model that reads no titles).
  */
 export function untitledSequence(vocab: Vocab, poem: Poem, body: readonly number[]): { tokens: number[]; from: number } | undefined {
-  const prefix = [BOS, ...conditionPrefix(vocab, poem.form, '')];
+  // a 词 is scored under the symbol it was read with (<free> for a model trained before <ci>)
+  const prefix = [BOS, ...conditionPrefix(vocab, poem.form === 'ci' && poem.tuneRead === 'free' ? 'free' : poem.form, '')];
   if (prefix.length === 1 || !poem.title) return undefined;
   return { tokens: [...prefix, ...body], from: prefix.length };
 }

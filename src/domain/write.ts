@@ -46,11 +46,15 @@ export interface WriteOptions {
    */
   title?: string;
   /**
-   * free | wujue | qijue | wulv | qilv; default: one of the four regulated forms, drawn for each
-   * poem from the model's own preference (formPrior) among those its start text fits (free when
-   * it fits none); with an acrostic, the acrostic's form.
+   * free | wujue | qijue | wulv | qilv | ci; default: one of the four regulated forms, drawn for
+   * each poem from the model's own preference (formPrior) among those its start text fits (free
+   * when it fits none); with an acrostic, the acrostic's form; with a cipai, ci.
    */
   form?: string;
+  /** A 词's tune (form ci): usual name, alias (十六字令) or traditional name; the tune is its title. */
+  cipai?: string;
+  /** The tune's format, 1-based as `shiren cipai NAME` numbers them (default 1). */
+  variant?: number;
   /** Line i starts with character i. */
   acrostic?: string;
   /** Poems per start, default 1. */
@@ -114,6 +118,12 @@ export function generateOptions(opts: WriteOptions, limits: Limits = LIMITS): Ge
   check(isInt(count, 1, limits.poems), `count must be an integer from 1 to ${limits.poems}, got ${count}`);
   check(opts.seed === undefined || isInt(opts.seed, 0, 2 ** 32 - 1), `seed must be an integer from 0 to 2^32−1, got ${opts.seed}`);
   check(opts.form === undefined || (GEN_FORMS as readonly string[]).includes(opts.form), `form must be one of ${GEN_FORMS.join(', ')}, got '${opts.form}'`);
+  check(opts.cipai === undefined || (typeof opts.cipai === 'string' && opts.cipai.trim() !== '' && [...opts.cipai].length <= 32), 'cipai must be the name of a tune, e.g. 浣溪沙');
+  check(opts.variant === undefined || isInt(opts.variant, 1, 99), `variant must be an integer from 1 to 99, got ${opts.variant}`);
+  check(opts.cipai === undefined || opts.form === undefined || opts.form === 'ci', `cipai needs form ci, got form '${opts.form}'`);
+  check(opts.form !== 'ci' || opts.cipai !== undefined, 'form ci needs cipai, the tune (e.g. 浣溪沙)');
+  check(opts.variant === undefined || opts.cipai !== undefined, 'variant needs cipai, the tune it numbers a format of');
+  check(opts.cipai === undefined || !opts.title, "a 词's title is its tune: give cipai and no title");
   const starts = startsOf(opts);
   check(starts.every((s) => typeof s === 'string' && [...s].length <= limits.startChars), `a start text has at most ${limits.startChars} characters`);
   check(opts.rhymeBook === undefined || (RHYME_BOOKS as readonly string[]).includes(opts.rhymeBook), `rhymeBook must be one of ${RHYME_BOOKS.join(', ')}, got '${opts.rhymeBook}'`);
@@ -130,7 +140,9 @@ export function generateOptions(opts: WriteOptions, limits: Limits = LIMITS): Ge
   check(poems * beams <= limits.beamWork, `at most ${limits.beamWork} poems × beams per ${limits.per}, asked for ${poems} × ${beams} (beam search writes the same poem each time: ask for count 1)`);
   return {
     title: titleOf(opts.title),
-    form: opts.form === undefined ? undefined : parseForm(opts.form),
+    form: opts.cipai !== undefined ? 'ci' : opts.form === undefined ? undefined : parseForm(opts.form),
+    cipai: opts.cipai,
+    variant: opts.variant,
     acrostic: opts.acrostic || undefined,
     tones: opts.tones,
     rhyme: opts.rhyme,

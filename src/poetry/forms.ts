@@ -12,8 +12,10 @@ import { FORMS, FORM_SHAPE, PUNCTUATION, classifyForm, isHan, type Form, type Re
 
 export { FORMS, FORM_SHAPE, classifyForm, isHan, type Form, type RegulatedForm };
 
+/** A form `gen` writes: a poem form, or `ci` (a 词 to a tune: src/poetry/plan-ci.ts). */
+export type GenForm = Form | 'ci';
 /** Every form `gen` accepts. */
-export const GEN_FORMS: readonly Form[] = ['free', ...FORMS];
+export const GEN_FORMS: readonly GenForm[] = ['free', ...FORMS, 'ci'];
 
 /** A user error of generation (start text or acrostic that cannot fit, bad option combination). */
 export class PoetryError extends Error {
@@ -27,9 +29,9 @@ export interface Shape {
 }
 
 /** Parses a form name, or throws a PoetryError listing the choices. */
-export function parseForm(name: string): Form {
+export function parseForm(name: string): GenForm {
   if (!(GEN_FORMS as readonly string[]).includes(name)) throw new PoetryError(`unknown form '${name}'; choose one of ${GEN_FORMS.join(', ')}`);
-  return name as Form;
+  return name as GenForm;
 }
 
 export function isRegulated(form: Form): form is RegulatedForm {

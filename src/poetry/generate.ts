@@ -35,8 +35,9 @@ import { BOS, type Vocab } from '../data/vocab.ts';
 import { MAX_TITLE_CHARS, SEP, conditionOf, conditionPrefix, formSymbol } from '../data/sequence.ts';
 import type { LanguageModel, ListSampler, RecurrentState } from '../nn/lm.ts';
 import { standardPoem } from '../data/standard.ts';
-import { PoetryError, poemLines, type Form } from './forms.ts';
-import { addSorted, copyExcept, copyHypothesis, makePlan, type GenerateOptions, type Hypothesis, type Plan } from './plan.ts';
+import { PoetryError, poemLines, type GenForm } from './forms.ts';
+import { addSorted, copyExcept, copyHypothesis, type GenerateOptions, type Hypothesis, type Plan } from './plan.ts';
+import { makePlan, type TuneRead } from './plan-ci.ts';
 import { DEFAULT_TEMPERATURE, MIN_TEMPERATURE, choose, logSumExp, penalise, scratchFor, topIds, unpenalise, type RandomSource, type Sampling } from './sample.ts';
 
 export type { GenerateOptions, RandomSource };
@@ -44,11 +45,20 @@ export type { GenerateOptions, RandomSource };
 /** One generated poem: `lines` keep their closing marks and `text` is their concatenation. */
 export interface Poem {
   start: string;
-  form: Form;
-  /** the title given or written ('' for an unconditional model) */
+  form: GenForm;
+  /** the title given or written ('' for an unconditional model); a 词's is its tune */
   title: string;
   lines: string[];
   text: string;
+  /** A 词 (form 'ci', plan-ci.ts): the tune's usual name. */
+  cipai?: string;
+  /** A 词: its format, 1-based among the tune's, and its label (e.g. '钦定词谱 正体'). */
+  variant?: number;
+  format?: string;
+  /** A 词: how the model read the tune — as a 词's title (<ci>), a free poem's (<free>: a model trained before <ci>), or not at all (an unconditional model). */
+  tuneRead?: TuneRead;
+  /** A 词: its lines grouped by 片 (stanza). */
+  stanzas?: string[][];
 }
 
 /** Rows of one batch step at most (beam hypotheses count one row each); more poems wait their turn. */
@@ -130,7 +140,10 @@ export class PoemDecoder implements BatchMember<Poem> {
     }
     this.beams = [plan.start()];
     this.sep = vocab.id(SEP) ?? -1;
-    if (conditionOf(vocab) !== 'title') {
+    if (plan.titled) {
+      this.title = plan.titled.title;
+      this.queue.push(...conditionPrefix(vocab, plan.titled.form, this.title));
+    } else if (conditionOf(vocab) !== 'title') {
       if (opts.title) throw new PoetryError('this model was not trained on titles (train one with condition "title"), so it cannot write on a title');
     } else if (opts.title !== undefined) {
       this.title = [...opts.title].slice(0, MAX_TITLE_CHARS).join('');
@@ -286,7 +299,14 @@ export class PoemDecoder implements BatchMember<Poem> {
     const best = this.finished.reduce((a, b) => (score(b) > score(a) ? b : a));
     const text = this.vocab.decode(best.tokens);
     // printed in standard characters, whatever the vocabulary holds (src/data/standard.ts)
-    this.poem = standardPoem({ start: this.opts.start ?? '', form: plan.form, title: this.title, lines: poemLines(text), text });
+    const laid = plan.written?.(text) ?? { lines: poemLines(text), text };
+    const poem: Poem = standardPoem({ start: this.opts.start ?? '', form: plan.form, title: this.title, lines: laid.lines, text: laid.text });
+    if (laid.ci) {
+      const { stanzaLines, ...ci } = laid.ci;
+      let at = 0;
+      Object.assign(poem, ci, { stanzas: stanzaLines.map((n) => poem.lines.slice(at, (at += n))) });
+    }
+    this.poem = poem;
     this.written = best.tokens;
     this.phase = 'done';
     this.beams = [];

@@ -14,7 +14,7 @@
  * - novelty: share of generated lines (marks dropped) that do not occur as a line of the train split.
  * - distinct2: distinct character bigrams within lines ÷ all such bigrams, over all poems.
  */
-import { bareLines, isWellFormed, wellFormedForm, type Form } from './forms.ts';
+import { bareLines, isWellFormed, wellFormedForm, type GenForm } from './forms.ts';
 import { matchPattern, rhymes } from './prosody.ts';
 import { checkPoem } from './check.ts';
 
@@ -90,11 +90,11 @@ export function distinct2(texts: readonly string[]): number {
 }
 
 /** All figures for poems generated with the forms they were asked for. */
-export function qualityFigures(poems: readonly { text: string; form: Form }[], trainLines: ReadonlySet<string>): QualityFigures {
+export function qualityFigures(poems: readonly { text: string; form: GenForm }[], trainLines: ReadonlySet<string>): QualityFigures {
   const texts = poems.map((p) => p.text);
   return {
     poems: poems.length,
-    wellFormed: share(poems.filter((p) => isWellFormed(p.text, p.form)).length, poems.length),
+    wellFormed: share(poems.filter((p) => (p.form === 'ci' ? isWellFormed(p.text, 'free') : isWellFormed(p.text, p.form))).length, poems.length),
     regulated: share(texts.filter((t) => wellFormedForm(t) !== 'free').length, poems.length),
     toneCompliance: toneCompliance(texts),
     rhymeRate: rhymeRate(texts),

@@ -8,7 +8,8 @@
  * - starts a hypothesis's constraint state (`start`) and updates it per token (`extend`);
  * - writes the allowed ids of the next position (`allowed`), relaxing its rules in a fixed order of
  *   priority when the vocabulary cannot satisfy them all (only possible with tiny vocabularies).
- * Two plans exist today, made by `makePlan`:
+ * Three plans exist today, made by `makePlan` (plan-ci.ts's, which makes a CiPlan for a 词 and
+ * passes every other form to this file's):
  * - FreePlan (`free`): until <eos> or `maxChars`, with light structure only: a mark only after a
  *   Han character, <eos> only after a mark.
  * - LayoutPlan (the regulated forms and acrostics): C Han characters per line, then the line's mark
@@ -35,7 +36,8 @@
  */
 import { BOS, EOS, UnknownCharacterError, type Vocab } from '../data/vocab.ts';
 import { PUNCTUATION } from '../data/clean.ts';
-import { FORM_SHAPE, PoetryError, isHan, isRegulated, lineEnd, type Form, type Shape } from './forms.ts';
+import { FORM_SHAPE, PoetryError, isHan, isRegulated, lineEnd, type Form, type GenForm, type Shape } from './forms.ts';
+import type { CorpusForm } from '../data/clean.ts';
 import { standardOf } from '../data/standard.ts';
 import { prefixFits, tonePatterns, toneIn, writingRhymeGroupsOf, writingToneOf, type Tone, type TonePattern } from './prosody.ts';
 import { rhymeBook, type RhymeBookName } from './rhymebook.ts';
@@ -49,8 +51,12 @@ export interface GenerateOptions {
   start?: string;
   /** The title to write on (title-conditioned models only); undefined: the model writes one; '': untitled. */
   title?: string;
-  /** Default 'free' (or the acrostic's form). */
-  form?: Form;
+  /** Default 'free' (or the acrostic's form); 'ci' with `cipai` (plan-ci.ts). */
+  form?: GenForm;
+  /** The tune of a 词 (form 'ci'): its usual name, an alias or a traditional name. */
+  cipai?: string;
+  /** The tune's format, 1-based (default 1, its first / main format). */
+  variant?: number;
   /** Line i starts with character i. */
   acrostic?: string;
   /** Softmax temperature; 0 (or below MIN_TEMPERATURE, sample.ts) means greedy. Default DEFAULT_TEMPERATURE. */
@@ -176,9 +182,20 @@ export function copyHypothesis(h: Hypothesis): Hypothesis {
 /** What a body position holds: a forced token, a character at (line, col) of a layout, or (undefined) a free choice. */
 export type Slot = { forced: number } | { line: number; col: number } | undefined;
 
+/** A written body as a plan lays it out, where it is more than poemLines (a 词: its tune, format and 片). */
+export interface WrittenLayout {
+  lines: string[];
+  text: string;
+  ci?: { cipai: string; variant: number; format: string; tuneRead: 'ci' | 'free' | 'none'; stanzaLines: number[] };
+}
+
 /** What a poem must look like and which characters each next position allows (see the file comment). */
 export interface Plan {
-  readonly form: Form;
+  readonly form: GenForm;
+  /** The title prefix the plan fixes (a 词: its tune), read in place of the options' title. */
+  readonly titled?: { form: CorpusForm; title: string };
+  /** The lines (and more) of a written body; default poemLines. */
+  written?(text: string): WrittenLayout;
   /** The vocabulary's tables this plan reads. */
   readonly info: VocabInfo;
   /** Positions after <bos> at most (<eos> included). */
@@ -227,7 +244,7 @@ export function copyExcept(list: Int32Array, skip: readonly number[], out: Int32
 }
 
 /** Marks Han character `id` used in `h`, with the ids printed as the same standard character (疏 after 疎 repeats it once printed). */
-function use(info: VocabInfo, h: Hypothesis, id: number): void {
+export function use(info: VocabInfo, h: Hypothesis, id: number): void {
   const same = info.variants.get(id);
   if (!same) addSorted(h.used, id);
   else for (const v of same) addSorted(h.used, v);
@@ -425,13 +442,14 @@ class LayoutPlan implements Plan {
 
 /** The plan of a poem: its options resolved against the vocabulary (see the file comment). */
 export function makePlan(vocab: Vocab, opts: GenerateOptions): Plan {
+  if (opts.form === 'ci') throw new Error('a 词 plan is made by plan-ci.ts makePlan');
   const start = opts.start ?? '';
   const unknown = vocab.unknown(start + (opts.acrostic ?? ''));
   if (unknown.length) throw new UnknownCharacterError(unknown);
   const acrostic = [...(opts.acrostic ?? '')];
   if (acrostic.some((ch) => !isHan(ch))) throw new PoetryError(`the acrostic must be Han characters only, got '${opts.acrostic}'`);
 
-  let form = opts.form ?? 'free';
+  let form: Form = opts.form ?? 'free';
   let shape: Shape | undefined = isRegulated(form) ? FORM_SHAPE[form] : undefined;
   if (acrostic.length && !shape) {
     form = acrostic.length === 4 ? 'qijue' : acrostic.length === 8 ? 'qilv' : 'free';

@@ -6,9 +6,10 @@
  *
  * - POST /api/generate `{"start": "山" | ["日","红"], "form", "acrostic", "count", "temperature",
  *   "topK", "topP", "beam", "seed", "tones", "rhyme", "greedy", "repetitionPenalty",
- *   "allowRepeats", "title", "rhymeBook", "rhymeGroup", "candidates"}`, all optional →
+ *   "allowRepeats", "title", "rhymeBook", "rhymeGroup", "candidates", "cipai", "variant"}`, all optional →
  *   `{"poems":[{"start","form","title","lines":[…],"text","choice"?}]}` (`choice`: how a poem was
- *   chosen among candidates, src/domain/candidates.ts).
+ *   chosen among candidates, src/domain/candidates.ts); a 词 (`form: 'ci', cipai`) adds `cipai`,
+ *   `variant`, `format`, `tuneRead` and `stanzas` (src/poetry/plan-ci.ts).
  * - POST /api/score `{"texts": ["…" | {"text","title"}, …]}` → `{"poems":[{"text","tokens","logprob","perplexity"}]}`.
  * - POST /api/check `{"texts": ["…", …], "form", "rhymeBook", "cipai", "variant", "strictRhyme"}` → as `check --json`;
  *   with `"duilian": ["上联", "下联"]` (instead of or beside texts) also `"pairs": [one pair]` as
@@ -31,6 +32,8 @@ export const GENERATE_SCHEMA = {
     start: { anyOf: [startText, { type: 'array', items: startText, maxItems: MAX_POEMS }] },
     form: { type: 'string', enum: [...GEN_FORMS] },
     acrostic: { type: 'string', maxLength: MAX_ACROSTIC_CHARS },
+    cipai: { type: 'string', minLength: 1, maxLength: 32 },
+    variant: { type: 'integer', minimum: 1, maximum: 99 },
     count: { type: 'integer', minimum: 1, maximum: MAX_POEMS },
     temperature: { type: 'number', minimum: 0, maximum: API_LIMITS.temperature },
     topK: { type: 'integer', minimum: 1, maximum: MAX_TOP_K },
