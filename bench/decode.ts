@@ -5,7 +5,9 @@
  *   - one 七绝 alone (the model writes its title first; and on a given title): wall and CPU ms per
  *     poem, and how much of it is the model's steps (CPU time of this process: on a shared
  *     machine it is closer to the compute than wall time);
- *   - `--count` 七绝 (default 64) as one batch: wall ms, poems/s, CPU ms;
+ *   - `--count` 七绝 (default 64) as one batch: wall ms, poems/s, CPU ms (these with one candidate
+ *     each: `--candidates 1`, the work of one sample);
+ *   - one 七绝 with the default candidates (the best of DEFAULT_CANDIDATES), alone and on a title;
  *   - one model step alone at S = 1, 8, 64 rows (wall ms), to split model from sampler.
  * The code is warmed up first (~300 poems: V8 compiles WebAssembly in tiers).
  * Usage: node --import tsx bench/decode.ts [--engine blas|wasm|reference] [--threads N] [--count 64]
@@ -16,6 +18,7 @@ import { loadavg } from 'node:os';
 import type { EngineName } from '../src/engine/index.ts';
 import { loadModel } from '../src/domain/model.ts';
 import { writePoems } from '../src/domain/write.ts';
+import { DEFAULT_CANDIDATES } from '../src/domain/limits.ts';
 import type { DecodePrecision } from '../src/nn/config.ts';
 
 const { values } = parseArgs({
@@ -55,17 +58,23 @@ model.step = (...args) => {
 console.log(`${model.kernels.name}; model ${model.config.cell} ${model.config.layers}×${model.config.hidden}, V ${model.config.vocabSize}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 for (const precision of (values.precision ? [values.precision] : ['int8', 'f32']) as DecodePrecision[]) {
   model.setDecodePrecision(precision);
-  for (let r = 0; r < 300; r++) writePoems(model, { form: 'qijue', seed: r }); // warm-up: V8 tiers up the wasm code
+  for (let r = 0; r < 300; r++) writePoems(model, { form: 'qijue', seed: r, candidates: 1 }); // warm-up: V8 tiers up the wasm code
   const N = 50;
   for (const title of [undefined, '秋江送别']) {
     stepMs = 0; steps = 0;
-    const one = time(() => { for (let r = 0; r < N; r++) writePoems(model, { form: 'qijue', seed: 1000 + r, title }); });
+    const one = time(() => { for (let r = 0; r < N; r++) writePoems(model, { form: 'qijue', seed: 1000 + r, title, candidates: 1 }); });
     console.log(`${precision}: one 七绝 alone${title ? ` on a given title` : ''}: ${(one.wall / N).toFixed(2)} ms wall, ${(one.cpu / N).toFixed(2)} ms CPU; ${(steps / N).toFixed(1)} steps, model ${(stepMs / N).toFixed(2)} ms, the rest ${((one.wall - stepMs) / N).toFixed(2)} ms`);
   }
   for (let r = 0; r < repeats; r++) {
     stepMs = 0;
-    const b = time(() => writePoems(model, { form: 'qijue', seed: r, count }));
+    const b = time(() => writePoems(model, { form: 'qijue', seed: r, count, candidates: 1 }));
     console.log(`${precision}: ${count} 七绝 as one batch: ${b.wall.toFixed(0)} ms wall (${((count * 1000) / b.wall).toFixed(0)} poems/s), ${b.cpu.toFixed(0)} ms CPU (${((count * 1000) / b.cpu).toFixed(0)} poems per CPU-second); model ${stepMs.toFixed(0)} ms`);
+  }
+  // the default: each poem the best of DEFAULT_CANDIDATES (src/domain/candidates.ts)
+  for (const title of [undefined, '秋江送别']) {
+    const M = 10;
+    const c = time(() => { for (let r = 0; r < M; r++) writePoems(model, { form: 'qijue', seed: 2000 + r, title }); });
+    console.log(`${precision}: one 七绝 with the default ${DEFAULT_CANDIDATES} candidates${title ? ' on a given title' : ''}: ${(c.wall / M).toFixed(1)} ms wall, ${(c.cpu / M).toFixed(1)} ms CPU`);
   }
   for (const S of [1, 8, 64]) {
     const state = model.initState(S);
