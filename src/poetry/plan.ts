@@ -77,6 +77,8 @@ export interface GenerateOptions {
   rhymeBook?: RhymeBookName;
   /** Cut-off for free poems, default DEFAULT_MAX_CHARS. */
   maxChars?: number;
+  /** A plan made elsewhere (a 对联: plan-duilian.ts), used instead of one made from the options above. */
+  plan?: Plan;
 }
 
 /**
@@ -193,6 +195,14 @@ export interface Plan {
   allowed(h: Hypothesis, slot: Slot, out: Int32Array): number;
   /** Appends token `id` to `h` in place (log-probability `logp`), updating the constraint state. */
   extend(h: Hypothesis, id: number, logp: number): void;
+  /**
+   * What the model reads after <bos> when the plan sets it itself (a 对联 reads its 上联), with
+   * the title a poem reports and the untitled twin that a candidate's fit compares with
+   * (candidates.ts); undefined: the decoder's title rules.
+   */
+  readonly opening?: { tokens: readonly number[]; title: string; untitled: readonly number[] };
+  /** Body positions before this one are a forced lead-in that the written text leaves out (default 0). */
+  readonly lead?: number;
 }
 
 const NONE: readonly number[] = [];
@@ -227,7 +237,7 @@ export function copyExcept(list: Int32Array, skip: readonly number[], out: Int32
 }
 
 /** Marks Han character `id` used in `h`, with the ids printed as the same standard character (疏 after 疎 repeats it once printed). */
-function use(info: VocabInfo, h: Hypothesis, id: number): void {
+export function use(info: VocabInfo, h: Hypothesis, id: number): void {
   const same = info.variants.get(id);
   if (!same) addSorted(h.used, id);
   else for (const v of same) addSorted(h.used, v);
