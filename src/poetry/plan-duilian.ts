@@ -26,6 +26,7 @@
 import { EOS, UnknownCharacterError, type Vocab } from '../data/vocab.ts';
 import { conditionPrefix, formSymbol } from '../data/sequence.ts';
 import { standardOf } from '../data/standard.ts';
+import { PUNCTUATION } from '../data/clean.ts';
 import { duilianSlots, type DuilianSlots } from './duilian.ts';
 import { PoetryError, type Form } from './forms.ts';
 import type { RhymeBookName } from './rhymebook.ts';
@@ -65,9 +66,11 @@ export class DuilianPlan implements Plan {
   private readonly forbidden: number[];
 
   constructor(vocab: Vocab, upper: string, book: RhymeBookName = 'pingshui') {
+    // the length first: a long text is refused for that, whatever else is wrong with it
+    const length = [...upper.replace(/\s+/gu, '')].filter((ch) => !PUNCTUATION.includes(ch)).length;
+    if (length > MAX_DUILIAN_CHARS) throw new PoetryError(`the 上联 has ${length} characters, more than the ${MAX_DUILIAN_CHARS} a 上联 may have`);
     const slots = (this.slots = duilianSlots(upper, book));
     const chars = [...slots.upper];
-    if (chars.length > MAX_DUILIAN_CHARS) throw new PoetryError(`the 上联 has ${chars.length} characters, more than the ${MAX_DUILIAN_CHARS} a 上联 may have`);
     const unknown = vocab.unknown(slots.upper);
     if (unknown.length) throw new UnknownCharacterError(unknown);
     this.info = vocabInfo(vocab, true, false, book);
