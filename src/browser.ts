@@ -24,6 +24,7 @@ import { DEFAULT_DECODE_PRECISION, type DecodePrecision } from './nn/config.ts';
 export { generate, score } from './library.ts';
 export { describeModel, type ModelInfo } from './domain/requests.ts';
 export { WriteError, type Poem, type WriteOptions, type WriteRun } from './domain/write.ts';
+export { writeDuilian, MAX_DUILIAN_CHARS, type DuilianWriteOptions, type DuilianAnswer, type DuilianResult, type DuilianReading } from './domain/duilian.ts';
 export { LIMITS, API_LIMITS, MAX_SCORE_CHARS, type Limits } from './domain/limits.ts';
 export type { PoemScore, ScoreInput } from './domain/score.ts';
 export { UnknownCharacterError } from './data/vocab.ts';

@@ -9,13 +9,15 @@
  *
  * `generate` resolves to the poems as `shiren gen --json` lists them, `score` to the scores as
  * `shiren score --json` does; `checkDuilian(上联, 下联)` to the pair as `shiren check --duilian
- * --json` lists it. Errors are exceptions with one-line messages.
+ * --json` lists it; `writeDuilian(model, { upper: '海阔凭鱼跃', count: 3 })` (synchronous) to the
+ * 下联 as `shiren duilian --json` lists them. Errors are exceptions with one-line messages.
  */
 export { generate, score } from './library.ts';
 export { loadModel, openModel, type LoadOptions, type OpenedModel } from './domain/model.ts';
 export { describeModel, type ModelInfo } from './domain/requests.ts';
 export { evaluate, type EvaluateOptions, type EvalReport } from './domain/evaluate.ts';
 export { WriteError, type Poem, type WriteOptions, type WriteRun } from './domain/write.ts';
+export { writeDuilian, MAX_DUILIAN_CHARS, type DuilianWriteOptions, type DuilianAnswer, type DuilianResult, type DuilianReading } from './domain/duilian.ts';
 export { LIMITS, API_LIMITS, type Limits } from './domain/limits.ts';
 export type { PoemScore, ScoreInput } from './domain/score.ts';
 export { buildCorpus, readSplit, type CorpusStats, type CiStats } from './data/corpus.ts';

@@ -99,6 +99,23 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .action(async (opts) => (await import('./train.ts')).runTrain(opts));
 
   program
+    .command('duilian')
+    .description('answer a 上联 (one clause ending in 仄) with 下联 that pass the 对联 checks, one a line')
+    .argument('<upper>', 'the 上联, e.g. 海阔凭鱼跃')
+    .addOption(modelOption())
+    .option('--count <n>', '下联 to write', parseInteger('--count'), 1)
+    .option('--candidates <n>', `write n candidates per 下联 and keep the best by fit to the 上联, fluency and repetition (default ${DEFAULT_CANDIDATES} when sampling; 1: a single sample)`, parseInteger('--candidates'))
+    .option('--temperature <x>', 'sampling temperature (0: greedy)', parseNumber('--temperature', 0))
+    .option('--top-k <n>', 'sample from the k most likely characters', parseInteger('--top-k'))
+    .option('--top-p <x>', 'sample from the smallest set with probability ≥ p', parseNumber('--top-p', 0, 1))
+    .addOption(new Option('--rhyme-book <book>', 'rhyme book of the tones: pingshui (平水韵) or xinyun (中华新韵)').argParser(parseChoice('--rhyme-book', RHYME_BOOKS)))
+    .option('--seed <n>', 'random seed (reproducible 下联)', parseInteger('--seed', 0))
+    .option('--json', 'machine-readable output: {"reading","pairs":[{"upper","lower","choice"?}]}', false)
+    .addOption(engineOption())
+    .addOption(precisionOption())
+    .action(async (upper: string, opts) => (await import('./duilian.ts')).runDuilian({ ...opts, upper }));
+
+  program
     .command('gen')
     .description('write poems: one per start argument (or from <bos> with none), printed line by line')
     .argument('[start...]', 'start characters or text to continue, one poem each')

@@ -54,11 +54,12 @@ export function candidateStreams(seed: number, n: number): Rng[] {
 /**
  * The sequence that scores a candidate under no title (fit's second term): `<bos> <form> <sep>`
  * then the poem's `body` as written (its ids, <eos> included), scored from `from`; undefined where there is nothing to compare (an
- * untitled poem, or a model that reads no titles).
+ * untitled poem, or a model that reads no titles). `untitled`: the opening to read instead (a plan's own, Plan.opening).
  */
-export function untitledSequence(vocab: Vocab, poem: Poem, body: readonly number[]): { tokens: number[]; from: number } | undefined {
-  // a 词 is scored under the symbol it was read with (<free> for a model trained before <ci>)
-  const prefix = [BOS, ...conditionPrefix(vocab, poem.form === 'ci' && poem.tuneRead === 'free' ? 'free' : poem.form, '')];
+export function untitledSequence(vocab: Vocab, poem: Poem, body: readonly number[], untitled?: readonly number[]): { tokens: number[]; from: number } | undefined {
+  // a plan that sets its own opening (a 对联) gives its untitled twin (Plan.opening)
+  if (untitled) return { tokens: [BOS, ...untitled, ...body], from: untitled.length + 1 };
+  const prefix = [BOS, ...conditionPrefix(vocab, poem.form, '')];
   if (prefix.length === 1 || !poem.title) return undefined;
   return { tokens: [...prefix, ...body], from: prefix.length };
 }

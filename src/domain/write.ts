@@ -304,7 +304,7 @@ export interface CallReply {
 /** A candidate as written: the poem, and what it measured of itself (PoemDecoder `measure`). */
 interface Written {
   poem: DecodedPoem;
-  measured?: { logprob: number; positions: readonly number[]; tokens: readonly number[] };
+  measured?: { logprob: number; positions: readonly number[]; tokens: readonly number[]; untitled?: readonly number[] };
 }
 
 interface Call<K> {
@@ -344,10 +344,17 @@ export class WritingLoop<K> {
 
   /** Checks a call and queues its poems under `key` (a key in use is an error). */
   add(key: K, opts: WriteOptions, reply: CallReply, limits: Limits = LIMITS): void {
+    this.addRequests(key, planPoems(this.model, opts, limits, this.prior), candidatesOf(opts), reply);
+  }
+
+  /**
+   * Queues poems already planned (planPoems; writeDuilian's, whose options carry their own Plan),
+   * `n` candidates each, under `key`: the hook for a call that is not a WriteOptions.
+   */
+  addRequests(key: K, requests: readonly PoemRequest[], n: number, reply: CallReply): void {
     if (this.calls.has(key)) throw new Error(`a call ${String(key)} is already being written`);
-    const n = candidatesOf(opts);
     // every candidate's plan first: a request that cannot be written fails before anything runs
-    const groups = planPoems(this.model, opts, limits, this.prior).map((r) =>
+    const groups = requests.map((r) =>
       n === 1 ? [new PoemDecoder(this.model, r.opts, r.rng)] : candidateStreams(r.seed, n).map((rng) => new PoemDecoder(this.model, r.opts, rng, true)));
     const call: Call<K> = { key, reply, poems: new Array(groups.length), left: groups.length };
     this.calls.set(key, call);
@@ -389,7 +396,7 @@ export class WritingLoop<K> {
     };
     let left = 0;
     written.forEach(({ poem, measured }, c) => {
-      const seq = untitledSequence(this.model.vocab, poem, measured!.tokens);
+      const seq = untitledSequence(this.model.vocab, poem, measured!.tokens, measured!.untitled);
       if (!seq || !measured!.positions.length) return;
       left++;
       this.join(call, new SequenceScorer(V, seq.tokens, seq.from, measured!.positions, this.model.sampler), (result) => {

@@ -129,7 +129,7 @@ export class PoemDecoder implements BatchMember<Poem> {
     const { vocab } = model;
     this.vocab = vocab;
     this.sampler = model.sampler;
-    const plan = (this.plan = makePlan(vocab, opts));
+    const plan = (this.plan = opts.plan ?? makePlan(vocab, opts));
     this.penalty = opts.repetitionPenalty ?? 1;
     const temperature = opts.greedy ? 0 : opts.temperature ?? DEFAULT_TEMPERATURE;
     this.sampling = { temperature: temperature < MIN_TEMPERATURE ? 0 : temperature, topK: opts.topK ?? 0, topP: opts.topP ?? 1 };
@@ -140,9 +140,10 @@ export class PoemDecoder implements BatchMember<Poem> {
     }
     this.beams = [plan.start()];
     this.sep = vocab.id(SEP) ?? -1;
-    if (plan.titled) {
-      this.title = plan.titled.title;
-      this.queue.push(...conditionPrefix(vocab, plan.titled.form, this.title));
+    if (plan.opening) {
+      // the plan says what the model reads (a 对联: its 上联)
+      this.title = plan.opening.title;
+      this.queue.push(...plan.opening.tokens);
     } else if (conditionOf(vocab) !== 'title') {
       if (opts.title) throw new PoetryError('this model was not trained on titles (train one with condition "title"), so it cannot write on a title');
     } else if (opts.title !== undefined) {
@@ -179,11 +180,15 @@ export class PoemDecoder implements BatchMember<Poem> {
   /**
    * With `measure`: Σ log P(token | what precedes it) over the body tokens the poem chose, their
    * positions (0 = the first body token after the title's <sep>), and the body's ids as written
-   * (<eos> included; the vocabulary's characters, before the standard mapping), once finished.
+   * (<eos> included; the vocabulary's characters, before the standard mapping), once finished;
+   * both after the plan's lead-in, if it has one, and with the plan's untitled opening (Plan.opening).
    */
-  measurement(): { logprob: number; positions: readonly number[]; tokens: readonly number[] } {
+  measurement(): { logprob: number; positions: readonly number[]; tokens: readonly number[]; untitled?: readonly number[] } {
     if (!this.measured || !this.poem) throw new Error('PoemDecoder: nothing measured');
-    return { ...this.measured, tokens: this.written };
+    // counted after a plan's lead-in (forced, so never measured), like the written text
+    const lead = this.plan.lead ?? 0;
+    const positions = lead ? this.measured.positions.map((p) => p - lead) : this.measured.positions;
+    return { logprob: this.measured.logprob, positions, tokens: this.written, untitled: this.plan.opening?.untitled };
   }
 
   /** The poem, once `advance` has returned null. */
@@ -297,7 +302,8 @@ export class PoemDecoder implements BatchMember<Poem> {
     const { plan } = this;
     const score = (h: Hypothesis) => (plan.perToken ? h.logp / h.tokens.length : h.logp);
     const best = this.finished.reduce((a, b) => (score(b) > score(a) ? b : a));
-    const text = this.vocab.decode(best.tokens);
+    const body = plan.lead ? best.tokens.slice(plan.lead) : best.tokens;
+    const text = this.vocab.decode(body);
     // printed in standard characters, whatever the vocabulary holds (src/data/standard.ts)
     const laid = plan.written?.(text) ?? { lines: poemLines(text), text };
     const poem: Poem = standardPoem({ start: this.opts.start ?? '', form: plan.form, title: this.title, lines: laid.lines, text: laid.text });
@@ -307,7 +313,7 @@ export class PoemDecoder implements BatchMember<Poem> {
       Object.assign(poem, ci, { stanzas: stanzaLines.map((n) => poem.lines.slice(at, (at += n))) });
     }
     this.poem = poem;
-    this.written = best.tokens;
+    this.written = body;
     this.phase = 'done';
     this.beams = [];
     return null;

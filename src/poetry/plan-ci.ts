@@ -31,7 +31,7 @@
  */
 import { EOS, type Vocab } from '../data/vocab.ts';
 import { STANZA_BREAK, type CorpusForm } from '../data/clean.ts';
-import { formSymbol, conditionOf } from '../data/sequence.ts';
+import { formSymbol, conditionOf, conditionPrefix } from '../data/sequence.ts';
 import { standardOf } from '../data/standard.ts';
 import { PoetryError, isHan } from './forms.ts';
 import { cilinTone, rhymeBuOf } from './cilin.ts';
@@ -97,7 +97,7 @@ export class CiPlan implements Plan {
   readonly format: CiFormat;
   readonly tuneRead: TuneRead;
   /** The title prefix the model reads: the tune, under <ci> or <free> (none for an unconditional model). */
-  readonly titled?: { form: CorpusForm; title: string };
+  readonly opening?: { tokens: readonly number[]; title: string; untitled: readonly number[] };
   private readonly tables: CiTables;
   /** [pos] the format character index at body position pos, or −1 − id for a forced token */
   private readonly layout: Int32Array;
@@ -158,7 +158,7 @@ export class CiPlan implements Plan {
     if (conditionOf(vocab) === 'none') this.tuneRead = 'none';
     else {
       this.tuneRead = vocab.id(formSymbol('ci')) !== undefined ? 'ci' : 'free';
-      this.titled = { form: this.tuneRead, title: tune.name };
+      this.opening = { tokens: conditionPrefix(vocab, this.tuneRead, tune.name), title: tune.name, untitled: conditionPrefix(vocab, this.tuneRead, '') };
     }
   }
 

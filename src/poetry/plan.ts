@@ -83,6 +83,8 @@ export interface GenerateOptions {
   rhymeBook?: RhymeBookName;
   /** Cut-off for free poems, default DEFAULT_MAX_CHARS. */
   maxChars?: number;
+  /** A plan made elsewhere (a 对联: plan-duilian.ts), used instead of one made from the options above. */
+  plan?: Plan;
 }
 
 /**
@@ -192,8 +194,6 @@ export interface WrittenLayout {
 /** What a poem must look like and which characters each next position allows (see the file comment). */
 export interface Plan {
   readonly form: GenForm;
-  /** The title prefix the plan fixes (a 词: its tune), read in place of the options' title. */
-  readonly titled?: { form: CorpusForm; title: string };
   /** The lines (and more) of a written body; default poemLines. */
   written?(text: string): WrittenLayout;
   /** The vocabulary's tables this plan reads. */
@@ -210,6 +210,14 @@ export interface Plan {
   allowed(h: Hypothesis, slot: Slot, out: Int32Array): number;
   /** Appends token `id` to `h` in place (log-probability `logp`), updating the constraint state. */
   extend(h: Hypothesis, id: number, logp: number): void;
+  /**
+   * What the model reads after <bos> when the plan sets it itself (a 对联 reads its 上联), with
+   * the title a poem reports and the untitled twin that a candidate's fit compares with
+   * (candidates.ts); undefined: the decoder's title rules.
+   */
+  readonly opening?: { tokens: readonly number[]; title: string; untitled: readonly number[] };
+  /** Body positions before this one are a forced lead-in that the written text leaves out (default 0). */
+  readonly lead?: number;
 }
 
 const NONE: readonly number[] = [];

@@ -10,6 +10,8 @@
  *   `{"poems":[{"start","form","title","lines":[…],"text","choice"?}]}` (`choice`: how a poem was
  *   chosen among candidates, src/domain/candidates.ts); a 词 (`form: 'ci', cipai`) adds `cipai`,
  *   `variant`, `format`, `tuneRead` and `stanzas` (src/poetry/plan-ci.ts).
+ * - POST /api/duilian `{"upper": "海阔凭鱼跃", "count", "seed", "candidates", "temperature", "topK",
+ *   "topP", "rhymeBook"}` → `{"reading","pairs":[{"upper","lower","choice"?}]}` (as duilian --json).
  * - POST /api/score `{"texts": ["…" | {"text","title"}, …]}` → `{"poems":[{"text","tokens","logprob","perplexity"}]}`.
  * - POST /api/check `{"texts": ["…", …], "form", "rhymeBook", "cipai", "variant", "strictRhyme"}` → as `check --json`;
  *   with `"duilian": ["上联", "下联"]` (instead of or beside texts) also `"pairs": [one pair]` as
@@ -49,6 +51,22 @@ export const GENERATE_SCHEMA = {
     title: { type: 'string', maxLength: MAX_TITLE_INPUT_CHARS },
     rhymeBook: { type: 'string', enum: [...RHYME_BOOKS] },
     rhymeGroup: { type: 'string', minLength: 1, maxLength: MAX_RHYME_GROUP_CHARS },
+  },
+} as const;
+
+export const DUILIAN_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['upper'],
+  properties: {
+    upper: { type: 'string', minLength: 1, maxLength: MAX_START_CHARS },
+    count: { type: 'integer', minimum: 1, maximum: MAX_POEMS },
+    seed: { type: 'integer', minimum: 0, maximum: 2 ** 32 - 1 },
+    candidates: { type: 'integer', minimum: 1, maximum: API_LIMITS.candidates },
+    temperature: { type: 'number', minimum: 0, maximum: API_LIMITS.temperature },
+    topK: { type: 'integer', minimum: 1, maximum: MAX_TOP_K },
+    topP: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+    rhymeBook: { type: 'string', enum: [...RHYME_BOOKS] },
   },
 } as const;
 

@@ -3,6 +3,7 @@
  * the web page, and the built page itself.
  *
  *   POST /api/generate   body api.ts GENERATE_SCHEMA → {"poems":[{"start","form","title","lines","text"}]} (as gen --json)
+ *   POST /api/duilian    body api.ts DUILIAN_SCHEMA  → {"reading","pairs":[{"upper","lower","choice"?}]} (as duilian --json)
  *   POST /api/score      body api.ts SCORE_SCHEMA    → {"poems":[{"text","tokens","logprob","perplexity"}]} (as score --json)
  *   POST /api/check      body api.ts CHECK_SCHEMA    → {"poems":[{"text","form","pass","pattern","rhymeGroup","tones","faults"}]} (as check --json),
  *                        and {"pairs":[{"upper","lower","pass","tones","faults"}]} for a "duilian" pair (as check --duilian --json)
@@ -38,9 +39,10 @@ import type { Model } from '../nn/model.ts';
 import { describeModel, type CheckRequest, type GenerateRequest, type ScoreRequest } from '../domain/requests.ts';
 import { API_LIMITS, MAX_BODY_BYTES } from '../domain/limits.ts';
 import { generateOptions } from '../domain/write.ts';
+import { planDuilian, type DuilianWriteOptions } from '../domain/duilian.ts';
 import { checkText } from '../poetry/ci-check.ts';
 import { checkDuilian } from '../poetry/duilian.ts';
-import { CHECK_SCHEMA, GENERATE_SCHEMA, SCORE_SCHEMA } from './api.ts';
+import { CHECK_SCHEMA, DUILIAN_SCHEMA, GENERATE_SCHEMA, SCORE_SCHEMA } from './api.ts';
 import { USER_ERRORS, type Job } from './jobs.ts';
 import { InlineRunner, JobFailed, type Runner } from './pool.ts';
 import { BusyError, ClientGoneError, OverBudgetError, Scheduler, type SchedulerOptions } from './scheduler.ts';
@@ -170,6 +172,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // checked here against the API's caps (a 400 before it takes a place in the queue)
     generateOptions(req.body, API_LIMITS);
     return run({ kind: 'generate', request: req.body }, reply);
+  });
+  app.post<{ Body: DuilianWriteOptions }>('/api/duilian', { schema: { body: DUILIAN_SCHEMA } }, async (req, reply) => {
+    planDuilian(model, req.body, API_LIMITS); // a 400 before it queues: a 上联 ending in 平, unknown characters
+    return run({ kind: 'duilian', request: req.body }, reply);
   });
   app.post<{ Body: ScoreRequest }>('/api/score', { schema: { body: SCORE_SCHEMA } }, async (req, reply) =>
     run({ kind: 'score', texts: req.body.texts }, reply));

@@ -19,6 +19,7 @@
 import type { Model } from '../nn/model.ts';
 import { API_LIMITS } from '../domain/limits.ts';
 import { WritingLoop } from '../domain/write.ts';
+import { duilianAnswers, planDuilian } from '../domain/duilian.ts';
 import { describeFailure, JobStopped, scoreJob, type Job, type JobFailure, type JobResult } from './jobs.ts';
 
 export interface Reply {
@@ -60,6 +61,17 @@ export class JobBatcher {
     this.jobs.set(id, run);
     if (job.kind === 'score') {
       run.score = job;
+    } else if (job.kind === 'duilian') {
+      // 下联 are poems of the same loop, planned by the domain's planDuilian
+      try {
+        const call = planDuilian(this.model, job.request, API_LIMITS);
+        this.loop.addRequests(id, call.requests, call.candidates, {
+          done: (poems) => this.end(run, () => reply.done(duilianAnswers(call, poems))),
+          failed: (err) => this.end(run, () => reply.failed(describeFailure(err))),
+        });
+      } catch (err) {
+        this.end(run, () => reply.failed(describeFailure(err)));
+      }
     } else {
       try {
         this.loop.add(id, job.request, {

@@ -4,7 +4,9 @@
  * `scoreJob`, in a worker or in the server's own thread.
  *
  *   Job        {kind:'generate', request: WriteOptions} | {kind:'score', texts: ScoreInput[]}
+ *              | {kind:'duilian', request: DuilianWriteOptions}
  *   JobResult  {poems: Poem[]} (as gen --json)        | {poems: PoemScore[]} (as score --json)
+ *              | {reading, pairs} (as duilian --json)
  *   JobFailure {user: true, message}  a request that cannot be served: the answer is a 400
  *              {user: false, message, stack}  a fault of shiren's: a 500 that says no more
  *
@@ -16,10 +18,11 @@ import { UnknownCharacterError } from '../data/vocab.ts';
 import type { Model } from '../nn/model.ts';
 import { PoetryError } from '../poetry/forms.ts';
 import type { Poem, WriteOptions } from '../domain/write.ts';
+import type { DuilianResult, DuilianWriteOptions } from '../domain/duilian.ts';
 import { scorePoems, type PoemScore, type ScoreInput } from '../domain/score.ts';
 
-export type Job = { kind: 'generate'; request: WriteOptions } | { kind: 'score'; texts: ScoreInput[] };
-export type JobResult = { poems: Poem[] } | { poems: PoemScore[] };
+export type Job = { kind: 'generate'; request: WriteOptions } | { kind: 'duilian'; request: DuilianWriteOptions } | { kind: 'score'; texts: ScoreInput[] };
+export type JobResult = { poems: Poem[] } | DuilianResult | { poems: PoemScore[] };
 export interface JobFailure {
   user: boolean;
   message: string;
