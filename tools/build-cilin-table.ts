@@ -20,11 +20,10 @@
  * added readings where the 平水韵 group names one 部 (or CLEAR_BU below says which).
  */
 import { writeFileSync } from 'node:fs';
-import * as OpenCC from 'opencc-js';
 import { pinyin } from 'pinyin-pro';
-import TshetUinh from 'tshet-uinh';
 import { toSimplified } from '../src/data/clean.ts';
 import { PINGSHUI_OVERRIDES } from './pingshui-overrides.ts';
+import { guangyunReadings, lookupKeys } from './guangyun.ts';
 
 type Tone = '平' | '上' | '去' | '入';
 
@@ -113,7 +112,6 @@ function splitBu(rhyme: string, ch: string, hu: string | null): number {
   return ['a', 'ia', 'ua'].includes(fin) || (rhyme === '佳' && hu === '合') ? 10 : 5;
 }
 
-const TRADITIONAL = [OpenCC.Converter({ from: 'cn', to: 't' }), OpenCC.Converter({ from: 'cn', to: 'tw' })];
 
 function build(): Map<string, Set<string>> {
   const rhymes = rhymeMap();
@@ -125,31 +123,15 @@ function build(): Map<string, Set<string>> {
     readings.set(ch, (readings.get(ch) ?? new Set()).add(key));
   };
   const putKeys = (ch: string, key: string): void => {
-    put(ch, key);
-    const simplified = toSimplified(ch);
-    put(simplified, key);
-    for (const convert of TRADITIONAL) put(convert(simplified), key);
+    for (const k of lookupKeys(ch)) put(k, key);
   };
-  // as tools/build-rhyme-book.ts: the 廣韻 韻目 of an entry, or for the few 王三 entries the 韻目
-  // most used for its 音韻地位
-  const rhymeOfPosition = new Map<string, Map<string, number>>();
-  for (const entry of TshetUinh.資料.廣韻.iter條目()) {
-    if (!entry.音韻地位) continue;
-    const key = entry.音韻地位.韻 + entry.音韻地位.聲;
-    const counts = rhymeOfPosition.get(key) ?? new Map<string, number>();
-    counts.set(entry.來源.韻目, (counts.get(entry.來源.韻目) ?? 0) + 1);
-    rhymeOfPosition.set(key, counts);
-  }
-  const mostUsed = (key: string): string | undefined => [...(rhymeOfPosition.get(key) ?? [])].sort((a, b) => b[1] - a[1])[0]?.[0];
-  for (const position of TshetUinh.資料.iter音韻地位()) {
-    for (const entry of TshetUinh.資料.query音韻地位(position)) {
-      const rhyme = entry.來源?.文獻 === '廣韻' ? entry.來源.韻目 : mostUsed(position.韻 + position.聲);
-      const choices = rhyme === undefined ? undefined : rhymes.get(rhyme);
-      if (!choices) throw new Error(`${entry.字頭}: rhyme ${rhyme} outside the 206`);
-      const choice = choices.length === 1 ? choices[0]! : choices.find((c) => c.bu === splitBu(rhyme!, entry.字頭, position.呼))!;
-      putKeys(entry.字頭, `${choice.bu} ${choice.tone}`);
-      if (choice.bu === 12 && /^[尤侯]$/.test(position.韻) && position.屬於('脣音')) putKeys(entry.字頭, `4 ${choice.tone}`);
-    }
+  // as tools/build-rhyme-book.ts: the 廣韻 readings through tools/guangyun.ts
+  for (const { ch, rhyme, position } of guangyunReadings()) {
+    const choices = rhyme === undefined ? undefined : rhymes.get(rhyme);
+    if (!choices) throw new Error(`${ch}: rhyme ${rhyme} outside the 206`);
+    const choice = choices.length === 1 ? choices[0]! : choices.find((c) => c.bu === splitBu(rhyme!, ch, position.呼))!;
+    putKeys(ch, `${choice.bu} ${choice.tone}`);
+    if (choice.bu === 12 && /^[尤侯]$/.test(position.韻) && position.屬於('脣音')) putKeys(ch, `4 ${choice.tone}`);
   }
   for (const [ch, target] of PINGSHUI_OVERRIDES) {
     if (target.startsWith('=')) {

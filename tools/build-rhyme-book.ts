@@ -19,10 +19,9 @@
  * 平/仄 ones ranked by the characters' frequency in the corpus (data/corpus/train) when present.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import * as OpenCC from 'opencc-js';
-import TshetUinh from 'tshet-uinh';
 import { toSimplified } from '../src/data/clean.ts';
 import { PINGSHUI_OVERRIDES } from './pingshui-overrides.ts';
+import { guangyunReadings, lookupKeys } from './guangyun.ts';
 
 type Tone = '平' | '上' | '去' | '入';
 
@@ -74,8 +73,6 @@ const MERGE: [string, string, Tone, string][] = [
   ['叶', '入声十六叶', '入', '葉怗業'], ['洽', '入声十七洽', '入', '洽狎乏'],
 ];
 
-/** Standard traditional forms of a simplified character (OpenCC's two standards differ: 爲/為). */
-const TRADITIONAL = [OpenCC.Converter({ from: 'cn', to: 't' }), OpenCC.Converter({ from: 'cn', to: 'tw' })];
 
 /** 廣韻 rhyme (韻目) → index of its group in MERGE. */
 function rhymeIndex(): Map<string, number> {
@@ -99,33 +96,16 @@ function buildGroups(): Set<string>[] {
     groups[g].add(ch);
   };
   const addKeys = (ch: string, g: number): void => {
-    add(ch, g);
-    const simplified = toSimplified(ch);
-    add(simplified, g);
-    for (const convert of TRADITIONAL) add(convert(simplified), g);
+    for (const key of lookupKeys(ch)) add(key, g);
   };
-  // Entries come from the 廣韻 (its 韻目 places them) and, for the two readings tshet-uinh takes
-  // from the 王三 (忘 陽平), through their 音韻地位 (韻 + 聲) and the 廣韻 韻目 most used for it.
-  const rhymeOfPosition = new Map<string, Map<string, number>>();
-  for (const entry of TshetUinh.資料.廣韻.iter條目()) {
-    if (!entry.音韻地位) continue;
-    const key = entry.音韻地位.韻 + entry.音韻地位.聲;
-    const counts = rhymeOfPosition.get(key) ?? new Map<string, number>();
-    counts.set(entry.來源.韻目, (counts.get(entry.來源.韻目) ?? 0) + 1);
-    rhymeOfPosition.set(key, counts);
-  }
-  const mostUsed = (key: string): string | undefined => [...(rhymeOfPosition.get(key) ?? [])].sort((a, b) => b[1] - a[1])[0]?.[0];
   let unknownRhyme = 0;
-  for (const position of TshetUinh.資料.iter音韻地位()) {
-    for (const entry of TshetUinh.資料.query音韻地位(position)) {
-      const rhyme = entry.來源?.文獻 === '廣韻' ? entry.來源.韻目 : mostUsed(position.韻 + position.聲);
-      const g = rhyme === undefined ? undefined : index.get(rhyme);
-      if (g === undefined) {
-        unknownRhyme++;
-        continue;
-      }
-      addKeys(entry.字頭, g);
+  for (const { ch, rhyme } of guangyunReadings()) {
+    const g = rhyme === undefined ? undefined : index.get(rhyme);
+    if (g === undefined) {
+      unknownRhyme++;
+      continue;
     }
+    addKeys(ch, g);
   }
   if (unknownRhyme) throw new Error(`${unknownRhyme} entries with a rhyme outside the 206`);
   for (const [ch, target, reason] of PINGSHUI_OVERRIDES) {
