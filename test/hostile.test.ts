@@ -314,3 +314,17 @@ test('clear messages: invisible characters by code point, symlink loops, empty n
     assert.match(r.stderr, why);
   }
 });
+
+test('one title cap for every command: score and inspect refuse a title gen and the API refuse', async () => {
+  const { MAX_TITLE_INPUT_CHARS } = await import('../src/domain/limits.ts');
+  const { scorePoems } = await import('../src/domain/score.ts');
+  const { inspectUnderTitle } = await import('../src/domain/inspect.ts');
+  const { generateOptions } = await import('../src/domain/write.ts');
+  const { selectKernels } = await import('../src/engine/index.ts');
+  const { resolveModelFile } = await import('../src/nn/checkpoint.ts');
+  const model = readModelFile(resolveModelFile(), await selectKernels({ engine: 'wasm', threads: 1 }));
+  const title = '山'.repeat(MAX_TITLE_INPUT_CHARS + 1);
+  assert.throws(() => scorePoems(model, [{ text: '白日依山尽，黄河入海流。', title }]), new RegExp(`title has at most ${MAX_TITLE_INPUT_CHARS} characters`));
+  assert.throws(() => inspectUnderTitle(model, '白日依山尽，黄河入海流。', title), new RegExp(`title has at most ${MAX_TITLE_INPUT_CHARS} characters`));
+  assert.throws(() => generateOptions({ title }), new RegExp(`title has at most ${MAX_TITLE_INPUT_CHARS} characters`));
+});

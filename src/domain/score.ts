@@ -15,6 +15,7 @@ import { UnknownCharacterError, type Vocab } from '../data/vocab.ts';
 import { conditionOf, encodeExample, poemTooLong, type TitledPoem } from '../data/sequence.ts';
 import type { Model } from '../nn/model.ts';
 import { PoetryError } from '../poetry/forms.ts';
+import { MAX_TITLE_INPUT_CHARS } from './limits.ts';
 import { evalBatches, makeBatch, sumLoss, type BatchScorer } from '../train/batches.ts';
 
 export interface PoemScore {
@@ -39,6 +40,8 @@ export function scorePoems(model: Model, inputs: readonly ScoreInput[], onProgre
   const unknown = model.vocab.unknown(poems.map((p) => p.text).join(''));
   if (unknown.length) throw new UnknownCharacterError(unknown);
   const titled = poems.filter((p) => p.title);
+  const long = titled.find((p) => [...p.title!].length > MAX_TITLE_INPUT_CHARS);
+  if (long) throw new PoetryError(`a title has at most ${MAX_TITLE_INPUT_CHARS} characters (limits.ts, as gen and the API), this one ${[...long.title!].length}`);
   if (titled.length && conditionOf(model.vocab) === 'none') throw new PoetryError('this model was not trained on titles, so it cannot score a poem given its title');
   const unknownInTitles = model.vocab.unknown(titled.map((p) => p.title).join(''));
   if (unknownInTitles.length) throw new UnknownCharacterError(unknownInTitles, 'title');

@@ -25,7 +25,7 @@ import { printable } from '../util/text.ts';
 import { RHYME_BOOKS, type RhymeBookName } from '../poetry/book-names.ts';
 import { DecodeBatch, PoemDecoder, SequenceScorer, type BatchMember, type GenerateOptions, type Poem as DecodedPoem } from '../poetry/generate.ts';
 import { MIN_TEMPERATURE } from '../poetry/sample.ts';
-import { DEFAULT_CANDIDATES, LIMITS, MAX_RHYME_GROUP_CHARS, type Limits } from './limits.ts';
+import { DEFAULT_CANDIDATES, LIMITS, MAX_RHYME_GROUP_CHARS, MAX_TITLE_INPUT_CHARS, type Limits } from './limits.ts';
 import { bestChoice, candidateStreams, choiceOf, untitledSequence, type Choice } from './candidates.ts';
 
 export { LIMITS };
@@ -128,7 +128,7 @@ export function generateOptions(opts: WriteOptions, limits: Limits = LIMITS): Ge
   check(starts.every((s) => typeof s === 'string' && [...s].length <= limits.startChars), `a start text has at most ${limits.startChars} characters`);
   check(opts.rhymeBook === undefined || (RHYME_BOOKS as readonly string[]).includes(opts.rhymeBook), `rhymeBook must be one of ${RHYME_BOOKS.join(', ')}, got '${opts.rhymeBook}'`);
   check(opts.rhymeGroup === undefined || (typeof opts.rhymeGroup === 'string' && opts.rhymeGroup !== '' && [...opts.rhymeGroup].length <= MAX_RHYME_GROUP_CHARS), `rhymeGroup must be the name of a 平 rhyme group, e.g. 东`);
-  check(opts.title === undefined || (typeof opts.title === 'string' && [...opts.title].length <= limits.startChars), `a title has at most ${limits.startChars} characters`);
+  check(opts.title === undefined || (typeof opts.title === 'string' && [...opts.title].length <= MAX_TITLE_INPUT_CHARS), `a title has at most ${MAX_TITLE_INPUT_CHARS} characters`);
   check(opts.acrostic === undefined || [...opts.acrostic].length <= limits.acrosticChars, `an acrostic has at most ${limits.acrosticChars} characters`);
   const poems = count * Math.max(1, starts.length);
   check(poems <= limits.poems, `at most ${limits.poems} poems per ${limits.per} (count × starts), asked for ${poems}`);
