@@ -19,6 +19,7 @@ import { planPoems, writePoems, type WriteOptions } from '../src/domain/write.ts
 import type { Model } from '../src/nn/model.ts';
 import { JobBatcher } from '../src/server/batcher.ts';
 import type { JobResult } from '../src/server/jobs.ts';
+import { API_LIMITS } from '../src/domain/limits.ts';
 import { BigramLM } from './poetry-mock.ts';
 
 const MIXED: GenerateOptions[] = [
@@ -87,7 +88,7 @@ test("one loop: the server's job loop writes the poems generateBatch and writePo
   const served = await Promise.all(requests.map((request, id) => new Promise<JobResult>((resolve, reject) =>
     batcher.start(id, { kind: 'generate', request }, Date.now() + 60_000, { done: resolve, failed: (f) => reject(new Error(f.message)), stopped: () => reject(new Error('stopped')) }))));
   requests.forEach((request, i) => {
-    assert.deepEqual(served[i], { poems: writePoems(model, request) });
+    assert.deepEqual(served[i], { poems: writePoems(model, request, { limits: API_LIMITS }) });
     // one sample per poem (candidates 1): what generateBatch writes for the same streams
     if (request.beam) assert.deepEqual(served[i], { poems: generateBatch(model, planPoems(model, request)) });
   });

@@ -79,7 +79,7 @@ test('POST /api/generate answers exactly as gen --json, and a seed reproduces it
   assert.equal(body.poems.length, 6);
   for (const p of body.poems) assert.deepEqual(Object.keys(p), ['start', 'form', 'title', 'lines', 'text', 'choice']);
   assert.deepEqual(body.poems.map((p: { start: string }) => p.start), ['日', '日', '红', '红', '山', '山']);
-  assert.deepEqual(body, shirenJson(['gen', '日', '红', '山', '--form', 'qijue', '--count', '2', '--seed', '11', '--temperature', '0.9', '--top-k', '50', '--json']));
+  assert.deepEqual(body, shirenJson(['gen', '日', '红', '山', '--form', 'qijue', '--count', '2', '--seed', '11', '--temperature', '0.9', '--top-k', '50', '--candidates', String(API_LIMITS.defaultCandidates), '--json']));
   assert.deepEqual((await post('/api/generate', { start: ['日', '红', '山'], form: 'qijue', count: 2, seed: 11, temperature: 0.9, topK: 50 })).body, body);
 });
 

@@ -332,7 +332,7 @@ test('the compiled browser entry (dist/browser.js) runs in a plain page, no bund
     const out = await plain.evaluate(async () => {
       const shiren = await import('/dist/browser.js' as string);
       const model = await shiren.loadModel('/model.safetensors');
-      const [poem] = await shiren.generate(model, { start: '山', form: 'qijue', count: 1, temperature: 0.8, seed: 7 });
+      const [poem] = await shiren.generate(model, { start: '山', form: 'qijue', count: 1, temperature: 0.8, seed: 7, candidates: 4 }); // the server's default (API_LIMITS)
       const check = shiren.checkPoem('白日依山尽，黄河入海流。欲穷千里目，更上一层天。');
       const ins = shiren.inspectUnderTitle(model, poem.text);
       return { lines: poem.lines as string[], faults: check.faults.map((f: { kind: string }) => f.kind), chars: ins.chars.length, svg: shiren.renderSvg(ins).startsWith('<svg') };

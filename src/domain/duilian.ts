@@ -68,7 +68,7 @@ export function planDuilian(model: LanguageModel, opts: DuilianWriteOptions, lim
   const base = generateOptions(write, limits);
   const plan = new DuilianPlan(model.vocab, opts.upper, base.rhymeBook as RhymeBookName | undefined);
   const requests = poemRequests({ ...base, plan }, [''], count ?? 1, seed ?? Math.floor(Math.random() * 2 ** 32));
-  return { plan, requests, candidates: candidatesOf(write) };
+  return { plan, requests, candidates: candidatesOf(write, limits) };
 }
 
 /** The pairs of a call's written poems (the 下联 without its 。). */

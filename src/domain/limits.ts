@@ -28,11 +28,19 @@ export interface Limits {
   readonly repetitionPenalty: number;
   /** candidates per poem */
   readonly candidates: number;
+  /** candidates per poem when sampling and none are asked for */
+  readonly defaultCandidates: number;
   /** poems × candidates: each candidate costs a poem and its scoring */
   readonly candidateWork: number;
   /** what the caller calls one unit of work, in messages ("at most 20 poems per request") */
   readonly per: string;
 }
+
+/**
+ * Candidates written per poem when sampling, unless asked otherwise (src/domain/candidates.ts;
+ * chosen by measurement: docs/models.md).
+ */
+export const DEFAULT_CANDIDATES = 16;
 
 /** The library and the CLI. */
 export const LIMITS: Limits = {
@@ -45,6 +53,7 @@ export const LIMITS: Limits = {
   temperature: 100,
   repetitionPenalty: 100,
   candidates: 256,
+  defaultCandidates: DEFAULT_CANDIDATES,
   candidateWork: 16_000,
   per: 'call',
 };
@@ -58,6 +67,9 @@ export const API_LIMITS: Limits = {
   temperature: 10,
   repetitionPenalty: 10,
   candidates: 64,
+  // a server answers many visitors: 4 keeps 50 connections inside the time budget on 2 cores
+  // (bench/load.ts; 16 made each request 16 poems' work, p50 6 s, and 503s); the page asks for 16
+  defaultCandidates: 4,
   candidateWork: 320,
   per: 'request',
 };
@@ -76,11 +88,6 @@ export const MAX_SCORE_CHARS = 500;
  */
 export const MAX_BODY_BYTES = MAX_SCORE_TEXTS * (6 * (MAX_SCORE_CHARS + MAX_TITLE_INPUT_CHARS) + 64) + 4096;
 
-/**
- * Candidates written per poem when sampling, unless asked otherwise (src/domain/candidates.ts;
- * chosen by measurement: docs/models.md).
- */
-export const DEFAULT_CANDIDATES = 16;
 
 /** Most generation workers of `shiren serve`: each holds a copy of the model and its own engine. */
 export const MAX_WORKERS = 64;

@@ -133,7 +133,7 @@ export function generateOptions(opts: WriteOptions, limits: Limits = LIMITS): Ge
   const poems = count * Math.max(1, starts.length);
   check(poems <= limits.poems, `at most ${limits.poems} poems per ${limits.per} (count × starts), asked for ${poems}`);
   const beams = beam ?? 1;
-  const candidates = candidatesOf(opts);
+  const candidates = candidatesOf(opts, limits);
   check(isInt(candidates, 1, limits.candidates), `candidates must be an integer from 1 to ${limits.candidates}, got ${opts.candidates}`);
   check(candidates === 1 || sampling(opts), 'candidates need sampling: greedy decoding and beam search write the same poem every time (leave candidates at 1)');
   check(poems * candidates <= limits.candidateWork, `at most ${limits.candidateWork} poems × candidates per ${limits.per}, asked for ${poems} × ${candidates}`);
@@ -176,9 +176,9 @@ function sampling(opts: WriteOptions): boolean {
   return !opts.greedy && !((opts.beam ?? 1) > 1) && !((opts.temperature ?? 1) < MIN_TEMPERATURE);
 }
 
-/** The candidates per poem of a call: as asked, else DEFAULT_CANDIDATES when it samples, else 1. */
-export function candidatesOf(opts: WriteOptions): number {
-  return opts.candidates ?? (sampling(opts) ? DEFAULT_CANDIDATES : 1);
+/** The candidates per poem of a call: as asked, else the profile's default when it samples, else 1. */
+export function candidatesOf(opts: WriteOptions, limits: Limits = LIMITS): number {
+  return opts.candidates ?? (sampling(opts) ? limits.defaultCandidates : 1);
 }
 
 /** How a call is written: the caps it is checked against, and a hook before every decoding step. */
@@ -344,7 +344,7 @@ export class WritingLoop<K> {
 
   /** Checks a call and queues its poems under `key` (a key in use is an error). */
   add(key: K, opts: WriteOptions, reply: CallReply, limits: Limits = LIMITS): void {
-    this.addRequests(key, planPoems(this.model, opts, limits, this.prior), candidatesOf(opts), reply);
+    this.addRequests(key, planPoems(this.model, opts, limits, this.prior), candidatesOf(opts, limits), reply);
   }
 
   /**
