@@ -38,7 +38,7 @@ import { cilinTone, rhymeBuOf } from './cilin.ts';
 import { findTune, formatLabel, formatOf, punctuationAfter, type CiFormat } from './cipu.ts';
 import { writingToneOf } from './prosody.ts';
 import { UnknownCharacterError } from '../data/vocab.ts';
-import { copyExcept, makePlan as makeFormPlan, use, vocabInfo, type GenerateOptions, type Hypothesis, type Plan, type Slot, type VocabInfo, type WrittenLayout } from './plan.ts';
+import { append, copyExcept, makePlan as makeFormPlan, use, vocabInfo, type GenerateOptions, type Hypothesis, type Plan, type Slot, type VocabInfo, type WrittenLayout } from './plan.ts';
 
 export type TuneRead = 'ci' | 'free' | 'none';
 
@@ -214,9 +214,7 @@ export class CiPlan implements Plan {
   }
 
   extend(h: Hypothesis, id: number, logp: number): void {
-    h.tokens.push(id);
-    h.logp += logp;
-    if (id === EOS) h.done = true;
+    append(h, id, logp);
     if (this.info.han[id]) use(this.info, h, id);
   }
 

@@ -30,7 +30,7 @@ import { PUNCTUATION } from '../data/clean.ts';
 import { duilianSlots, type DuilianSlots } from './duilian.ts';
 import { PoetryError, type Form } from './forms.ts';
 import type { RhymeBookName } from './rhymebook.ts';
-import { copyExcept, use, vocabInfo, type Hypothesis, type Plan, type Slot, type VocabInfo } from './plan.ts';
+import { append, copyExcept, use, vocabInfo, type Hypothesis, type Plan, type Slot, type VocabInfo } from './plan.ts';
 
 /** The longest 上联 written to (characters): the corpus's couplets have 5 or 7, 对联 in use rarely more than 11 a clause. */
 export const MAX_DUILIAN_CHARS = 11;
@@ -132,9 +132,7 @@ export class DuilianPlan implements Plan {
   }
 
   extend(h: Hypothesis, id: number, logp: number): void {
-    h.tokens.push(id);
-    h.logp += logp;
-    if (id === EOS) h.done = true;
+    append(h, id, logp);
     if (h.tokens.length > this.lead && this.info.han[id]) use(this.info, h, id);
   }
 }

@@ -258,6 +258,13 @@ export function use(info: VocabInfo, h: Hypothesis, id: number): void {
   else for (const v of same) addSorted(h.used, v);
 }
 
+/** What every plan's `extend` does first: the token, its log-probability, and <eos> ends the poem. */
+export function append(h: Hypothesis, id: number, logp: number): void {
+  h.tokens.push(id);
+  h.logp += logp;
+  if (id === EOS) h.done = true;
+}
+
 /** Inserts `id` into the ascending `ids` unless it is there. */
 export function addSorted(ids: number[], id: number): void {
   let i = ids.length;
@@ -313,9 +320,7 @@ class FreePlan implements Plan {
   }
 
   extend(h: Hypothesis, id: number, logp: number): void {
-    h.tokens.push(id);
-    h.logp += logp;
-    if (id === EOS) h.done = true;
+    append(h, id, logp);
     if (this.info.han[id]) use(this.info, h, id);
   }
 }
@@ -422,9 +427,7 @@ class LayoutPlan implements Plan {
 
   extend(h: Hypothesis, id: number, logp: number): void {
     const { info } = this;
-    h.tokens.push(id);
-    h.logp += logp;
-    if (id === EOS) h.done = true;
+    append(h, id, logp);
     if (!info.han[id]) {
       h.lineTones = 0;
       return;
