@@ -11,7 +11,7 @@ import { ENGINES } from '../engine/names.ts';
 import { SPLITS } from '../data/split.ts';
 import { CELL_TYPES, DECODE_PRECISIONS } from '../nn/config.ts';
 import { CONDITIONS } from '../data/sequence.ts';
-import { TRAIN_DEFAULTS } from '../train/options.ts';
+import { INIT_VOCABS, TRAIN_DEFAULTS } from '../train/options.ts';
 import { OPTIMIZER_KINDS } from '../nn/optim.ts';
 import { GEN_FORMS } from '../poetry/forms.ts';
 import { RHYME_BOOKS } from '../poetry/book-names.ts';
@@ -85,6 +85,7 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .option('--untitled-share <x>', 'with --condition title: share of poems shown untitled each epoch', parseNumber('--untitled-share', 0, 1), T.untitledShare)
     .option('--max-chars <n>', 'leave out poems longer than n characters (0: keep all)', parseInteger('--max-chars', 0), T.maxChars)
     .option('--init <file>', "fine-tune: start from this model's parameters (its cell, sizes and vocabulary are kept)", parsePath('--init'), T.init)
+    .addOption(new Option('--init-vocab <which>', "with --init: model keeps the model's vocabulary; corpus takes the corpus's, copying the rows of the symbols both know (new forms or characters start fresh)").argParser(parseChoice('--init-vocab', INIT_VOCABS)).default(T.initVocab))
     .option('--out <dir>', 'run folder for checkpoints, metrics and the loss plot (default: runs/<cell>-<time>)', parsePath('--out'))
     .option('--resume <dir>', 'continue the run in <dir> exactly where it stopped', parsePath('--resume'))
     .option('--time-budget <min>', 'stop cleanly after this many minutes', parseNumber('--time-budget', 0))

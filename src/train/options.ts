@@ -47,7 +47,16 @@ export interface TrainOptions {
    * are kept (the run's own are set to them), corpus characters it lacks become <unk>
    */
   init: string;
+  /**
+   * with `init`: 'model' keeps the initial model's vocabulary; 'corpus' takes the corpus's own, the
+   * embedding and output rows of every symbol both know copied from the model and the rest drawn
+   * as a fresh model's (a model carried to a corpus with new forms or characters)
+   */
+  initVocab: InitVocab;
 }
+
+export const INIT_VOCABS = ['model', 'corpus'] as const;
+export type InitVocab = (typeof INIT_VOCABS)[number];
 
 export const TRAIN_DEFAULTS: TrainOptions = {
   corpus: 'data/corpus',
@@ -77,6 +86,7 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   // epoch's time, while generation cuts free poems at 200 characters anyway
   maxChars: 200,
   init: '',
+  initVocab: 'model',
 };
 
 export class TrainOptionsError extends Error {
@@ -92,7 +102,7 @@ export function validateTrainOptions(raw: unknown, source: string): TrainOptions
     throw new TrainOptionsError(`${source}: ${why}`);
   };
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('not an object of training options');
-  const o = { lrDecay: 1, condition: 'none', untitledShare: TRAIN_DEFAULTS.untitledShare, maxChars: 0, init: '', ...(raw as Record<string, unknown>) } as Record<string, unknown>;
+  const o = { lrDecay: 1, condition: 'none', untitledShare: TRAIN_DEFAULTS.untitledShare, maxChars: 0, init: '', initVocab: 'model', ...(raw as Record<string, unknown>) } as Record<string, unknown>;
   const known = new Set(Object.keys(TRAIN_DEFAULTS));
   for (const key of Object.keys(o)) if (!known.has(key)) fail(`unknown option '${key}'`);
   const int = (key: string, min: number) => (Number.isInteger(o[key]) && (o[key] as number) >= min) || fail(`${key} must be an integer ≥ ${min}, got ${JSON.stringify(o[key])}`);
@@ -104,6 +114,7 @@ export function validateTrainOptions(raw: unknown, source: string): TrainOptions
   choice('cell', CELL_TYPES);
   choice('optimizer', OPTIMIZER_KINDS);
   choice('condition', CONDITIONS);
+  choice('initVocab', INIT_VOCABS);
   for (const key of ['layers', 'embed', 'hidden', 'batch', 'epochs', 'minCount']) int(key, 1);
   int('seed', 0);
   int('maxChars', 0);

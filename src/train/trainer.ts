@@ -33,6 +33,7 @@ import type { Kernels } from '../engine/kernels.ts';
 import { readModelFile, saveModel } from '../nn/checkpoint.ts';
 import { DEFAULT_CONFIG, type ModelConfig } from '../nn/config.ts';
 import { Model } from '../nn/model.ts';
+import { paramTable } from '../nn/params.ts';
 import { clipGradNorm, createOptimizer, type Optimizer } from '../nn/optim.ts';
 import { mix32, Rng, UNTITLED_MIX } from '../nn/rng.ts';
 import { ensureOutputDir, FileError, fileKind, lockFolder, readRegularFile, writeFileAtomic } from '../util/fs.ts';
@@ -186,10 +187,10 @@ function openRun(kernels: Kernels<Float32Array>, runDir: string, fresh: TrainOpt
   }
   writeFileAtomic(join(runDir, 'options.json'), JSON.stringify(opts, null, 2) + '\n');
   writeFileAtomic(join(runDir, 'metrics.jsonl'), '');
-  const vocab = start?.vocab ?? makeVocab();
+  const vocab = start && opts.initVocab === 'model' ? start.vocab : makeVocab();
   const config: ModelConfig = { ...DEFAULT_CONFIG, cell: opts.cell, layers: opts.layers, embed: opts.embed, hidden: opts.hidden, dropout: opts.dropout, vocabSize: vocab.size };
   const model = Model.create(kernels, config, vocab, opts.seed);
-  if (start) model.params.set(start.params);
+  if (start) carryParams(start, model);
   const optim = optimizer(model);
   const loop: LoopState = {
     epoch: 0, batchIndex: 0, step: 0, tokens: 0, seconds: 0,
@@ -197,6 +198,35 @@ function openRun(kernels: Kernels<Float32Array>, runDir: string, fresh: TrainOpt
     bestValidLoss: null, corpusFingerprint: fingerprint,
   };
   return { opts, trainPoems, validPoems, dropped, model, optim, loop };
+}
+
+/**
+ * Copies a model's parameters into one of the same cell and sizes whose vocabulary may differ:
+ * tensors without a vocabulary axis whole, and the rows of `embedding.weight` [V, E],
+ * `fc.weight` [V, H] and `fc.bias` [V] symbol by symbol; symbols only `to` knows keep their
+ * fresh initialisation. Returns how many of `to`'s symbols were carried.
+ */
+export function carryParams(from: Model<Float32Array>, to: Model<Float32Array>): number {
+  const same = from.vocab.symbols.length === to.vocab.symbols.length && from.vocab.symbols.every((s, i) => s === to.vocab.symbols[i]);
+  if (same) {
+    to.params.set(from.params);
+    return to.vocab.size;
+  }
+  const fromIndex = new Map(from.vocab.symbols.map((s, i) => [s, i]));
+  const rowOf = to.vocab.symbols.map((s) => fromIndex.get(s) ?? -1);
+  const fromTable = paramTable(from.config);
+  for (const entry of paramTable(to.config)) {
+    const src = fromTable.find((e) => e.name === entry.name)!;
+    const a = from.params.subarray(src.offset, src.offset + src.size);
+    const b = to.params.subarray(entry.offset, entry.offset + entry.size);
+    if (entry.name === 'embedding.weight' || entry.name === 'fc.weight' || entry.name === 'fc.bias') {
+      const width = entry.shape[1] ?? 1;
+      rowOf.forEach((r, i) => {
+        if (r >= 0) b.set(a.subarray(r * width, (r + 1) * width), i * width);
+      });
+    } else b.set(a);
+  }
+  return rowOf.filter((r) => r >= 0).length;
 }
 
 /** The run's data, encoded once: an epoch's training examples, their lengths, the validation batches. */
