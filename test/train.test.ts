@@ -13,6 +13,7 @@ import { readTrainCheckpoint } from '../src/train/checkpoint.ts';
 import { train, type TrainOptions } from '../src/train/trainer.ts';
 import { TRAIN_DEFAULTS } from '../src/train/options.ts';
 import { Vocab } from '../src/data/vocab.ts';
+import { paramTable, paramView } from '../src/nn/params.ts';
 
 const CORPUS = 'test/fixtures/corpus';
 // the fastest engine here (blas in CI): these tests train for real
@@ -145,4 +146,29 @@ test('fine-tuning (--init): starts from the model given, keeps its vocabulary an
   assert.deepEqual([...tuned.params], [...start.params]);
   assert.equal(JSON.parse(readFileSync(join(dir, 'options.json'), 'utf8')).hidden, start.config.hidden, 'options say the shape trained');
   await assert.rejects(train(kernels, tmp(), { ...tiny, condition: 'title', init: join(base, 'last.safetensors') }, {}), /does not read titles/);
+});
+
+test('fine-tuning with --init-vocab corpus: the corpus vocabulary, rows of shared symbols carried, the rest fresh', async () => {
+  const base = tmp();
+  await train(kernels, base, { ...tiny, forms: ['wujue'], epochs: 1 }, {});
+  const start = readModelFile(join(base, 'last.safetensors'), kernels);
+  const dir = tmp();
+  await train(kernels, dir, { ...tiny, forms: ['wujue', 'qijue'], epochs: 1, lr: 0, init: join(base, 'last.safetensors'), initVocab: 'corpus' }, {});
+  const tuned = readModelFile(join(dir, 'last.safetensors'), kernels);
+  assert.ok(tuned.vocab.size > start.vocab.size, `the corpus's larger vocabulary (${tuned.vocab.size} > ${start.vocab.size})`);
+  const E = start.config.embed, H = start.config.hidden;
+  const view = (m: typeof start, name: string) => paramView(m.params, paramTable(m.config), name);
+  let carried = 0;
+  tuned.vocab.symbols.forEach((s, i) => {
+    const j = start.vocab.symbols.indexOf(s);
+    if (j < 0) return;
+    carried++;
+    assert.deepEqual([...view(tuned, 'embedding.weight').subarray(i * E, (i + 1) * E)], [...view(start, 'embedding.weight').subarray(j * E, (j + 1) * E)], `embedding of ${s}`);
+    assert.deepEqual([...view(tuned, 'fc.weight').subarray(i * H, (i + 1) * H)], [...view(start, 'fc.weight').subarray(j * H, (j + 1) * H)], `fc row of ${s}`);
+    assert.equal(view(tuned, 'fc.bias')[i], view(start, 'fc.bias')[j]);
+  });
+  assert.equal(carried, start.vocab.size, 'every symbol of the start model is carried');
+  assert.deepEqual([...view(tuned, 'rnn.weight_hh_l0')], [...view(start, 'rnn.weight_hh_l0')], 'recurrent weights whole');
+  const fresh = tuned.vocab.symbols.findIndex((s) => !start.vocab.has(s));
+  assert.ok([...view(tuned, 'embedding.weight').subarray(fresh * E, (fresh + 1) * E)].some((x) => x !== 0), 'a new symbol gets a drawn embedding');
 });

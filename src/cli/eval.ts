@@ -5,7 +5,7 @@
  * --precision f32); the perplexity is always the f32 model's.
  *
  * Output: a small table on stdout (model and engine on stderr); with --json only
- * `{"model","engine","precision","split","perplexity","tokens","poems","generated":{"free","forms","constrained"}}`
+ * `{"model","engine","precision","split","perplexity","tokens","poems","otherForms":{"ci","duilian"},"generated":{"free","forms","constrained"}}`
  * where each generated entry holds the QualityFigures (NaN is written as null), and for a
  * title-conditioned model `"judged":{"poems","real","oneSample","candidates"}` (topic top-1 and
  * 4-gram perplexity by the judges of src/poetry/judges.ts).
@@ -54,6 +54,8 @@ export async function runEval(opts: EvalOptions): Promise<void> {
     ...(report.titled
       ? [`given the true titles ${report.titled.perplexity.toFixed(2)}, given shuffled titles ${report.titled.shuffledPerplexity.toFixed(2)} (ratio ${report.titled.ratio.toFixed(3)})`]
       : []),
+    ...Object.entries(report.otherForms ?? {}).map(([form, f]) =>
+      `${form === 'ci' ? '词' : '对联'} (${form}): perplexity ${f.perplexity.toFixed(2)} given the ${form === 'ci' ? 'tune' : '上联'}, ${f.untitledPerplexity.toFixed(2)} without (${f.poems} ${form === 'ci' ? '词' : 'pairs'})`),
     '',
     `${'generated'.padEnd(22)}${['poems', 'well-formed', 'regulated', '平仄', 'rhyme', 'check', 'novelty', 'distinct-2', 'logp/tok'].map((h) => h.padStart(12)).join('')}`,
   ];

@@ -11,7 +11,7 @@
 import { POEM_FORMS, FORMS } from '../data/clean.ts';
 import { readCorpusSplit, readSplit, readTitledSplit, type DropReason } from '../data/corpus.ts';
 import type { Split } from '../data/split.ts';
-import { conditionOf } from '../data/sequence.ts';
+import { conditionOf, formSymbol } from '../data/sequence.ts';
 import type { Model } from '../nn/model.ts';
 import { Rng, shuffle } from '../nn/rng.ts';
 import { generate, type GenerateOptions } from '../poetry/generate.ts';
@@ -23,6 +23,10 @@ import { DEFAULT_CANDIDATES } from './limits.ts';
 import { judgeSample, topicFigure, trainJudges, type JudgedPoem } from '../poetry/judges.ts';
 
 export type EvalSetting = 'free' | 'forms' | 'constrained';
+
+/** The forms eval scores besides the regulated ones: 词 given their tune, 对联 given the 上联. */
+export const OTHER_FORMS = ['ci', 'duilian'] as const;
+export type OtherForm = (typeof OTHER_FORMS)[number];
 
 /** The three generation settings of eval. */
 export const EVAL_SETTINGS: Record<EvalSetting, { label: string; options: (i: number) => GenerateOptions }> = {
@@ -66,6 +70,11 @@ export interface EvalReport {
   /** lines of the held-out split dropped on reading (src/data/corpus.ts), when there were any */
   dropped?: Record<DropReason, number>;
   generated: Record<EvalSetting, GeneratedFigures>;
+  /**
+   * The split's 词 and 对联 (when the corpus has them and the model has their form symbol):
+   * per-character perplexity given the tune or the 上联 (the model's title), and untitled.
+   */
+  otherForms?: Partial<Record<OtherForm, { poems: number; perplexity: number; untitledPerplexity: number }>>;
   /**
    * Judged by judges that are not the model (src/poetry/judges.ts, learnt from the train split):
    * the topic figure (the true title first among 10) and the 4-gram perplexity, for `count` held-out
@@ -117,11 +126,30 @@ export function evaluate(model: Model, opts: EvaluateOptions = {}): EvalReport {
     titled = { perplexity: withTitles, shuffledPerplexity: shuffled, ratio: withTitles / shuffled };
   }
   const anyDropped = Object.values(dropped).some((n) => n > 0);
+  const otherForms = otherFormPerplexities(model, corpus, split);
   return {
     split, perplexity: ppl, ...(titled ? { titled } : {}), tokens, poems: heldOut.length, ...(anyDropped ? { dropped } : {}),
+    ...(Object.keys(otherForms).length ? { otherForms } : {}),
     generated: generatedFigures(model, trainLines, count, opts.seed, opts.onProgress),
     ...(titled ? { judged: judgedFigures(model, corpus, heldOut, count, opts.seed ?? 1) } : {}),
   };
+}
+
+/** EvalReport.otherForms: the forms of OTHER_FORMS the corpus holds and a titled model reads. */
+export function otherFormPerplexities(model: Model, corpus: string, split: Split): NonNullable<EvalReport['otherForms']> {
+  const out: NonNullable<EvalReport['otherForms']> = {};
+  if (conditionOf(model.vocab) !== 'title') return out;
+  for (const form of OTHER_FORMS) {
+    if (!model.vocab.has(formSymbol(form))) continue;
+    const poems = readCorpusSplit(corpus, split, [form]).poems;
+    if (poems.length === 0) continue;
+    out[form] = {
+      poems: poems.length,
+      perplexity: perplexity(model, poems).perplexity,
+      untitledPerplexity: perplexity(model, poems.map((p) => ({ ...p, title: '' }))).perplexity,
+    };
+  }
+  return out;
 }
 
 /** EvalReport.judged: the real poems, one sample and the default candidates, on the same titles. */
