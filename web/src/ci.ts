@@ -186,10 +186,11 @@ export function ciRequest(base: GenerateRequest): GenerateRequest {
   return { ...rest, form: 'ci', cipai, ...(variant > 1 && { variant }) };
 }
 
-/** The title of a written 词: its tune, then the title typed (浣溪沙·春日). */
+/** The title of a written 词: its tune (also where the model read none), then the title typed (浣溪沙·春日). */
 export function ciTitle(poem: Poem): string {
   const own = $<HTMLInputElement>('ci-title').value.trim();
-  return own ? `${poem.title}·${own}` : poem.title;
+  const tune = poem.cipai ?? poem.title;
+  return own ? `${tune}·${own}` : tune;
 }
 
 /**
