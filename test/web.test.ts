@@ -8,7 +8,8 @@
  * over a tiny title-conditioned model writes on a title and proposes one), the 平仄 marks and rhyme
  * group of a written poem, the check box marking the fault of a constructed poem, 词 to a tune (the
  * picker's search, each 片 a paragraph, the 谱's pattern under the characters), 下联 to a 上联 (ranked,
- * the library's error for a 上联 ending in 平), the check box on a 词 and a 对联, and the inspect
+ * the library's error for a 上联 ending in 平), the check box on a 词 and a 对联, the page without its
+ * worker (its own tune table, the server's writing and checks), and the inspect
  * view's probabilities against src/explain/inspect.ts in Node. A plain check that no module the
  * browser entry reaches imports a Node module statically comes first; the last test imports the
  * compiled dist/browser.js in a plain page (no bundler, no import map) and writes,
@@ -432,6 +433,39 @@ test('the check box checks a 词 against its tune and a 对联 pair, marking eac
   await page.waitForFunction(() => document.getElementById('check-status')!.textContent!.startsWith('合'));
   assert.equal(await page.locator('#check-result .mark').count(), 10);
   await page.selectOption('#check-kind', 'poem');
+  assert.deepEqual(pageErrors, []);
+});
+
+test('without its worker the page lists the tunes itself, writes a 词 and a 下联 on the server and checks through the API', async () => {
+  const bare = await browser.newPage();
+  bare.on('pageerror', (e) => pageErrors.push(e.message));
+  await bare.route(/\/assets\/worker-[^/]*\.js$/, (route) => route.abort());
+  const { port } = app.server.address() as { port: number };
+  await bare.goto(`http://127.0.0.1:${port}/`);
+  await bare.waitForSelector('body[data-state="error"]', { timeout: 30_000 });
+  assert.match((await bare.textContent('#status'))!, /^The in-browser engine is unavailable/);
+  assert.equal(await bare.isChecked('#run-server'), true);
+  await bare.selectOption('#form', 'ci');
+  await bare.waitForSelector('#cipai option');
+  await bare.fill('#cipai-search', '浣溪');
+  await bare.fill('#seed', '8');
+  await bare.fill('#count', '1');
+  await submit(8, bare);
+  const [written] = await serverAnswer({ form: 'ci', cipai: '浣溪沙', count: 1, temperature: 0.8, seed: 8 }) as Poem[];
+  assert.deepEqual(await shownLines(bare, '#poems .poem .stanza'), written!.stanzas);
+  assert.equal(await bare.locator('#poems .poem .pat').count(), 42);
+  assert.match((await bare.textContent('#poems .poem .prosody'))!, /^浣溪沙 钦定词谱 正体/); // checked by POST /api/check
+  await bare.selectOption('#form', 'duilian');
+  await bare.fill('#upper', '韦编断仍续');
+  await submit(8, bare);
+  assert.equal(await bare.locator('#poems .pair').count(), 1);
+  assert.equal(await bare.locator('#poems .pair .mark').count(), 10);
+  await bare.selectOption('#check-kind', 'duilian');
+  await bare.fill('#check-text', '海阔凭鱼跃\n天高任鸟飞');
+  await bare.click('#check');
+  await bare.waitForFunction(() => document.getElementById('check-status')!.textContent!.startsWith('合'));
+  await bare.close();
+  await page.bringToFront();
   assert.deepEqual(pageErrors, []);
 });
 
