@@ -347,6 +347,13 @@ test('词: the picker finds a tune by its start or an alias; a 浣溪沙 written
   assert.deepEqual(await shownLines(page, '#poems .poem .stanza'), second!.stanzas);
   assert.equal(await pats.evaluateAll((ps) => ps.map((p) => (p as HTMLElement).dataset.tone).join('')), tune.formats[1]!.pattern);
   await page.fill('#ci-title', '');
+  // a name the search does not find goes to the domain as typed: its error names near tunes
+  await page.fill('#cipai-search', '浣纱溪');
+  assert.equal(await page.locator('#cipai option').count(), 0);
+  await submit(8);
+  assert.equal(await page.getAttribute('body', 'data-state'), 'error');
+  assert.match((await page.textContent('#status'))!, /^unknown 词牌 '浣纱溪'; did you mean .*浣溪沙/);
+  await page.fill('#cipai-search', '浣溪沙');
   assert.deepEqual(pageErrors, []);
 });
 

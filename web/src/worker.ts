@@ -6,9 +6,9 @@
  * /api/check: a poem, or a 词 against its tune); on `duilian` it answers a 上联 as `shiren duilian`
  * and POST /api/duilian do, and on `checkDuilian` checks pairs (`check --duilian`); on `tunes` and
  * `formats` it lists the 词谱 for the tune picker (ci-data.ts); on `inspect` it reads a poem as
- * `shiren inspect` does (under a title for a title-conditioned model) and draws the heat map. Runs in a Web Worker so the page stays
- * responsive; the wasm memory is shared, so the page must be cross-origin isolated (the server
- * sends COOP/COEP headers).
+ * `shiren inspect` does (under a title for a title-conditioned model) and draws the heat map.
+ * Runs in a Web Worker so the page stays responsive; the wasm memory is shared, so the page must be
+ * cross-origin isolated (the server sends COOP/COEP headers).
  */
 import { API_LIMITS, MAX_SCORE_CHARS, checkDuilian, checkText, conditionOf, describeModel, generate, inspectUnderTitle, loadModel, renderSvg, writeDuilian, type Model } from '../../src/browser.ts';
 import type { FromWorker, InspectView, ToWorker } from './protocol.ts';
