@@ -6,7 +6,10 @@
  * poems as the server for the same seed; the server toggle, the acrostic, the vertical layout and
  * a user error are checked too. Then titles (a title refused by this untitled model; a second page
  * over a tiny title-conditioned model writes on a title and proposes one), the 平仄 marks and rhyme
- * group of a written poem, the check box marking the fault of a constructed poem, and the inspect
+ * group of a written poem, the check box marking the fault of a constructed poem, 词 to a tune (the
+ * picker's search, each 片 a paragraph, the 谱's pattern under the characters), 下联 to a 上联 (ranked,
+ * the library's error for a 上联 ending in 平), the check box on a 词 and a 对联, the page without its
+ * worker (its own tune table, the server's writing and checks), and the inspect
  * view's probabilities against src/explain/inspect.ts in Node. A plain check that no module the
  * browser entry reaches imports a Node module statically comes first; the last test imports the
  * compiled dist/browser.js in a plain page (no bundler, no import map) and writes,
@@ -35,6 +38,11 @@ import { Model } from '../src/nn/model.ts';
 import { inspectPoem } from '../src/explain/inspect.ts';
 import { buildApp } from '../src/server/app.ts';
 import type { GenerateRequest } from '../src/domain/requests.ts';
+import type { Poem } from '../src/domain/write.ts';
+import type { DuilianResult } from '../src/domain/duilian.ts';
+import { findTune } from '../src/poetry/cipu.ts';
+import { checkCi } from '../src/poetry/ci-check.ts';
+import { checkDuilian } from '../src/poetry/duilian.ts';
 import { ensureWasmBuild } from './wasm-helpers.ts';
 import { FIXTURE_CORPUS, tinyModel } from './cli-helpers.ts';
 import { CHROMIUM_ARGS, chromiumPath } from './chromium.ts';
@@ -113,17 +121,26 @@ async function write(fields: Fields, on: Page = page): Promise<string[][]> {
   await on.fill('#count', String(fields.count ?? 1));
   await on.setChecked('#tones', fields.tones ?? true);
   await on.setChecked('#rhyme', fields.rhyme ?? true);
+  await submit(fields.seed, on);
+  return shownLines(on);
+}
+
+/** Presses 写诗 and waits for the answer of the request with this seed (or an error). */
+async function submit(seed: number, on: Page = page): Promise<void> {
   await on.click('#write');
   await on.waitForFunction((seed) => document.body.dataset.state === 'error' ||
-    (document.body.dataset.state === 'ready' && document.getElementById('status')!.textContent!.startsWith(`Seed ${seed}:`)), fields.seed, { timeout: 30_000 });
-  // each line's characters (its .c), without the tone marks under them
-  return on.$$eval('#poems .poem', (poems) => poems.map((p) => [...p.querySelectorAll('.line')].map((l) => [...l.querySelectorAll('.c')].map((c) => c.textContent!).join(''))));
+    (document.body.dataset.state === 'ready' && document.getElementById('status')!.textContent!.startsWith(`Seed ${seed}:`)), seed, { timeout: 30_000 });
+}
+
+/** Each line's characters (its .c, punctuation included, without the marks under them) of each element `selector` finds. */
+function shownLines(on: Page = page, selector = '#poems .poem'): Promise<string[][]> {
+  return on.$$eval(selector, (poems) => poems.map((p) => [...p.querySelectorAll('.line')].map((l) => [...l.querySelectorAll('.c')].map((c) => c.textContent!).join(''))));
 }
 
 /** The titles shown above the poems. */
 const titles = (on: Page) => on.$$eval('#poems .poem .title', (ts) => ts.map((t) => t.textContent!));
 
-async function serverAnswer(request: GenerateRequest, server = app): Promise<{ lines: string[]; title: string }[]> {
+async function serverAnswer(request: GenerateRequest, server = app): Promise<Pick<Poem, 'lines' | 'title' | 'stanzas'>[]> {
   const res = await server.inject({ method: 'POST', url: '/api/generate', payload: request });
   assert.equal(res.statusCode, 200, res.body);
   return res.json().poems;
@@ -278,6 +295,185 @@ test('the check box marks the fault of a pasted poem on its character, with its 
   await page.waitForFunction(() => document.getElementById('check-status')!.textContent!.startsWith('合律'));
   assert.equal(await page.locator('#check-result .ch.fault').count(), 0);
   assert.match((await page.textContent('#check-result .verdict'))!, /韵 rhyme group 尤 \(平水韵\)/);
+});
+
+test('词: the picker finds a tune by its start or an alias; a 浣溪沙 written in the browser shows its two 片 with the pattern under them, as the server writes it', async () => {
+  await page.selectOption('#form', 'ci');
+  await page.waitForSelector('#cipai option');
+  assert.equal(await page.isVisible('#acrostic'), false); // a poem's own fields give way to the tune's
+  await page.fill('#cipai-search', '十六字令');
+  assert.equal(await page.inputValue('#cipai'), '归字谣');
+  assert.match((await page.textContent('#cipai option'))!, /^归字谣 \(十六字令\) · \d+ 首 · 2 体$/);
+  await page.fill('#cipai-search', '浣溪');
+  assert.equal(await page.inputValue('#cipai'), '浣溪沙');
+  assert.match((await page.textContent('#cipai option'))!, /^浣溪沙 · \d+ 首 · \d+ 体$/);
+  const tune = findTune('浣溪沙');
+  await page.waitForFunction((n) => document.querySelectorAll('#ci-variant option').length === n, tune.formats.length);
+  assert.equal(await page.isVisible('#ci-variant'), true);
+  await page.fill('#ci-title', '春日');
+  await page.fill('#start', '');
+  await page.fill('#seed', '8');
+  await page.fill('#count', '1');
+  await submit(8);
+  assert.equal(await page.getAttribute('body', 'data-state'), 'ready', await page.textContent('#status') ?? '');
+
+  const [written] = await serverAnswer({ form: 'ci', cipai: '浣溪沙', count: 1, temperature: 0.8, seed: 8 }) as Poem[];
+  const stanzas = await shownLines(page, '#poems .poem .stanza');
+  assert.deepEqual(stanzas, written!.stanzas);
+  assert.deepEqual(stanzas.map((s) => s.length), [3, 3]);
+  assert.deepEqual(await titles(page), ['浣溪沙·春日']);
+  // the 谱's pattern under the characters: its tones, and 韵 where it rhymes
+  const format = tune.formats[0]!;
+  const pats = page.locator('#poems .poem .pat');
+  assert.equal(await pats.evaluateAll((ps) => ps.map((p) => (p as HTMLElement).dataset.tone).join('')), format.pattern);
+  assert.deepEqual(await pats.evaluateAll((ps) => ps.flatMap((p, i) => ((p as HTMLElement).dataset.rhyme ? [i] : []))), format.rhymeGroups.flatMap((g) => g.positions));
+  assert.match((await page.textContent('#poems .poem .pat[data-rhyme]'))!, /^○韵$/);
+  assert.equal(await pats.first().isVisible(), true); // shown without the 平仄 toggle
+  // each pattern mark under its character
+  const [c, p] = await Promise.all([page.locator('#poems .poem .ch[data-pos] .c').first().boundingBox(), pats.first().boundingBox()]);
+  assert.ok(Math.abs(c!.x + c!.width / 2 - (p!.x + p!.width / 2)) < 2 && p!.y > c!.y, JSON.stringify([c, p]));
+  assert.match((await page.textContent('#poems .poem .prosody'))!, /^浣溪沙 钦定词谱 正体 · 片 21\+21 · /);
+  assert.equal(await page.textContent('#poems .poem .ci-note'), 'the model reads no titles: it wrote to the pattern alone');
+
+  // the server writes the same 词; another format of the tune
+  await page.check('#run-server');
+  await submit(8);
+  assert.equal(await page.getAttribute('#poems', 'data-source'), 'server');
+  assert.deepEqual(await shownLines(page, '#poems .poem .stanza'), written!.stanzas);
+  await page.check('#run-browser');
+  await page.selectOption('#ci-variant', '2');
+  await submit(8);
+  const [second] = await serverAnswer({ form: 'ci', cipai: '浣溪沙', variant: 2, count: 1, temperature: 0.8, seed: 8 }) as Poem[];
+  assert.deepEqual(await shownLines(page, '#poems .poem .stanza'), second!.stanzas);
+  assert.equal(await pats.evaluateAll((ps) => ps.map((p) => (p as HTMLElement).dataset.tone).join('')), tune.formats[1]!.pattern);
+  await page.fill('#ci-title', '');
+  // a name the search does not find goes to the domain as typed: its error names near tunes
+  await page.fill('#cipai-search', '浣纱溪');
+  assert.equal(await page.locator('#cipai option').count(), 0);
+  await submit(8);
+  assert.equal(await page.getAttribute('body', 'data-state'), 'error');
+  assert.match((await page.textContent('#status'))!, /^unknown 词牌 '浣纱溪'; did you mean .*浣溪沙/);
+  await page.fill('#cipai-search', '浣溪沙');
+  assert.deepEqual(pageErrors, []);
+});
+
+test('对联: a 上联 answered with 下联 ranked by their score, in the browser and by the server; a 上联 ending in 平 is the one-line error', async () => {
+  const upper = '韦编断仍续'; // a 颔联's 上联 of the fixture corpus, ending in 仄
+  await page.selectOption('#form', 'duilian');
+  assert.equal(await page.isVisible('#start'), false);
+  await page.fill('#upper', upper);
+  await page.fill('#seed', '5');
+  await page.fill('#count', '3');
+  await submit(5);
+  assert.equal(await page.getAttribute('body', 'data-state'), 'ready', await page.textContent('#status') ?? '');
+  const res = await app.inject({ method: 'POST', url: '/api/duilian', payload: { upper, count: 3, seed: 5, temperature: 0.8, candidates: 4 } });
+  assert.equal(res.statusCode, 200, res.body);
+  const pairs = (res.json() as DuilianResult).pairs.sort((a, b) => b.choice!.score - a.choice!.score);
+  assert.deepEqual(await shownLines(page, '#poems .pair'), pairs.map((p) => [`${upper}，`, `${p.lower}。`]));
+  assert.deepEqual(await page.$$eval('#poems .pair', (ps) => ps.map((p) => (p as HTMLElement).dataset.rank)), ['1', '2', '3']);
+  for (const p of pairs) assert.ok(checkDuilian(p.upper, p.lower).pass, p.lower);
+  assert.equal(await page.locator('#poems .pair .mark').count(), 3 * 2 * [...upper].length);
+
+  await page.check('#run-server');
+  await submit(5);
+  assert.equal(await page.getAttribute('#poems', 'data-source'), 'server');
+  assert.deepEqual(await shownLines(page, '#poems .pair'), pairs.map((p) => [`${upper}，`, `${p.lower}。`]));
+  await page.check('#run-browser');
+
+  // the library's own one-line error, the same by either route
+  const flat = await app.inject({ method: 'POST', url: '/api/duilian', payload: { upper: '玉匣启龙图' } });
+  assert.equal(flat.statusCode, 400);
+  await page.fill('#upper', '玉匣启龙图');
+  await submit(5);
+  assert.equal(await page.getAttribute('body', 'data-state'), 'error');
+  assert.equal(await page.textContent('#status'), flat.json().error);
+  assert.match(flat.json().error, /^the 上联 ends in 平 \(图\)/);
+  assert.deepEqual(pageErrors, []);
+});
+
+test('the check box checks a 词 against its tune and a 对联 pair, marking each fault on its character', async () => {
+  const yanshu = '一曲新词酒一杯，去年天气旧亭台。夕阳西下几时回？\n无可奈何花落去，似曾相识燕归来。小园香径独徘徊。';
+  await page.selectOption('#check-kind', 'ci');
+  await page.fill('#check-cipai', '浣溪沙');
+  await page.fill('#check-text', yanshu);
+  await page.click('#check');
+  await page.waitForFunction(() => document.getElementById('check-status')!.textContent!.startsWith('合律'));
+  assert.equal(await page.textContent('#check-status'), '合律: no faults against 浣溪沙 (钦定词谱 正体) by the 词林正韵.');
+  assert.equal(await page.locator('#check-result .stanza').count(), 2);
+  assert.equal(await page.locator('#check-result .pat').count(), 42);
+  assert.equal(await page.locator('#check-result .mark').count(), 42);
+
+  // 曲 (仄, where the 谱 has 仄) changed to 江 (平): a tone fault on line 1, character 2
+  const wrong = yanshu.replace('曲', '江');
+  const expected = checkCi(wrong, { cipai: '浣溪沙' });
+  assert.deepEqual(expected.faults.map((f) => [f.line, f.pos, f.kind]), [[1, 2, 'tone']]);
+  await page.fill('#check-text', wrong);
+  await page.click('#check');
+  await page.waitForFunction(() => /^1 fault/.test(document.getElementById('check-status')!.textContent!));
+  const fault = page.locator('#check-result .ch.fault');
+  assert.equal(await fault.count(), 1);
+  assert.deepEqual([await fault.getAttribute('data-line'), await fault.getAttribute('data-pos'), await fault.locator('.c').textContent()], ['1', '2', '江']);
+  assert.equal(await fault.getAttribute('title'), expected.faults[0]!.message);
+  assert.equal(await fault.locator('.pat').getAttribute('data-tone'), '仄');
+
+  // a tune named in the text's first line; an unknown tune is the 谱's one-line error
+  await page.fill('#check-cipai', '');
+  await page.fill('#check-text', `词牌：浣溪沙\n${yanshu}`);
+  await page.click('#check');
+  await page.waitForFunction(() => document.getElementById('check-status')!.textContent!.startsWith('合律'));
+  assert.equal(await page.locator('#check-result .pat').count(), 42);
+  await page.fill('#check-cipai', '浣溪纱');
+  await page.click('#check');
+  await page.waitForFunction(() => document.getElementById('check-status')!.textContent!.startsWith('unknown'));
+  assert.match((await page.textContent('#check-status'))!, /^unknown 词牌 '浣溪纱'; did you mean .*浣溪沙.*$/);
+
+  // a 对联 pair: its 下联 ends in 仄 and repeats the 上联's 跃
+  await page.selectOption('#check-kind', 'duilian');
+  await page.fill('#check-text', '海阔凭鱼跃\n天高任鸟跃');
+  await page.click('#check');
+  await page.waitForSelector('#check-result .checked.duilian');
+  assert.equal(await page.textContent('#check-status'), '2 faults by the 对联 rules (平水韵).');
+  assert.deepEqual(await page.$$eval('#check-result .faults li', (ls) => ls.map((l) => (l as HTMLElement).dataset.kind)), ['end', 'repeat']);
+  assert.deepEqual(await page.$$eval('#check-result .ch.fault', (cs) => cs.map((c) => `${(c as HTMLElement).dataset.line}:${(c as HTMLElement).dataset.pos}`)), ['2:5']);
+  await page.fill('#check-text', '海阔凭鱼跃，天高任鸟飞。');
+  await page.click('#check');
+  await page.waitForFunction(() => document.getElementById('check-status')!.textContent!.startsWith('合'));
+  assert.equal(await page.locator('#check-result .mark').count(), 10);
+  await page.selectOption('#check-kind', 'poem');
+  assert.deepEqual(pageErrors, []);
+});
+
+test('without its worker the page lists the tunes itself, writes a 词 and a 下联 on the server and checks through the API', async () => {
+  const bare = await browser.newPage();
+  bare.on('pageerror', (e) => pageErrors.push(e.message));
+  await bare.route(/\/assets\/worker-[^/]*\.js$/, (route) => route.abort());
+  const { port } = app.server.address() as { port: number };
+  await bare.goto(`http://127.0.0.1:${port}/`);
+  await bare.waitForSelector('body[data-state="error"]', { timeout: 30_000 });
+  assert.match((await bare.textContent('#status'))!, /^The in-browser engine is unavailable/);
+  assert.equal(await bare.isChecked('#run-server'), true);
+  await bare.selectOption('#form', 'ci');
+  await bare.waitForSelector('#cipai option');
+  await bare.fill('#cipai-search', '浣溪');
+  await bare.fill('#seed', '8');
+  await bare.fill('#count', '1');
+  await submit(8, bare);
+  const [written] = await serverAnswer({ form: 'ci', cipai: '浣溪沙', count: 1, temperature: 0.8, seed: 8 }) as Poem[];
+  assert.deepEqual(await shownLines(bare, '#poems .poem .stanza'), written!.stanzas);
+  assert.equal(await bare.locator('#poems .poem .pat').count(), 42);
+  assert.match((await bare.textContent('#poems .poem .prosody'))!, /^浣溪沙 钦定词谱 正体/); // checked by POST /api/check
+  await bare.selectOption('#form', 'duilian');
+  await bare.fill('#upper', '韦编断仍续');
+  await submit(8, bare);
+  assert.equal(await bare.locator('#poems .pair').count(), 1);
+  assert.equal(await bare.locator('#poems .pair .mark').count(), 10);
+  await bare.selectOption('#check-kind', 'duilian');
+  await bare.fill('#check-text', '海阔凭鱼跃\n天高任鸟飞');
+  await bare.click('#check');
+  await bare.waitForFunction(() => document.getElementById('check-status')!.textContent!.startsWith('合'));
+  await bare.close();
+  await page.bringToFront();
+  assert.deepEqual(pageErrors, []);
 });
 
 test("the inspect view shows each character's probability, rank and top-5 as inspect computes them", async () => {

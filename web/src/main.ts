@@ -3,10 +3,12 @@
  * written by the in-browser worker (worker.ts) or by the server, and shows each poem under its
  * title, one line per row (or in vertical columns), with its 平仄 marks and rhyme group on request.
  * The seed is always sent, drawn here when the field is blank, so every poem shown can be written
- * again. Two more panels: 检查 checks a pasted poem (faults marked on its characters) and 察看
+ * again. The form 词 writes to a tune (ci.ts) and the form 对联 answers a
+ * 上联 (duilian.ts), by the same two routes. Two more panels: 检查 checks a pasted poem (faults marked on its characters) and 察看
  * inspects a poem (per character its probability, rank, top-5 and gates, with the heat map). All
  * of it is computed in the browser by the domain code in the worker; the check falls back to POST
- * /api/check when the worker is unavailable.
+ * /api/check when the worker is unavailable. The check box checks a poem, a 词 against a tune, or
+ * a 对联 pair.
  *
  * State for tests and styling: body[data-state] is loading | ready | busy | error; #status says
  * what happened last (a one-line error in the error state). The check and inspect panels report
@@ -15,10 +17,15 @@
 import type { Poem } from '../../src/domain/write.ts';
 import type { GenerateRequest } from '../../src/domain/requests.ts';
 import type { CheckResult } from '../../src/poetry/check.ts';
+import type { CiCheckResult } from '../../src/poetry/ci-check.ts';
+import type { DuilianCheck } from '../../src/poetry/duilian.ts';
+import type { DuilianResult } from '../../src/domain/duilian.ts';
 import { FORMS } from '../../src/data/clean.ts';
 import { RHYME_BOOK_LABELS, type RhymeBookName } from '../../src/poetry/book-names.ts';
 import type { FromWorker, JobName, Jobs, ReadyInfo, ToWorker } from './protocol.ts';
 import { checkView, inspectView, poemLines, prosodyLine } from './views.ts';
+import { duilianCheckView, duilianRequest, pairOf, pairsView } from './duilian.ts';
+import * as ci from './ci.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const controls = $<HTMLFormElement>('controls');
@@ -127,17 +134,30 @@ async function writeOnServer(request: GenerateRequest): Promise<Poem[]> {
   return (await post<{ poems: Poem[] }>('api/generate', request)).poems;
 }
 
-/** The prosody of poems: in the worker (the checker needs no model), else by POST /api/check. */
-async function checkTexts(texts: string[], rhymeBook: RhymeBookName): Promise<CheckResult[]> {
-  if (!workerFailed) return ask('check', { texts, rhymeBook });
-  return (await post<{ poems: CheckResult[] }>('api/check', { texts, rhymeBook })).poems;
+type Checked = CheckResult | CiCheckResult;
+/** The prosody of poems (of 词 to `ci.cipai`): in the worker (the checker needs no model), else by POST /api/check. */
+async function checkTexts(texts: string[], rhymeBook: RhymeBookName, ci: { cipai?: string; variant?: number } = {}): Promise<Checked[]> {
+  if (!workerFailed) return ask('check', { texts, rhymeBook, ...ci });
+  return (await post<{ poems: Checked[] }>('api/check', { texts, rhymeBook, ...ci })).poems;
 }
 
-let shown: { poems: Poem[]; checks: CheckResult[]; book: RhymeBookName } | undefined;
+/** The 对联 rules of pairs: in the worker, else by POST /api/check (one pair a request). */
+async function checkPairs(pairs: [string, string][], rhymeBook: RhymeBookName): Promise<DuilianCheck[]> {
+  if (!workerFailed) return ask('checkDuilian', { pairs, rhymeBook });
+  return Promise.all(pairs.map(async (duilian) => (await post<{ pairs: DuilianCheck[] }>('api/check', { duilian, rhymeBook })).pairs[0]!));
+}
+
+/** The 词谱 of the tune picker and the patterns: the worker's, else the table loaded on the page. */
+const tuneSource: ci.CiSource = {
+  tunes: async () => (workerFailed ? (await import('./ci-data.ts')).tuneEntries() : ask('tunes', {})),
+  formats: async (name) => (workerFailed ? (await import('./ci-data.ts')).tuneFormats(name) : ask('formats', { name })),
+};
+
+let shown: { poems: Poem[]; checks: Checked[]; book: RhymeBookName; formats?: (ci.FormatView | undefined)[] } | undefined;
 
 function showPoems(): void {
   if (!shown) return;
-  const { poems, checks, book: used } = shown;
+  const { poems, checks, book: used, formats } = shown;
   poemsView.replaceChildren(...poems.map((poem, i) => {
     const article = document.createElement('article');
     article.className = 'poem';
@@ -146,11 +166,12 @@ function showPoems(): void {
     if (poem.choice) article.title = `best of ${poem.choice.candidates} candidates: title fit ${poem.choice.fit.toFixed(3)}, fluency ${poem.choice.fluency.toFixed(3)} (log-probability per character)`;
     const title = document.createElement('h2');
     title.className = 'title';
-    title.textContent = poem.title || '无题';
+    title.textContent = (poem.form === 'ci' ? ci.ciTitle(poem) : poem.title) || '无题';
     title.classList.toggle('untitled', !poem.title);
     const prosody = document.createElement('p');
     prosody.className = 'prosody';
-    prosody.textContent = checks[i] ? prosodyLine(checks[i], RHYME_BOOK_LABELS[used]) : '';
+    const check = checks[i];
+    prosody.textContent = !check ? '' : check.form === 'ci' ? ci.ciProsodyLine(check) : prosodyLine(check, RHYME_BOOK_LABELS[used]);
     const inspect = document.createElement('button');
     inspect.type = 'button';
     inspect.className = 'inspect-this';
@@ -162,7 +183,8 @@ function showPoems(): void {
       void runInspect();
       $<HTMLElement>('inspect-panel').scrollIntoView({ behavior: 'smooth', block: 'start' });
     });
-    article.append(title, poemLines(poem.lines, checks[i]), prosody, inspect);
+    const body = poem.form === 'ci' ? ci.ciPoemBody(poem, check as CiCheckResult | undefined, formats?.[i]) : [poemLines(poem.lines, check)];
+    article.append(title, ...body, prosody, inspect);
     return article;
   }));
 }
@@ -178,18 +200,44 @@ const showMarks = () => poemsView.classList.toggle('marks', marks.checked);
 marks.addEventListener('change', showMarks);
 showMarks();
 
+/** The form's mode (a poem, a 词, a 对联) picks the fields shown (style.css) and loads the tunes for 词. */
+const formSelect = $<HTMLSelectElement>('form');
+const showForm = () => {
+  controls.dataset.form = formSelect.value;
+  if (formSelect.value === 'ci') void ci.initCiPicker(tuneSource).catch((error: Error) => setState('error', error.message));
+};
+formSelect.addEventListener('change', showForm);
+showForm();
+
+/** 对联: the 上联 answered with several 下联, best first. */
+async function answerUpper(request: GenerateRequest, inBrowser: boolean): Promise<void> {
+  const duilian = duilianRequest(request, value('upper'), book());
+  const result = await (inBrowser ? ask('duilian', { request: duilian }) : post<DuilianResult>('api/duilian', duilian));
+  const checks = await checkPairs(result.pairs.map((p) => [p.upper, p.lower]), book()).catch(() => []);
+  shown = undefined;
+  poemsView.replaceChildren(...pairsView(result, checks));
+}
+
 controls.addEventListener('submit', async (event) => {
   event.preventDefault();
-  const request = readRequest();
+  let request = readRequest();
   const inBrowser = runInBrowser.checked;
   setState('busy', 'Writing…');
   const t0 = performance.now();
   try {
-    const poems = await (inBrowser ? ask('generate', { request }) : writeOnServer(request));
-    const used = request.rhymeBook === 'xinyun' ? 'xinyun' : book();
-    const checks = await checkTexts(poems.map((p) => p.text), used).catch(() => []);
-    shown = { poems, checks, book: used };
-    showPoems();
+    if (request.form === 'duilian') await answerUpper(request, inBrowser);
+    else {
+      if (request.form === 'ci') {
+        await ci.initCiPicker(tuneSource);
+        request = ci.ciRequest(request);
+      }
+      const poems = await (inBrowser ? ask('generate', { request }) : writeOnServer(request));
+      const used = request.rhymeBook === 'xinyun' ? 'xinyun' : book();
+      const checks = await checkTexts(poems.map((p) => p.text), used, { cipai: request.cipai, variant: poems[0]?.variant }).catch(() => []);
+      const formats = request.form === 'ci' ? await Promise.all(poems.map(ci.writtenFormat)) : undefined;
+      shown = { poems, checks, book: used, formats };
+      showPoems();
+    }
     poemsView.dataset.source = inBrowser ? 'browser' : 'server';
     const where = inBrowser ? `in the browser (${describe(browserInfo!)})` : 'by the server';
     setState('ready', `Seed ${request.seed}: written ${where} in ${Math.round(performance.now() - t0)} ms.`);
@@ -198,7 +246,11 @@ controls.addEventListener('submit', async (event) => {
   }
 });
 
-// 检查: paste any poem, see its faults on its characters
+// 检查: paste any poem, 词 or 对联, see its faults on its characters
+const checkKind = $<HTMLSelectElement>('check-kind');
+const showCheckKind = () => { $<HTMLFormElement>('check-form').dataset.kind = checkKind.value; };
+checkKind.addEventListener('change', showCheckKind);
+showCheckKind();
 const checkStatus = $<HTMLParagraphElement>('check-status');
 $<HTMLFormElement>('check-form').addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -209,11 +261,28 @@ $<HTMLFormElement>('check-form').addEventListener('submit', async (event) => {
     return;
   }
   const used = value('check-book') as RhymeBookName;
+  const label = RHYME_BOOK_LABELS[used];
+  const kind = value('check-kind');
   checkStatus.textContent = 'Checking…';
   try {
-    const [check] = await checkTexts([text], used);
-    result.replaceChildren(checkView(check, RHYME_BOOK_LABELS[used]));
-    checkStatus.textContent = check.pass ? `合律: no faults by the ${RHYME_BOOK_LABELS[used]}.` : `${check.faults.length} fault${check.faults.length === 1 ? '' : 's'} by the ${RHYME_BOOK_LABELS[used]}.`;
+    if (kind === 'duilian') {
+      const [check] = await checkPairs([pairOf(text)], used);
+      result.replaceChildren(duilianCheckView(check, label));
+      checkStatus.textContent = check.pass ? `合: no faults by the 对联 rules (${label}).` : `${check.faults.length} fault${check.faults.length === 1 ? '' : 's'} by the 对联 rules (${label}).`;
+      return;
+    }
+    // a 词 to the tune given, or one whose first line names its tune (词牌：浣溪沙)
+    if (kind === 'ci' && !value('check-cipai') && !/^\s*词牌\s*[：:]/u.test(text)) throw new Error('Name the tune (词牌), or start the 词 with a line 词牌：浣溪沙.');
+    const [check] = await checkTexts([text], used, kind === 'ci' && value('check-cipai') ? { cipai: value('check-cipai') } : {});
+    if (check.form === 'ci') {
+      await ci.initCiPicker(tuneSource);
+      result.replaceChildren(await ci.ciCheckView(check));
+      const against = `${check.cipai}${check.format ? ` (${check.format})` : ''} by the 词林正韵`;
+      checkStatus.textContent = check.pass ? `合律: no faults against ${against}.` : `${check.faults.length} fault${check.faults.length === 1 ? '' : 's'} against ${against}.`;
+      return;
+    }
+    result.replaceChildren(checkView(check, label));
+    checkStatus.textContent = check.pass ? `合律: no faults by the ${label}.` : `${check.faults.length} fault${check.faults.length === 1 ? '' : 's'} by the ${label}.`;
   } catch (error) {
     result.replaceChildren();
     checkStatus.textContent = (error as Error).message;

@@ -2,12 +2,18 @@
  * Messages between the page (main.ts) and the poem worker (worker.ts). Every job carries an id and
  * is answered once, by `done` (its value) or `error` (a one-line message). The jobs mirror the
  * HTTP API, so the page can ask either: `generate` is the body of POST /api/generate and answers
- * its `poems`; `check` is POST /api/check (one CheckResult per text); `inspect` has no API route
- * and runs in the browser only (`shiren inspect`'s numbers, with its SVG heat map).
+ * its `poems`; `check` is POST /api/check (one CheckResult per text, a 词's with `cipai`);
+ * `duilian` is POST /api/duilian; `checkDuilian` is POST /api/check's `duilian` pair, for several
+ * pairs; `tunes` and `formats` are the 词谱 for the page's tune picker (ci-data.ts); `inspect` has no API route and runs in the browser only (`shiren inspect`'s numbers, with
+ * its SVG heat map).
  */
 import type { Poem } from '../../src/domain/write.ts';
 import type { GenerateRequest, ModelInfo } from '../../src/domain/requests.ts';
 import type { CheckResult } from '../../src/poetry/check.ts';
+import type { CiCheckResult } from '../../src/poetry/ci-check.ts';
+import type { DuilianCheck } from '../../src/poetry/duilian.ts';
+import type { DuilianResult, DuilianWriteOptions } from '../../src/domain/duilian.ts';
+import type { FormatView, TuneEntry } from './ci-data.ts';
 import type { RhymeBookName } from '../../src/poetry/book-names.ts';
 import type { CharInspection, SignalInfo } from '../../src/explain/inspect.ts';
 
@@ -25,7 +31,11 @@ export interface InspectView {
 
 export interface Jobs {
   generate: { args: { request: GenerateRequest }; value: Poem[] };
-  check: { args: { texts: string[]; rhymeBook: RhymeBookName }; value: CheckResult[] };
+  check: { args: { texts: string[]; rhymeBook: RhymeBookName; cipai?: string; variant?: number }; value: (CheckResult | CiCheckResult)[] };
+  duilian: { args: { request: DuilianWriteOptions }; value: DuilianResult };
+  checkDuilian: { args: { pairs: [string, string][]; rhymeBook: RhymeBookName }; value: DuilianCheck[] };
+  tunes: { args: Record<never, never>; value: TuneEntry[] };
+  formats: { args: { name: string }; value: FormatView[] };
   inspect: { args: { text: string; title: string }; value: InspectView };
 }
 export type JobName = keyof Jobs;

@@ -11,14 +11,20 @@
 import type { CheckResult } from '../../src/poetry/check.ts';
 import type { InspectView } from './protocol.ts';
 
-const MARK_SHAPE: Record<string, string> = { 平: '○', 仄: '●', 中: '◐', '？': '·' };
-const MARK_WORD: Record<string, string> = { 平: '平 level', 仄: '仄 oblique', 中: '平/仄 either reading', '？': 'not in the rhyme book' };
+export const MARK_SHAPE: Record<string, string> = { 平: '○', 仄: '●', 中: '◐', '？': '·' };
+export const MARK_WORD: Record<string, string> = { 平: '平 level', 仄: '仄 oblique', 中: '平/仄 either reading', '？': 'not in the rhyme book' };
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className = '', text = ''): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(tag: K, className = '', text = ''): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   if (className) node.className = className;
   if (text) node.textContent = text;
   return node;
+}
+
+/** What marks a poem's characters: a poem's, a 词's or a 对联's check (tones per line, faults at line and position, 1-based). */
+export interface Marked {
+  tones: readonly string[];
+  faults: readonly { line: number; pos: number; kind: string; message: string }[];
 }
 
 /**
@@ -26,7 +32,7 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, className = '', text 
  * Han characters; the line's closing punctuation is shown unmarked). Faults at a line and
  * position mark that character; a fault of a whole line (pos 0) marks the line.
  */
-export function poemLines(lines: readonly string[], check?: CheckResult): HTMLElement {
+export function poemLines(lines: readonly string[], check?: Marked): HTMLElement {
   const box = el('div', 'poem-lines');
   const faultsAt = new Map<string, string[]>();
   for (const f of check?.faults ?? []) {
@@ -90,19 +96,22 @@ export function checkView(check: CheckResult, bookLabel: string): HTMLElement {
   box.append(poemLines(lines, check));
   const verdict = el('p', 'verdict', check.form === 'free' ? '' : prosodyLine(check, bookLabel));
   box.append(verdict);
-  if (check.faults.length) {
-    const list = el('ol', 'faults');
-    for (const f of check.faults) {
-      const where = f.line === 0 ? 'poem' : f.pos === 0 ? `line ${f.line}` : `line ${f.line}, character ${f.pos}`;
-      const item = el('li', '', `${where} · ${f.kind}: ${f.message}`);
-      item.dataset.kind = f.kind;
-      item.dataset.line = String(f.line);
-      item.dataset.pos = String(f.pos);
-      list.append(item);
-    }
-    box.append(list);
-  }
+  if (check.faults.length) box.append(faultList(check.faults));
   return box;
+}
+
+/** The faults of a check, one item each (where, kind, message). */
+export function faultList(faults: Marked['faults']): HTMLElement {
+  const list = el('ol', 'faults');
+  for (const f of faults) {
+    const where = f.line === 0 ? 'poem' : f.pos === 0 ? `line ${f.line}` : `line ${f.line}, character ${f.pos}`;
+    const item = el('li', '', `${where} · ${f.kind}: ${f.message}`);
+    item.dataset.kind = f.kind;
+    item.dataset.line = String(f.line);
+    item.dataset.pos = String(f.pos);
+    list.append(item);
+  }
+  return list;
 }
 
 /** An inspection: the per-character table (hovering a row marks its heat-map row) and the heat map. */
