@@ -509,9 +509,11 @@ class LayoutPlan implements Plan {
     }
     if (this.rhyme && col === this.layout.lengths[line]! - 1) {
       // the first rhyming line sets the groups (line 1 too when its last character has a 平 reading,
-      // even a polyphonic one: a reader hears it rhyme); each later rhyme narrows them
-      if (!h.rhymeBits && (line === 1 || (line === 0 && info.rhyme![id] !== 0))) h.rhymeBits = info.rhyme![id];
-      else if (line % 2 === 1 && h.rhymeBits & info.rhyme![id]) h.rhymeBits &= info.rhyme![id];
+      // even a polyphonic one: a reader hears it rhyme; a later even line when a kept one had none);
+      // each later rhyme narrows them
+      if (!h.rhymeBits) {
+        if ((line % 2 === 1 || line === 0) && info.rhyme![id] !== 0) h.rhymeBits = info.rhyme![id];
+      } else if (line % 2 === 1 && h.rhymeBits & info.rhyme![id]) h.rhymeBits &= info.rhyme![id];
     }
   }
 }
