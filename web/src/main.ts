@@ -19,6 +19,7 @@ import { FORMS } from '../../src/data/clean.ts';
 import { RHYME_BOOK_LABELS, type RhymeBookName } from '../../src/poetry/book-names.ts';
 import type { FromWorker, JobName, Jobs, ReadyInfo, ToWorker } from './protocol.ts';
 import { checkView, inspectView, poemLines, prosodyLine } from './views.ts';
+import { forgetRevisions, keepControls, type KeepHooks } from './keep.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const controls = $<HTMLFormElement>('controls');
@@ -163,9 +164,24 @@ function showPoems(): void {
       $<HTMLElement>('inspect-panel').scrollIntoView({ behavior: 'smooth', block: 'start' });
     });
     article.append(title, poemLines(poem.lines, checks[i]), prosody, inspect);
+    keepControls(article, poem, i, keepHooks);
     return article;
   }));
 }
+
+// 改写 (keep.ts): a rewrite is written where the poems were, with their request's settings
+let lastRequest: GenerateRequest | undefined;
+const keepHooks: KeepHooks = {
+  request: () => lastRequest,
+  write: (request) => (runInBrowser.checked ? ask('generate', { request }) : writeOnServer(request)),
+  replace: async (i, poem) => {
+    if (!shown) return;
+    shown.poems[i] = poem;
+    shown.checks[i] = (await checkTexts([poem.text], shown.book).catch(() => []))[0]!;
+    showPoems();
+  },
+  status: setState,
+};
 
 temperature.addEventListener('input', () => {
   $<HTMLOutputElement>('temperature-value').value = Number(temperature.value).toFixed(2);
@@ -189,6 +205,8 @@ controls.addEventListener('submit', async (event) => {
     const used = request.rhymeBook === 'xinyun' ? 'xinyun' : book();
     const checks = await checkTexts(poems.map((p) => p.text), used).catch(() => []);
     shown = { poems, checks, book: used };
+    lastRequest = request;
+    forgetRevisions();
     showPoems();
     poemsView.dataset.source = inBrowser ? 'browser' : 'server';
     const where = inBrowser ? `in the browser (${describe(browserInfo!)})` : 'by the server';
