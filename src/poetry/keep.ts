@@ -16,6 +16,7 @@
  *   template used. A 词 (`ci`) reads the cells in order and ignores the template's lines.
  * Errors are TemplateError (a PoetryError): one line saying what is wrong and where.
  */
+import { showCharacter } from '../data/vocab.ts';
 import { FORMS, FORM_SHAPE, isHan, PoetryError, type GenForm, type RegulatedForm } from './forms.ts';
 
 /** The marks of a character to write. */
@@ -58,7 +59,7 @@ function readCells(template: string): { lines: (string | null)[][]; marks: strin
     } else if (/\s/u.test(ch)) {
       if (line.length && /[\n\r]/u.test(ch)) close('');
     } else {
-      throw new TemplateError(`the template's '${ch}' (character ${at}) is neither a Han character to keep, a mark to write (＿ or ？) nor a line end (${TEMPLATE_LINE_ENDS})`);
+      throw new TemplateError(`the template's '${showCharacter(ch)}' (character ${at}) is neither a Han character to keep, a mark to write (＿ or ？) nor a line end (${TEMPLATE_LINE_ENDS})`);
     }
   }
   if (line.length) close('');
