@@ -173,6 +173,8 @@ test('the caps on work reach the CLI as one-line errors, at once', () => {
     [['gen', '--count', '1e9'], /^shiren: --count must be an integer from 1 to 1000, got 1000000000$/],
     [['gen', '--top-k', '99999999'], /^shiren: --top-k must be an integer from 1 to \d+, got 99999999$/],
     [['gen', '--count', '30', '--beam', '16', '日', '月', '星'], /^shiren: at most 1000 poems × beams per call/],
+    [['gen', '--keep', '＿'.repeat(5000)], /^shiren: --keep must be a template of at most 320 characters/],
+    [['gen', '--keep', '白日\x1b[2J＿＿'], /^shiren: the template's 'U\+001B' \(character 3\) is neither a Han character/],
     [['eval', '--count', '1e9'], /^shiren: --count must be an integer from 1 to 100000, got 1000000000$/],
   ];
   for (const [args, message] of cases) {

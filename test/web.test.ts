@@ -6,7 +6,8 @@
  * poems as the server for the same seed; the server toggle, the acrostic, the vertical layout and
  * a user error are checked too. Then titles (a title refused by this untitled model; a second page
  * over a tiny title-conditioned model writes on a title and proposes one), the 平仄 marks and rhyme
- * group of a written poem, the check box marking the fault of a constructed poem, 词 to a tune (the
+ * group of a written poem, 改写 (keep a line and a character, rewrite the rest, undo), the check
+ * box marking the fault of a constructed poem, 词 to a tune (the
  * picker's search, each 片 a paragraph, the 谱's pattern under the characters), 下联 to a 上联 (ranked,
  * the library's error for a 上联 ending in 平), the check box on a 词 and a 对联, the page without its
  * worker (its own tune table, the server's writing and checks), and the inspect
@@ -273,6 +274,34 @@ test('the 平仄 toggle shows a mark under every character and names the rhyme g
   assert.ok(await page.locator('#poems .poem .prosody').isVisible());
   assert.equal(await page.locator('#poems .ch.fault').count(), 0, lines.join(''));
   await page.uncheck('#marks');
+});
+
+test('改写: click a line and a character to keep them, rewrite the rest (kept characters marked), 撤销 brings the poem back', async () => {
+  const [before] = await write({ form: 'qijue', seed: 21 });
+  const poem = page.locator('#poems .poem').first();
+  assert.equal(await poem.locator('button.rewrite').isDisabled(), true, 'nothing kept: nothing to rewrite');
+  await poem.locator('.line').nth(0).locator('.keep-line').click();
+  await poem.locator('.line').nth(2).locator('.ch[data-pos="3"]').click();
+  assert.equal(await poem.locator('.ch.kept').count(), 8);
+  await poem.locator('button.rewrite').click();
+  await page.waitForFunction(() => document.body.dataset.state !== 'busy' && /^Rewritten|error/.test(document.getElementById('status')!.textContent! + document.body.dataset.state), undefined, { timeout: 30_000 });
+  assert.equal(await page.getAttribute('body', 'data-state'), 'ready', (await page.textContent('#status'))!);
+  const after = page.locator('#poems .poem').first();
+  const lines = await after.locator('.line').evaluateAll((ls) => ls.map((l) => [...l.querySelectorAll('.c')].map((c) => c.textContent).join('')));
+  assert.ok(isWellFormed(lines.join(''), 'qijue'), lines.join(''));
+  assert.equal(lines[0], before![0]);
+  assert.equal([...lines[2]!][2], [...before![2]!][2]);
+  assert.notDeepEqual(lines, before, 'the rest was written again');
+  // the kept characters are marked: line 1 and line 3's third character
+  const marked = await after.locator('.ch.kept').evaluateAll((cs) => cs.map((c) => `${(c as HTMLElement).dataset.line}:${(c as HTMLElement).dataset.pos}`));
+  assert.deepEqual(marked, ['1:1', '1:2', '1:3', '1:4', '1:5', '1:6', '1:7', '3:3']);
+  assert.equal(await after.getAttribute('data-revisions'), '1');
+  await after.locator('button.undo').click();
+  await page.waitForFunction(() => document.querySelector('#poems .poem')?.getAttribute('data-revisions') === '0');
+  const undone = await page.locator('#poems .poem').first().locator('.line').evaluateAll((ls) => ls.map((l) => [...l.querySelectorAll('.c')].map((c) => c.textContent).join('')));
+  assert.deepEqual(undone, before);
+  assert.equal(await page.locator('#poems .poem button.undo').first().isDisabled(), true);
+  assert.deepEqual(pageErrors, []);
 });
 
 test('the check box marks the fault of a pasted poem on its character, with its message', async () => {

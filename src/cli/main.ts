@@ -125,6 +125,7 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .addOption(new Option('--form <form>', 'poem form').argParser(parseChoice('--form', GEN_FORMS)))
     .option('--title <title>', "write on this title (a title-conditioned model; without it the model writes a title first; '' for untitled)")
     .option('--acrostic <chars>', 'acrostic: line i starts with character i (e.g. 春夏秋冬)')
+    .option('--keep <template>', 'rewrite a poem, keeping its characters and writing one at each ＿ or ？ (e.g. 白日依山尽，＿＿＿＿＿。欲穷千里目，更上一层楼。); the template sets the form')
     .option('--cipai <name>', 'write a 词 to this tune (词牌, e.g. 浣溪沙; an alias or traditional name too; implies --form ci); the tune is its title, so no --title')
     .option('--variant <n>', 'with --cipai: the format of the tune (numbered as `shiren cipai NAME` shows; default 1)', parseInteger('--variant', 1))
     .option('--tones', 'follow a 平仄 pattern of the form (the default for wujue, qijue, wulv, qilv)')
@@ -242,7 +243,7 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
  * starts with such a field is reworded with the flag that sets it (`--top-k must be …`).
  */
 function flagWording(message: string): string {
-  return message.replace(/^([a-z]+[A-Z][A-Za-z]*|count|beam|seed|form|temperature|threads|tones|rhyme|acrostic|cipai|variant)\b(?= (must|needs|has))/, (field) => `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+  return message.replace(/^([a-z]+[A-Z][A-Za-z]*|count|beam|seed|form|temperature|threads|tones|rhyme|acrostic|cipai|variant|keep)\b(?= (must|needs|has|takes))/, (field) => `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
 }
 
 /** Runs the CLI; returns the exit code. */

@@ -22,6 +22,8 @@ export interface Limits {
   readonly startChars: number;
   /** characters of an acrostic */
   readonly acrosticChars: number;
+  /** characters of a revision template (`keep`, marks included): the longest 词 with its marks fits */
+  readonly keepChars: number;
   /** highest temperature */
   readonly temperature: number;
   /** highest repetition penalty */
@@ -50,6 +52,8 @@ export const LIMITS: Limits = {
   topK: 10_000,
   startChars: 64,
   acrosticChars: 16,
+  // 莺啼序, the longest tune of the 词谱, has 240 characters and about 50 marks
+  keepChars: 320,
   temperature: 100,
   repetitionPenalty: 100,
   candidates: 256,

@@ -57,6 +57,13 @@ export interface WriteOptions {
   variant?: number;
   /** Line i starts with character i. */
   acrostic?: string;
+  /**
+   * A revision template (src/poetry/keep.ts): the poem with the characters to keep and ＿ or ？
+   * (full-width or ASCII) where one is to be written, e.g. `白日依山尽，＿＿＿＿＿。欲穷千里目，更上一层楼。`.
+   * Its shape sets the form (a regulated one, or free with form free; a 词's format with cipai);
+   * the poems say which characters were kept (`kept`). No start or acrostic beside it.
+   */
+  keep?: string;
   /** Poems per start, default 1. */
   count?: number;
   /** Sampling temperature (0: greedy), default 0.8. */
@@ -130,6 +137,8 @@ export function generateOptions(opts: WriteOptions, limits: Limits = LIMITS): Ge
   check(opts.rhymeGroup === undefined || (typeof opts.rhymeGroup === 'string' && opts.rhymeGroup !== '' && [...opts.rhymeGroup].length <= MAX_RHYME_GROUP_CHARS), `rhymeGroup must be the name of a 平 rhyme group, e.g. 东`);
   check(opts.title === undefined || (typeof opts.title === 'string' && [...opts.title].length <= MAX_TITLE_INPUT_CHARS), `a title has at most ${MAX_TITLE_INPUT_CHARS} characters`);
   check(opts.acrostic === undefined || [...opts.acrostic].length <= limits.acrosticChars, `an acrostic has at most ${limits.acrosticChars} characters`);
+  check(opts.keep === undefined || (typeof opts.keep === 'string' && [...opts.keep].length <= limits.keepChars), `keep must be a template of at most ${limits.keepChars} characters (＿ or ？ where one is to be written)`);
+  check(opts.keep === undefined || (starts.length === 0 && !opts.acrostic), `keep takes no ${starts.length ? 'start text' : 'acrostic'}: write its characters into the template`);
   const poems = count * Math.max(1, starts.length);
   check(poems <= limits.poems, `at most ${limits.poems} poems per ${limits.per} (count × starts), asked for ${poems}`);
   const beams = beam ?? 1;
@@ -144,6 +153,7 @@ export function generateOptions(opts: WriteOptions, limits: Limits = LIMITS): Ge
     cipai: opts.cipai,
     variant: opts.variant,
     acrostic: opts.acrostic || undefined,
+    keep: opts.keep,
     tones: opts.tones,
     rhyme: opts.rhyme,
     rhymeBook: opts.rhymeBook as RhymeBookName | undefined,
@@ -221,7 +231,8 @@ export function planPoems(model: LanguageModel, opts: WriteOptions, limits: Limi
   if (unknown.length) throw new UnknownCharacterError(unknown);
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
   const requests = poemRequests(base, starts, opts.count ?? 1, seed);
-  if (base.form === undefined && !base.acrostic) {
+  // a template's shape is its form (poetry/keep.ts)
+  if (base.form === undefined && !base.acrostic && base.keep === undefined) {
     // which regulated forms each start text fits (a form that cannot hold it is never drawn)
     const fitting = new Map(starts.map((start) => [start, FORMS.filter((form) => fits(model.vocab, { ...base, start: start || undefined, form }))]));
     for (const r of requests) r.opts.form = drawForm(prior, fitting.get(r.opts.start ?? '')!, r.seed);

@@ -35,8 +35,8 @@ import { BOS, type Vocab } from '../data/vocab.ts';
 import { MAX_TITLE_CHARS, SEP, conditionOf, conditionPrefix, formSymbol } from '../data/sequence.ts';
 import type { LanguageModel, ListSampler, RecurrentState } from '../nn/lm.ts';
 import { standardPoem } from '../data/standard.ts';
-import { PoetryError, poemLines, type GenForm } from './forms.ts';
-import { addSorted, copyExcept, copyHypothesis, type GenerateOptions, type Hypothesis, type Plan } from './plan.ts';
+import { PoetryError, isHan, poemLines, type GenForm } from './forms.ts';
+import { addSorted, copyExcept, copyHypothesis, type GenerateOptions, type Hypothesis, type Plan, type Slot } from './plan.ts';
 import { makePlan, type TuneRead } from './plan-ci.ts';
 import { DEFAULT_TEMPERATURE, MIN_TEMPERATURE, choose, logSumExp, penalise, scratchFor, topIds, unpenalise, type RandomSource, type Sampling } from './sample.ts';
 
@@ -59,6 +59,8 @@ export interface Poem {
   tuneRead?: TuneRead;
   /** A 词: its lines grouped by 片 (stanza). */
   stanzas?: string[][];
+  /** A revision (`keep`, keep.ts): per line of `lines`, the indices of its characters that were kept. */
+  kept?: number[][];
 }
 
 /** Rows of one batch step at most (beam hypotheses count one row each); more poems wait their turn. */
@@ -117,13 +119,17 @@ export class PoemDecoder implements BatchMember<Poem> {
   private readonly titleSorted: number[] = [];
   /** the body's token ids as written (before the standard-character mapping of `result()`) */
   private written: readonly number[] = [];
-  /** `measure`: Σ log P of the body tokens the poem chose (not forced), and their positions */
+  /** `measure`: Σ log P of the body tokens the poem chose (not forced) and of the kept ones, and their positions */
   private readonly measured?: { logprob: number; positions: number[] };
+  /** `measure` counts the kept characters too (GenerateOptions.keepLookAhead) */
+  private readonly lookAhead: boolean;
 
   /**
    * Validates `opts` against the model's vocabulary (throws PoetryError / UnknownCharacterError).
    * `measure` (sampling only): also sum the log-probability, under the model's full distribution, of
-   * every body token the poem chose (`measurement()`: choosing among candidates reads it).
+   * every body token the poem chose (`measurement()`: choosing among candidates reads it), and of
+   * every kept character (a forced slot marked `kept`, keep.ts): the look-ahead of a revision,
+   * since a candidate whose lines lead well into a kept line makes that line likelier.
    */
   constructor(model: LanguageModel, private readonly opts: GenerateOptions, private readonly rng: RandomSource, measure = false) {
     const { vocab } = model;
@@ -134,6 +140,7 @@ export class PoemDecoder implements BatchMember<Poem> {
     const temperature = opts.greedy ? 0 : opts.temperature ?? DEFAULT_TEMPERATURE;
     this.sampling = { temperature: temperature < MIN_TEMPERATURE ? 0 : temperature, topK: opts.topK ?? 0, topP: opts.topP ?? 1 };
     this.width = opts.beam && opts.beam > 1 ? opts.beam : 1;
+    this.lookAhead = opts.keepLookAhead !== false;
     if (measure) {
       if (this.width > 1) throw new Error('PoemDecoder: measure is for sampling (one hypothesis)');
       this.measured = { logprob: 0, positions: [] };
@@ -174,7 +181,12 @@ export class PoemDecoder implements BatchMember<Poem> {
     if (this.phase === 'prefix') return false;
     if (this.phase !== 'body' || this.width > 1) return true;
     const slot = this.plan.slotAt(this.pos);
-    return !(slot && 'forced' in slot);
+    return !(slot && 'forced' in slot) || this.measures(slot);
+  }
+
+  /** Whether `measure` counts the token of this slot: one the poem chooses, or a kept character (look-ahead). */
+  private measures(slot: Slot): boolean {
+    return !!this.measured && (!(slot && 'forced' in slot) || (!!slot.kept && this.lookAhead));
   }
 
   /**
@@ -257,7 +269,7 @@ export class PoemDecoder implements BatchMember<Poem> {
       penalise(logits, h.used, penalty, sc.saved);
       const id = choose(logits, ids, n, this.sampling, this.rng, sc, this.sampler);
       unpenalise(logits, h.used, penalty, sc.saved);
-      if (this.measured && !(slot && 'forced' in slot)) {
+      if (this.measured && this.measures(slot)) {
         // the row is the model's again (unpenalised): the token's probability under its full distribution
         this.measured.logprob += this.sampler ? this.sampler.logProb(logits, id) : logits[id] - logSumExp(logits);
         this.measured.positions.push(pos);
@@ -312,12 +324,41 @@ export class PoemDecoder implements BatchMember<Poem> {
       let at = 0;
       Object.assign(poem, ci, { stanzas: stanzaLines.map((n) => poem.lines.slice(at, (at += n))) });
     }
+    if (this.opts.keep !== undefined) poem.kept = keptIndices(this.vocab, plan, body, poem.lines);
     this.poem = poem;
     this.written = body;
     this.phase = 'done';
     this.beams = [];
     return null;
   }
+}
+
+/**
+ * Which characters of each printed line are kept ones: the body tokens at slots marked `kept`,
+ * found in the lines in order (a line's characters are the body's, less what the plan's layout
+ * drops between them, e.g. a 词's 片 breaks).
+ */
+function keptIndices(vocab: Vocab, plan: Plan, body: readonly number[], lines: readonly string[]): number[][] {
+  const lead = plan.lead ?? 0;
+  const flags: boolean[] = []; // per character of the decoded body
+  body.forEach((id, k) => {
+    const chars = [...vocab.decode([id])].length;
+    const slot = plan.slotAt(k + lead);
+    for (let c = 0; c < chars; c++) flags.push(!!(slot && 'forced' in slot && slot.kept));
+  });
+  const text = [...vocab.decode(body)];
+  let at = 0;
+  return lines.map((line) => {
+    const kept: number[] = [];
+    [...line].forEach((ch, j) => {
+      // skip what the lines leave out (a 片 break); a Han character may print in its standard form, so Han matches Han
+      if (isHan(ch)) while (at < text.length && !isHan(text[at]!)) at++;
+      else while (at < text.length && text[at] !== ch) at++;
+      if (flags[at]) kept.push(j);
+      at++;
+    });
+    return kept;
+  });
 }
 
 /** A member of a batch, with what to call when it ends. */

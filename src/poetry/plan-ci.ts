@@ -27,6 +27,12 @@
  * Rhyme state is not stored: a rhyme slot reads the group's earlier rhyme characters from the
  * hypothesis's tokens (their positions are fixed by the layout; a group has a handful).
  *
+ * Kept characters (`keep`, a revision template: keep.ts, one cell per format character; its
+ * punctuation is the format's): forced at their slots and marked `kept` (a candidate's fluency
+ * measures them), used from the start (no repeats), kept even where they break the tone; a rhyme
+ * group's 部 is the one its kept rhymes share (kept rhymes first, then the viable 部 where they
+ * allow it), so the group's earlier rhymes are written to lead into them.
+ *
  * Shapes: V vocabulary size, N characters of the format.
  */
 import { EOS, type Vocab } from '../data/vocab.ts';
@@ -38,7 +44,8 @@ import { cilinTone, rhymeBuOf } from './cilin.ts';
 import { findTune, formatLabel, formatOf, punctuationAfter, type CiFormat } from './cipu.ts';
 import { writingToneOf } from './prosody.ts';
 import { UnknownCharacterError } from '../data/vocab.ts';
-import { append, copyExcept, makePlan as makeFormPlan, use, vocabInfo, type GenerateOptions, type Hypothesis, type Plan, type Slot, type VocabInfo, type WrittenLayout } from './plan.ts';
+import { parseKeep } from './keep.ts';
+import { append, copyExcept, sharedBits, makePlan as makeFormPlan, use, vocabInfo, type GenerateOptions, type Hypothesis, type Plan, type Slot, type VocabInfo, type WrittenLayout } from './plan.ts';
 
 export type TuneRead = 'ci' | 'free' | 'none';
 
@@ -83,6 +90,8 @@ export interface CiPlanOptions {
   /** 1-based format of the tune (default 1, its first / main format). */
   variant?: number;
   start?: string;
+  /** a revision template's cells in order: the kept character, or null where one is written */
+  keep?: (string | null)[];
   tones?: boolean;
   rhyme?: boolean;
   noRepeat: boolean;
@@ -107,7 +116,10 @@ export class CiPlan implements Plan {
   private readonly rhymeKind: Int8Array;
   /** [group] 部 bits the vocabulary holds enough characters of for the whole group */
   private readonly viable: number[];
-  private readonly prefix: number[];
+  /** [N] the id forced at each format character (start text, kept), −1 none */
+  private readonly forcedAt: Int32Array;
+  /** [N] 1 where forcedAt is a kept character */
+  private readonly keptAt: Uint8Array;
 
   constructor(vocab: Vocab, private readonly opts: CiPlanOptions) {
     const tune = findTune(opts.cipai);
@@ -153,7 +165,18 @@ export class CiPlan implements Plan {
 
     const start = [...(opts.start ?? '')].filter(isHan);
     if (start.length > f.slots.length) throw new PoetryError(`the start text has ${start.length} characters; a ${tune.name} (format ${f.index + 1}) has ${f.slots.length}`);
-    this.prefix = start.map((ch) => vocab.id(ch)!);
+    if (opts.keep && opts.keep.length !== f.slots.length) {
+      throw new PoetryError(`the template has ${opts.keep.length} characters; a ${tune.name} (format ${f.index + 1}, ${formatLabel(f)}) has ${f.slots.length}`);
+    }
+    this.forcedAt = new Int32Array(f.slots.length).fill(-1);
+    this.keptAt = new Uint8Array(f.slots.length);
+    start.forEach((ch, i) => (this.forcedAt[i] = vocab.id(ch)!));
+    opts.keep?.forEach((ch, i) => ch !== null && ((this.forcedAt[i] = vocab.id(ch)!), (this.keptAt[i] = 1)));
+    // a group's kept rhymes set its 部 (the one most of them share; the others are kept as they are)
+    f.rhymeGroups.forEach((g, k) => {
+      const kept = sharedBits(g.positions.filter((p) => this.keptAt[p]).map((p) => this.tables.bu[this.rhymeKind[p] as 0 | 1][this.forcedAt[p]!]!).filter((b) => b !== 0));
+      if (kept) this.viable[k] = this.viable[k]! & kept || kept;
+    });
 
     if (conditionOf(vocab) === 'none') this.tuneRead = 'none';
     else {
@@ -163,7 +186,9 @@ export class CiPlan implements Plan {
   }
 
   start(): Hypothesis {
-    return { tokens: [], logp: 0, used: [], patterns: 0, lineTones: 0, rhymeBits: 0, done: false };
+    const h: Hypothesis = { tokens: [], logp: 0, used: [], patterns: 0, lineTones: 0, rhymeBits: 0, done: false };
+    this.forcedAt.forEach((id, i) => this.keptAt[i] && use(this.info, h, id));
+    return h;
   }
 
   /** A forced token, or the format character at `col` (a 词 is one line of slots). */
@@ -171,7 +196,9 @@ export class CiPlan implements Plan {
     const v = this.layout[pos];
     if (v === undefined) return { forced: EOS };
     if (v < 0) return { forced: -1 - v };
-    return v < this.prefix.length ? { forced: this.prefix[v]! } : { line: 0, col: v };
+    const id = this.forcedAt[v]!;
+    if (id >= 0) return this.keptAt[v] ? { forced: id, kept: true } : { forced: id };
+    return { line: 0, col: v };
   }
 
   allowed(h: Hypothesis, slot: Slot, out: Int32Array): number {
@@ -195,7 +222,8 @@ export class CiPlan implements Plan {
       bits = this.viable[s.rhyme!.group]!;
       for (const p of g.positions) {
         if (p >= i) break;
-        bits &= tables.bu[this.rhymeKind[p] as 0 | 1][h.tokens[this.charPos[p]!]!]! || ~0;
+        // a kept rhyme outside the 部 so far leaves it as it is
+        bits = bits & (tables.bu[this.rhymeKind[p] as 0 | 1][h.tokens[this.charPos[p]!]!]! || ~0) || bits;
       }
     }
     const checkUsed = this.opts.noRepeat || kind >= 0;
@@ -248,11 +276,15 @@ export function makePlan(vocab: Vocab, opts: GenerateOptions): Plan {
   }
   if (opts.cipai === undefined) throw new PoetryError("form 'ci' needs a tune (cipai), e.g. 浣溪沙");
   if (opts.acrostic) throw new PoetryError('an acrostic needs a poem form, not a 词');
+  const keep = opts.keep === undefined ? undefined : parseKeep(opts.keep, 'ci').lines.flat();
+  if (keep && opts.start) throw new PoetryError('a start text and a kept template do not go together: write the start into the template');
+  const keptUnknown = vocab.unknown(keep?.filter((c) => c !== null).join('') ?? '');
+  if (keptUnknown.length) throw new UnknownCharacterError(keptUnknown, 'template');
   if (opts.rhymeGroup) throw new PoetryError('a rhyme group (限韵) is for the regulated forms; a 词 rhymes by 词林正韵 部');
   if (opts.rhymeBook && opts.rhymeBook !== 'pingshui') throw new PoetryError('a 词 rhymes by 词林正韵 (its tones by the 平水韵 readings); rhymeBook does not apply');
   if (opts.title) throw new PoetryError('a 词\'s title is its tune (the model reads the tune in the title\'s place); leave the title out');
   const unknown = vocab.unknown(opts.start ?? '');
   if (unknown.length) throw new UnknownCharacterError(unknown);
   const noRepeat = opts.allowRepeats === undefined ? true : !opts.allowRepeats;
-  return new CiPlan(vocab, { cipai: opts.cipai, variant: opts.variant, start: opts.start, tones: opts.tones, rhyme: opts.rhyme, noRepeat });
+  return new CiPlan(vocab, { cipai: opts.cipai, variant: opts.variant, start: opts.start, keep, tones: opts.tones, rhyme: opts.rhyme, noRepeat });
 }

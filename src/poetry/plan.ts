@@ -23,6 +23,16 @@
  *   count).
  * Acrostic with form `free`: 4 characters make a qijue and 8 a qilv; any other count makes that
  * many seven-character lines (reported as form `free`).
+ * Kept characters (`keep`, a revision template read by keep.ts) make a LayoutPlan of the template's
+ * shape with the kept characters forced at their positions (slots marked `kept`, so a candidate's
+ * fluency measures them: generate.ts `measure`), and the rules adapted to them, since a kept
+ * character is kept even where it breaks one: the 平仄 patterns are those that fit the most lines
+ * with the kept tones fixed (a line no chosen pattern fits takes its kept characters as either
+ * tone, so the rest of it still follows the pattern), and every pattern test of a line knows its
+ * kept tones ahead (prosody.ts prefixFits `fixed`: a character before a kept one is chosen so that
+ * the line still fits with it); the rhyme group is the one the kept rhyme characters share (a kept
+ * rhyme outside it is kept, the others follow the rest); the kept characters count as used from the
+ * start (no repeats). A free template keeps its lines and marks, with no tone or rhyme rules.
  *
  * The options are checked where they come in (src/domain/write.ts); what only the vocabulary can
  * tell (an unknown character, a start text that fits no layout, a rhyme group with too few
@@ -41,6 +51,7 @@ import type { CorpusForm } from '../data/clean.ts';
 import { standardOf } from '../data/standard.ts';
 import { prefixFits, tonePatterns, toneIn, writingRhymeGroupsOf, writingToneOf, type Tone, type TonePattern } from './prosody.ts';
 import { rhymeBook, type RhymeBookName } from './rhymebook.ts';
+import { parseKeep, type KeepTemplate } from './keep.ts';
 import { RHYME_BOOK_LABELS } from './book-names.ts';
 
 /** Characters (marks included) after which a free poem is cut off. */
@@ -85,6 +96,18 @@ export interface GenerateOptions {
   maxChars?: number;
   /** A plan made elsewhere (a 对联: plan-duilian.ts), used instead of one made from the options above. */
   plan?: Plan;
+  /**
+   * A revision template (keep.ts): the characters to keep, ＿ or ？ where one is to be written. It
+   * fixes the form (a regulated shape, or free with form 'free'; a 词's format with cipai); no
+   * start text or acrostic beside it.
+   */
+  keep?: string;
+  /**
+   * Whether a candidate's fluency counts the kept characters' log-probabilities (generate.ts
+   * `measure`: the look-ahead that favours a line leading well into a kept one). Default true;
+   * false only to measure what it gains (tools/revision-eval.ts).
+   */
+  keepLookAhead?: boolean;
 }
 
 /**
@@ -152,17 +175,24 @@ function nodeTones(node: number): Tone[] {
 /** One line pattern's prefix test (prosody.ts prefixFits), memoised per tone node (memo: 1 fits, 0 not, −1 not yet asked). */
 interface PatternPrefixes {
   pattern: string;
+  /** the kept tones of the line (prosody.ts prefixFits `fixed`), if it has any */
+  fixed?: (Tone | undefined)[];
   memo: Int8Array; // [(3^(C+1) − 1)/2]
 }
 const prefixesCache = new Map<string, PatternPrefixes>();
-function patternPrefixes(pattern: string): PatternPrefixes {
-  let pp = prefixesCache.get(pattern);
-  if (!pp) prefixesCache.set(pattern, (pp = { pattern, memo: new Int8Array((3 ** (pattern.length + 1) - 1) / 2).fill(-1) }));
+/** `fixed`: a line's kept tones, one of '.' (none) 平 仄 e (either) per position; '' for none. */
+function patternPrefixes(pattern: string, fixed = ''): PatternPrefixes {
+  const key = fixed ? `${pattern}|${fixed}` : pattern;
+  let pp = prefixesCache.get(key);
+  if (!pp) {
+    const tones = fixed ? [...fixed].map((c) => (c === '.' ? undefined : c === 'e' ? 'either' : (c as Tone))) : undefined;
+    prefixesCache.set(key, (pp = { pattern, fixed: tones, memo: new Int8Array((3 ** (pattern.length + 1) - 1) / 2).fill(-1) }));
+  }
   return pp;
 }
 function fits(pp: PatternPrefixes, node: number): boolean {
   let v = pp.memo[node];
-  if (v < 0) pp.memo[node] = v = prefixFits(nodeTones(node), pp.pattern) ? 1 : 0;
+  if (v < 0) pp.memo[node] = v = prefixFits(nodeTones(node), pp.pattern, pp.fixed) ? 1 : 0;
   return v === 1;
 }
 
@@ -181,8 +211,11 @@ export function copyHypothesis(h: Hypothesis): Hypothesis {
   return { ...h, tokens: [...h.tokens], used: [...h.used] };
 }
 
-/** What a body position holds: a forced token, a character at (line, col) of a layout, or (undefined) a free choice. */
-export type Slot = { forced: number } | { line: number; col: number } | undefined;
+/**
+ * What a body position holds: a forced token (`kept`: a character the user kept, keep.ts, which a
+ * candidate's fluency measures), a character at (line, col) of a layout, or (undefined) a free choice.
+ */
+export type Slot = { forced: number; kept?: true } | { line: number; col: number } | undefined;
 
 /** A written body as a plan lays it out, where it is more than poemLines (a 词: its tune, format and 片). */
 export interface WrittenLayout {
@@ -325,57 +358,88 @@ class FreePlan implements Plan {
   }
 }
 
-/** A fixed layout of lines (a regulated form, an acrostic), with its tone and rhyme rules (see the file comment). */
+/**
+ * The positions of a fixed layout of lines: per body position (<eos> aside) its line and column,
+ * and the token forced there (a mark, a start, acrostic or kept character) or −1.
+ */
+interface Layout {
+  /** characters per line */
+  lengths: number[];
+  /** [pos] the line and column (column = the line's length at its mark) */
+  lineOf: Int16Array;
+  colOf: Int16Array;
+  /** [pos] the forced id, or −1 */
+  forced: Int32Array;
+  /** [pos] AHEAD where the forced id counts as used from the start (an acrostic's), KEPT where it is a kept character (keep.ts; used ahead too), else 0 */
+  ahead: Uint8Array;
+}
+const AHEAD = 1;
+const KEPT = 2;
+
+/** A layout of lines of `lengths` characters, each closed by its mark (ids), with `forced(line, col)` ids (−1 none) and `ahead(line, col)` (Layout.ahead) for them. */
+function layoutOf(lengths: readonly number[], marks: readonly number[], forced: (line: number, col: number) => number, ahead?: (line: number, col: number) => number): Layout {
+  const n = lengths.reduce((a, c) => a + c + 1, 0);
+  const layout: Layout = { lengths: [...lengths], lineOf: new Int16Array(n), colOf: new Int16Array(n), forced: new Int32Array(n).fill(-1), ahead: new Uint8Array(n) };
+  let pos = 0;
+  lengths.forEach((len, line) => {
+    for (let col = 0; col <= len; col++, pos++) {
+      layout.lineOf[pos] = line;
+      layout.colOf[pos] = col;
+      layout.forced[pos] = col === len ? marks[line]! : forced(line, col);
+      if (col < len && ahead) layout.ahead[pos] = ahead(line, col);
+    }
+  });
+  return layout;
+}
+
+/** A fixed layout of lines (a regulated form, an acrostic, a revision template), with its tone and rhyme rules (see the file comment). */
 class LayoutPlan implements Plan {
   readonly perToken = false;
   readonly info: VocabInfo;
   readonly capacity: number;
-  /** [pattern][line] the prefix test of patterns[pattern].lines[line] */
+  /** [pattern][line] the prefix test of patterns[pattern].lines[line] (with the line's kept tones) */
   private readonly prefixes?: PatternPrefixes[][];
-  private readonly marks: number[]; // [line] the id of its closing mark
 
   constructor(
     vocab: Vocab,
     readonly form: Form,
-    private readonly shape: Shape,
-    /** Token ids forced at the first positions (the canonical start text). */
-    private readonly prefix: number[],
-    /** Token id forced at each line's first character (acrostic), or -1. */
-    private readonly lineStarts: number[],
-    patterns: TonePattern[] | undefined,
+    private readonly layout: Layout,
+    /** the tone patterns, each with its lines' kept tones (patternPrefixes `fixed`) */
+    patterns: { pattern: TonePattern; fixed: string[] }[] | undefined,
     private readonly rhyme: boolean,
     book: RhymeBookName,
     /** The asked-for rhyme group as a bit of VocabInfo.rhyme, 0 for any. */
-    private readonly groupBits: number,
+    groupBits: number,
+    /** The rhyme groups known before the poem is written (the asked-for one, the kept rhymes'), 0 for any. */
+    private readonly startBits: number,
     private readonly noRepeat: boolean,
     rhymeGroup: string | undefined,
   ) {
     this.info = vocabInfo(vocab, !!patterns, rhyme, book);
-    this.prefixes = patterns?.map((p) => p.lines.map(patternPrefixes));
-    this.capacity = shape.lines * (shape.chars + 1) + 1;
-    this.marks = Array.from({ length: shape.lines }, (_, line) => vocab.id(lineEnd(line, shape.lines))!);
+    this.prefixes = patterns?.map(({ pattern, fixed }) => pattern.lines.map((line, i) => patternPrefixes(line, fixed[i])));
+    this.capacity = layout.forced.length + 1;
     if (groupBits) {
       // every even line needs its own rhyme character (never twice)
       let rhymable = 0;
       for (let id = 0; id < vocab.size; id++) if (this.info.han[id] && this.info.rhyme![id] & groupBits) rhymable++;
-      if (rhymable < shape.lines / 2 + 1) throw new PoetryError(`the model knows only ${rhymable} characters that rhyme in ${rhymeGroup}: too few for a ${form}`);
+      if (rhymable < layout.lengths.length / 2 + 1) throw new PoetryError(`the model knows only ${rhymable} characters that rhyme in ${rhymeGroup}: too few for a ${form}`);
     }
   }
 
   start(): Hypothesis {
-    const used = [...new Set(this.lineStarts.filter((id) => id >= 0))].sort((a, b) => a - b);
-    return { tokens: [], logp: 0, used, patterns: this.prefixes ? (1 << this.prefixes.length) - 1 : 0, lineTones: 0, rhymeBits: this.groupBits, done: false };
+    const h: Hypothesis = { tokens: [], logp: 0, used: [], patterns: this.prefixes ? (1 << this.prefixes.length) - 1 : 0, lineTones: 0, rhymeBits: this.startBits, done: false };
+    // acrostic and kept characters count as used from the start (never written elsewhere); a kept one's variants too
+    const { forced, ahead } = this.layout;
+    forced.forEach((id, pos) => (ahead[pos] === KEPT ? use(this.info, h, id) : ahead[pos] === AHEAD && addSorted(h.used, id)));
+    return h;
   }
 
   slotAt(pos: number): Slot {
-    const { chars, lines } = this.shape;
-    if (pos < this.prefix.length) return { forced: this.prefix[pos] };
-    if (pos === lines * (chars + 1)) return { forced: EOS };
-    const line = Math.floor(pos / (chars + 1));
-    const col = pos % (chars + 1);
-    if (col === chars) return { forced: this.marks[line] };
-    if (col === 0 && this.lineStarts[line] >= 0) return { forced: this.lineStarts[line] };
-    return { line, col };
+    const { forced, ahead } = this.layout;
+    if (pos >= forced.length) return { forced: EOS };
+    const id = forced[pos]!;
+    if (id >= 0) return ahead[pos] === KEPT ? { forced: id, kept: true } : { forced: id };
+    return { line: this.layout.lineOf[pos]!, col: this.layout.colOf[pos]! };
   }
 
   allowed(h: Hypothesis, slot: Slot, out: Int32Array): number {
@@ -386,7 +450,7 @@ class LayoutPlan implements Plan {
     }
     const { info } = this;
     const { line, col } = slot;
-    const { chars } = this.shape;
+    const last = col === this.layout.lengths[line]! - 1;
     // the Han ids whose tone keeps some pattern possible (undefined: tones off or no pattern left)
     let toneList: Int32Array | undefined;
     if (h.patterns) {
@@ -403,9 +467,9 @@ class LayoutPlan implements Plan {
     }
     // an even line's last character rhymes in the groups set so far, or (the first) in any 平 group,
     // and is no character of the poem so far (a rhyme never twice), even with repeats allowed
-    const rhymeBits = this.rhyme && col === chars - 1 && line % 2 === 1 ? h.rhymeBits || ~0 : 0;
-    // with a rhyme group asked for, a first line that ends in a 平 reading rhymes in it as well
-    const firstBits = this.groupBits && col === chars - 1 && line === 0 ? this.groupBits : 0;
+    const rhymeBits = this.rhyme && last && line % 2 === 1 ? h.rhymeBits || ~0 : 0;
+    // with a rhyme group known ahead (asked for, or a kept rhyme's), a first line that ends in a 平 reading rhymes in it as well
+    const firstBits = this.startBits && last && line === 0 ? this.startBits : 0;
     const checkUsed = this.noRepeat || rhymeBits !== 0;
     const rhyme = info.rhyme;
     for (let relax = 0; relax < 4; relax++) {
@@ -434,33 +498,48 @@ class LayoutPlan implements Plan {
     }
     use(info, h, id);
     const pos = h.tokens.length - 1;
-    const line = Math.floor(pos / (this.shape.chars + 1));
-    const col = pos % (this.shape.chars + 1);
+    const line = this.layout.lineOf[pos]!;
+    const col = this.layout.colOf[pos]!;
     if (h.patterns) {
-      h.lineTones = toneNode(h.lineTones, info.tone![id]);
+      // a kept character's tone is its line's fixed tone (patternPrefixes), so it reads as either here
+      h.lineTones = toneNode(h.lineTones, this.layout.ahead[pos] === KEPT ? TONE_CODE.either : info.tone![id]);
       for (let i = 0; i < this.prefixes!.length; i++) {
         if (h.patterns & (1 << i) && !fits(this.prefixes![i][line], h.lineTones)) h.patterns &= ~(1 << i);
       }
     }
-    if (this.rhyme && col === this.shape.chars - 1) {
+    if (this.rhyme && col === this.layout.lengths[line]! - 1) {
       // the first rhyming line sets the groups (line 1 too when its last character has a 平 reading,
-      // even a polyphonic one: a reader hears it rhyme); each later rhyme narrows them
-      if (!h.rhymeBits && (line === 1 || (line === 0 && info.rhyme![id] !== 0))) h.rhymeBits = info.rhyme![id];
-      else if (line % 2 === 1 && h.rhymeBits & info.rhyme![id]) h.rhymeBits &= info.rhyme![id];
+      // even a polyphonic one: a reader hears it rhyme; a later even line when a kept one had none);
+      // each later rhyme narrows them
+      if (!h.rhymeBits) {
+        if ((line % 2 === 1 || line === 0) && info.rhyme![id] !== 0) h.rhymeBits = info.rhyme![id];
+      } else if (line % 2 === 1 && h.rhymeBits & info.rhyme![id]) h.rhymeBits &= info.rhyme![id];
     }
   }
+}
+
+/** The ids of the marks '，' and '。' (a regulated layout's line ends), an UnknownCharacterError where the vocabulary lacks one. */
+function markIds(vocab: Vocab, marks: readonly string[]): number[] {
+  return marks.map((m) => vocabId(vocab, m));
 }
 
 /** The plan of a poem: its options resolved against the vocabulary (see the file comment). */
 export function makePlan(vocab: Vocab, opts: GenerateOptions): Plan {
   if (opts.form === 'ci') throw new Error('a 词 plan is made by plan-ci.ts makePlan');
+  const template = opts.keep === undefined ? undefined : parseKeep(opts.keep, opts.form);
+  if (template) {
+    if (opts.start) throw new PoetryError('a start text and a kept template do not go together: write the start into the template');
+    if (opts.acrostic) throw new PoetryError('an acrostic and a kept template do not go together: write its characters into the template');
+    const unknown = vocab.unknown(template.lines.flat().filter((c) => c !== null).join(''));
+    if (unknown.length) throw new UnknownCharacterError(unknown, 'template');
+  }
   const start = opts.start ?? '';
   const unknown = vocab.unknown(start + (opts.acrostic ?? ''));
   if (unknown.length) throw new UnknownCharacterError(unknown);
   const acrostic = [...(opts.acrostic ?? '')];
   if (acrostic.some((ch) => !isHan(ch))) throw new PoetryError(`the acrostic must be Han characters only, got '${opts.acrostic}'`);
 
-  let form: Form = opts.form ?? 'free';
+  let form: Form = (template?.form as Form | undefined) ?? opts.form ?? 'free';
   let shape: Shape | undefined = isRegulated(form) ? FORM_SHAPE[form] : undefined;
   if (acrostic.length && !shape) {
     form = acrostic.length === 4 ? 'qijue' : acrostic.length === 8 ? 'qilv' : 'free';
@@ -476,10 +555,11 @@ export function makePlan(vocab: Vocab, opts: GenerateOptions): Plan {
   const tones = opts.tones ?? isRegulated(form);
   const rhyme = opts.rhyme ?? isRegulated(form);
   if (opts.rhymeGroup && !rhyme) throw new PoetryError('a rhyme group needs rhyme');
-  const noRepeat = opts.allowRepeats === undefined ? shape !== undefined : !opts.allowRepeats;
+  const noRepeat = opts.allowRepeats === undefined ? shape !== undefined || template !== undefined : !opts.allowRepeats;
   const maxChars = opts.maxChars ?? DEFAULT_MAX_CHARS;
   const book = opts.rhymeBook ?? 'pingshui';
   const groupBits = opts.rhymeGroup ? 1 << groupIndex(book, opts.rhymeGroup) : 0;
+  if (template) return keptPlan(vocab, form, template, { tones, rhyme, book, groupBits, noRepeat, rhymeGroup: opts.rhymeGroup });
   if (!shape) {
     if ([...start].length > maxChars) throw new PoetryError(`the start text is longer than the ${maxChars}-character limit`);
     return new FreePlan(vocab, vocab.encode(start), noRepeat, maxChars);
@@ -510,7 +590,7 @@ export function makePlan(vocab: Vocab, opts: GenerateOptions): Plan {
     const given = layout[i * (shape.chars + 1)];
     if (given !== undefined && given !== acrostic[i]) throw new PoetryError(`the start text puts '${given}' where the acrostic puts '${acrostic[i]}'`);
   }
-  for (const mark of ['，', '。']) vocabId(vocab, mark);
+  const marks = markIds(vocab, Array.from({ length: shape.lines }, (_, i) => lineEnd(i, shape!.lines)));
 
   let patterns: TonePattern[] | undefined;
   if (tones) {
@@ -522,7 +602,72 @@ export function makePlan(vocab: Vocab, opts: GenerateOptions): Plan {
     patterns = tonePatterns(form as Exclude<Form, 'free'>).filter((p) => forcedLines.every((node, i) => fits(patternPrefixes(p.lines[i]), node)));
     if (!patterns.length) throw new PoetryError(`the start text and acrostic fit no 平仄 pattern of a ${form}; write without tones`);
   }
-  return new LayoutPlan(vocab, form, shape, vocab.encode(layout.join('')), lineStarts, patterns, rhyme, book, groupBits, noRepeat, opts.rhymeGroup);
+  const prefix = vocab.encode(layout.join(''));
+  const laid = layoutOf(Array(shape.lines).fill(shape.chars), marks, (line, col) => {
+    const pos = line * (shape!.chars + 1) + col;
+    return pos < prefix.length ? prefix[pos]! : col === 0 ? lineStarts[line]! : -1;
+  }, (line, col) => (col === 0 && lineStarts[line]! >= 0 ? AHEAD : 0));
+  return new LayoutPlan(vocab, form, laid, patterns?.map((pattern) => ({ pattern, fixed: [] })), rhyme, book, groupBits, groupBits, noRepeat, opts.rhymeGroup);
+}
+
+/**
+ * The plan of a revision template (see the file comment): its layout with the kept characters
+ * forced, the tone patterns that fit the most lines with the kept tones fixed, the rhyme groups of
+ * the kept rhymes.
+ */
+function keptPlan(
+  vocab: Vocab,
+  form: Form,
+  template: KeepTemplate,
+  o: { tones: boolean; rhyme: boolean; book: RhymeBookName; groupBits: number; noRepeat: boolean; rhymeGroup?: string },
+): Plan {
+  const { lines } = template;
+  const ids = lines.map((line) => line.map((ch) => (ch === null ? -1 : vocabId(vocab, ch))));
+  const layout = layoutOf(lines.map((l) => l.length), markIds(vocab, template.marks), (line, col) => ids[line]![col]!, (line, col) => (ids[line]![col]! >= 0 ? KEPT : 0));
+  let patterns: { pattern: TonePattern; fixed: string[] }[] | undefined;
+  if (o.tones && isRegulated(form)) {
+    // each line's kept tones by the usual reading, as the decoder reads every character (VocabInfo.tone)
+    const fixed = lines.map((line) => line.map((ch) => (ch === null ? '.' : TONE_LETTER[writingToneOf(standardOf(ch), o.book)])).join(''));
+    const relaxed = fixed.map((f) => f.replace(/[^.]/gu, 'e'));
+    const fitted = tonePatterns(form).map((pattern) => {
+      const ok = pattern.lines.map((line, i) => fits(patternPrefixes(line, fixed[i]), 0));
+      return { pattern, fixed: ok.map((f, i) => (f ? fixed[i]! : relaxed[i]!)), score: ok.filter(Boolean).length };
+    });
+    const best = Math.max(...fitted.map((f) => f.score));
+    patterns = fitted.filter((f) => f.score === best).map(({ pattern, fixed }) => ({ pattern, fixed }));
+  }
+  let startBits = o.groupBits;
+  if (o.rhyme && isRegulated(form)) {
+    const rhymeOf = vocabInfo(vocab, false, true, o.book).rhyme!;
+    const keptRhymes = lines.flatMap((line, i) => {
+      const ch = line.at(-1);
+      return ch && (i % 2 === 1 || i === 0) ? [{ ch, line: i, bits: rhymeOf[vocabId(vocab, ch)]! }] : [];
+    });
+    const even = keptRhymes.filter((r) => r.line > 0 && r.bits);
+    const wrong = o.groupBits ? even.find((r) => !(r.bits & o.groupBits)) : undefined;
+    if (wrong) throw new PoetryError(`the kept rhyme '${wrong.ch}' (line ${wrong.line + 1}) does not rhyme in ${o.rhymeGroup}: leave the rhyme group out or rewrite that line`);
+    // the group follows the kept rhymes of the even lines (the most of them, where they differ), then the first line's where it agrees
+    if (!startBits && even.length) startBits = sharedBits(even.map((r) => r.bits));
+    const first = keptRhymes.find((r) => r.line === 0);
+    if (startBits && first && startBits & first.bits) startBits &= first.bits;
+  }
+  return new LayoutPlan(vocab, form, layout, patterns, o.rhyme && isRegulated(form), o.book, o.groupBits, startBits, o.noRepeat, o.rhymeGroup);
+}
+const TONE_LETTER: Record<Tone, string> = { 平: '平', 仄: '仄', either: 'e' };
+
+/**
+ * The rhyme groups (bits) that the most of `sets` share: where kept rhymes disagree, the group of
+ * the majority (ties: every group of the most), so one stray kept rhyme does not steer the rest.
+ * 0 for no sets.
+ */
+export function sharedBits(sets: readonly number[]): number {
+  let best = 0, bits = 0;
+  for (let b = 0; b < 32; b++) {
+    const n = sets.filter((s) => s & (1 << b)).length;
+    if (n > best) (best = n), (bits = 1 << b);
+    else if (n === best && n > 0) bits |= 1 << b;
+  }
+  return bits;
 }
 
 /** The index of a 平 group in the book's list, by name (东) or label (上平一东); a PoetryError naming the choices otherwise. */

@@ -186,14 +186,18 @@ export function lineFits(tones: readonly Tone[], pattern: string): boolean {
 
 /**
  * Whether some completion of the tones `prefix` (its first characters) still fits `pattern`:
- * the test constrained decoding runs before each character (at most 2^7 completions).
+ * the test constrained decoding runs before each character (at most 2^7 completions). `fixed`
+ * (kept characters, src/poetry/keep.ts) gives the tone at some positions, prefix or not: there the
+ * line has that tone, whatever the prefix says, and a completion does not choose.
  */
-export function prefixFits(prefix: readonly Tone[], pattern: string): boolean {
+export function prefixFits(prefix: readonly Tone[], pattern: string, fixed?: readonly (Tone | undefined)[]): boolean {
   const rest = pattern.length - prefix.length;
   if (rest < 0) return false;
   const line = [...prefix] as Tone[];
   for (let bits = 0; bits < 1 << rest; bits++) {
     for (let j = 0; j < rest; j++) line[prefix.length + j] = (bits >> j) & 1 ? '仄' : '平';
+    // a fixed position takes its tone (a completion's choice there is overwritten: at most a repeat)
+    if (fixed) fixed.forEach((t, j) => t !== undefined && (line[j] = t));
     if (lineFits(line, pattern)) return true;
   }
   return false;

@@ -6,10 +6,11 @@
  *
  * - POST /api/generate `{"start": "山" | ["日","红"], "form", "acrostic", "count", "temperature",
  *   "topK", "topP", "beam", "seed", "tones", "rhyme", "greedy", "repetitionPenalty",
- *   "allowRepeats", "title", "rhymeBook", "rhymeGroup", "candidates", "cipai", "variant"}`, all optional →
+ *   "allowRepeats", "title", "rhymeBook", "rhymeGroup", "candidates", "cipai", "variant", "keep"}`, all optional →
  *   `{"poems":[{"start","form","title","lines":[…],"text","choice"?}]}` (`choice`: how a poem was
  *   chosen among candidates, src/domain/candidates.ts); a 词 (`form: 'ci', cipai`) adds `cipai`,
- *   `variant`, `format`, `tuneRead` and `stanzas` (src/poetry/plan-ci.ts).
+ *   `variant`, `format`, `tuneRead` and `stanzas` (src/poetry/plan-ci.ts); a revision (`keep`, a
+ *   template: src/poetry/keep.ts) adds `kept`, per line the indices of the kept characters.
  * - POST /api/duilian `{"upper": "海阔凭鱼跃", "count", "seed", "candidates", "temperature", "topK",
  *   "topP", "rhymeBook"}` → `{"reading","pairs":[{"upper","lower","choice"?}]}` (as duilian --json).
  * - POST /api/score `{"texts": ["…" | {"text","title"}, …]}` → `{"poems":[{"text","tokens","logprob","perplexity"}]}`.
@@ -34,6 +35,7 @@ export const GENERATE_SCHEMA = {
     start: { anyOf: [startText, { type: 'array', items: startText, maxItems: MAX_POEMS }] },
     form: { type: 'string', enum: [...GEN_FORMS] },
     acrostic: { type: 'string', maxLength: MAX_ACROSTIC_CHARS },
+    keep: { type: 'string', minLength: 1, maxLength: API_LIMITS.keepChars },
     cipai: { type: 'string', minLength: 1, maxLength: 32 },
     variant: { type: 'integer', minimum: 1, maximum: 99 },
     count: { type: 'integer', minimum: 1, maximum: MAX_POEMS },

@@ -26,6 +26,7 @@ import type { FromWorker, JobName, Jobs, ReadyInfo, ToWorker } from './protocol.
 import { checkView, inspectView, poemLines, prosodyLine } from './views.ts';
 import { duilianCheckView, duilianRequest, pairOf, pairsView } from './duilian.ts';
 import * as ci from './ci.ts';
+import { forgetRevisions, keepControls, type KeepHooks } from './keep.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const controls = $<HTMLFormElement>('controls');
@@ -185,9 +186,24 @@ function showPoems(): void {
     });
     const body = poem.form === 'ci' ? ci.ciPoemBody(poem, check as CiCheckResult | undefined, formats?.[i]) : [poemLines(poem.lines, check)];
     article.append(title, ...body, prosody, inspect);
+    keepControls(article, poem, i, keepHooks);
     return article;
   }));
 }
+
+// 改写 (keep.ts): a rewrite is written where the poems were, with their request's settings
+let lastRequest: GenerateRequest | undefined;
+const keepHooks: KeepHooks = {
+  request: () => lastRequest,
+  write: (request) => (runInBrowser.checked ? ask('generate', { request }) : writeOnServer(request)),
+  replace: async (i, poem) => {
+    if (!shown) return;
+    shown.poems[i] = poem;
+    shown.checks[i] = (await checkTexts([poem.text], shown.book).catch(() => []))[0]!;
+    showPoems();
+  },
+  status: setState,
+};
 
 temperature.addEventListener('input', () => {
   $<HTMLOutputElement>('temperature-value').value = Number(temperature.value).toFixed(2);
@@ -236,6 +252,8 @@ controls.addEventListener('submit', async (event) => {
       const checks = await checkTexts(poems.map((p) => p.text), used, { cipai: request.cipai, variant: poems[0]?.variant }).catch(() => []);
       const formats = request.form === 'ci' ? await Promise.all(poems.map(ci.writtenFormat)) : undefined;
       shown = { poems, checks, book: used, formats };
+      lastRequest = request;
+      forgetRevisions();
       showPoems();
     }
     poemsView.dataset.source = inBrowser ? 'browser' : 'server';
