@@ -33,7 +33,7 @@
  */
 import { BOS, type Vocab } from '../data/vocab.ts';
 import { MAX_TITLE_CHARS, SEP, conditionOf, conditionPrefix, formSymbol } from '../data/sequence.ts';
-import type { LanguageModel, ListSampler, RecurrentState } from '../nn/lm.ts';
+import type { LanguageModel, ListSampler, RecurrentState, RowRead } from '../nn/lm.ts';
 import { standardPoem } from '../data/standard.ts';
 import { PoetryError, poemLines, type GenForm } from './forms.ts';
 import { addSorted, copyExcept, copyHypothesis, type GenerateOptions, type Hypothesis, type Plan } from './plan.ts';
@@ -61,6 +61,46 @@ export interface Poem {
   stanzas?: string[][];
 }
 
+/** A row none of whose logits will be read (RowRead). */
+const NO_READ: RowRead = [];
+
+/**
+ * Column ranges a step computes for a row that reads only the ids[0:n] (ascending, distinct):
+ * their runs of consecutive ids, a gap of at most RANGE_GAP ids closed (a range costs a product
+ * call and a bias call per row, about as much as that many columns), at most MAX_RANGES of them
+ * (the smallest gaps closed first). Runs are found by galloping (along a run ids[j] − j is
+ * constant), so a vocabulary ordered by tone and rhyme (tools/order-vocab.ts), where an allowed
+ * set is a few blocks, costs a few dozen comparisons, not one per id.
+ */
+export function logitRanges(ids: Int32Array, n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n;) {
+    const d = ids[i] - i;
+    let lo = i, step = 1;
+    while (lo + step < n && ids[lo + step] - (lo + step) === d) {
+      lo += step;
+      step *= 2;
+    }
+    let hi = Math.min(n, lo + step);
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >>> 1;
+      if (ids[mid] - mid === d) lo = mid;
+      else hi = mid;
+    }
+    if (out.length && ids[i] - out[out.length - 1] <= RANGE_GAP) out[out.length - 1] = ids[lo] + 1;
+    else out.push(ids[i], ids[lo] + 1);
+    i = lo + 1;
+  }
+  while (out.length > 2 * MAX_RANGES) {
+    let best = 1; // out[best] ends the range before the smallest gap
+    for (let r = 3; r < out.length - 2; r += 2) if (out[r + 1] - out[r] < out[best + 1] - out[best]) best = r;
+    out.splice(best, 2);
+  }
+  return out;
+}
+const RANGE_GAP = 64;
+const MAX_RANGES = 8;
+
 /** Rows of one batch step at most (beam hypotheses count one row each); more poems wait their turn. */
 export const MAX_BATCH_ROWS = 256;
 
@@ -81,8 +121,11 @@ export interface BatchMember<R> {
   readonly maxRows: number;
   /** Rows it has in the next step's logits (0 once done). */
   readonly rows: number;
-  /** Whether the next `advance` reads its rows of the logits (the model may skip the others). */
-  readonly readsLogits: boolean;
+  /**
+   * What the next `advance` reads of each of its rows (RowRead: null all, [] none, else the column
+   * ranges of the ids it may take): the model may skip the rest.
+   */
+  readonly reads: RowRead;
   advance(logits: Float32Array | null, base: number): Feed | null;
   result(): R;
 }
@@ -166,15 +209,35 @@ export class PoemDecoder implements BatchMember<Poem> {
   }
 
   /**
-   * Whether the next `advance` reads this poem's rows of the logits: not when its next token is
-   * forced (the given title prefix; a mark, <eos>, a start or acrostic character when sampling —
-   * beams still rank by every token's log-probability), so the model may skip computing them.
+   * What the next `advance` reads of this poem's rows of the logits, so that the model may skip
+   * the rest: nothing when its next token is forced (the given title prefix; a mark, <eos>, a start
+   * or acrostic character when sampling); the allowed ids' column ranges (logitRanges) when it
+   * samples one hypothesis and reads no other entry (a title's characters; the body's unless
+   * `measure` takes each token's log-probability over the full row); all of every row in beam
+   * search (beams rank by log-probabilities over the full row). The allowed ids are computed here
+   * and again by `advance`: a block copy, far cheaper than the logits they save.
    */
-  get readsLogits(): boolean {
-    if (this.phase === 'prefix') return false;
-    if (this.phase !== 'body' || this.width > 1) return true;
+  get reads(): RowRead {
+    if (this.phase === 'prefix') return NO_READ;
+    const sc = scratchFor(this.vocab);
+    if (this.phase === 'title') {
+      const n = this.titleAllowed(sc.ids);
+      return n ? logitRanges(sc.ids, n) : NO_READ;
+    }
+    if (this.phase !== 'body' || this.width > 1) return null;
     const slot = this.plan.slotAt(this.pos);
-    return !(slot && 'forced' in slot);
+    if (slot && 'forced' in slot) return NO_READ;
+    if (this.measured) return null;
+    return logitRanges(sc.ids, this.plan.allowed(this.beams[0], slot, sc.ids));
+  }
+
+  /** The ids the title may take next into ids[0:n] (<sep> once it has two characters, then the Han ids not yet in it, ascending); 0 when it is full (<sep> is forced). */
+  private titleAllowed(ids: Int32Array): number {
+    if (this.titleIds.length >= MAX_TITLE_CHARS) return 0;
+    let n = 0;
+    // at least two characters, each once: a title, not a stutter
+    if (this.titleIds.length >= 2) ids[n++] = this.sep;
+    return copyExcept(this.plan.info.hanIds, this.titleSorted, ids, n);
   }
 
   /**
@@ -218,16 +281,10 @@ export class PoemDecoder implements BatchMember<Poem> {
     if (this.phase === 'title') {
       const title = this.titleIds;
       let id = this.sep;
-      if (title.length < MAX_TITLE_CHARS) {
-        // at least two characters, each once: a title, not a stutter
-        const sc = scratchFor(this.vocab);
-        const ids = this.sampler?.ids ?? sc.ids;
-        let n = 0;
-        if (title.length >= 2) ids[n++] = this.sep;
-        n = copyExcept(this.plan.info.hanIds, this.titleSorted, ids, n);
-        // <sep> first, then the Han ids ascending
-        id = choose(row, ids, n, this.sampling, this.rng, sc, this.sampler);
-      }
+      const sc = scratchFor(this.vocab);
+      const ids = this.sampler?.ids ?? sc.ids;
+      const n = this.titleAllowed(ids);
+      if (n) id = choose(row, ids, n, this.sampling, this.rng, sc, this.sampler);
       if (id === this.sep) {
         this.title = this.vocab.decode(title);
         this.phase = 'body';
@@ -388,7 +445,8 @@ export class DecodeBatch {
     this.admit();
     const src: number[] = [];
     const tokens: number[] = [];
-    const need: number[] = []; // per row: will its logits be read (DecodeBatch skips the rest)
+    const reads: RowRead[] = []; // per row: what of its logits will be read (the model skips the rest)
+    let cut = false;
     const kept: Entry[] = [];
     const ended: { e: Entry; result?: unknown; err?: unknown; failed?: true }[] = [];
     for (const e of this.active) {
@@ -405,18 +463,19 @@ export class DecodeBatch {
       }
       const base = e.base;
       e.base = src.length;
-      const reads = +e.member.readsLogits;
+      const read = e.member.reads;
+      if (read) cut = true;
       for (let i = 0; i < feed.src.length; i++) {
         src.push(feed.src[i] < 0 ? -1 : base + feed.src[i]);
         tokens.push(feed.tokens[i]);
-        need.push(reads);
+        reads.push(read);
       }
       kept.push(e);
     }
     this.active = kept;
     if (src.length) {
       this.state = this.model.selectState(this.state ?? this.model.initState(0), Int32Array.from(src));
-      this.logits = this.model.step(this.state, Int32Array.from(tokens), need.includes(0) ? Uint8Array.from(need) : undefined);
+      this.logits = this.model.step(this.state, Int32Array.from(tokens), cut ? reads : undefined);
     } else {
       this.state = null;
       this.logits = null;
@@ -463,9 +522,9 @@ export class SequenceScorer implements BatchMember<{ logprob: number; tokens: nu
     return this.done ? 0 : 1;
   }
 
-  /** The next advance reads the prediction of tokens[k]: only the scored ones need logits. */
-  get readsLogits(): boolean {
-    return this.scored[this.k] === 1;
+  /** The next advance reads the prediction of tokens[k] over the full row: only the scored ones need logits. */
+  get reads(): RowRead {
+    return this.scored[this.k] === 1 ? null : NO_READ;
   }
 
   advance(logits: Float32Array | null, base: number): Feed | null {
