@@ -65,32 +65,30 @@ export interface Poem {
 const NO_READ: RowRead = [];
 
 /**
- * Column ranges a step computes for a row that reads only the ids[0:n] (ascending, distinct):
- * their runs of consecutive ids, a gap of at most RANGE_GAP ids closed (a range costs a product
- * call and a bias call per row, about as much as that many columns), at most MAX_RANGES of them
- * (the smallest gaps closed first). Runs are found by galloping (along a run ids[j] − j is
- * constant), so a vocabulary ordered by tone and rhyme (tools/order-vocab.ts), where an allowed
- * set is a few blocks, costs a few dozen comparisons, not one per id.
+ * Column ranges a step computes for a row that reads only the ids[0:n] (ascending, distinct): the
+ * ids from the first to the last, cut where more than RANGE_GAP ids in a row are missing (a range
+ * costs a product call and a bias call per row, about as much as that many columns), at most
+ * MAX_RANGES of them (the smallest gaps closed first). The cuts are found by halving the index
+ * intervals that miss more than RANGE_GAP ids in all (ids[j] − ids[i] − (j − i)): an interval
+ * missing fewer holds no cut, so a list of a few blocks (a vocabulary in prosody order,
+ * tools/order-vocab.ts) or of evenly scattered ids costs a few dozen to a few hundred comparisons,
+ * not one per id.
  */
 export function logitRanges(ids: Int32Array, n: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < n;) {
-    const d = ids[i] - i;
-    let lo = i, step = 1;
-    while (lo + step < n && ids[lo + step] - (lo + step) === d) {
-      lo += step;
-      step *= 2;
+  if (!n) return [];
+  const out = [ids[0]];
+  const stack = [0, n - 1]; // index intervals [i, j] still to search, the leftmost on top
+  while (stack.length) {
+    const j = stack.pop()!, i = stack.pop()!;
+    if (ids[j] - ids[i] - (j - i) <= RANGE_GAP) continue;
+    if (j - i === 1) {
+      out.push(ids[i] + 1, ids[j]);
+      continue;
     }
-    let hi = Math.min(n, lo + step);
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >>> 1;
-      if (ids[mid] - mid === d) lo = mid;
-      else hi = mid;
-    }
-    if (out.length && ids[i] - out[out.length - 1] <= RANGE_GAP) out[out.length - 1] = ids[lo] + 1;
-    else out.push(ids[i], ids[lo] + 1);
-    i = lo + 1;
+    const mid = (i + j) >>> 1;
+    stack.push(mid, j, i, mid);
   }
+  out.push(ids[n - 1] + 1);
   while (out.length > 2 * MAX_RANGES) {
     let best = 1; // out[best] ends the range before the smallest gap
     for (let r = 3; r < out.length - 2; r += 2) if (out[r + 1] - out[r] < out[best + 1] - out[best]) best = r;
