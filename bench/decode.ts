@@ -11,11 +11,15 @@
  *   - one model step alone at S = 1, 8, 64 rows (wall ms), to split model from sampler;
  *   - the multiply-adds of a step of the one 七绝 alone, counted (not timed, so independent of the
  *     machine's load): as computed (the logits each row reads: Model.step's row reads) and as
- *     they were when a step computed every logit of every row whose token is not forced.
+ *     they were when a step computed every logit of every row whose token is not forced;
+ *   - with `--ab R`, instead of all the above: the one 七绝 alone (own title, given title) and the
+ *     batch, each timed R times alternately with the step as it is and with a step that computes
+ *     every logit of a read row (what a step did before the row reads), in small blocks, so that
+ *     a machine whose load drifts weighs on both alike; medians and their ratio.
  * The code is warmed up first (~300 poems: V8 compiles WebAssembly in tiers).
  * Usage: node --import tsx bench/decode.ts [--engine blas|wasm|reference] [--threads N] [--count 64]
  *        [--repeats 3] [--precision int8|f32 (default: both)] [--model FILE (default: the bundled one;
- *        tools/order-vocab.ts writes it in prosody order)]
+ *        tools/order-vocab.ts writes it in prosody order)] [--warmup 300 (poems)] [--ab ROUNDS]
  */
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
@@ -24,7 +28,7 @@ import { loadModel } from '../src/domain/model.ts';
 import { writePoems } from '../src/domain/write.ts';
 import { DEFAULT_CANDIDATES } from '../src/domain/limits.ts';
 import { gateCount, type DecodePrecision } from '../src/nn/config.ts';
-import type { RowRead } from '../src/nn/lm.ts';
+import type { LanguageModel, RowRead } from '../src/nn/lm.ts';
 
 const { values } = parseArgs({
   options: {
@@ -34,6 +38,8 @@ const { values } = parseArgs({
     repeats: { type: 'string', default: '3' },
     precision: { type: 'string' },
     model: { type: 'string' },
+    ab: { type: 'string' },
+    warmup: { type: 'string', default: '300' },
   },
 });
 const threads = Number(values.threads);
@@ -70,10 +76,45 @@ model.step = (state, tokens, reads?: readonly RowRead[]) => {
   return logits;
 };
 
+/** The model with a step that computes every logit of each row it reads (nothing only for a forced token). */
+const uncut: LanguageModel = {
+  vocab: model.vocab,
+  sampler: model.sampler,
+  initState: (S) => model.initState(S),
+  selectState: (s, rows) => model.selectState(s, rows),
+  step: (s, tokens, reads) => model.step(s, tokens, reads?.map((r) => (r && r.length === 0 ? r : null))),
+};
+
+/** `--ab`: as it is against uncut, alternately (see the file comment). */
+function ab(rounds: number, precision: DecodePrecision): void {
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  const jobs = [
+    { what: 'one 七绝 alone', poems: 10, run: (m: LanguageModel, r: number) => { for (let i = 0; i < 10; i++) writePoems(m, { form: 'qijue', seed: 1000 + 10 * r + i, candidates: 1 }); } },
+    { what: 'one 七绝 alone on a given title', poems: 10, run: (m: LanguageModel, r: number) => { for (let i = 0; i < 10; i++) writePoems(m, { form: 'qijue', seed: 1000 + 10 * r + i, title: '秋江送别', candidates: 1 }); } },
+    { what: `${count} 七绝 as one batch`, poems: count, run: (m: LanguageModel, r: number) => { writePoems(m, { form: 'qijue', seed: r, count, candidates: 1 }); } },
+  ];
+  for (const job of jobs) {
+    const t = { cut: { wall: [] as number[], cpu: [] as number[] }, uncut: { wall: [] as number[], cpu: [] as number[] } };
+    for (let r = 0; r < rounds; r++) {
+      for (const side of (r % 2 ? ['uncut', 'cut'] : ['cut', 'uncut']) as ('cut' | 'uncut')[]) {
+        const x = time(() => job.run(side === 'cut' ? model : uncut, r));
+        t[side].wall.push(x.wall / job.poems);
+        t[side].cpu.push(x.cpu / job.poems);
+      }
+    }
+    const [cw, uw, cc, uc] = [median(t.cut.wall), median(t.uncut.wall), median(t.cut.cpu), median(t.uncut.cpu)];
+    console.log(`${precision}: ${job.what}, ${rounds} rounds: every logit ${uw.toFixed(2)} ms wall, ${uc.toFixed(2)} ms CPU per poem (${(1000 / uw).toFixed(0)} poems/s); the logits read ${cw.toFixed(2)} ms wall, ${cc.toFixed(2)} ms CPU (${(1000 / cw).toFixed(0)} poems/s); ratio ${(cw / uw).toFixed(3)} wall, ${(cc / uc).toFixed(3)} CPU`);
+  }
+}
+
 console.log(`${model.kernels.name}; model ${values.model ?? 'bundled'}, ${model.config.cell} ${model.config.layers}×${model.config.hidden}, V ${model.config.vocabSize}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 for (const precision of (values.precision ? [values.precision] : ['int8', 'f32']) as DecodePrecision[]) {
   model.setDecodePrecision(precision);
-  for (let r = 0; r < 300; r++) writePoems(model, { form: 'qijue', seed: r, candidates: 1 }); // warm-up: V8 tiers up the wasm code
+  for (let r = 0; r < Number(values.warmup); r++) writePoems(r % 2 ? model : uncut, { form: 'qijue', seed: r, candidates: 1 }); // warm-up: V8 tiers up the wasm code
+  if (values.ab) {
+    ab(Number(values.ab), precision);
+    continue;
+  }
   const N = 50;
   for (const title of [undefined, '秋江送别']) {
     stepMs = 0; steps = 0; macs = 0; macsUncut = 0;

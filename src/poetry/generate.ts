@@ -16,6 +16,9 @@
  * reproducible: the only randomness is each poem's own seeded RandomSource, so a poem's text does
  * not depend on the other poems of its batch (the model's step is row-invariant: Model.step).
  * A repetition penalty (CTRL-style: positive logits ÷ p, negative × p) applies to used characters.
+ * Each step computes only the logits the poems will read (BatchMember.reads, Model.step): none
+ * for a forced token, the allowed ids' column ranges (logitRanges) for one sampled hypothesis that
+ * reads no other entry; exactly the values of a full step, so the poems are the same.
  *
  * Titles. A title-conditioned model (src/data/sequence.ts) reads `<bos> <form> title <sep>` before
  * the poem: the title given, or, with none, one it writes itself first (Han characters until it
