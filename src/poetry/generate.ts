@@ -449,6 +449,7 @@ export class DecodeBatch {
     const reads: RowRead[] = []; // per row: what of its logits will be read (the model skips the rest)
     let cut = false;
     const kept: Entry[] = [];
+    const fed: { e: Entry; feed: Feed; read: RowRead; key: string }[] = [];
     const ended: { e: Entry; result?: unknown; err?: unknown; failed?: true }[] = [];
     for (const e of this.active) {
       let feed: Feed | null;
@@ -462,16 +463,22 @@ export class DecodeBatch {
         ended.push({ e, result: e.member.result() });
         continue;
       }
-      const base = e.base;
-      e.base = src.length;
       const read = e.member.reads;
       if (read) cut = true;
+      fed.push({ e, feed, read, key: read === null ? '' : read.join() });
+      kept.push(e);
+    }
+    // rows that read the same columns side by side, so that the model computes each such group in
+    // place (Model.step); a row's values do not depend on where it lies (row-invariant products)
+    if (cut) fed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    for (const { e, feed, read } of fed) {
+      const base = e.base;
+      e.base = src.length;
       for (let i = 0; i < feed.src.length; i++) {
         src.push(feed.src[i] < 0 ? -1 : base + feed.src[i]);
         tokens.push(feed.tokens[i]);
         reads.push(read);
       }
-      kept.push(e);
     }
     this.active = kept;
     if (src.length) {
