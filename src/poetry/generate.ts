@@ -465,7 +465,7 @@ export class DecodeBatch {
       }
       const read = e.member.reads;
       if (read) cut = true;
-      fed.push({ e, feed, read, key: read === null ? '' : read.join() });
+      fed.push({ e, feed, read, key: read === null ? '' : read.length ? read.join() : '-' });
       kept.push(e);
     }
     // rows that read the same columns side by side, so that the model computes each such group in
