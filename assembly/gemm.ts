@@ -3,7 +3,9 @@
  * register tile, and an unpacked dot-product path for a few rows times Bᵀ.
  *
  * Contract: split kernels (see index.ts); every element of C is computed the same way whatever
- * the split, and gemmNT is row-invariant (row m of C depends on row m of A alone). splitNT and
+ * the split, and gemmNT is row-invariant (row m of C depends on row m of A alone) and
+ * column-invariant (column j of C depends on row j of B alone, whatever columns the product
+ * starts and ends at: the decoding step computes only the logits a poem may read). splitNT and
  * the part bounds are shared with the int8 product (int8.ts).
  */
 import { hsum, madd, sliceBegin, sliceEnd } from './math';
@@ -233,12 +235,21 @@ function smallMxBt(M: i32, n0: i32, n1: i32, K: i32, alpha: f32, A: usize, lda: 
       }
     }
   }
+  // the last columns one at a time, with the SIMD arithmetic of the blocks above (4-lane partial
+  // sums, hsum, the scalar tail over k): a column's result does not depend on where a product's
+  // columns start or end, so the decoder may compute only some of them (Model.step's spans)
   for (; j < n1; j++) {
     const b = B + <usize>j * ldB;
     for (let m = 0; m < M; m++) {
       const a = A + <usize>m * lda * 4;
       let d: f32 = 0;
-      for (let k = 0; k < K; k++) d += load<f32>(a + <usize>k * 4) * load<f32>(b + <usize>k * 4);
+      let k = 0;
+      if (ASC_FEATURE_SIMD) {
+        let s = f32x4.splat(0);
+        for (; k + 4 <= K; k += 4) s = madd(v128.load(a + <usize>k * 4), v128.load(b + <usize>k * 4), s);
+        d = hsum(s);
+      }
+      for (; k < K; k++) d += load<f32>(a + <usize>k * 4) * load<f32>(b + <usize>k * 4);
       const c = C + (<usize>m * ldc + j) * 4;
       store<f32>(c, alpha * d + load<f32>(c));
     }

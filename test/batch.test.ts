@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { selectKernels, type EngineName } from '../src/engine/index.ts';
 import { readModelFile, resolveModelFile } from '../src/nn/checkpoint.ts';
 import type { DecodePrecision } from '../src/nn/config.ts';
+import type { RowRead } from '../src/nn/lm.ts';
 import { Rng, poemSeed } from '../src/nn/rng.ts';
 import { DecodeBatch, PoemDecoder, generate, generateBatch, type GenerateOptions, type Poem } from '../src/poetry/generate.ts';
 import { topIds } from '../src/poetry/sample.ts';
@@ -147,23 +148,39 @@ test('topIds: the n best in order (ties: lower id first), exactly as a full sort
   }
 });
 
-test('Model.step with a readRows mask: the rows asked for are the full step\'s bit for bit, the state advances the same', async () => {
+test('Model.step with row reads: the columns asked for are the full step\'s bit for bit, alone or grouped, and the state advances the same', async () => {
   const kernels = await selectKernels({ engine: 'wasm', threads: 1 });
   const model = readModelFile(resolveModelFile(), kernels);
   const V = model.config.vocabSize;
+  // none; all; one range; several; a range that ends at V (the last columns) — rows sharing one
+  // lie together or apart (gathered), and single columns at odd places
+  const reads: RowRead[][] = [
+    [[0, V], [], [0, V], [], [], [0, V]],
+    [[], [], [], [], [], []],
+    [[], null, null, null, null, null],
+    [[5, 9], [5, 9], null, [4000, 4003, 7001, V], [5, 9], [1, 2, 3, 4, 7689, V]],
+    [[100, 2000], [3, 777, 778, 779], [100, 2000], [100, 2000], [V - 3, V], null],
+  ];
   for (const precision of ['f32', 'int8'] as DecodePrecision[]) {
     model.setDecodePrecision(precision);
     const tokens = Int32Array.of(5, 17, 300, 42, 9, 1000);
-    const full = model.initState(6), masked = model.initState(6);
-    for (const readRows of [Uint8Array.of(1, 0, 1, 0, 0, 1), Uint8Array.of(0, 0, 0, 0, 0, 0), Uint8Array.of(0, 1, 1, 1, 1, 1)]) {
+    const full = model.initState(6), cut = model.initState(6);
+    for (const read of reads) {
       const want = model.step(full, tokens).slice();
-      const got = model.step(masked, tokens, readRows);
+      const got = model.step(cut, tokens, read);
       for (let i = 0; i < 6; i++) {
-        if (readRows[i]) assert.deepEqual(got.subarray(i * V, (i + 1) * V), want.subarray(i * V, (i + 1) * V), `${precision} row ${i}`);
+        const ranges = read[i] ?? [0, V];
+        for (let r = 0; r < ranges.length; r += 2) {
+          const lo = ranges[r]!, hi = ranges[r + 1]!;
+          assert.deepEqual(got.subarray(i * V + lo, i * V + hi), want.subarray(i * V + lo, i * V + hi), `${precision} row ${i} [${lo}, ${hi})`);
+        }
       }
-      assert.deepEqual(masked, full, `${precision}: the state`);
+      assert.deepEqual(cut, full, `${precision}: the state`);
     }
   }
+  assert.throws(() => model.step(model.initState(1), Int32Array.of(5), [[7, 7]]), /bad column ranges/);
+  assert.throws(() => model.step(model.initState(1), Int32Array.of(5), [[9, 12, 10, 20]]), /bad column ranges/);
+  assert.throws(() => model.step(model.initState(1), Int32Array.of(5), [[0, V + 1]]), /bad column ranges/);
 });
 
 test('int8 weights for every cell: a step\'s logits stay within 2% of the logits\' spread from the f32 ones, and f32 comes back exactly', async () => {

@@ -155,6 +155,36 @@ for (const variant of VARIANTS) {
         }
       });
 
+      test('gemmNT and gemmNTInt8 are column-invariant: columns [lo, hi) alone equal the full product\'s, bit for bit', () => {
+        // what Model.step relies on to compute only the logits a poem may read: ranges that start
+        // and end off the 4-column blocks, single columns, the last (tail) columns, split on 2 threads
+        const N = 1031, K = 37, Kp = 48;
+        for (const M of [1, 2, 5]) {
+          const [A] = inp.floats(M * K), [B] = inp.floats(N * K);
+          const full = k.alloc(M * N);
+          k.gemmNT(M, N, K, 1, A, K, B, K, 0, full, N);
+          const aq = k.allocUint8(M * Kp), ascale = k.alloc(M);
+          const wq = k.allocInt8(N * Kp), wscale = k.alloc(N), wsum = k.allocInt(N);
+          k.quantizeRows(aq, ascale, A, K, M, K, Kp);
+          k.quantizeWeights(wq, wscale, wsum, B, N, K, Kp);
+          const fullInt8 = k.alloc(M * N);
+          k.gemmNTInt8(M, N, Kp, aq, ascale, wq, wscale, wsum, 0, fullInt8, N);
+          for (const [lo, hi] of [[0, 1], [1, 2], [3, 10], [5, 9], [6, 1000], [1027, N], [1029, N], [1030, N], [513, 514]]) {
+            const C = k.alloc(M * N).fill(NaN);
+            k.gemmNT(M, hi - lo, K, 1, A, K, B.subarray(lo * K), K, 0, C.subarray(lo), N);
+            const Ci = k.alloc(M * N).fill(NaN);
+            k.gemmNTInt8(M, hi - lo, Kp, aq, ascale, wq.subarray(lo * Kp), wscale.subarray(lo), wsum.subarray(lo), 0, Ci.subarray(lo), N);
+            for (let m = 0; m < M; m++) {
+              for (let j = 0; j < N; j++) {
+                const inside = j >= lo && j < hi;
+                assert.ok(inside ? Object.is(C[m * N + j], full[m * N + j]) : Number.isNaN(C[m * N + j]), `gemmNT ${M} rows, columns [${lo}, ${hi}): at ${m},${j}`);
+                assert.ok(inside ? Object.is(Ci[m * N + j], fullInt8[m * N + j]) : Number.isNaN(Ci[m * N + j]), `gemmNTInt8 ${M} rows, columns [${lo}, ${hi}): at ${m},${j}`);
+              }
+            }
+          }
+        }
+      });
+
       test('sampleList: the draw follows the weights exp((s − max)·invT) over the listed ids, as the reference', () => {
         const V = 3001;
         const [scores] = inp.floats(V, -12, 6);

@@ -67,11 +67,26 @@ export function quantizeMatrix<F extends FloatArray>(k: Kernels<F>, W: F, N: num
 export function int8MatmulNT<F extends FloatArray>(
   k: Kernels<F>, C: F, ldc: number, A: F, W: Int8Matrix<F>, M: number, N: number, K: number, beta: 0 | 1, row0: number,
 ): void {
-  if (K !== W.cols || row0 < 0 || row0 + N > W.rows) throw new Error(`int8 product of ${N}×${K} at row ${row0} does not fit a ${W.rows}×${W.cols} matrix`);
+  quantizeActivations(k, A, W, M, K);
+  int8Product(k, C, ldc, W, M, N, beta, row0);
+}
+
+/** A [M,K]'s rows quantized (quantizeRows) into W's activation scratch, for the int8Product calls that follow. */
+export function quantizeActivations<F extends FloatArray>(k: Kernels<F>, A: F, W: Int8Matrix<F>, M: number, K: number): void {
+  if (K !== W.cols) throw new Error(`int8 product of depth ${K} does not fit a ${W.rows}×${W.cols} matrix`);
   const Kp = W.stride;
   const act = W.act;
   if (act.aq.length < M * Kp) act.aq = k.allocUint8(M * Kp);
   if (act.ascale.length < M) act.ascale = k.alloc(M);
   k.quantizeRows(act.aq, act.ascale, A, K, M, K, Kp);
-  k.gemmNTInt8(M, N, Kp, act.aq, act.ascale, W.q.subarray(row0 * Kp), W.scale.subarray(row0) as F, W.sum.subarray(row0), beta, C, ldc);
+}
+
+/**
+ * C [M,N] (ldc) = (the rows quantizeActivations left in W's scratch) · W[row0 : row0+N, :]ᵀ
+ * (+ C when beta is 1): the exact integer product (gemmNTInt8), then the scales.
+ */
+export function int8Product<F extends FloatArray>(k: Kernels<F>, C: F, ldc: number, W: Int8Matrix<F>, M: number, N: number, beta: 0 | 1, row0: number): void {
+  if (row0 < 0 || row0 + N > W.rows || W.act.ascale.length < M) throw new Error(`int8 product of ${M}×${N} at row ${row0} does not fit a ${W.rows}×${W.cols} matrix`);
+  const Kp = W.stride;
+  k.gemmNTInt8(M, N, Kp, W.act.aq, W.act.ascale, W.q.subarray(row0 * Kp), W.scale.subarray(row0) as F, W.sum.subarray(row0), beta, C, ldc);
 }

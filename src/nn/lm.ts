@@ -25,6 +25,13 @@ export interface ListSampler {
   logProb(row: Float32Array, id: number): number;
 }
 
+/**
+ * What a caller will read of one row of a step's logits (LanguageModel.step): null, all of it; else
+ * the columns of the ranges [r[0], r[1]), [r[2], r[3]), … (ascending, disjoint, non-empty), and
+ * none of the row when the list is empty (its next token is forced).
+ */
+export type RowRead = readonly number[] | null;
+
 export interface LanguageModel {
   readonly vocab: Vocab;
   /** A fresh all-zero state for S parallel sequences. */
@@ -32,11 +39,11 @@ export interface LanguageModel {
   /**
    * Feeds one token per sequence (tokens [S]), advances `state` in place, and returns the logits
    * [S,V] of the next token (a view valid until the next call on this model; copy to keep it).
-   * `readRows` [S]: where readRows[i] is 0, row i's logits will not be read (its next token is
-   * forced) and the model may skip them: that row of the result is then unspecified. The state
+   * `reads` [S] (RowRead): what the caller will read of each row; the model may skip the rest, whose
+   * entries are then unspecified (the ones read are exactly those of a full step). The state
    * always advances.
    */
-  step(state: RecurrentState, tokens: Int32Array, readRows?: Uint8Array): Float32Array;
+  step(state: RecurrentState, tokens: Int32Array, reads?: readonly RowRead[]): Float32Array;
   /**
    * A new state whose sequence i is a copy of sequence rows[i] of `state` (beam search, fan-out,
    * batching), or a fresh zero state where rows[i] is −1 (a sequence joining a batch).

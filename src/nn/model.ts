@@ -18,8 +18,11 @@
  *   beam search makes one per step), copied into kernel memory around each step. It multiplies
  *   by its own `DecodeWeights` (setDecodePrecision: the f32 parameters, the default, or their
  *   int8 copies, src/nn/int8.ts), through the row-invariant products of src/nn/matmul.ts, so a
- *   sequence's logits do not depend on the others in its batch, bit for bit. Training, scoring
- *   and `trace` multiply by the parameters themselves (the batch GEMM).
+ *   sequence's logits do not depend on the others in its batch, bit for bit. The output layer
+ *   computes only the columns each row will read (`reads`: none for a forced token, the allowed
+ *   characters' ranges when a poem reads no others), and those are the full step's, bit for bit
+ *   (the products are column-invariant too). Training, scoring and `trace` multiply by the
+ *   parameters themselves (the batch GEMM).
  * - Dropout masks are drawn before the forward pass and handed explicitly to forward and backward
  *   (null: no dropout), so the two cannot disagree about them.
  * - `trace` runs the training forward pass on one sequence and hands out what the cells computed
@@ -30,7 +33,7 @@
  */
 import type { FloatArray, Kernels } from '../engine/kernels.ts';
 import { PAD, BOS, EOS, type Vocab } from '../data/vocab.ts';
-import type { LanguageModel, ListSampler, RecurrentState } from './lm.ts';
+import type { LanguageModel, ListSampler, RecurrentState, RowRead } from './lm.ts';
 import { DECODE_PRECISIONS, gateCount, validateConfig, type DecodePrecision, type ModelConfig } from './config.ts';
 import { initParams, paramCount, paramTable, paramView, type ParamEntry } from './params.ts';
 import { cellFor, inputProjection, sequenceBackward, sequenceForward } from './recurrent.ts';
@@ -38,7 +41,7 @@ import type { AnyCell, CellBuffers, CellState, CellWeights, Signal } from './cel
 import { dropoutMask, linearBackward, linearForward } from './layers.ts';
 import { Rng } from './rng.ts';
 import { int8Activations, quantizeMatrix } from './int8.ts';
-import type { DecodeMatrix } from './matmul.ts';
+import { matmulNTColumns, type DecodeMatrix } from './matmul.ts';
 
 /** Recurrent state of S sequences: h (and c for lstm) of every layer, in plain JS memory. */
 export class ModelState implements RecurrentState {
@@ -103,6 +106,8 @@ interface StepWorkspace<F extends FloatArray> {
   prev: CellState<F>; // [S,H] fields: one layer's state, copied in from the ModelState
   logits: F; // [S,V]
   logits32: Float32Array; // [S,V] copy handed out when F is Float64Array
+  gatheredX: F; // [S,H] the last layer's rows of one output group (outputLayer)
+  gathered: F; // [S,V] their logits before they go to their rows
 }
 
 export class Model<F extends FloatArray = Float32Array> implements LanguageModel {
@@ -312,7 +317,7 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     return out;
   }
 
-  step(state: RecurrentState, tokens: Int32Array, readRows?: Uint8Array): Float32Array {
+  step(state: RecurrentState, tokens: Int32Array, reads?: readonly RowRead[]): Float32Array {
     const st = state as ModelState;
     const S = st.size;
     const { embed: E, hidden: H, vocabSize: V } = this.config;
@@ -335,18 +340,64 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
       x = stepWs.acts.h;
       I = H;
     }
-    // the output layer (most of a step's work) only for the rows whose logits will be read: they
-    // move to the front of x, and their logits back to their own rows (each row is computed alone:
-    // row-invariant kernels, so the values do not depend on which rows are skipped)
-    const rows: number[] = [];
-    if (readRows) for (let i = 0; i < S; i++) if (readRows[i]) rows.push(i);
-    const R = readRows ? rows.length : S;
-    for (let j = 0; j < R && R < S; j++) if (rows[j] !== j) x.copyWithin(j * H, rows[j] * H, (rows[j] + 1) * H);
-    if (R > 0) linearForward(k, stepWs.logits, x, w.fc, this.tensor('fc.bias'), R, H, V);
-    for (let j = R - 1; j >= 0 && R < S; j--) if (rows[j] !== j) stepWs.logits.copyWithin(rows[j] * V, j * V, (j + 1) * V);
+    this.outputLayer(stepWs, x, S, reads);
     if (stepWs.logits instanceof Float32Array) return stepWs.logits.subarray(0, S * V);
     stepWs.logits32.set(stepWs.logits.subarray(0, S * V));
     return stepWs.logits32.subarray(0, S * V);
+  }
+
+  /**
+   * The output layer of a step (three quarters of its multiply-adds) for what `reads` asks of each
+   * row (every column of every row without it): rows that read the same columns share one product,
+   * in place where they lie together, else gathered into the front of a scratch and their logits
+   * copied back. The decode products are row- and column-invariant (matmul.ts), so a logit read is
+   * the full step's, bit for bit, whatever else is computed or skipped.
+   */
+  private outputLayer(stepWs: StepWorkspace<F>, x: F, S: number, reads?: readonly RowRead[]): void {
+    const { hidden: H, vocabSize: V } = this.config;
+    const k = this.kernels;
+    const fc = this.decode.fc;
+    const bias = this.tensor('fc.bias');
+    const logits = stepWs.logits;
+    if (!reads) {
+      linearForward(k, logits, x, fc, bias, S, H, V);
+      return;
+    }
+    if (reads.length !== S) throw new Error(`step: ${reads.length} row reads for ${S} rows`);
+    const all = [0, V];
+    const groups = new Map<string, { ranges: readonly number[]; rows: number[] }>();
+    for (let i = 0; i < S; i++) {
+      const ranges = reads[i] ?? all;
+      if (!ranges.length) continue;
+      const key = ranges === all ? '' : ranges.join();
+      const g = groups.get(key);
+      if (g) g.rows.push(i);
+      else groups.set(key, { ranges: checkRanges(ranges, V), rows: [i] });
+    }
+    for (const { ranges, rows } of groups.values()) {
+      const M = rows.length;
+      const together = rows[M - 1] - rows[0] === M - 1;
+      // a group of rows lying together is computed where it lies; others in the scratch's front rows
+      const C = together ? (logits.subarray(rows[0] * V) as F) : stepWs.gathered;
+      let A = x.subarray(rows[0] * H) as F;
+      if (!together) {
+        A = stepWs.gatheredX;
+        rows.forEach((r, j) => A.set(x.subarray(r * H, (r + 1) * H), j * H));
+      }
+      matmulNTColumns(k, C, V, A, fc, M, H, ranges);
+      if (together && ranges === all) {
+        k.addBias(C, bias, M, V);
+        continue;
+      }
+      for (let j = 0; j < M; j++) {
+        for (let r = 0; r < ranges.length; r += 2) {
+          const lo = ranges[r], hi = ranges[r + 1];
+          const out = logits.subarray(rows[j] * V + lo, rows[j] * V + hi) as F;
+          if (!together) out.set(C.subarray(j * V + lo, j * V + hi));
+          k.addBias(out, bias.subarray(lo, hi) as F, 1, hi - lo);
+        }
+      }
+    }
   }
 
   /** Grows the workspace if needed and loads the batch into it, transposed to time-major. */
@@ -446,6 +497,8 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
       acts: this.cell.alloc(k, S, H),
       prev: this.cell.state(this.cell.alloc(k, S, H)),
       logits: k.alloc(S * V),
+      gatheredX: k.alloc(S * H),
+      gathered: k.alloc(S * V),
       logits32: k.dtype === 'f32' ? new Float32Array(0) : new Float32Array(S * V),
     };
     return this.stepWs;
@@ -462,6 +515,17 @@ function countTargets(targets: Int32Array, N: number): number {
   let n = 0;
   for (let i = 0; i < N; i++) if (targets[i] !== PAD) n++;
   return n;
+}
+
+/** A row's ranges (RowRead) as the output layer needs them: ascending, disjoint, non-empty, inside [0, V). */
+function checkRanges(ranges: readonly number[], V: number): readonly number[] {
+  let end = 0;
+  for (let r = 0; r < ranges.length; r += 2) {
+    const lo = ranges[r], hi = ranges[r + 1];
+    if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= end && hi > lo && hi <= V)) throw new Error(`step: bad column ranges ${ranges.join(',')} for ${V} columns`);
+    end = hi;
+  }
+  return ranges;
 }
 
 /** Out-of-range ids would silently read outside the embedding table: refuse them. */

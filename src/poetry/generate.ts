@@ -16,6 +16,9 @@
  * reproducible: the only randomness is each poem's own seeded RandomSource, so a poem's text does
  * not depend on the other poems of its batch (the model's step is row-invariant: Model.step).
  * A repetition penalty (CTRL-style: positive logits ÷ p, negative × p) applies to used characters.
+ * Each step computes only the logits the poems will read (BatchMember.reads, Model.step): none
+ * for a forced token, the allowed ids' column ranges (logitRanges) for one sampled hypothesis that
+ * reads no other entry; exactly the values of a full step, so the poems are the same.
  *
  * Titles. A title-conditioned model (src/data/sequence.ts) reads `<bos> <form> title <sep>` before
  * the poem: the title given, or, with none, one it writes itself first (Han characters until it
@@ -33,7 +36,7 @@
  */
 import { BOS, type Vocab } from '../data/vocab.ts';
 import { MAX_TITLE_CHARS, SEP, conditionOf, conditionPrefix, formSymbol } from '../data/sequence.ts';
-import type { LanguageModel, ListSampler, RecurrentState } from '../nn/lm.ts';
+import type { LanguageModel, ListSampler, RecurrentState, RowRead } from '../nn/lm.ts';
 import { standardPoem } from '../data/standard.ts';
 import { PoetryError, isHan, poemLines, type GenForm } from './forms.ts';
 import { addSorted, copyExcept, copyHypothesis, type GenerateOptions, type Hypothesis, type Plan, type Slot } from './plan.ts';
@@ -63,6 +66,44 @@ export interface Poem {
   kept?: number[][];
 }
 
+/** A row none of whose logits will be read (RowRead). */
+const NO_READ: RowRead = [];
+
+/**
+ * Column ranges a step computes for a row that reads only the ids[0:n] (ascending, distinct): the
+ * ids from the first to the last, cut where more than RANGE_GAP ids in a row are missing (a range
+ * costs a product call and a bias call per row, about as much as that many columns), at most
+ * MAX_RANGES of them (the smallest gaps closed first). The cuts are found by halving the index
+ * intervals that miss more than RANGE_GAP ids in all (ids[j] − ids[i] − (j − i)): an interval
+ * missing fewer holds no cut, so a list of a few blocks (a vocabulary in prosody order,
+ * tools/order-vocab.ts) or of evenly scattered ids costs a few dozen to a few hundred comparisons,
+ * not one per id.
+ */
+export function logitRanges(ids: Int32Array, n: number): number[] {
+  if (!n) return [];
+  const out = [ids[0]];
+  const stack = [0, n - 1]; // index intervals [i, j] still to search, the leftmost on top
+  while (stack.length) {
+    const j = stack.pop()!, i = stack.pop()!;
+    if (ids[j] - ids[i] - (j - i) <= RANGE_GAP) continue;
+    if (j - i === 1) {
+      out.push(ids[i] + 1, ids[j]);
+      continue;
+    }
+    const mid = (i + j) >>> 1;
+    stack.push(mid, j, i, mid);
+  }
+  out.push(ids[n - 1] + 1);
+  while (out.length > 2 * MAX_RANGES) {
+    let best = 1; // out[best] ends the range before the smallest gap
+    for (let r = 3; r < out.length - 2; r += 2) if (out[r + 1] - out[r] < out[best + 1] - out[best]) best = r;
+    out.splice(best, 2);
+  }
+  return out;
+}
+const RANGE_GAP = 64;
+const MAX_RANGES = 8;
+
 /** Rows of one batch step at most (beam hypotheses count one row each); more poems wait their turn. */
 export const MAX_BATCH_ROWS = 256;
 
@@ -83,8 +124,11 @@ export interface BatchMember<R> {
   readonly maxRows: number;
   /** Rows it has in the next step's logits (0 once done). */
   readonly rows: number;
-  /** Whether the next `advance` reads its rows of the logits (the model may skip the others). */
-  readonly readsLogits: boolean;
+  /**
+   * What the next `advance` reads of each of its rows (RowRead: null all, [] none, else the column
+   * ranges of the ids it may take): the model may skip the rest.
+   */
+  readonly reads: RowRead;
   advance(logits: Float32Array | null, base: number): Feed | null;
   result(): R;
 }
@@ -173,20 +217,40 @@ export class PoemDecoder implements BatchMember<Poem> {
   }
 
   /**
-   * Whether the next `advance` reads this poem's rows of the logits: not when its next token is
-   * forced (the given title prefix; a mark, <eos>, a start or acrostic character when sampling —
-   * beams still rank by every token's log-probability), so the model may skip computing them.
+   * What the next `advance` reads of this poem's rows of the logits, so that the model may skip
+   * the rest: nothing when its next token is forced (the given title prefix; a mark, <eos>, a start
+   * or acrostic character when sampling); the allowed ids' column ranges (logitRanges) when it
+   * samples one hypothesis and reads no other entry (a title's characters; the body's unless
+   * `measure` takes each token's log-probability over the full row); all of every row in beam
+   * search (beams rank by log-probabilities over the full row). The allowed ids are computed here
+   * and again by `advance`: a block copy, far cheaper than the logits they save.
    */
-  get readsLogits(): boolean {
-    if (this.phase === 'prefix') return false;
-    if (this.phase !== 'body' || this.width > 1) return true;
+  get reads(): RowRead {
+    if (this.phase === 'prefix') return NO_READ;
+    const sc = scratchFor(this.vocab);
+    if (this.phase === 'title') {
+      const n = this.titleAllowed(sc.ids);
+      return n ? logitRanges(sc.ids, n) : NO_READ;
+    }
+    if (this.phase !== 'body' || this.width > 1) return null;
     const slot = this.plan.slotAt(this.pos);
-    return !(slot && 'forced' in slot) || this.measures(slot);
+    if (slot && 'forced' in slot) return this.measures(slot) ? null : NO_READ;
+    if (this.measured) return null;
+    return logitRanges(sc.ids, this.plan.allowed(this.beams[0], slot, sc.ids));
   }
 
   /** Whether `measure` counts the token of this slot: one the poem chooses, or a kept character (look-ahead). */
   private measures(slot: Slot): boolean {
     return !!this.measured && (!(slot && 'forced' in slot) || (!!slot.kept && this.lookAhead));
+  }
+
+  /** The ids the title may take next into ids[0:n] (<sep> once it has two characters, then the Han ids not yet in it, ascending); 0 when it is full (<sep> is forced). */
+  private titleAllowed(ids: Int32Array): number {
+    if (this.titleIds.length >= MAX_TITLE_CHARS) return 0;
+    let n = 0;
+    // at least two characters, each once: a title, not a stutter
+    if (this.titleIds.length >= 2) ids[n++] = this.sep;
+    return copyExcept(this.plan.info.hanIds, this.titleSorted, ids, n);
   }
 
   /**
@@ -230,16 +294,10 @@ export class PoemDecoder implements BatchMember<Poem> {
     if (this.phase === 'title') {
       const title = this.titleIds;
       let id = this.sep;
-      if (title.length < MAX_TITLE_CHARS) {
-        // at least two characters, each once: a title, not a stutter
-        const sc = scratchFor(this.vocab);
-        const ids = this.sampler?.ids ?? sc.ids;
-        let n = 0;
-        if (title.length >= 2) ids[n++] = this.sep;
-        n = copyExcept(this.plan.info.hanIds, this.titleSorted, ids, n);
-        // <sep> first, then the Han ids ascending
-        id = choose(row, ids, n, this.sampling, this.rng, sc, this.sampler);
-      }
+      const sc = scratchFor(this.vocab);
+      const ids = this.sampler?.ids ?? sc.ids;
+      const n = this.titleAllowed(ids);
+      if (n) id = choose(row, ids, n, this.sampling, this.rng, sc, this.sampler);
       if (id === this.sep) {
         this.title = this.vocab.decode(title);
         this.phase = 'body';
@@ -429,8 +487,10 @@ export class DecodeBatch {
     this.admit();
     const src: number[] = [];
     const tokens: number[] = [];
-    const need: number[] = []; // per row: will its logits be read (DecodeBatch skips the rest)
+    const reads: RowRead[] = []; // per row: what of its logits will be read (the model skips the rest)
+    let cut = false;
     const kept: Entry[] = [];
+    const fed: { e: Entry; feed: Feed; read: RowRead; key: string }[] = [];
     const ended: { e: Entry; result?: unknown; err?: unknown; failed?: true }[] = [];
     for (const e of this.active) {
       let feed: Feed | null;
@@ -444,20 +504,27 @@ export class DecodeBatch {
         ended.push({ e, result: e.member.result() });
         continue;
       }
+      const read = e.member.reads;
+      if (read) cut = true;
+      fed.push({ e, feed, read, key: read === null ? '' : read.length ? read.join() : '-' });
+      kept.push(e);
+    }
+    // rows that read the same columns side by side, so that the model computes each such group in
+    // place (Model.step); a row's values do not depend on where it lies (row-invariant products)
+    if (cut) fed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    for (const { e, feed, read } of fed) {
       const base = e.base;
       e.base = src.length;
-      const reads = +e.member.readsLogits;
       for (let i = 0; i < feed.src.length; i++) {
         src.push(feed.src[i] < 0 ? -1 : base + feed.src[i]);
         tokens.push(feed.tokens[i]);
-        need.push(reads);
+        reads.push(read);
       }
-      kept.push(e);
     }
     this.active = kept;
     if (src.length) {
       this.state = this.model.selectState(this.state ?? this.model.initState(0), Int32Array.from(src));
-      this.logits = this.model.step(this.state, Int32Array.from(tokens), need.includes(0) ? Uint8Array.from(need) : undefined);
+      this.logits = this.model.step(this.state, Int32Array.from(tokens), cut ? reads : undefined);
     } else {
       this.state = null;
       this.logits = null;
@@ -504,9 +571,9 @@ export class SequenceScorer implements BatchMember<{ logprob: number; tokens: nu
     return this.done ? 0 : 1;
   }
 
-  /** The next advance reads the prediction of tokens[k]: only the scored ones need logits. */
-  get readsLogits(): boolean {
-    return this.scored[this.k] === 1;
+  /** The next advance reads the prediction of tokens[k] over the full row: only the scored ones need logits. */
+  get reads(): RowRead {
+    return this.scored[this.k] === 1 ? null : NO_READ;
   }
 
   advance(logits: Float32Array | null, base: number): Feed | null {

@@ -39,6 +39,8 @@ export interface RhymeBook {
   readonly name: RhymeBookName;
   /** The 平声 rhyme groups, in book order (the groups a regulated poem may rhyme in). */
   readonly pingGroups: readonly string[];
+  /** Every group name of the book, in book order (平水韵: 东 … 咸, 董 … 豏, 送 … 陷, 屋 … 洽). */
+  readonly groups: readonly string[];
   /** Every reading of a character ([] when the book has none). */
   readingsOf(ch: string): readonly Reading[];
   /** The character's 平仄 class. */
@@ -62,6 +64,7 @@ function toneClass(readings: readonly Reading[]): ToneClass {
 function makeBook(
   name: RhymeBookName,
   pingGroups: readonly string[],
+  groups: readonly string[],
   read: (ch: string) => Reading[],
   neighbours: ReadonlyMap<string, readonly string[]>,
   labels: ReadonlyMap<string, string>,
@@ -79,6 +82,7 @@ function makeBook(
   return {
     name,
     pingGroups,
+    groups,
     readingsOf: (ch) => entry(ch).readings,
     toneOf: (ch) => entry(ch).tone,
     pingGroupsOf: (ch) => entry(ch).ping,
@@ -118,7 +122,7 @@ function pingshui(): RhymeBook {
   }
   const pingGroups = PINGSHUI_GROUPS.filter(([, , tone]) => tone === '平').map(([group]) => group);
   const labels = new Map(PINGSHUI_GROUPS.map(([group, full]) => [group, full]));
-  pingshuiBook = makeBook('pingshui', pingGroups, (ch) => readings.get(ch) ?? [], neighbourMap(PINGSHUI_NEIGHBOURS), labels);
+  pingshuiBook = makeBook('pingshui', pingGroups, PINGSHUI_GROUPS.map(([group]) => group), (ch) => readings.get(ch) ?? [], neighbourMap(PINGSHUI_NEIGHBOURS), labels);
   return pingshuiBook;
 }
 
@@ -185,7 +189,7 @@ function xinyun(): RhymeBook {
   if (!xinyunBook) {
     const readings = new Map<string, Reading[]>();
     for (const [group, tone, chars] of XINYUN_TABLE) for (const ch of chars) readings.set(ch, [{ tone, group }]);
-    xinyunBook = makeBook('xinyun', XINYUN_GROUPS, (ch) => readings.get(ch) ?? [], new Map(), new Map(XINYUN_GROUPS.map((g, i) => [g, XINYUN_NUMBERS[i] + g])));
+    xinyunBook = makeBook('xinyun', XINYUN_GROUPS, XINYUN_GROUPS, (ch) => readings.get(ch) ?? [], new Map(), new Map(XINYUN_GROUPS.map((g, i) => [g, XINYUN_NUMBERS[i] + g])));
   }
   return xinyunBook;
 }
