@@ -106,8 +106,8 @@ interface StepWorkspace<F extends FloatArray> {
   prev: CellState<F>; // [S,H] fields: one layer's state, copied in from the ModelState
   logits: F; // [S,V]
   logits32: Float32Array; // [S,V] copy handed out when F is Float64Array
-  gatheredX: F; // [S,H] the last layer's rows of one output group (outputLayer)
-  gathered: F; // [S,V] their logits before they go to their rows
+  /** [S,H] the last layer's rows of an output group that does not lie together, and [S,V] their logits (outputLayer; made when first needed: DecodeBatch lays a group's rows together) */
+  gathered?: { x: F; logits: F };
 }
 
 export class Model<F extends FloatArray = Float32Array> implements LanguageModel {
@@ -378,12 +378,10 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
       const M = rows.length;
       const together = rows[M - 1] - rows[0] === M - 1;
       // a group of rows lying together is computed where it lies; others in the scratch's front rows
-      const C = together ? (logits.subarray(rows[0] * V) as F) : stepWs.gathered;
-      let A = x.subarray(rows[0] * H) as F;
-      if (!together) {
-        A = stepWs.gatheredX;
-        rows.forEach((r, j) => A.set(x.subarray(r * H, (r + 1) * H), j * H));
-      }
+      const gathered = together ? undefined : (stepWs.gathered ??= { x: k.alloc(stepWs.size * H), logits: k.alloc(stepWs.size * V) });
+      const C = gathered ? gathered.logits : (logits.subarray(rows[0] * V) as F);
+      const A = gathered ? gathered.x : (x.subarray(rows[0] * H) as F);
+      if (gathered) rows.forEach((r, j) => A.set(x.subarray(r * H, (r + 1) * H), j * H));
       matmulNTColumns(k, C, V, A, fc, M, H, ranges);
       if (together && ranges === all) {
         k.addBias(C, bias, M, V);
@@ -497,8 +495,6 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
       acts: this.cell.alloc(k, S, H),
       prev: this.cell.state(this.cell.alloc(k, S, H)),
       logits: k.alloc(S * V),
-      gatheredX: k.alloc(S * H),
-      gathered: k.alloc(S * V),
       logits32: k.dtype === 'f32' ? new Float32Array(0) : new Float32Array(S * V),
     };
     return this.stepWs;
