@@ -226,7 +226,7 @@ async function report(): Promise<void> {
   console.log(['validation perplexity at CPU minutes of training', '', ...table, '', 'cost', '', ...cost].join('\n'));
   const svg = seriesSvg(
     measured.map((m) => ({ label: m.name, color: COLORS[m.name.split('-')[0] as CellType] ?? '#2ca02c', points: m.valid, dots: true, width: 2 })),
-    { title: `validation perplexity against CPU minutes of training (one thread each, ${FORMS}, condition ${values.condition})`, xLabel: 'CPU minutes of training (validation excluded)', yTick: (y) => Math.exp(y).toFixed(0), xTicks: true },
+    { title: `validation perplexity against CPU minutes of training (one thread each; regulated forms; condition ${values.condition})`, xLabel: 'CPU minutes of training (validation excluded)', yTick: (y) => Math.exp(y).toFixed(0), xTicks: true },
   );
   mkdirSync(dirname(values.figure), { recursive: true });
   writeFileSync(values.figure, svg);
