@@ -21,8 +21,8 @@ test('curves report: perplexity at 1, 2, 4… CPU minutes of training, cost per 
   const figure = join(out, 'curves.svg');
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'tools/curves.ts', 'report', '--out', out, '--candidates', 'gru:2x256,lstm:2x256', '--cpu-budget', '3', '--figure', figure], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /\| 1 min \| 2 min \| 3 min \|/);
-  assert.match(r.stdout, /\| gru-2x256 \| 400\.0 \| 200\.0 \| 100\.0 \| 100\.0 \(3\.0\) \|/);
+  assert.match(r.stdout, /\| 1 min \| 2 min \| 3 min \| best \(at CPU min\) \| at step 40 \|/);
+  assert.match(r.stdout, /\| gru-2x256 \| 400\.0 \| 200\.0 \| 100\.0 \| 100\.0 \(3\.0\) \| 100\.0 \|/);
   assert.doesNotMatch(r.stdout, /lstm-2x256 \|/, 'a candidate not trained is left out');
   // (130 − 10 CPU s) / 3000 tokens = 40,000 µs per token
   assert.match(r.stdout, /\| gru-2x256 \| — \| 40 \| 1 \| 3\.0 \(\+0\.3\) \| 4 \| 40000 \| — \| — \|/);

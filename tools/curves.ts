@@ -121,6 +121,10 @@ interface Measured {
   name: string;
   /** (CPU minutes of training, validation loss in nats) */
   valid: Curve;
+  /** (optimizer step, validation loss in nats): every candidate sees the same batches in the same order */
+  byStep: Curve;
+  /** (optimizer step, tokens trained on) */
+  tokensByStep: Curve;
   steps: number;
   epochs: number;
   tokens: number;
@@ -185,6 +189,8 @@ async function measure(c: Candidate): Promise<Measured | null> {
   return {
     name: c.name,
     valid: rows.filter((r) => r.kind === 'valid').map((r) => [trainMin(r), r.loss]),
+    byStep: rows.filter((r) => r.kind === 'valid').map((r) => [r.step, r.loss]),
+    tokensByStep: [[0, 0], ...train.map((r): [number, number] => [r.step, r.tokens!])],
     steps: last.step,
     epochs: last.epoch,
     tokens: lastTrain?.tokens ?? 0,
@@ -210,12 +216,16 @@ async function report(): Promise<void> {
   for (let t = 1; t < budget; t *= 2) marks.push(t);
   marks.push(budget);
   const ppl = (loss: number | null) => (loss === null ? '—' : Math.exp(loss).toFixed(1));
+  // equal data: the same seed gives every cell the same batches in the same order, so at the step
+  // the slowest candidate last validated at all have seen the same tokens
+  const commonStep = Math.min(...measured.map((m) => m.byStep.at(-1)?.[0] ?? 0));
+  const commonTokens = lossAt(measured[0]!.tokensByStep, commonStep);
   const table = [
-    `| candidate | ${marks.map((t) => `${+t.toFixed(2)} min`).join(' | ')} | best (at CPU min) |`,
-    `| --- | ${marks.map(() => '---:').join(' | ')} | ---: |`,
+    `| candidate | ${marks.map((t) => `${+t.toFixed(2)} min`).join(' | ')} | best (at CPU min) | at step ${commonStep}${commonTokens === null ? '' : ` (${(commonTokens / 1e6).toFixed(2)} M tokens)`} |`,
+    `| --- | ${marks.map(() => '---:').join(' | ')} | ---: | ---: |`,
     ...measured.map((m) => {
       const best = m.valid.reduce((a, b) => (b[1] < a[1] ? b : a));
-      return `| ${m.name} | ${marks.map((t) => ppl(lossAt(m.valid, t))).join(' | ')} | ${ppl(best[1])} (${best[0].toFixed(1)}) |`;
+      return `| ${m.name} | ${marks.map((t) => ppl(lossAt(m.valid, t))).join(' | ')} | ${ppl(best[1])} (${best[0].toFixed(1)}) | ${ppl(lossAt(m.byStep, commonStep))} |`;
     }),
   ];
   const cost = [
