@@ -28,7 +28,7 @@ export interface ChartOptions {
   xLabel: string;
   /** text of a y tick (default: the value with two decimals) */
   yTick?: (y: number) => string;
-  /** label the x axis at 5 evenly spaced values (default: only the caption) */
+  /** label the x axis at round values (default: only the caption) */
   xTicks?: boolean;
 }
 
@@ -49,7 +49,10 @@ export function seriesSvg(series: readonly Series[], o: ChartOptions): string {
   const path = (c: Curve) => c.map(([s, l], i) => `${i ? 'L' : 'M'}${x(s).toFixed(1)},${y(l).toFixed(1)}`).join(' ');
   const ticks = Array.from({ length: 5 }, (_, i) => yMin + ((yMax - yMin) * i) / 4);
   const yTick = o.yTick ?? ((v: number) => v.toFixed(2));
-  const xTicks = o.xTicks ? Array.from({ length: 5 }, (_, i) => (maxX * (i + 1)) / 5) : [];
+  // x ticks at a round step (1, 2 or 5 × 10^k) giving at most 6 of them
+  const unit = 10 ** Math.floor(Math.log10(maxX / 5));
+  const xStep = [1, 2, 5, 10].map((m) => m * unit).find((d) => maxX / d <= 6)!;
+  const xTicks = o.xTicks ? Array.from({ length: Math.floor(maxX / xStep) }, (_, i) => (i + 1) * xStep) : [];
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   const xBase = H - PAD.bottom;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">
