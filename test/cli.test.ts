@@ -13,13 +13,13 @@ test('--help lists every command; each command help describes every flag', () =>
   assert.equal(corpus.code, 0);
   for (const flag of ['--out', '--forms', '--include-free', '--sample']) assert.match(corpus.stdout, new RegExp(flag));
   const train = shiren(['train', '--help']);
-  for (const flag of ['--corpus', '--cell', '--layers', '--embed', '--hidden', '--batch', '--epochs', '--lr', '--optimizer', '--clip', '--dropout', '--forms', '--out', '--resume', '--time-budget', '--seed', '--log-every', '--show-predictions', '--engine']) {
+  for (const flag of ['--corpus', '--cell', '--layers', '--embed', '--hidden', '--batch', '--epochs', '--lr', '--optimizer', '--clip', '--dropout', '--forms', '--out', '--resume', '--time-budget', '--cpu-budget', '--valid-every', '--valid-poems', '--seed', '--log-every', '--show-predictions', '--engine']) {
     assert.match(train.stdout, new RegExp(`${flag}\\b`), `train --help mentions ${flag}`);
   }
 });
 
 test('a wrong flag or value exits 2 with one line', () => {
-  for (const args of [['corpus', '--bogus'], ['corpus', '--forms', 'sonnet'], ['train', '--cell', 'transformer'], ['train', '--hidden', '-3'], ['nosuchcommand']]) {
+  for (const args of [['corpus', '--bogus'], ['corpus', '--forms', 'sonnet'], ['train', '--cell', 'transformer'], ['train', '--hidden', '-3'], ['train', '--cpu-budget', '-1'], ['train', '--valid-poems', '1.5'], ['nosuchcommand']]) {
     const r = shiren(args);
     assert.equal(r.code, 2, args.join(' '));
     assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);

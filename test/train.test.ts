@@ -10,7 +10,7 @@ import { selectKernels } from '../src/engine/index.ts';
 import { readModelFile } from '../src/nn/checkpoint.ts';
 import { encodePoems, epochPlan, makeBatch } from '../src/train/batches.ts';
 import { readTrainCheckpoint } from '../src/train/checkpoint.ts';
-import { train, type TrainOptions } from '../src/train/trainer.ts';
+import { train, validSubset, type TrainOptions } from '../src/train/trainer.ts';
 import { TRAIN_DEFAULTS } from '../src/train/options.ts';
 import { Vocab } from '../src/data/vocab.ts';
 import { paramTable, paramView } from '../src/nn/params.ts';
@@ -72,6 +72,59 @@ test('resume: N steps straight = N/2 steps, stop, resume to N (bit-identical par
   assert.equal(b.loop.step, 20);
   assert.deepEqual(Buffer.from(b.model.params.buffer, b.model.params.byteOffset, b.model.params.byteLength),
     Buffer.from(a.model.params.buffer, a.model.params.byteOffset, a.model.params.byteLength));
+});
+
+type MetricRow = { kind: string; step: number; epoch: number; tokens?: number; time: number; cpu: number; validCpu: number };
+const metricRows = (dir: string): MetricRow[] => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+
+test("metric rows carry the process's CPU seconds, continued across a resume like the wall seconds", async () => {
+  const dir = tmp();
+  await train(kernels, dir, { ...tiny, epochs: 3 }, { maxSteps: 20 });
+  const saved = readTrainCheckpoint(join(dir, 'checkpoint.safetensors'), kernels).loop;
+  assert.ok((saved.cpuSeconds as number) > 0 && (saved.validCpuSeconds as number) > 0, 'the checkpoint keeps the CPU clocks');
+  await train(kernels, dir, null, { maxSteps: 40 });
+  const rows = metricRows(dir);
+  assert.ok(rows.some((r) => r.step > 20), 'rows after the resume');
+  for (const r of rows) {
+    assert.ok(Number.isFinite(r.cpu) && r.cpu > 0 && r.validCpu >= 0 && r.validCpu <= r.cpu, JSON.stringify(r));
+    if (r.kind === 'train') assert.ok(r.tokens! > 0, 'train rows count the tokens seen');
+  }
+  for (let i = 1; i < rows.length; i++) {
+    assert.ok(rows[i]!.cpu >= rows[i - 1]!.cpu && rows[i]!.time >= rows[i - 1]!.time, `clocks never go back (row ${i})`);
+    assert.ok(rows[i]!.validCpu >= rows[i - 1]!.validCpu);
+  }
+  const resumed = rows.find((r) => r.step > 20)!;
+  assert.ok(resumed.cpu >= (saved.cpuSeconds as number), 'the resumed run counts on from the checkpoint');
+});
+
+test('--cpu-budget stops after that much training CPU; --valid-every validates inside epochs', async () => {
+  const dir = tmp();
+  const result = await train(kernels, dir, { ...tiny, batch: 4, epochs: 1000, validEvery: 0.1 / 60, validPoems: 20 }, { cpuBudget: 0.6 / 60 });
+  assert.equal(result.stoppedBy, 'cpu-budget');
+  assert.ok(result.trainCpuSeconds >= 0.6 && result.trainCpuSeconds < 1.6, `trained ${result.trainCpuSeconds} CPU s`);
+  const valid = metricRows(dir).filter((r) => r.kind === 'valid');
+  // epoch ends and the stop validate too: more rows than those mean validations inside an epoch
+  assert.ok(valid.length > result.epochsDone + 1 && valid.length >= 4, `${valid.length} validations in ${result.epochsDone} epochs`);
+  const last = metricRows(dir).at(-1)!;
+  assert.ok(last.validCpu > 0 && last.cpu - last.validCpu >= 0.6, 'the budget leaves validation out');
+  assert.equal(JSON.parse(readFileSync(join(dir, 'options.json'), 'utf8')).validPoems, 20);
+});
+
+test('validSubset: a fixed, evenly spread subset of the validation poems', () => {
+  const poems = Array.from({ length: 10 }, (_, i) => i);
+  assert.deepEqual(validSubset(poems, 3), [0, 3, 6]);
+  assert.deepEqual(validSubset(poems, 5), [0, 2, 4, 6, 8]);
+  assert.deepEqual(validSubset(poems, 0), poems);
+  assert.deepEqual(validSubset(poems, 99), poems);
+});
+
+test('shiren train --cpu-budget stops cleanly and says so', () => {
+  const dir = tmp();
+  const r = spawnSync(process.execPath, ['bin/shiren.js', 'train', '--corpus', CORPUS, '--min-count', '3', '--layers', '1', '--embed', '16', '--hidden', '32',
+    '--batch', '16', '--epochs', '1000', '--threads', '1', '--cpu-budget', '0.01', '--out', dir], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /CPU budget reached: \d+ steps, [\d.]+ min \([\d.]+ CPU min training\)/);
+  assert.match(r.stdout, /resume with: shiren train --resume/);
 });
 
 test('resume refuses another corpus', async () => {

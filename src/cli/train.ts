@@ -80,7 +80,7 @@ export async function runTrain(opts: TrainCliOptions): Promise<void> {
     runDir,
     opts.resume ? null : runOptions(opts),
     // on resume the run's own options hold, except the limits of this invocation
-    { timeBudget: opts.timeBudget, maxSteps: opts.maxSteps, epochs: opts.resume ? opts.epochs : undefined },
+    { timeBudget: opts.timeBudget, cpuBudget: opts.cpuBudget, maxSteps: opts.maxSteps, epochs: opts.resume ? opts.epochs : undefined },
     {
       onStart(info) {
         model = info.model;
@@ -115,9 +115,9 @@ export async function runTrain(opts: TrainCliOptions): Promise<void> {
   process.off('SIGTERM', onSigint);
   const chart = terminalChart(result.trainCurve);
   if (chart) console.log(`\ntrain loss by step\n${chart}\n`);
-  const why = { done: 'finished', 'time-budget': 'time budget reached', 'max-steps': 'step limit reached', interrupt: 'interrupted' }[result.stoppedBy];
+  const why = { done: 'finished', 'time-budget': 'time budget reached', 'cpu-budget': 'CPU budget reached', 'max-steps': 'step limit reached', interrupt: 'interrupted' }[result.stoppedBy];
   console.log(
-    `${why}: ${result.steps} steps, ${(result.seconds / 60).toFixed(1)} min, ${Math.round(result.tokensPerSecond)} tokens/s; ` +
+    `${why}: ${result.steps} steps, ${(result.seconds / 60).toFixed(1)} min (${(result.trainCpuSeconds / 60).toFixed(1)} CPU min training), ${Math.round(result.tokensPerSecond)} tokens/s; ` +
       `validation perplexity ${result.validPerplexity?.toFixed(1) ?? '-'} (best ${result.bestValidPerplexity?.toFixed(1) ?? '-'})`,
   );
   console.log(`models: ${join(runDir, 'best.safetensors')} (best), ${join(runDir, 'last.safetensors')} (last); plot: ${join(runDir, 'loss.svg')}`);

@@ -36,6 +36,16 @@ export interface TrainOptions {
   seed: number;
   /** minutes between checkpoints (plus one at each epoch end) */
   checkpointEvery: number;
+  /**
+   * CPU minutes of training between validations, besides the one at each epoch end (0: only
+   * there): a learning curve against CPU time needs points inside an epoch
+   */
+  validEvery: number;
+  /**
+   * validate on a fixed subset of this many validation poems, spread evenly over the split (0: all):
+   * frequent validation stays cheap, and every validation of the run scores the same poems
+   */
+  validPoems: number;
   /** 'title': sequences `<bos> <form> title <sep> poem <eos>` (src/data/sequence.ts); older runs lack it and mean 'none' */
   condition: Condition;
   /** title-conditioned runs: the share of poems shown with an empty title in each epoch */
@@ -79,6 +89,8 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   minCount: 1,
   seed: 1,
   checkpointEvery: 5,
+  validEvery: 0,
+  validPoems: 0,
   condition: 'none',
   // a quarter untitled: enough for untitled writing to stay as good as an unconditional model's
   untitledShare: 0.25,
@@ -102,7 +114,7 @@ export function validateTrainOptions(raw: unknown, source: string): TrainOptions
     throw new TrainOptionsError(`${source}: ${why}`);
   };
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('not an object of training options');
-  const o = { lrDecay: 1, condition: 'none', untitledShare: TRAIN_DEFAULTS.untitledShare, maxChars: 0, init: '', initVocab: 'model', ...(raw as Record<string, unknown>) } as Record<string, unknown>;
+  const o = { lrDecay: 1, condition: 'none', untitledShare: TRAIN_DEFAULTS.untitledShare, maxChars: 0, init: '', initVocab: 'model', validEvery: 0, validPoems: 0, ...(raw as Record<string, unknown>) } as Record<string, unknown>;
   const known = new Set(Object.keys(TRAIN_DEFAULTS));
   for (const key of Object.keys(o)) if (!known.has(key)) fail(`unknown option '${key}'`);
   const int = (key: string, min: number) => (Number.isInteger(o[key]) && (o[key] as number) >= min) || fail(`${key} must be an integer ≥ ${min}, got ${JSON.stringify(o[key])}`);
@@ -118,12 +130,14 @@ export function validateTrainOptions(raw: unknown, source: string): TrainOptions
   for (const key of ['layers', 'embed', 'hidden', 'batch', 'epochs', 'minCount']) int(key, 1);
   int('seed', 0);
   int('maxChars', 0);
+  int('validPoems', 0);
   num('lr', 0);
   num('lrDecay', 0, 1);
   num('clip', 0);
   num('dropout', 0, 0.95);
   num('weightDecay', 0);
   num('checkpointEvery', 0);
+  num('validEvery', 0);
   num('untitledShare', 0, 1);
   if (!Array.isArray(o.forms) || o.forms.length === 0 || !o.forms.every((f) => ALL_FORMS.includes(f as CorpusForm))) fail(`forms must be a list of ${ALL_FORMS.join(', ')}`);
   return o as unknown as TrainOptions;

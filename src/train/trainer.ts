@@ -15,7 +15,10 @@
  *                         uninterrupted run
  *   last.safetensors      the model at the last checkpoint (what `shiren gen --model` reads)
  *   best.safetensors      the model with the best validation perplexity so far
- *   metrics.jsonl         one JSON object per line: {"kind":"train"|"valid", "step", "epoch", …}
+ *   metrics.jsonl         one JSON object per line: {"kind":"train"|"valid", "step", "epoch", …,
+ *                         "time": wall seconds, "cpu": the trainer process's CPU seconds (user +
+ *                         system, all its threads), "validCpu": the part of "cpu" spent validating;
+ *                         all three counted since the run began, across resumes}
  *   loss.svg              train and validation loss against steps
  *
  * Everything that decides the result — initialisation, data order, dropout masks — comes from the
@@ -48,6 +51,12 @@ export type { TrainOptions } from './options.ts';
 export interface RunLimits {
   /** stop cleanly after this many minutes */
   timeBudget?: number;
+  /**
+   * stop cleanly after this many minutes of the process's CPU time (user + system) spent in this
+   * invocation, validation excluded: equal budgets give models equal training compute whatever
+   * else shares the machine and however often they validate
+   */
+  cpuBudget?: number;
   /** stop after this many optimizer steps in total */
   maxSteps?: number;
   /** override the number of epochs on resume */
@@ -72,6 +81,10 @@ interface LoopState {
   tokens: number;
   /** seconds of training before this invocation */
   seconds: number;
+  /** CPU seconds of the process (user + system) before this invocation, validation included */
+  cpuSeconds: number;
+  /** the part of cpuSeconds spent validating */
+  validCpuSeconds: number;
   dropoutRng: number[];
   bestValidLoss: number | null;
   corpusFingerprint: string;
@@ -89,7 +102,9 @@ export interface TrainResult {
   bestValidPerplexity: number | null;
   tokensPerSecond: number;
   seconds: number;
-  stoppedBy: 'done' | 'time-budget' | 'max-steps' | 'interrupt';
+  /** CPU seconds of training since the run began, validation excluded */
+  trainCpuSeconds: number;
+  stoppedBy: 'done' | 'time-budget' | 'cpu-budget' | 'max-steps' | 'interrupt';
   trainCurve: Curve;
 }
 
@@ -167,7 +182,8 @@ function openRun(kernels: Kernels<Float32Array>, runDir: string, fresh: TrainOpt
   if (resuming) {
     const ckpt = readTrainCheckpoint(join(runDir, CHECKPOINT), kernels);
     const model = ckpt.model;
-    const loop = ckpt.loop as unknown as LoopState;
+    // checkpoints written before CPU time was kept count it from this resume
+    const loop = { cpuSeconds: 0, validCpuSeconds: 0, ...ckpt.loop } as unknown as LoopState;
     if (loop.corpusFingerprint !== fingerprint) {
       throw new TrainError(`the corpus in ${opts.corpus} is not the one this run was trained on (different training poems); resume refused`);
     }
@@ -193,7 +209,7 @@ function openRun(kernels: Kernels<Float32Array>, runDir: string, fresh: TrainOpt
   if (start) carryParams(start, model);
   const optim = optimizer(model);
   const loop: LoopState = {
-    epoch: 0, batchIndex: 0, step: 0, tokens: 0, seconds: 0,
+    epoch: 0, batchIndex: 0, step: 0, tokens: 0, seconds: 0, cpuSeconds: 0, validCpuSeconds: 0,
     dropoutRng: new Rng(opts.seed ^ 0x5eed).getState(),
     bestValidLoss: null, corpusFingerprint: fingerprint,
   };
@@ -249,23 +265,37 @@ function epochData(opts: TrainOptions, vocab: Vocab, trainPoems: readonly Titled
     example: (i, epoch) => (titled && untitled(opts.seed, epoch, i, opts.untitledShare) ? untitledExamples[i]! : titledExamples[i]!),
     lengths: titledExamples.map((e) => e.tokens.length),
     // validation scores the poems and <eos> given their true titles, as eval does
-    validBatches: evalBatches(validPoems.map((p) => encodeExample(vocab, p)), opts.batch),
+    validBatches: evalBatches(validSubset(validPoems, opts.validPoems).map((p) => encodeExample(vocab, p)), opts.batch),
     tokensPerEpoch: titledExamples.reduce((a, e) => a + e.tokens.length + 1 - e.skip, 0),
     batchesPerEpoch: Math.ceil(titledExamples.length / opts.batch),
   };
 }
 
 /**
- * What the loop writes into the run folder, and the clock of this invocation: validation (best
+ * `n` of the poems (all when n is 0 or ≥ their number), spread evenly over the list — the split
+ * lists its forms one after another, so every form keeps its share — in their order.
+ */
+export function validSubset<T>(poems: readonly T[], n: number): T[] {
+  if (n === 0 || n >= poems.length) return [...poems];
+  return Array.from({ length: n }, (_, i) => poems[Math.floor((i * poems.length) / n)]!);
+}
+
+/**
+ * What the loop writes into the run folder, and the clocks of this invocation (wall and CPU): validation (best
  * model), checkpoints (train state, last model, plot) and metric rows. `loop` is the loop's own
  * state object, which the loop advances and these read.
  */
 class Run {
   private readonly started = performance.now();
+  private readonly cpuStarted = process.cpuUsage();
+  /** CPU seconds of this invocation spent validating */
+  private validCpu = 0;
   /** elapsed() at the last checkpoint */
   lastCheckpoint = 0;
   /** the last validation loss (mean nats per token), null before the first */
   validLoss: number | null = null;
+  /** the step of the last validation of this invocation, -1 before the first */
+  validStep = -1;
 
   constructor(
     private readonly kernels: Kernels<Float32Array>,
@@ -286,13 +316,39 @@ class Run {
     return (performance.now() - this.started) / 1000;
   }
 
+  /** CPU seconds (user + system, all threads) of the process since this invocation's run started. */
+  cpu(): number {
+    const { user, system } = process.cpuUsage(this.cpuStarted);
+    return (user + system) / 1e6;
+  }
+
+  /** CPU seconds of this invocation spent training (validation excluded): what --cpu-budget counts. */
+  trainCpuThisRun(): number {
+    return this.cpu() - this.validCpu;
+  }
+
+  /** CPU seconds of training since the run began, across resumes (validation excluded). */
+  trainCpu(): number {
+    return this.loop.cpuSeconds - this.loop.validCpuSeconds + this.trainCpuThisRun();
+  }
+
+  /** The clocks as the metric rows and the checkpoint carry them: since the run began. */
+  private clocks(): { time: number; cpu: number; validCpu: number } {
+    const { loop } = this;
+    return { time: loop.seconds + this.elapsed(), cpu: loop.cpuSeconds + this.cpu(), validCpu: loop.validCpuSeconds + this.validCpu };
+  }
+
+  /** Appends a metric row, with the clocks. */
   metrics(row: Record<string, unknown>): void {
-    appendFileSync(join(this.runDir, 'metrics.jsonl'), JSON.stringify(row) + '\n');
+    const { time, cpu, validCpu } = this.clocks();
+    const ms = (x: number) => Math.round(x * 1000) / 1000;
+    appendFileSync(join(this.runDir, 'metrics.jsonl'), JSON.stringify({ ...row, time, cpu: ms(cpu), validCpu: ms(validCpu) }) + '\n');
   }
 
   /** Scores the validation batches; saves best.safetensors when the loss is the best so far. */
   validate(validBatches: readonly Batch[]): void {
     const { loop } = this;
+    const cpuBefore = this.cpu();
     const { loss, tokens } = sumLoss(this.model, validBatches);
     const mean = loss / Math.max(1, tokens);
     const best = loop.bestValidLoss === null || mean < loop.bestValidLoss;
@@ -301,7 +357,9 @@ class Run {
       saveModel(join(this.runDir, 'best.safetensors'), this.model, this.summary(mean));
     }
     this.validLoss = mean;
-    this.metrics({ kind: 'valid', step: loop.step, epoch: loop.epoch, loss: mean, perplexity: Math.exp(mean), time: loop.seconds + this.elapsed() });
+    this.validStep = loop.step;
+    this.validCpu += this.cpu() - cpuBefore;
+    this.metrics({ kind: 'valid', step: loop.step, epoch: loop.epoch, loss: mean, perplexity: Math.exp(mean) });
     this.events.onValid?.({ epoch: loop.epoch, step: loop.step, loss: mean, perplexity: Math.exp(mean), best });
   }
 
@@ -322,7 +380,8 @@ class Run {
   /** Writes the checkpoint (model, optimizer, loop state with the dropout RNG), last.safetensors and the plot. */
   checkpoint(): void {
     const { loop, runDir } = this;
-    const state: LoopState = { ...loop, seconds: loop.seconds + this.elapsed(), dropoutRng: this.dropoutRng.getState() };
+    const { time, cpu, validCpu } = this.clocks();
+    const state: LoopState = { ...loop, seconds: time, cpuSeconds: cpu, validCpuSeconds: validCpu, dropoutRng: this.dropoutRng.getState() };
     writeTrainCheckpoint(join(runDir, CHECKPOINT), this.model, this.optim.state(), state as unknown as Record<string, unknown>);
     saveModel(join(runDir, 'last.safetensors'), this.model, this.summary(this.validLoss));
     writePlot(runDir, this.opts);
@@ -353,12 +412,17 @@ async function trainLocked(
   const run = new Run(kernels, runDir, opts, model, optim, loop, dropoutRng, data.batchesPerEpoch, events);
   let tokensThisRun = 0;
   let stoppedBy: TrainResult['stoppedBy'] = 'done';
+  // validations inside an epoch fall at multiples of validEvery CPU minutes of training since the
+  // run began, so a resumed run keeps the schedule
+  const validPeriod = opts.validEvery * 60;
+  let nextValid = validPeriod > 0 ? (Math.floor(run.trainCpu() / validPeriod) + 1) * validPeriod : Infinity;
   outer: while (loop.epoch < epochs) {
     const plan = epochPlan(data.lengths, opts.batch, opts.seed, loop.epoch);
     optim.lr = opts.lr * opts.lrDecay ** loop.epoch;
     while (loop.batchIndex < plan.length) {
       if (limits.maxSteps !== undefined && loop.step >= limits.maxSteps) { stoppedBy = 'max-steps'; break outer; }
       if (limits.timeBudget !== undefined && run.elapsed() >= limits.timeBudget * 60) { stoppedBy = 'time-budget'; break outer; }
+      if (limits.cpuBudget !== undefined && run.trainCpuThisRun() >= limits.cpuBudget * 60) { stoppedBy = 'cpu-budget'; break outer; }
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (shouldStop()) { stoppedBy = 'interrupt'; break outer; }
       const batch = makeBatch(plan[loop.batchIndex]!.map((i) => data.example(i, loop.epoch)));
@@ -376,9 +440,13 @@ async function trainLocked(
       loop.tokens += tokens;
       tokensThisRun += tokens;
       const t = run.elapsed();
-      if (loop.step % 10 === 0) run.metrics({ kind: 'train', step: loop.step, epoch: loop.epoch, batch: loop.batchIndex, loss: mean, time: loop.seconds + t });
+      if (loop.step % 10 === 0) run.metrics({ kind: 'train', step: loop.step, epoch: loop.epoch, batch: loop.batchIndex, tokens: loop.tokens, loss: mean });
       events.onStep?.({ epoch: loop.epoch, batchIndex: loop.batchIndex, batches: plan.length, step: loop.step, loss: mean, tokensPerSecond: tokensThisRun / t, elapsed: t, batch });
       if (opts.checkpointEvery > 0 && t - run.lastCheckpoint >= opts.checkpointEvery * 60) run.checkpoint();
+      if (run.trainCpu() >= nextValid && loop.batchIndex < plan.length) {
+        run.validate(data.validBatches);
+        nextValid = (Math.floor(run.trainCpu() / validPeriod) + 1) * validPeriod;
+      }
     }
     run.validate(data.validBatches);
     loop.epoch++;
@@ -386,7 +454,7 @@ async function trainLocked(
     run.checkpoint();
   }
   if (stoppedBy !== 'done') {
-    if (loop.batchIndex > 0 || loop.step === resumedAt) run.validate(data.validBatches);
+    if ((loop.batchIndex > 0 || loop.step === resumedAt) && run.validStep !== loop.step) run.validate(data.validBatches);
     run.checkpoint();
   }
   return {
@@ -397,6 +465,7 @@ async function trainLocked(
     bestValidPerplexity: loop.bestValidLoss === null ? null : Math.exp(loop.bestValidLoss),
     tokensPerSecond: tokensThisRun / Math.max(1e-9, run.elapsed()),
     seconds: loop.seconds + run.elapsed(),
+    trainCpuSeconds: run.trainCpu(),
     stoppedBy,
     trainCurve: readCurves(runDir).train,
   };
