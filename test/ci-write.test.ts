@@ -1,5 +1,5 @@
-// Writing 词 to a tune (src/poetry/plan-ci.ts, issue 19): the bundled model (trained before <ci>,
-// so it reads the tune as a free poem's title) writes 词 that pass the strict checker (one 部 per
+// Writing 词 to a tune (src/poetry/plan-ci.ts, issue 19): the bundled model (trained with <ci>,
+// so it reads the tune as a 词's title, <ci> TUNE <sep>) writes 词 that pass the strict checker (one 部 per
 // rhyme group) for their format; the result's shape; the errors; the CLI's --cipai.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,12 +32,12 @@ for (const cipai of ['浣溪沙', '菩萨蛮', '西江月', '水调歌头', '归
   });
 }
 
-test('the alias finds the tune: 十六字令 is 归字谣; the title is the tune; the bundled model reads it under <free>', () => {
+test('the alias finds the tune: 十六字令 is 归字谣; the title is the tune; the bundled model reads it under <ci>', () => {
   const [p] = writePoems(model, { cipai: '十六字令', seed: 3, candidates: 1 });
   assert.equal(p!.form, 'ci');
   assert.equal(p!.cipai, '归字谣');
   assert.equal(p!.title, '归字谣');
-  assert.equal(p!.tuneRead, 'free');
+  assert.equal(p!.tuneRead, 'ci');
   assert.equal([...p!.text.replace(/[，。]/g, '')].length, 16);
 });
 
@@ -73,7 +73,7 @@ test('shiren gen --cipai prints each 片 as a paragraph; --json gives tune, form
   const paragraphs = text.stdout.trim().split('\n\n');
   assert.equal(paragraphs.length, 2);
   assert.match(paragraphs[0]!, /^《西江月》 /);
-  assert.match(text.stderr, /tune read as a free poem's title/);
+  assert.match(text.stderr, /tune read as a 词's title \(<ci> TUNE <sep>\)/);
   const json = shiren(['gen', '--form', 'ci', '--cipai', '西江月', '--seed', '2', '--candidates', '1', '--engine', 'wasm', '--json']);
   assert.equal(json.code, 0, json.stderr);
   const [p] = JSON.parse(json.stdout).poems;

@@ -2,8 +2,8 @@
  * Writing 下联 (issue 20): DuilianPlan (src/poetry/plan-duilian.ts), writeDuilian
  * (src/domain/duilian.ts), `shiren duilian` and POST /api/duilian. Every written 下联 passes
  * checkDuilian for a set of 上联 (叠字, 4 to 11 characters, polyphonic ends) on the bundled model
- * (the 'lvshi' reading: it has no <duilian> symbol) and on a tiny untrained model that has one
- * (the 'duilian' reading); the 上联 a model reads; the one-line errors; the CLI's --json shape.
+ * (the 'duilian' reading: it was trained with <duilian>) and on a tiny untrained model without the
+ * symbol (the 'lvshi' reading of a model trained before 对联); the 上联 a model reads; the one-line errors; the CLI's --json shape.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,7 +37,7 @@ test('every 下联 the bundled model writes passes checkDuilian and has the 上�
       assert.match((err as Error).message, /ends in 平/, upper);
       continue;
     }
-    assert.equal(result.reading, 'lvshi');
+    assert.equal(result.reading, 'duilian');
     assert.equal(result.pairs.length, 4);
     for (const p of result.pairs) {
       assert.equal(p.upper, upper);
@@ -58,10 +58,18 @@ test('greedy and sampled 下联 reproduce by seed; a 上联 with a closing mark 
   assert.ok(checkDuilian('海阔凭鱼跃', greedy.pairs[0]!.lower).pass);
 });
 
-test('the bundled model reads the 上联 as the first line of a 律诗 couplet: <wulv|qilv> <sep>, then 上联， forced', () => {
-  const five = new DuilianPlan(bundled.vocab, '海阔凭鱼跃');
-  const seven = new DuilianPlan(bundled.vocab, '两个黄鹂鸣翠柳');
-  const v = bundled.vocab;
+/** A tiny untrained title-conditioned model of the forms before 词 and 对联 (no <ci>, no <duilian>). */
+function lvshiModel(): Model {
+  const vocab = Vocab.fromTexts([MOCK_CHARS + '海阔凭鱼跃两个黄鹂鸣翠柳，。'], 1, CONTROL_SYMBOLS.filter((s) => s !== formSymbol('duilian') && s !== formSymbol('ci')));
+  return Model.create(createReferenceKernels('f32'), { ...DEFAULT_CONFIG, layers: 1, embed: 8, hidden: 16, vocabSize: vocab.size }, vocab, 3);
+}
+
+test('a model trained before 对联 reads the 上联 as the first line of a 律诗 couplet: <wulv|qilv> <sep>, then 上联， forced; its 下联 pass', () => {
+  const model = lvshiModel();
+  const v = model.vocab;
+  const five = new DuilianPlan(v, '海阔凭鱼跃');
+  const seven = new DuilianPlan(v, '两个黄鹂鸣翠柳');
+  assert.equal(five.reading, 'lvshi');
   assert.deepEqual(five.opening.tokens, [v.id(formSymbol('wulv')), v.id(SEP)]);
   assert.deepEqual(seven.opening.tokens, [v.id(formSymbol('qilv')), v.id(SEP)]);
   assert.equal(five.lead, 6);
@@ -69,6 +77,11 @@ test('the bundled model reads the 上联 as the first line of a 律诗 couplet: 
   assert.deepEqual(five.slotAt(11), { forced: v.id('。') });
   assert.deepEqual(five.slotAt(12), { forced: EOS });
   assert.equal(five.capacity, 13);
+  for (const upper of ['海阔凭鱼跃', '两个黄鹂鸣翠柳']) {
+    const r = writeDuilian(model, { upper, count: 3, candidates: 2, seed: 2 });
+    assert.equal(r.reading, 'lvshi');
+    for (const p of r.pairs) assert.ok(checkDuilian(upper, p.lower).pass, `${upper} / ${p.lower}`);
+  }
 });
 
 /** A tiny untrained title-conditioned model whose vocabulary has the <duilian> symbol. */
@@ -108,7 +121,7 @@ test('shiren duilian --json: {"reading","pairs":[{"upper","lower","choice"}]}; t
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { reading: string; pairs: { upper: string; lower: string; choice?: { candidates: number } }[] };
   assert.deepEqual(Object.keys(out), ['reading', 'pairs']);
-  assert.equal(out.reading, 'lvshi');
+  assert.equal(out.reading, 'duilian');
   assert.equal(out.pairs.length, 2);
   for (const p of out.pairs) {
     assert.deepEqual(Object.keys(p), ['upper', 'lower', 'choice']);
@@ -119,7 +132,7 @@ test('shiren duilian --json: {"reading","pairs":[{"upper","lower","choice"}]}; t
   const plain = shiren(['duilian', '海阔凭鱼跃', '--seed', '5', '--engine', 'wasm']);
   assert.equal(plain.code, 0);
   assert.equal(plain.stdout.trim().split('\n').length, 1);
-  assert.match(plain.stderr, /first line of a 律诗 couplet/);
+  assert.match(plain.stderr, /the 上联 read as the <duilian> title/);
   const bad = shiren(['duilian', '天高任鸟飞', '--engine', 'wasm']);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /^shiren: the 上联 ends in 平 \(飞\)[^\n]*\n$/);
