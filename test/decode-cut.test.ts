@@ -11,13 +11,11 @@ import { selectKernels, type EngineName } from '../src/engine/index.ts';
 import { readModelFile, resolveModelFile } from '../src/nn/checkpoint.ts';
 import type { DecodePrecision } from '../src/nn/config.ts';
 import type { LanguageModel, RowRead } from '../src/nn/lm.ts';
-import { Model } from '../src/nn/model.ts';
-import { Rng, shuffle } from '../src/nn/rng.ts';
+import type { Model } from '../src/nn/model.ts';
+import { Rng } from '../src/nn/rng.ts';
 import { generate, generateBatch, logitRanges, type GenerateOptions } from '../src/poetry/generate.ts';
 import { writePoems } from '../src/domain/write.ts';
-import { orderVocab } from '../tools/order-vocab.ts';
-import { Vocab } from '../src/data/vocab.ts';
-import { carryParams } from '../src/train/trainer.ts';
+import { orderVocab, scatterVocab } from '../tools/order-vocab.ts';
 
 const MIXED: GenerateOptions[] = [
   { form: 'qijue' },
@@ -93,13 +91,8 @@ test('with the vocabulary in prosody order, a 七绝 step computes three quarter
     for (let i = 0; i < 20; i++) writePoems(model, { form: 'qijue', title: '秋江送别', seed: i, candidates: 1 });
     return { perStep: cols / steps, perRead: cols / read, readShare: read / steps };
   };
-  // the bundled model ships in prosody order: scatter its characters (a seeded shuffle, as a
-  // vocabulary in frequency order scatters them) for the order before
-  const symbols = [...bundled.vocab.symbols];
-  const first = symbols.findIndex((s) => /\p{Script=Han}/u.test(s));
-  const scattered = Model.create(bundled.kernels, bundled.config, new Vocab([...symbols.slice(0, first), ...shuffle(symbols.slice(first), new Rng(7))]), null);
-  carryParams(bundled, scattered);
-  scattered.setDecodePrecision(bundled.decodePrecision);
+  // the bundled model ships in prosody order: scatter its characters as a frequency order does
+  const scattered = scatterVocab(bundled);
   const before = count(scattered);
   const after = count(orderVocab(scattered));
   // forced tokens (the title prefix, marks, <eos>) compute nothing: 28 of 39 steps read logits

@@ -20,10 +20,11 @@ import { makePlan } from '../src/poetry/plan-ci.ts';
 import { vocabInfo } from '../src/poetry/plan.ts';
 import { rhymeBook } from '../src/poetry/rhymebook.ts';
 import { SPECIALS } from '../src/data/vocab.ts';
-import { fileDtype, orderVocab } from '../tools/order-vocab.ts';
+import { fileDtype, orderVocab, scatterVocab } from '../tools/order-vocab.ts';
 
 const kernels = await selectKernels({ engine: 'wasm', threads: 1 });
-const original = readModelFile(resolveModelFile(), kernels);
+// the bundled model ships in prosody order: start from a scattered order, as a frequency order was
+const original = scatterVocab(readModelFile(resolveModelFile(), kernels));
 const ordered = orderVocab(original);
 const V = original.vocab.size;
 const oldId = (newId: number) => original.vocab.id(ordered.vocab.symbols[newId]!)!;

@@ -20,18 +20,35 @@ import { Vocab } from '../src/data/vocab.ts';
 import { createReferenceKernels } from '../src/engine/reference.ts';
 import { readModelFile, readSafetensorsFile, saveModel } from '../src/nn/checkpoint.ts';
 import { Model } from '../src/nn/model.ts';
+import { Rng, shuffle } from '../src/nn/rng.ts';
 import { RHYME_BOOKS, type RhymeBookName } from '../src/poetry/rhymebook.ts';
 import { prosodyOrder } from '../src/poetry/vocab-order.ts';
 import { carryParams } from '../src/train/trainer.ts';
 
 /** The same model with its vocabulary in prosodyOrder (its kernels, its decode precision). */
 export function orderVocab(model: Model<Float32Array>, book: RhymeBookName = 'pingshui'): Model<Float32Array> {
-  const symbols = prosodyOrder(model.vocab, book).map((id) => model.vocab.symbols[id]);
-  const ordered = Model.create(model.kernels, model.config, new Vocab(symbols), null);
-  carryParams(model, ordered);
+  const ordered = withSymbolOrder(model, prosodyOrder(model.vocab, book).map((id) => model.vocab.symbols[id]!));
   ordered.trainSummary = { ...model.trainSummary, vocabOrder: `prosody (${book})` };
+  return ordered;
+}
+
+/**
+ * The same model with its symbols in the order given (a permutation of its own): tests make a
+ * scattered order with it (as a frequency order was) now that the bundled model ships ordered.
+ */
+export function withSymbolOrder(model: Model<Float32Array>, symbols: readonly string[]): Model<Float32Array> {
+  const ordered = Model.create(model.kernels, model.config, new Vocab([...symbols]), null);
+  carryParams(model, ordered);
+  ordered.trainSummary = { ...model.trainSummary };
   ordered.setDecodePrecision(model.decodePrecision);
   return ordered;
+}
+
+/** The model with its Han characters shuffled by a seeded Rng (the symbols before them in place). */
+export function scatterVocab(model: Model<Float32Array>, seed = 7): Model<Float32Array> {
+  const symbols = [...model.vocab.symbols];
+  const first = symbols.findIndex((s) => /\p{Script=Han}/u.test(s));
+  return withSymbolOrder(model, [...symbols.slice(0, first), ...shuffle(symbols.slice(first), new Rng(seed))]);
 }
 
 /** The dtype of a model file's tensors (F16 for the bundled models). */
