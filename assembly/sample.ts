@@ -19,16 +19,16 @@ import { exp4, expScalar, hsum } from './math';
   return f32x4.replace_lane(v, 3, load<f32>(scores + (<usize>load<i32>(ids, 12) << 2)));
 }
 
+/** The max of the candidates' scores, set by `weights` (a second result). */
+let listMax: f32 = 0;
+
 /**
- * Draws one of the candidates ids[0:n] of a logits row: w_i = exp((scores[ids[i]] − max) · invT)
- * in f32 (max over the candidates), written to w[0:n]; the sums run over blocks of four, each
- * block's sum (w0 + w1) + (w2 + w3) added in f64 in order (a lone tail element is its own block);
- * returns the first i whose running sum exceeds u · Σ w (u in [0, 1)), or n − 1 when rounding
- * leaves none. It depends on this row's scores and ids alone (a poem draws the same in any batch).
- * scores [V], ids [n], w [n].
+ * w_i = exp((scores[ids[i]] − max) · invT) into w[0:n] (max over the candidates, kept in listMax),
+ * in f32; returns Σ w summed over blocks of four, each block's sum (w0 + w1) + (w2 + w3) added in
+ * f64 in order (a lone tail element is its own block). scores [V], ids [n], w [n].
  */
-export function sampleList(scores: usize, ids: usize, n: i32, invT: f32, u: f64, w: usize): i32 {
-  if (n <= 1) return 0;
+// @ts-ignore: decorator
+@inline function weights(scores: usize, ids: usize, n: i32, invT: f32, w: usize): f64 {
   // the candidates' scores gathered into w (once), and their max
   let mx: f32 = -Infinity;
   const n4 = ASC_FEATURE_SIMD ? n & ~3 : 0;
@@ -46,6 +46,7 @@ export function sampleList(scores: usize, ids: usize, n: i32, invT: f32, u: f64,
     store<f32>(w + <usize>j * 4, v);
     mx = max(mx, v);
   }
+  listMax = mx;
   // the weights, in place
   let total: f64 = 0;
   if (ASC_FEATURE_SIMD) {
@@ -61,6 +62,19 @@ export function sampleList(scores: usize, ids: usize, n: i32, invT: f32, u: f64,
     store<f32>(w + <usize>j * 4, e);
     total += <f64>e;
   }
+  return total;
+}
+
+/**
+ * Draws one of the candidates ids[0:n] of a logits row: the weights w[0:n] of `weights`; returns
+ * the first i whose running sum exceeds u · Σ w (u in [0, 1)), or n − 1 when rounding leaves none.
+ * It depends on this row's scores and ids alone (a poem draws the same in any batch).
+ * scores [V], ids [n], w [n].
+ */
+export function sampleList(scores: usize, ids: usize, n: i32, invT: f32, u: f64, w: usize): i32 {
+  if (n <= 1) return 0;
+  const total = weights(scores, ids, n, invT, w);
+  const n4 = ASC_FEATURE_SIMD ? n & ~3 : 0;
   const i = n4;
   const target = u * total;
   let acc: f64 = 0;
@@ -84,4 +98,14 @@ export function sampleList(scores: usize, ids: usize, n: i32, invT: f32, u: f64,
     if (acc > target) return k;
   }
   return n - 1;
+}
+
+/**
+ * log Σ_i exp(scores[ids[i]]) over the candidates ids[0:n] (n ≥ 1): max + log Σ w with the weights
+ * of `weights` at invT 1, the sum in f64 (a log-probability under the rules: generate.ts measures a
+ * chosen token against the ids it was chosen from). scores [V], ids [n], w [n] (scratch).
+ */
+export function logSumExpList(scores: usize, ids: usize, n: i32, w: usize): f64 {
+  const total = weights(scores, ids, n, 1, w);
+  return <f64>listMax + Math.log(total);
 }

@@ -10,7 +10,10 @@ import { conditionPrefix } from '../src/data/sequence.ts';
 import { inspectPoem } from '../src/explain/inspect.ts';
 import { generate } from '../src/poetry/generate.ts';
 import { candidateStreams, choiceOf, repetition, CANDIDATE_WEIGHTS } from '../src/domain/candidates.ts';
-import { writePoems, generateOptions, WriteError } from '../src/domain/write.ts';
+import { writePoems, generateOptions, WriteError, type WriteOptions } from '../src/domain/write.ts';
+import { makePlan } from '../src/poetry/plan-ci.ts';
+import { replayMeasure } from './measure-helpers.ts';
+import { BOS, EOS } from '../src/data/vocab.ts';
 import { API_LIMITS, DEFAULT_CANDIDATES } from '../src/domain/limits.ts';
 import { isWellFormed } from '../src/poetry/forms.ts';
 
@@ -20,10 +23,10 @@ test('repetition counts repeated characters, bigrams and echoed lines per charac
   assert.equal(repetition('明月照高楼，流光正徘徊。'), 0);
 });
 
-test('a choice: fluency and fit are the model\'s per-token log-probabilities (checked by inspect, f32), the best candidate is kept', async () => {
+test('a choice on a title it wrote: fluency and fit are the model\'s per-token log-probabilities (checked by inspect, f32), the best candidate is kept', async () => {
   const model = readModelFile(resolveModelFile(), await selectKernels({ engine: 'wasm', threads: 1 }));
   model.setDecodePrecision('f32');
-  const opts = { form: 'qijue', title: '秋夜', seed: 11, candidates: 6 } as const;
+  const opts = { form: 'qijue', seed: 11, candidates: 6 } as const;
   const [poem] = writePoems(model, opts);
   assert.ok(poem?.choice, 'a sampled poem says how it was chosen');
   assert.equal(poem.choice.candidates, 6);
@@ -47,6 +50,44 @@ test('a choice: fluency and fit are the model\'s per-token log-probabilities (ch
   assert.ok(Math.abs(poem.choice.fluency - scores[kept]!.fluency) < 1e-4, `fluency ${poem.choice.fluency} vs ${scores[kept]!.fluency}`);
   assert.ok(Math.abs(poem.choice.fit - scores[kept]!.fit) < 1e-4, `fit ${poem.choice.fit} vs ${scores[kept]!.fit}`);
   for (const s of scores) assert.ok(s.score <= poem.choice.score + 1e-4, `a candidate scores ${s.score} > the kept ${poem.choice.score}`);
+});
+
+/** Per-token log P of the body's chosen tokens among the ids the plan allowed (test/measure-helpers.ts). */
+function perTokenAmong(model: ReturnType<typeof readModelFile>, opts: WriteOptions, prefix: number[], text: string): number {
+  const { sum, count } = replayMeasure(model, makePlan(model.vocab, generateOptions(opts)), prefix, [...model.vocab.encode(text), EOS]);
+  return sum / count;
+}
+
+test('a choice on a given title: its untitled twin measures fit and fluency among the ids the rules allowed (replayed by full steps), guidance pulls towards the title, the best is kept', async () => {
+  const model = readModelFile(resolveModelFile(), await selectKernels({ engine: 'wasm', threads: 1 }));
+  model.setDecodePrecision('f32');
+  const vocab = model.vocab;
+  const opts = { form: 'qijue', title: '秋夜', seed: 11, candidates: 6, guidance: 1 } as const;
+  let candidates: { poem: { text: string }; choice: { fit: number; fluency: number; score: number } }[] = [];
+  const [poem] = writePoems(model, opts, { onCandidates: (_, c) => (candidates = c) });
+  assert.equal(candidates.length, 6);
+  for (const c of candidates) {
+    const fluency = perTokenAmong(model, opts, [BOS, ...conditionPrefix(vocab, 'qijue', '秋夜')], c.poem.text);
+    const fit = fluency - perTokenAmong(model, opts, [BOS, ...conditionPrefix(vocab, 'qijue', '')], c.poem.text);
+    assert.ok(Math.abs(c.choice.fluency - fluency) < 1e-4, `fluency ${c.choice.fluency} vs ${fluency}`);
+    assert.ok(Math.abs(c.choice.fit - fit) < 1e-4, `fit ${c.choice.fit} vs ${fit}`);
+    assert.ok(c.choice.score <= poem!.choice!.score, 'the kept poem scores best');
+  }
+  assert.ok(candidates.some((c) => c.poem.text === poem!.text));
+  // guidance 0 samples from the model's own distribution: the candidates are the single samples of their streams
+  const plain: string[] = [];
+  writePoems(model, { ...opts, guidance: 0 }, { onCandidates: (_, c) => plain.push(...c.map((x) => x.poem.text)) });
+  const base = generateOptions(opts);
+  assert.deepEqual(plain, candidateStreams(poemSeed(11, 0), 6).map((rng) => generate(model, base, rng).text));
+  // and guidance raises the candidates' fit (3 titles × 8 candidates)
+  const meanFit = (guidance: number) => {
+    let sum = 0, n = 0;
+    for (const title of ['秋夜', '送友人', '江上']) writePoems(model, { form: 'wujue', title, seed: 3, candidates: 8, guidance }, { onCandidates: (_, c) => c.forEach((x) => ((sum += x.choice.fit), n++)) });
+    return sum / n;
+  };
+  const [g0, g2] = [meanFit(0), meanFit(2)];
+  assert.ok(g2 > g0, `mean fit with guidance 2 (${g2}) above guidance 0 (${g0})`);
+  assert.throws(() => generateOptions({ guidance: -1 }), /^WriteError: guidance must be a number from 0 to 10, got -1/);
 });
 
 test('candidates 1 is the single sample of before; the default applies when sampling only; a seed gives the same poem alone or with others', async () => {

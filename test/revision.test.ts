@@ -10,19 +10,20 @@ import { readModelFile, resolveModelFile } from '../src/nn/checkpoint.ts';
 import { conditionPrefix } from '../src/data/sequence.ts';
 import { readTitledSplit } from '../src/data/corpus.ts';
 import { Rng } from '../src/nn/rng.ts';
-import { inspectPoem } from '../src/explain/inspect.ts';
 import { parseKeep, templateOf, TemplateError } from '../src/poetry/keep.ts';
 import { checkPoem } from '../src/poetry/check.ts';
 import { checkCi } from '../src/poetry/ci-check.ts';
 import { rhymes } from '../src/poetry/prosody.ts';
 import { PoetryError, bareLines, isWellFormed } from '../src/poetry/forms.ts';
-import { UnknownCharacterError } from '../src/data/vocab.ts';
+import { BOS, EOS, UnknownCharacterError } from '../src/data/vocab.ts';
 import { writePoems, generateOptions, WriteError, WritingLoop, planPoems, type Poem } from '../src/domain/write.ts';
 import { API_LIMITS, LIMITS } from '../src/domain/limits.ts';
 import { CANDIDATE_WEIGHTS, repetition } from '../src/domain/candidates.ts';
 import { buildApp } from '../src/server/app.ts';
 import { readFileSync } from 'node:fs';
 import { FIXTURE_CORPUS, shiren } from './cli-helpers.ts';
+import { replayMeasure } from './measure-helpers.ts';
+import { makePlan } from '../src/poetry/plan-ci.ts';
 
 const model = readModelFile(resolveModelFile(), await selectKernels({ engine: 'wasm', threads: 1 }));
 
@@ -134,7 +135,7 @@ test('a kept character that breaks the rules is kept, and the rules around it ad
     (e: Error) => e instanceof PoetryError && /^the kept rhyme '楼' \(line 2\) does not rhyme in 东/.test(e.message));
 });
 
-test('look-ahead: a candidate\'s fluency counts the kept characters\' log-probabilities (checked by inspect); keepLookAhead false counts only those it chose', async () => {
+test('look-ahead: a candidate\'s fluency counts the kept characters\' log-probabilities (full distribution; those it chose among the allowed ids; replayed by full steps); keepLookAhead false counts only those it chose', async () => {
   model.setDecodePrecision('f32');
   try {
     const keep = '＿＿＿＿＿，＿＿＿＿＿。欲穷千里目，更上一层楼。';
@@ -147,18 +148,8 @@ test('look-ahead: a candidate\'s fluency counts the kept characters\' log-probab
       loop.addRequests(0, requests, 4, { done: (p) => (poem = p[0]), failed: (e) => { throw e; } });
       while (loop.size) loop.step();
       const perToken = (t: string) => {
-        const ins = inspectPoem(model, poem!.text, { prefix: conditionPrefix(model.vocab, 'wujue', t) });
-        let lines = 0, col = 0;
-        const counted = ins.chars.filter((c) => {
-          if ('，。'.includes(c.ch) || c.ch === '<eos>') {
-            lines++;
-            col = 0;
-            return false;
-          }
-          const kept = poem!.kept![lines]!.includes(col++);
-          return lookAhead || !kept;
-        });
-        return { mean: counted.reduce((s, c) => s + c.logprob, 0) / counted.length, n: counted.length };
+        const { sum, count } = replayMeasure(model, makePlan(model.vocab, requests[0]!.opts), [BOS, ...conditionPrefix(model.vocab, 'wujue', t)], [...model.vocab.encode(poem!.text), EOS], lookAhead);
+        return { mean: sum / count, n: count };
       };
       const titled = perToken(title);
       assert.equal(titled.n, lookAhead ? 20 : 10);

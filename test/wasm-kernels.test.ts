@@ -212,6 +212,20 @@ for (const variant of VARIANTS) {
         }
       });
 
+      test('logSumExpList: log Σ exp over the listed ids, as the reference', () => {
+        const V = 3001;
+        const [scores] = inp.floats(V, -30, 12);
+        const rand = mulberry32(7);
+        for (const n of [1, 2, 3, 4, 5, 7, 64, 1999, 3001]) {
+          const ids = k.allocInt(n), w = k.alloc(n);
+          for (let i = 0; i < n; i++) ids[i] = n === V ? i : Math.floor(rand() * V);
+          const got = k.logSumExpList(scores, ids, n, w);
+          const want = ref.logSumExpList(Float32Array.from(scores) as Float32Array, Int32Array.from(ids), n, new Float32Array(n));
+          assert.ok(Math.abs(got - want) < 1e-5 * Math.max(1, Math.abs(want)), `n ${n}: ${got} vs ${want}`);
+          assert.equal(k.logSumExpList(scores, ids, n, w), got, 'deterministic');
+        }
+      });
+
       test('addBias and biasBackward (accumulates)', () => {
         for (const [R, C] of [[7, 13], [41, 2003]]) {
           const [out, out0] = inp.floats(R * C);

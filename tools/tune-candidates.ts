@@ -4,15 +4,17 @@
  * 0; regulated poems, each written in the real poem's form on its title), the model writes N
  * candidates once (candidate streams are nested, so the first n of them are what --candidates n
  * writes), every candidate's fit, fluency and repetition are kept, and each setting of
- * (λ fluency, μ repetition, n) chooses one poem per title. Each choice is judged: the topic figure
+ * (λ fluency, μ repetition, n) chooses one poem per title; with `--guidance g1,g2,…` the candidates are
+ * written once per guidance γ (GenerateOptions.guidance) and every γ is a setting too. Each choice is judged: the topic figure
  * (the true title first among 10) and the 4-gram perplexity, with distinct-2 and novel lines.
  *
- * The rule that picks the default (printed last): among the weights at n = N, the highest topic
+ * The rule that picks the default (printed last): among the settings (γ, λ, μ) at n = N, the highest topic
  * share whose 4-gram perplexity is at most 1.45 × the real poems' (the ratio of issue 18's
  * thresholds, 270 / 186); then the smallest n within a point of the best topic share at those weights.
  *
  *   node --import tsx tools/tune-candidates.ts [--corpus DIR] [--split valid] [--count 400]
- *        [--candidates 32] [--model FILE] [--seed 0] [--temperature T (default gen's)] [--json]
+ *        [--candidates 32] [--model FILE] [--seed 0] [--temperature T (default gen's)]
+ *        [--guidance G1,G2,… (default CANDIDATE_WEIGHTS.guidance)] [--json]
  *
  * The corpus must hold all forms (`shiren corpus --forms wujue,qijue,wulv,qilv,free,ci,duilian`).
  */
@@ -21,6 +23,7 @@ import { POEM_FORMS, FORMS, type Form } from '../src/data/clean.ts';
 import { readTitledSplit } from '../src/data/corpus.ts';
 import { openModel } from '../src/domain/model.ts';
 import { writePoems, type Choice } from '../src/domain/write.ts';
+import { CANDIDATE_WEIGHTS } from '../src/domain/candidates.ts';
 import { judgeSample, topicFigure, trainJudges, type JudgedPoem } from '../src/poetry/judges.ts';
 import { distinct2, novelty, trainLineSet } from '../src/poetry/metrics.ts';
 
@@ -33,6 +36,7 @@ const { values } = parseArgs({
     model: { type: 'string' },
     seed: { type: 'string', default: '0' },
     temperature: { type: 'string' },
+    guidance: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -49,26 +53,33 @@ const trainLines = trainLineSet(train.map((p) => p.text));
 process.stderr.write(`judges trained in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 
 const { model } = await openModel(values.model, { job: 'decode', threads: 1 });
-/** [reference poem][candidate] */
-const all: { text: string; title: string; choice: Choice }[][] = [];
-const indices: number[] = [];
-const t1 = performance.now();
-reference.forEach((p, i) => {
-  try {
-    let got: { text: string; title: string; choice: Choice }[] = [];
-    writePoems(model, { form: p.form as Form, title: p.title, seed: i, candidates: N, ...(values.temperature ? { temperature: Number(values.temperature) } : {}) }, {
-      onCandidates: (_, cands) => (got = cands.map((c) => ({ text: c.poem.text, title: c.poem.title, choice: c.choice }))),
-    });
-    all.push(got);
-    indices.push(i);
-  } catch (err) {
-    process.stderr.write(`poem ${i} (${p.title}): ${(err as Error).message}\n`);
-  }
-});
-process.stderr.write(`${all.length} titles × ${N} candidates written in ${((performance.now() - t1) / 1000).toFixed(1)} s\n`);
+const guidances = values.guidance ? values.guidance.split(',').map(Number) : [CANDIDATE_WEIGHTS.guidance];
+if (guidances.some((g) => !(g >= 0))) throw new Error(`--guidance takes numbers ≥ 0, comma-separated, got ${values.guidance}`);
 
-interface Row { lambda: number; mu: number; n: number; top1: number; meanRank: number; perplexity: number; distinct2: number; novelty: number }
-function evaluate(lambda: number, mu: number, n: number): Row {
+/** Each reference title's N candidates written with guidance g: [reference poem][candidate], and which reference poems. */
+function writeAll(g: number): { all: { text: string; title: string; choice: Choice }[][]; indices: number[] } {
+  const all: { text: string; title: string; choice: Choice }[][] = [];
+  const indices: number[] = [];
+  const t1 = performance.now();
+  reference.forEach((p, i) => {
+    try {
+      let got: { text: string; title: string; choice: Choice }[] = [];
+      writePoems(model, { form: p.form as Form, title: p.title, seed: i, candidates: N, guidance: g, ...(values.temperature ? { temperature: Number(values.temperature) } : {}) }, {
+        onCandidates: (_, cands) => (got = cands.map((c) => ({ text: c.poem.text, title: c.poem.title, choice: c.choice }))),
+      });
+      all.push(got);
+      indices.push(i);
+    } catch (err) {
+      if (g === guidances[0]) process.stderr.write(`poem ${i} (${p.title}): ${(err as Error).message}\n`);
+    }
+  });
+  process.stderr.write(`guidance ${g}: ${all.length} titles × ${N} candidates written in ${((performance.now() - t1) / 1000).toFixed(1)} s\n`);
+  return { all, indices };
+}
+
+interface Row { guidance: number; lambda: number; mu: number; n: number; top1: number; meanRank: number; perplexity: number; distinct2: number; novelty: number }
+function evaluate(w: { all: { text: string; choice: Choice }[][]; indices: number[] }, guidance: number, lambda: number, mu: number, n: number): Row {
+  const { all, indices } = w;
   const chosen: JudgedPoem[] = all.map((cands, k) => {
     let best = 0, bestScore = -Infinity;
     for (let j = 0; j < n; j++) {
@@ -80,29 +91,36 @@ function evaluate(lambda: number, mu: number, n: number): Row {
   });
   const t = topicFigure(topic, chosen, pool, seed, 9, indices);
   const texts = chosen.map((p) => p.text);
-  return { lambda, mu, n, top1: t.top1, meanRank: t.meanRank, perplexity: fluency.corpusPerplexity(texts), distinct2: distinct2(texts), novelty: novelty(texts, trainLines) };
+  return { guidance, lambda, mu, n, top1: t.top1, meanRank: t.meanRank, perplexity: fluency.corpusPerplexity(texts), distinct2: distinct2(texts), novelty: novelty(texts, trainLines) };
 }
 
 const realPpl = fluency.corpusPerplexity(reference.map((p) => p.text));
 const realTop = topicFigure(topic, reference, pool, seed).top1;
 const rows: Row[] = [];
-const one = evaluate(0, 0, 1);
-for (const lambda of [0, 0.1, 0.15, 0.25, 0.35, 0.5, 0.75, 1]) for (const mu of [0, 0.5, 1, 2]) rows.push(evaluate(lambda, mu, N));
+const written = new Map<number, ReturnType<typeof writeAll>>();
+// one sample of before: no guidance, no choosing (candidate 0 is the single sample's stream)
+const plain = guidances.includes(0) ? undefined : writeAll(0);
+for (const g of guidances) {
+  const w = writeAll(g);
+  written.set(g, w);
+  for (const lambda of [0, 0.1, 0.15, 0.25, 0.35, 0.5, 0.75, 1]) for (const mu of [0, 0.5, 1, 2]) rows.push(evaluate(w, g, lambda, mu, N));
+}
+const one = evaluate(plain ?? written.get(0)!, 0, 0, 0, 1);
 const ok = rows.filter((r) => r.perplexity <= 1.45 * realPpl);
 const pick = (ok.length ? ok : rows).reduce((a, b) => (b.top1 > a.top1 || (b.top1 === a.top1 && b.perplexity < a.perplexity) ? b : a));
-const byN = [1, 2, 4, 8, 12, 16, 24, 32].filter((n) => n <= N).map((n) => evaluate(pick.lambda, pick.mu, n));
+const byN = [1, 2, 4, 8, 12, 16, 24, 32].filter((n) => n <= N).map((n) => evaluate(written.get(pick.guidance)!, pick.guidance, pick.lambda, pick.mu, n));
 const bestTop = Math.max(...byN.map((r) => r.top1));
 const nPick = byN.find((r) => r.top1 >= bestTop - 0.01)!;
 
 if (values.json) {
-  process.stdout.write(JSON.stringify({ split, count: all.length, candidates: N, real: { top1: realTop, perplexity: realPpl }, one, rows, byN, pick, nPick }) + '\n');
+  process.stdout.write(JSON.stringify({ split, count: written.get(pick.guidance)!.all.length, candidates: N, real: { top1: realTop, perplexity: realPpl }, one, rows, byN, pick, nPick }) + '\n');
 } else {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  const line = (r: Row) => `λ ${r.lambda.toFixed(2)}  μ ${r.mu.toFixed(1)}  n ${String(r.n).padStart(2)}   top-1 ${pct(r.top1).padStart(6)}  rank ${r.meanRank.toFixed(2)}  4-gram ${r.perplexity.toFixed(1).padStart(6)}  distinct-2 ${pct(r.distinct2)}  novel ${pct(r.novelty)}`;
-  console.log(`${split} split, ${all.length} titles; real poems: top-1 ${pct(realTop)}, 4-gram ${realPpl.toFixed(1)} (perplexity bound ${(1.45 * realPpl).toFixed(1)})`);
+  const line = (r: Row) => `γ ${r.guidance.toFixed(2)}  λ ${r.lambda.toFixed(2)}  μ ${r.mu.toFixed(1)}  n ${String(r.n).padStart(2)}   top-1 ${pct(r.top1).padStart(6)}  rank ${r.meanRank.toFixed(2)}  4-gram ${r.perplexity.toFixed(1).padStart(6)}  distinct-2 ${pct(r.distinct2)}  novel ${pct(r.novelty)}`;
+  console.log(`${split} split, ${written.get(pick.guidance)!.all.length} titles; real poems: top-1 ${pct(realTop)}, 4-gram ${realPpl.toFixed(1)} (perplexity bound ${(1.45 * realPpl).toFixed(1)})`);
   console.log(`one sample:  ${line(one)}`);
   for (const r of rows) console.log(line(r));
   console.log('by n at the chosen weights:');
   for (const r of byN) console.log(line(r));
-  console.log(`chosen: λ ${pick.lambda}, μ ${pick.mu}, n ${nPick.n}`);
+  console.log(`chosen: γ ${pick.guidance}, λ ${pick.lambda}, μ ${pick.mu}, n ${nPick.n}`);
 }

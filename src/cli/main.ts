@@ -15,7 +15,8 @@ import { INIT_VOCABS, TRAIN_DEFAULTS } from '../train/options.ts';
 import { OPTIMIZER_KINDS } from '../nn/optim.ts';
 import { GEN_FORMS } from '../poetry/forms.ts';
 import { RHYME_BOOKS } from '../poetry/book-names.ts';
-import { DEFAULT_CANDIDATES, MAX_WORKERS, SERVE_DEFAULTS } from '../domain/limits.ts';
+import { DEFAULT_CANDIDATES, MAX_GUIDANCE, MAX_WORKERS, SERVE_DEFAULTS } from '../domain/limits.ts';
+import { CANDIDATE_WEIGHTS } from '../domain/candidates.ts';
 import { printable } from '../util/text.ts';
 import { UsageError, parseChoice, parseInteger, parseList, parseNumber, parsePath } from './errors.ts';
 
@@ -109,6 +110,7 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .addOption(modelOption())
     .option('--count <n>', '下联 to write', parseInteger('--count'), 1)
     .option('--candidates <n>', `write n candidates per 下联 and keep the best by fit to the 上联, fluency and repetition (default ${DEFAULT_CANDIDATES} when sampling; 1: a single sample)`, parseInteger('--candidates'))
+    .option('--guidance <x>', `with candidates: how strongly the 上联 steers the sampling (0: the model's own distribution; default ${CANDIDATE_WEIGHTS.guidance})`, parseNumber('--guidance', 0, MAX_GUIDANCE))
     .option('--temperature <x>', 'sampling temperature (0: greedy)', parseNumber('--temperature', 0))
     .option('--top-k <n>', 'sample from the k most likely characters', parseInteger('--top-k'))
     .option('--top-p <x>', 'sample from the smallest set with probability ≥ p', parseNumber('--top-p', 0, 1))
@@ -145,6 +147,7 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .option('--repetition-penalty <x>', 'divide the probability of characters already used by x', parseNumber('--repetition-penalty', 1))
     .option('--allow-repeats', 'allow a character to repeat within a poem (default: no repeats in fixed forms)', false)
     .option('--candidates <n>', `write n candidates per poem and keep the best by title fit, fluency and repetition (default ${DEFAULT_CANDIDATES} when sampling, 1 with --greedy or --beam; 1: a single sample)`, parseInteger('--candidates'))
+    .option('--guidance <x>', `with candidates on a given title: how strongly the title steers the sampling (classifier-free guidance; 0: the model's own distribution; default ${CANDIDATE_WEIGHTS.guidance})`, parseNumber('--guidance', 0, MAX_GUIDANCE))
     .option('--seed <n>', 'random seed (reproducible poems)', parseInteger('--seed', 0))
     .option('--json', 'machine-readable output', false)
     .addOption(engineOption())

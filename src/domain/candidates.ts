@@ -8,10 +8,16 @@
  * - fluency: per-token log P(poem | title), over the tokens the poem chose itself (its forced start
  *   and acrostic characters, and a fixed form's marks, are the same in every candidate): a likely
  *   poem reads well. Measured while the candidate is written (PoemDecoder `measure`), free.
- * - fit: fluency − the same tokens' per-token log P(poem | no title), the title being the one
- *   given or the one the model wrote for that candidate (pointwise mutual information of poem and
- *   title: how much the title explains the poem), scored by a SequenceScorer in the same batch
- *   steps. 0 for an unconditional model or an untitled poem.
+ * - fit: fluency − the same tokens' per-token log P(poem | no title) (pointwise mutual information
+ *   of poem and title: how much the title explains the poem). On a given title (or a 对联's 上联)
+ *   an untitled twin row of the candidate measures it as it is written, and both terms are taken
+ *   among the ids the rules allowed at each position (the columns the step computes anyway: the
+ *   PMI of poem and title within the form); on a title the model wrote itself, a SequenceScorer
+ *   scores the untitled text in the same batch steps, both terms under the full distribution.
+ *   0 for an unconditional model or an untitled poem.
+ * - guidance γ (not a score: how candidates are written): with the twin, each chosen character is
+ *   drawn from t + γ·(t − u), t and u the titled and untitled logits (classifier-free guidance), so
+ *   the candidates lean towards the title before the score chooses among them.
  * - repetition: characters and bigrams a poem uses more than once, and lines that echo another,
  *   per character (the model's probabilities like a refrain more than a reader does).
  * Both are under the weights the model writes with (int8 by default). The weights were chosen on the valid split by judges that are not
@@ -29,8 +35,8 @@ import type { Poem } from '../poetry/generate.ts';
 
 export { DEFAULT_CANDIDATES } from './limits.ts';
 
-/** The weights of the candidate score (see the file comment), chosen on the valid split. */
-export const CANDIDATE_WEIGHTS = { fluency: 0.15, repetition: 1 } as const;
+/** The weights of the candidate score and the guidance (see the file comment), chosen on the valid split. */
+export const CANDIDATE_WEIGHTS = { fluency: 0.75, repetition: 1, guidance: 1 } as const;
 
 /** How a written poem was chosen, given with it (gen --json `choice`). */
 export interface Choice {

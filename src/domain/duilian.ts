@@ -32,6 +32,8 @@ export interface DuilianWriteOptions {
   seed?: number;
   /** Candidates per 下联, the best kept; default DEFAULT_CANDIDATES when sampling. */
   candidates?: number;
+  /** With candidates: how strongly the 上联 steers the sampling (WriteOptions.guidance). */
+  guidance?: number;
   temperature?: number;
   topK?: number;
   topP?: number;
@@ -63,8 +65,8 @@ export interface DuilianCall {
 export function planDuilian(model: LanguageModel, opts: DuilianWriteOptions, limits: Limits = LIMITS): DuilianCall {
   if (typeof opts.upper !== 'string' || !opts.upper.trim()) throw new WriteError('upper must be a 上联: one line of Han characters');
   if ([...opts.upper].length > limits.startChars) throw new WriteError(`upper has at most ${limits.startChars} characters`);
-  const { count, seed, candidates, temperature, topK, topP, rhymeBook } = opts;
-  const write = { count, seed, candidates, temperature, topK, topP, rhymeBook };
+  const { count, seed, candidates, guidance, temperature, topK, topP, rhymeBook } = opts;
+  const write = { count, seed, candidates, guidance, temperature, topK, topP, rhymeBook };
   const base = generateOptions(write, limits);
   const plan = new DuilianPlan(model.vocab, opts.upper, base.rhymeBook as RhymeBookName | undefined);
   const requests = poemRequests({ ...base, plan }, [''], count ?? 1, seed ?? Math.floor(Math.random() * 2 ** 32));

@@ -82,6 +82,8 @@ export const API_LIMITS: Limits = {
 export const MAX_RHYME_GROUP_CHARS = 8;
 /** Characters of a title, wherever one is given (gen, score, inspect, the API). */
 export const MAX_TITLE_INPUT_CHARS = LIMITS.startChars;
+/** Highest guidance by the title (WriteOptions.guidance): beyond a few the title's pull drowns the language. */
+export const MAX_GUIDANCE = 10;
 /** Texts one score or check request may carry, and characters per text. */
 export const MAX_SCORE_TEXTS = 50;
 export const MAX_SCORE_CHARS = 500;

@@ -25,8 +25,8 @@ import { printable } from '../util/text.ts';
 import { RHYME_BOOKS, type RhymeBookName } from '../poetry/book-names.ts';
 import { DecodeBatch, PoemDecoder, SequenceScorer, type BatchMember, type GenerateOptions, type Poem as DecodedPoem } from '../poetry/generate.ts';
 import { MIN_TEMPERATURE } from '../poetry/sample.ts';
-import { DEFAULT_CANDIDATES, LIMITS, MAX_RHYME_GROUP_CHARS, MAX_TITLE_INPUT_CHARS, type Limits } from './limits.ts';
-import { bestChoice, candidateStreams, choiceOf, untitledSequence, type Choice } from './candidates.ts';
+import { DEFAULT_CANDIDATES, LIMITS, MAX_GUIDANCE, MAX_RHYME_GROUP_CHARS, MAX_TITLE_INPUT_CHARS, type Limits } from './limits.ts';
+import { CANDIDATE_WEIGHTS, bestChoice, candidateStreams, choiceOf, untitledSequence, type Choice } from './candidates.ts';
 
 export { LIMITS };
 export type { Choice };
@@ -92,6 +92,12 @@ export interface WriteOptions {
    * DEFAULT_CANDIDATES when sampling, 1 (today's single sample) with greedy or beam search.
    */
   candidates?: number;
+  /**
+   * With candidates on a given title (or a 对联's 上联): how strongly the title steers the sampling
+   * (classifier-free guidance, GenerateOptions.guidance); default CANDIDATE_WEIGHTS.guidance (none
+   * for a 词: its tune is not its topic), 0 none.
+   */
+  guidance?: number;
 }
 
 /** A request that cannot be served as asked (a field out of range, too much work). */
@@ -121,6 +127,7 @@ export function generateOptions(opts: WriteOptions, limits: Limits = LIMITS): Ge
   check(topK === undefined || isInt(topK, 1, limits.topK), `topK must be an integer from 1 to ${limits.topK}, got ${topK}`);
   check(topP === undefined || (isNum(topP, 0, 1) && topP > 0), `topP must be in (0, 1], got ${topP}`);
   check(beam === undefined || isInt(beam, 1, limits.beam), `beam must be an integer from 1 to ${limits.beam}, got ${beam}`);
+  check(opts.guidance === undefined || isNum(opts.guidance, 0, MAX_GUIDANCE), `guidance must be a number from 0 to ${MAX_GUIDANCE}, got ${opts.guidance}`);
   check(repetitionPenalty === undefined || isNum(repetitionPenalty, 1, limits.repetitionPenalty), `repetitionPenalty must be a number from 1 to ${limits.repetitionPenalty}, got ${repetitionPenalty}`);
   check(isInt(count, 1, limits.poems), `count must be an integer from 1 to ${limits.poems}, got ${count}`);
   check(opts.seed === undefined || isInt(opts.seed, 0, 2 ** 32 - 1), `seed must be an integer from 0 to 2^32−1, got ${opts.seed}`);
@@ -163,6 +170,7 @@ export function generateOptions(opts: WriteOptions, limits: Limits = LIMITS): Ge
     topP,
     beam,
     greedy: opts.greedy,
+    guidance: opts.guidance,
     repetitionPenalty,
     // WriteOptions: false is the default (no repeats in a fixed layout, repeats in a free poem)
     allowRepeats: opts.allowRepeats || undefined,
@@ -312,10 +320,18 @@ export interface CallReply {
   onCandidates?: (i: number, candidates: { poem: Poem; choice: Choice }[]) => void;
 }
 
+/**
+ * The guidance of candidates when none is asked for: CANDIDATE_WEIGHTS.guidance on a title or a
+ * 上联; none for a 词, whose tune is its title but not its topic (a 浣溪沙 need not be about a stream).
+ */
+function defaultGuidance(opts: GenerateOptions): number {
+  return opts.form === 'ci' || opts.cipai !== undefined ? 0 : CANDIDATE_WEIGHTS.guidance;
+}
+
 /** A candidate as written: the poem, and what it measured of itself (PoemDecoder `measure`). */
 interface Written {
   poem: DecodedPoem;
-  measured?: { logprob: number; positions: readonly number[]; tokens: readonly number[]; untitled?: readonly number[] };
+  measured?: { logprob: number; positions: readonly number[]; tokens: readonly number[]; untitled?: readonly number[]; untitledLogprob?: number };
 }
 
 interface Call<K> {
@@ -366,7 +382,7 @@ export class WritingLoop<K> {
     if (this.calls.has(key)) throw new Error(`a call ${String(key)} is already being written`);
     // every candidate's plan first: a request that cannot be written fails before anything runs
     const groups = requests.map((r) =>
-      n === 1 ? [new PoemDecoder(this.model, r.opts, r.rng)] : candidateStreams(r.seed, n).map((rng) => new PoemDecoder(this.model, r.opts, rng, true)));
+      n === 1 ? [new PoemDecoder(this.model, r.opts, r.rng)] : candidateStreams(r.seed, n).map((rng) => new PoemDecoder(this.model, { ...r.opts, guidance: r.opts.guidance ?? defaultGuidance(r.opts) }, rng, true)));
     const call: Call<K> = { key, reply, poems: new Array(groups.length), left: groups.length };
     this.calls.set(key, call);
     groups.forEach((decoders, i) => {
@@ -407,6 +423,11 @@ export class WritingLoop<K> {
     };
     let left = 0;
     written.forEach(({ poem, measured }, c) => {
+      // measured by its untitled twin as it was written (generate.ts PoemDecoder)
+      if (measured!.untitledLogprob !== undefined) {
+        untitled[c] = { logprob: measured!.untitledLogprob, tokens: measured!.positions.length };
+        return;
+      }
       const seq = untitledSequence(this.model.vocab, poem, measured!.tokens, measured!.untitled);
       if (!seq || !measured!.positions.length) return;
       left++;

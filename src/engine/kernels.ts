@@ -94,6 +94,12 @@ export interface Kernels<F extends FloatArray = FloatArray> {
    * four; deterministic for a given row, list and u.  scores [V], ids [n], w [n].
    */
   sampleList(scores: F, ids: Int32Array, n: number, invT: number, u: number, w: F): number;
+  /**
+   * log Σ_i exp(scores[ids[i]]) over the candidates ids[0:n], n ≥ 1 (a chosen token's
+   * log-probability among the ids the rules allowed: generate.ts). The wasm kernel takes the
+   * weights of sampleList at invT 1 (f32 exponentials, an f64 sum). scores [V], ids [n], w [n] scratch.
+   */
+  logSumExpList(scores: F, ids: Int32Array, n: number, w: F): number;
 
   // ── bias and embedding: assembly/embed.ts ──
   /** out[r, c] += bias[c] for r < R, c < C.  out [R,C], bias [C]. */

@@ -158,6 +158,14 @@ class ReferenceKernels<F extends FloatArray> implements Kernels<F> {
     return n - 1;
   }
 
+  logSumExpList(scores: F, ids: Int32Array, n: number, _w: F): number {
+    let max = -Infinity;
+    for (let i = 0; i < n; i++) max = Math.max(max, scores[ids[i]]);
+    let total = 0;
+    for (let i = 0; i < n; i++) total += Math.exp(scores[ids[i]] - max);
+    return max + Math.log(total);
+  }
+
   // ── bias and embedding: assembly/embed.ts ──
   addBias(out: F, bias: F, R: number, C: number): void {
     for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) out[r * C + c] += bias[c];

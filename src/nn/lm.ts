@@ -16,13 +16,17 @@ export interface RecurrentState {
  * a row's log-softmax at one id (Kernels.softmaxCrossEntropy):
  * write the candidates into `ids`, then `sample(row, n, invT, u)` returns the index in ids[0:n]
  * drawn with weights exp((row[id] − max) · invT) by the uniform u in [0, 1). `row` must be a row
- * of logits this model returned (its kernels address it).
+ * of logits this model returned (its kernels address it), or `scratch`.
  */
 export interface ListSampler {
   readonly ids: Int32Array; // [V]
+  /** [V] a row in the kernels' memory for scores the caller combines (generate.ts: guided sampling) */
+  readonly scratch: Float32Array;
   sample(row: Float32Array, n: number, invT: number, u: number): number;
   /** log softmax(row)[id] over the whole row [V] (scoring a candidate: generate.ts SequenceScorer). */
   logProb(row: Float32Array, id: number): number;
+  /** log Σ exp(row[ids[i]]) over ids[0:n] (Kernels.logSumExpList): row[id] less it is a log-probability among the allowed ids. */
+  logSumExpAmong(row: Float32Array, n: number): number;
 }
 
 /**

@@ -166,10 +166,12 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     if (k.dtype !== 'f32') return undefined;
     if (!this.listSampler) {
       const V = this.config.vocabSize;
-      const ids = k.allocInt(V), w = k.alloc(V), target = k.allocInt(1);
+      const ids = k.allocInt(V), w = k.alloc(V), target = k.allocInt(1), scratch = k.alloc(V);
       this.listSampler = {
         ids,
+        scratch: scratch as Float32Array,
         sample: (row, n, invT, u) => k.sampleList(row as F, ids, n, invT, u, w),
+        logSumExpAmong: (row, n) => k.logSumExpList(row as F, ids, n, w),
         // −log softmax(row)[id] is the cross-entropy kernel on one row (its gradient goes to w, unused)
         logProb: (row, id) => ((target[0] = id), -k.softmaxCrossEntropy(w, row as F, target, 1, V, -1, 1)),
       };

@@ -41,7 +41,7 @@ import { standardPoem } from '../data/standard.ts';
 import { PoetryError, isHan, poemLines, type GenForm } from './forms.ts';
 import { addSorted, copyExcept, copyHypothesis, type GenerateOptions, type Hypothesis, type Plan, type Slot } from './plan.ts';
 import { makePlan, type TuneRead } from './plan-ci.ts';
-import { DEFAULT_TEMPERATURE, MIN_TEMPERATURE, choose, logSumExp, penalise, scratchFor, topIds, unpenalise, type RandomSource, type Sampling } from './sample.ts';
+import { DEFAULT_TEMPERATURE, MIN_TEMPERATURE, choose, logSumExp, logSumExpAmong, penalise, scratchFor, topIds, unpenalise, type RandomSource, type Sampling } from './sample.ts';
 
 export type { GenerateOptions, RandomSource };
 
@@ -167,13 +167,27 @@ export class PoemDecoder implements BatchMember<Poem> {
   private readonly measured?: { logprob: number; positions: number[] };
   /** `measure` counts the kept characters too (GenerateOptions.keepLookAhead) */
   private readonly lookAhead: boolean;
+  /**
+   * The untitled twin of a measured poem on a given title (or a plan's own opening, a 对联's): a
+   * second row fed <bos> and the untitled opening so that it ends where the titled prefix ends
+   * (it joins at feed `joinAt`), then the same body tokens. It measures the same tokens under no
+   * title (`logprob`, the fit of candidates.ts) and guides the sampling (GenerateOptions.guidance).
+   */
+  private readonly twin?: { opening: number[]; joinAt: number; logprob: number };
+  /** γ of guided sampling (0: none; only with a twin) */
+  private readonly guidance: number;
+  /** tokens fed before the body so far (<bos>, then the prefix) */
+  private fed = 0;
 
   /**
    * Validates `opts` against the model's vocabulary (throws PoetryError / UnknownCharacterError).
-   * `measure` (sampling only): also sum the log-probability, under the model's full distribution, of
-   * every body token the poem chose (`measurement()`: choosing among candidates reads it), and of
-   * every kept character (a forced slot marked `kept`, keep.ts): the look-ahead of a revision,
-   * since a candidate whose lines lead well into a kept line makes that line likelier.
+   * `measure` (sampling only): also sum the log-probability of every body token the poem chose
+   * (`measurement()`: choosing among candidates reads it), and of every kept character (a forced
+   * slot marked `kept`, keep.ts, under the full distribution): the look-ahead of a revision, since a
+   * candidate whose lines lead well into a kept line makes that line likelier. On a given title or
+   * a plan's opening an untitled twin row measures the same tokens under no title, and a chosen
+   * token is measured among the ids allowed at its position (the columns computed); with a title
+   * the model writes itself, under the full distribution (the untitled text is scored afterwards).
    */
   constructor(model: LanguageModel, private readonly opts: GenerateOptions, private readonly rng: RandomSource, measure = false) {
     const { vocab } = model;
@@ -204,16 +218,25 @@ export class PoemDecoder implements BatchMember<Poem> {
       this.queue.push(vocab.id(formSymbol(plan.form))!);
       this.writesTitle = plan.info.hanIds.length > 0;
     }
+    const untitled = !this.measured ? undefined : plan.opening ? plan.opening.untitled : this.title && !this.writesTitle ? conditionPrefix(vocab, plan.form, '') : undefined;
+    if (untitled) {
+      const opening = [BOS, ...untitled];
+      const joinAt = 1 + this.queue.length - opening.length;
+      if (joinAt >= 1) this.twin = { opening, joinAt, logprob: 0 };
+    }
+    this.guidance = this.twin ? Math.max(0, opts.guidance ?? 0) : 0;
   }
 
-  /** Rows this poem may have in a step at most: its beams (1 when sampling). */
+  /** Rows this poem may have in a step at most: its beams (1 when sampling), and its untitled twin. */
   get maxRows(): number {
-    return this.width;
+    return this.width + (this.twin ? 1 : 0);
   }
 
-  /** Rows this poem has in the next step's logits (0 once done). */
+  /** Rows this poem has in the next step's logits (0 once done): its hypotheses, then its twin once it has joined. */
   get rows(): number {
-    return this.phase === 'done' ? 0 : this.phase === 'body' ? this.beams.length : 1;
+    if (this.phase === 'done') return 0;
+    const twin = this.twin && this.fed > this.twin.joinAt ? 1 : 0;
+    return (this.phase === 'body' ? this.beams.length : 1) + twin;
   }
 
   /**
@@ -235,7 +258,8 @@ export class PoemDecoder implements BatchMember<Poem> {
     if (this.phase !== 'body' || this.width > 1) return null;
     const slot = this.plan.slotAt(this.pos);
     if (slot && 'forced' in slot) return this.measures(slot) ? null : NO_READ;
-    if (this.measured) return null;
+    // measured without a twin: under the full distribution (the scorer of the untitled text reads full rows)
+    if (this.measured && !this.twin) return null;
     return logitRanges(sc.ids, this.plan.allowed(this.beams[0], slot, sc.ids));
   }
 
@@ -259,12 +283,12 @@ export class PoemDecoder implements BatchMember<Poem> {
    * (<eos> included; the vocabulary's characters, before the standard mapping), once finished;
    * both after the plan's lead-in, if it has one, and with the plan's untitled opening (Plan.opening).
    */
-  measurement(): { logprob: number; positions: readonly number[]; tokens: readonly number[]; untitled?: readonly number[] } {
+  measurement(): { logprob: number; positions: readonly number[]; tokens: readonly number[]; untitled?: readonly number[]; untitledLogprob?: number } {
     if (!this.measured || !this.poem) throw new Error('PoemDecoder: nothing measured');
     // counted after a plan's lead-in (forced, so never measured), like the written text
     const lead = this.plan.lead ?? 0;
     const positions = lead ? this.measured.positions.map((p) => p - lead) : this.measured.positions;
-    return { logprob: this.measured.logprob, positions, tokens: this.written, untitled: this.plan.opening?.untitled };
+    return { logprob: this.measured.logprob, positions, tokens: this.written, untitled: this.plan.opening?.untitled, untitledLogprob: this.twin?.logprob };
   }
 
   /** The poem, once `advance` has returned null. */
@@ -282,6 +306,7 @@ export class PoemDecoder implements BatchMember<Poem> {
     const V = this.vocab.size;
     if (this.phase === 'start') {
       this.phase = this.queue.length ? 'prefix' : this.writesTitle ? 'title' : 'body';
+      this.fed = 1;
       return { src: [-1], tokens: [BOS] };
     }
     if (this.phase === 'done') return null;
@@ -289,6 +314,10 @@ export class PoemDecoder implements BatchMember<Poem> {
     if (this.phase === 'prefix') {
       const id = this.queue.shift()!;
       if (!this.queue.length) this.phase = this.writesTitle ? 'title' : 'body';
+      const at = this.fed++;
+      const tw = this.twin;
+      // the twin starts fresh at joinAt and reads its own opening, ending with the prefix
+      if (tw && at >= tw.joinAt) return { src: [0, at === tw.joinAt ? -1 : 1], tokens: [id, tw.opening[at - tw.joinAt]] };
       return { src: [0], tokens: [id] };
     }
     if (this.phase === 'title') {
@@ -322,22 +351,49 @@ export class PoemDecoder implements BatchMember<Poem> {
     if (width === 1) {
       // sampling: the one hypothesis grows in place; its log-probability would only rank beams
       const h = beams[0];
-      const ids = this.sampler?.ids ?? sc.ids;
+      const { sampler, twin, guidance } = this;
+      const ids = sampler?.ids ?? sc.ids;
       const n = plan.allowed(h, slot, ids);
-      penalise(logits, h.used, penalty, sc.saved);
-      const id = choose(logits, ids, n, this.sampling, this.rng, sc, this.sampler);
-      unpenalise(logits, h.used, penalty, sc.saved);
-      if (this.measured && this.measures(slot)) {
-        // the row is the model's again (unpenalised): the token's probability under its full distribution
-        this.measured.logprob += this.sampler ? this.sampler.logProb(logits, id) : logits[id] - logSumExp(logits);
-        this.measured.positions.push(pos);
+      const measured = this.measured && this.measures(slot) ? this.measured : undefined;
+      const forced = !!slot && 'forced' in slot;
+      // the twin's row [V]: the same position under no title
+      const u = twin ? logits.subarray(V, 2 * V) : undefined;
+      // a chosen token is measured among the ids allowed here (the columns computed), before
+      // `choose` may reorder them; a kept one (look-ahead) under the full distribution
+      let lseT = 0, lseU = 0;
+      if (measured && u && !forced) {
+        lseT = sampler ? sampler.logSumExpAmong(logits, n) : logSumExpAmong(logits, ids, n);
+        lseU = sampler ? sampler.logSumExpAmong(u, n) : logSumExpAmong(u, ids, n);
+      }
+      // guided: t + γ·(t − u) at the allowed ids, in a row the sampler can read
+      let scores = logits;
+      if (u && guidance > 0 && !forced) {
+        scores = sampler?.scratch ?? sc.guided;
+        for (let i = 0; i < n; i++) {
+          const k = ids[i];
+          scores[k] = logits[k] + guidance * (logits[k] - u[k]);
+        }
+      }
+      penalise(scores, h.used, penalty, sc.saved);
+      const id = choose(scores, ids, n, this.sampling, this.rng, sc, sampler);
+      unpenalise(scores, h.used, penalty, sc.saved);
+      if (measured) {
+        // the rows are the model's (unpenalised, unguided)
+        if (u && !forced) {
+          measured.logprob += logits[id] - lseT;
+          twin!.logprob += u[id] - lseU;
+        } else {
+          measured.logprob += sampler ? sampler.logProb(logits, id) : logits[id] - logSumExp(logits.subarray(0, V));
+          if (u) twin!.logprob += sampler ? sampler.logProb(u, id) : u[id] - logSumExp(u);
+        }
+        measured.positions.push(pos);
       }
       plan.extend(h, id, 0);
       if (h.done || atCap) {
         this.finished.push(h);
         return this.finish();
       }
-      return { src: [0], tokens: [id] };
+      return u ? { src: [0, 1], tokens: [id, id] } : { src: [0], tokens: [id] };
     }
     const candidates: { row: number; id: number; logp: number; score: number }[] = [];
     for (let row = 0; row < beams.length; row++) {

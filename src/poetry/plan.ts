@@ -108,6 +108,13 @@ export interface GenerateOptions {
    * false only to measure what it gains (tools/revision-eval.ts).
    */
   keepLookAhead?: boolean;
+  /**
+   * Guidance by the title (classifier-free guidance), when candidates are measured against an
+   * untitled twin (generate.ts `measure` on a given title or a plan's own opening): sample from
+   * t + γ·(t − u) over the allowed ids, t the logits after the title, u those after no title, so
+   * characters the title makes likelier are drawn more. 0 (default): the model's own distribution.
+   */
+  guidance?: number;
 }
 
 /**

@@ -37,13 +37,14 @@ export interface Scratch {
   order: Int32Array; // a permutation of some of them (top-k / top-p selection)
   saved: Float32Array; // logits of the used ids while penalised (penalise)
   weights: Float64Array; // sampling weights, in `kept` order
+  guided: Float32Array; // scores combined from two rows (generate.ts guided sampling), at the allowed ids
 }
 const scratchCache = new WeakMap<Vocab, Scratch>();
 export function scratchFor(vocab: Vocab): Scratch {
   let s = scratchCache.get(vocab);
   if (!s) {
     const V = vocab.size;
-    s = { ids: new Int32Array(V), order: new Int32Array(V), saved: new Float32Array(V), weights: new Float64Array(V) };
+    s = { ids: new Int32Array(V), order: new Int32Array(V), saved: new Float32Array(V), weights: new Float64Array(V), guided: new Float32Array(V) };
     scratchCache.set(vocab, s);
   }
   return s;
@@ -74,6 +75,15 @@ export function logSumExp(x: Float32Array): number {
   for (let i = 0; i < x.length; i++) if (x[i] > max) max = x[i];
   let sum = 0;
   for (let i = 0; i < x.length; i++) sum += Math.exp(x[i] - max);
+  return max + Math.log(sum);
+}
+
+/** log Σ exp(x[ids[i]]) over ids[0:n], n ≥ 1 (Kernels.logSumExpList's JavaScript twin). */
+export function logSumExpAmong(x: Float32Array, ids: Int32Array, n: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) if (x[ids[i]] > max) max = x[ids[i]];
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += Math.exp(x[ids[i]] - max);
   return max + Math.log(sum);
 }
 

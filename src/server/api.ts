@@ -6,12 +6,12 @@
  *
  * - POST /api/generate `{"start": "山" | ["日","红"], "form", "acrostic", "count", "temperature",
  *   "topK", "topP", "beam", "seed", "tones", "rhyme", "greedy", "repetitionPenalty",
- *   "allowRepeats", "title", "rhymeBook", "rhymeGroup", "candidates", "cipai", "variant", "keep"}`, all optional →
+ *   "allowRepeats", "title", "rhymeBook", "rhymeGroup", "candidates", "guidance", "cipai", "variant", "keep"}`, all optional →
  *   `{"poems":[{"start","form","title","lines":[…],"text","choice"?}]}` (`choice`: how a poem was
  *   chosen among candidates, src/domain/candidates.ts); a 词 (`form: 'ci', cipai`) adds `cipai`,
  *   `variant`, `format`, `tuneRead` and `stanzas` (src/poetry/plan-ci.ts); a revision (`keep`, a
  *   template: src/poetry/keep.ts) adds `kept`, per line the indices of the kept characters.
- * - POST /api/duilian `{"upper": "海阔凭鱼跃", "count", "seed", "candidates", "temperature", "topK",
+ * - POST /api/duilian `{"upper": "海阔凭鱼跃", "count", "seed", "candidates", "guidance", "temperature", "topK",
  *   "topP", "rhymeBook"}` → `{"reading","pairs":[{"upper","lower","choice"?}]}` (as duilian --json).
  * - POST /api/score `{"texts": ["…" | {"text","title"}, …]}` → `{"poems":[{"text","tokens","logprob","perplexity"}]}`.
  * - POST /api/check `{"texts": ["…", …], "form", "rhymeBook", "cipai", "variant", "strictRhyme"}` → as `check --json`;
@@ -21,7 +21,7 @@
  */
 import { FORMS, GEN_FORMS } from '../poetry/forms.ts';
 import { RHYME_BOOKS } from '../poetry/book-names.ts';
-import { API_LIMITS, MAX_RHYME_GROUP_CHARS, MAX_SCORE_CHARS, MAX_SCORE_TEXTS, MAX_TITLE_INPUT_CHARS } from '../domain/limits.ts';
+import { API_LIMITS, MAX_GUIDANCE, MAX_RHYME_GROUP_CHARS, MAX_SCORE_CHARS, MAX_SCORE_TEXTS, MAX_TITLE_INPUT_CHARS } from '../domain/limits.ts';
 
 const { poems: MAX_POEMS, startChars: MAX_START_CHARS, acrosticChars: MAX_ACROSTIC_CHARS, topK: MAX_TOP_K, beam: MAX_BEAM } = API_LIMITS;
 
@@ -50,6 +50,7 @@ export const GENERATE_SCHEMA = {
     repetitionPenalty: { type: 'number', minimum: 1, maximum: API_LIMITS.repetitionPenalty },
     allowRepeats: { type: 'boolean' },
     candidates: { type: 'integer', minimum: 1, maximum: API_LIMITS.candidates },
+    guidance: { type: 'number', minimum: 0, maximum: MAX_GUIDANCE },
     title: { type: 'string', maxLength: MAX_TITLE_INPUT_CHARS },
     rhymeBook: { type: 'string', enum: [...RHYME_BOOKS] },
     rhymeGroup: { type: 'string', minLength: 1, maxLength: MAX_RHYME_GROUP_CHARS },
@@ -65,6 +66,7 @@ export const DUILIAN_SCHEMA = {
     count: { type: 'integer', minimum: 1, maximum: MAX_POEMS },
     seed: { type: 'integer', minimum: 0, maximum: 2 ** 32 - 1 },
     candidates: { type: 'integer', minimum: 1, maximum: API_LIMITS.candidates },
+    guidance: { type: 'number', minimum: 0, maximum: MAX_GUIDANCE },
     temperature: { type: 'number', minimum: 0, maximum: API_LIMITS.temperature },
     topK: { type: 'integer', minimum: 1, maximum: MAX_TOP_K },
     topP: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
