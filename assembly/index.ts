@@ -4,7 +4,8 @@
  * which src/engine/reference.ts (the naive twins) and src/engine/wasm.ts (the calls) follow:
  *   gemm.ts       gemm, gemmNT (sgemm, packed, and the small-M dot-product path)
  *   int8.ts       quantizeRows, quantizeWeights, gemmNTInt8 (the int8 generation product)
- *   sample.ts     sampleList (plain sampling), logSumExpList (a log-probability under the rules)
+ *   sample.ts     sampleList (plain sampling), guidedSample (guided by a title, measured),
+ *                 logSumExpList (a log-probability under the rules)
  *   embed.ts      addBias, biasBackward, embeddingForward, embeddingBackward
  *   pointwise.ts  mul, addInPlace, scale, sumSquares
  *   loss.ts       softmaxCrossEntropy
@@ -32,7 +33,7 @@
 // The wasm exports, in the order of src/engine/kernels.ts.
 export { gemmWorkspaceBytes, gemmSmallM, gemm, gemmNT } from './gemm';
 export { quantizeRows, quantizeWeights, gemmNTInt8 } from './int8';
-export { sampleList, logSumExpList } from './sample';
+export { sampleList, logSumExpList, guidedSample } from './sample';
 export { addBias, biasBackward, embeddingForward, embeddingBackward } from './embed';
 export { mul, addInPlace, scale, sumSquares } from './pointwise';
 export { softmaxCrossEntropy } from './loss';

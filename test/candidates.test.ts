@@ -7,7 +7,6 @@ import { selectKernels } from '../src/engine/index.ts';
 import { readModelFile, resolveModelFile } from '../src/nn/checkpoint.ts';
 import { poemSeed, Rng } from '../src/nn/rng.ts';
 import { conditionPrefix } from '../src/data/sequence.ts';
-import { inspectPoem } from '../src/explain/inspect.ts';
 import { generate } from '../src/poetry/generate.ts';
 import { candidateStreams, choiceOf, repetition, CANDIDATE_WEIGHTS } from '../src/domain/candidates.ts';
 import { writePoems, generateOptions, WriteError, type WriteOptions } from '../src/domain/write.ts';
@@ -23,7 +22,7 @@ test('repetition counts repeated characters, bigrams and echoed lines per charac
   assert.equal(repetition('明月照高楼，流光正徘徊。'), 0);
 });
 
-test('a choice on a title it wrote: fluency and fit are the model\'s per-token log-probabilities (checked by inspect, f32), the best candidate is kept', async () => {
+test('a choice on a title it wrote: fluency and fit are the model\'s per-token log-probabilities among the ids the rules allowed (replayed by full steps, f32), the best candidate is kept', async () => {
   const model = readModelFile(resolveModelFile(), await selectKernels({ engine: 'wasm', threads: 1 }));
   model.setDecodePrecision('f32');
   const opts = { form: 'qijue', seed: 11, candidates: 6 } as const;
@@ -34,13 +33,9 @@ test('a choice on a title it wrote: fluency and fit are the model\'s per-token l
   const base = generateOptions(opts);
   const written = candidateStreams(poemSeed(11, 0), 6).map((rng) => generate(model, base, rng));
   assert.ok(written.some((p) => p.text === poem.text), 'the kept poem is one of the candidates');
-  // each candidate's figures by another path: inspect's log-probabilities at the positions it chose
-  // (not the marks, which a qijue forces)
-  const perToken = (title: string, text: string) => {
-    const ins = inspectPoem(model, text, { prefix: conditionPrefix(model.vocab, 'qijue', title) });
-    const chosen = ins.chars.filter((c) => !'，。'.includes(c.ch) && c.ch !== '<eos>');
-    return chosen.reduce((s, c) => s + c.logprob, 0) / chosen.length;
-  };
+  // each candidate's figures by another path: full steps, the plan replayed, at the positions it
+  // chose (not the marks, which a qijue forces)
+  const perToken = (title: string, text: string) => perTokenAmong(model, opts, [BOS, ...conditionPrefix(model.vocab, 'qijue', title)], text);
   const scores = written.map((p) => {
     const fluency = perToken(p.title, p.text);
     const fit = fluency - perToken('', p.text);

@@ -226,6 +226,35 @@ for (const variant of VARIANTS) {
         }
       });
 
+      test('guidedSample: the draw from t + γ(t − u) and both rows\' log Σ exp, as the reference; γ 0 draws as sampleList from t', () => {
+        const V = 3001;
+        const [t] = inp.floats(V, -12, 6), [u] = inp.floats(V, -14, 5);
+        const rand = mulberry32(5);
+        for (const n of [1, 2, 3, 5, 64, 1999]) {
+          const ids = k.allocInt(n), w = k.alloc(3 * n), out = k.alloc(2), w1 = k.alloc(n);
+          for (let i = 0; i < n; i++) ids[i] = Math.floor(rand() * V);
+          const w0 = new Float64Array(3 * n), out0 = new Float64Array(2);
+          for (const gamma of [0, 1, 1.5]) {
+            for (let trial = 0; trial < 20; trial++) {
+              const r = rand();
+              const got = k.guidedSample(t, u, ids, n, gamma, 1.25, r, w, out);
+              const want = ref.guidedSample(Float32Array.from(t) as Float32Array, Float32Array.from(u) as Float32Array, Int32Array.from(ids), n, gamma, 1.25, r, w0 as unknown as Float32Array, out0 as unknown as Float32Array);
+              assert.ok(got >= 0 && got < n, `index ${got} of ${n}`);
+              if (got !== want) {
+                // a neighbour where r falls within rounding of a boundary
+                const g = w0.subarray(2 * n, 3 * n);
+                let total = 0, below = 0;
+                for (let i = 0; i < n; i++) { total += g[i]!; if (i < Math.min(got, want) + 1) below += g[i]!; }
+                assert.ok(Math.abs(below - r * total) < 1e-5 * total, `n ${n} γ ${gamma} r ${r}: ${got} vs ${want}`);
+              }
+              assertClose([out[0]!, out[1]!], [out0[0]!, out0[1]!], 1e-5, 1e-5, `guidedSample log Σ exp, n ${n}`);
+              assert.equal(k.guidedSample(t, u, ids, n, gamma, 1.25, r, w, out), got, 'deterministic');
+              if (gamma === 0 && n > 1) assert.equal(got, k.sampleList(t, ids, n, 1.25, r, w1), 'γ 0 is sampleList on t');
+            }
+          }
+        }
+      });
+
       test('addBias and biasBackward (accumulates)', () => {
         for (const [R, C] of [[7, 13], [41, 2003]]) {
           const [out, out0] = inp.floats(R * C);

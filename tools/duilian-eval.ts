@@ -8,7 +8,7 @@
  *   - how often it prefers the model's 下联 to a random test 下联 of the same length (another pair's).
  * Ties (equal scores) count half. Also the reading (how the model read the 上联) and the time.
  * Usage: node --import tsx tools/duilian-eval.ts [--corpus DIR (default: the full test corpus,
- *   test/full-corpus.ts)] [--model F] [--count 500] [--seed 1] [--candidates N] [--threads 1]
+ *   test/full-corpus.ts)] [--model F] [--count 500] [--seed 1] [--candidates N] [--guidance G] [--threads 1]
  */
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     count: { type: 'string', default: '500' },
     seed: { type: 'string', default: '1' },
     candidates: { type: 'string' },
+    guidance: { type: 'string' },
     threads: { type: 'string', default: '1' },
   },
 });
@@ -66,7 +67,7 @@ const loop = new WritingLoop<number>(model);
 const lowers: string[] = new Array(held.length);
 let reading = '';
 held.forEach((p, i) => {
-  const call: DuilianCall = planDuilian(model, { upper: p.upper, seed: Number(values.seed) + i, candidates: values.candidates ? Number(values.candidates) : undefined });
+  const call: DuilianCall = planDuilian(model, { upper: p.upper, seed: Number(values.seed) + i, candidates: values.candidates ? Number(values.candidates) : undefined, guidance: values.guidance ? Number(values.guidance) : undefined });
   loop.addRequests(i, call.requests, call.candidates, {
     done: (poems: Poem[]) => {
       const r = duilianAnswers(call, poems);

@@ -32,7 +32,7 @@ export interface DuilianWriteOptions {
   seed?: number;
   /** Candidates per 下联, the best kept; default DEFAULT_CANDIDATES when sampling. */
   candidates?: number;
-  /** With candidates: how strongly the 上联 steers the sampling (WriteOptions.guidance). */
+  /** With candidates: how strongly the 上联 steers the sampling (WriteOptions.guidance; default 0). */
   guidance?: number;
   temperature?: number;
   topK?: number;

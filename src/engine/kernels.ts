@@ -100,6 +100,13 @@ export interface Kernels<F extends FloatArray = FloatArray> {
    * weights of sampleList at invT 1 (f32 exponentials, an f64 sum). scores [V], ids [n], w [n] scratch.
    */
   logSumExpList(scores: F, ids: Int32Array, n: number, w: F): number;
+  /**
+   * A guided draw and its measurement (generate.ts: a candidate on a title and its untitled twin),
+   * over the candidates ids[0:n], n ≥ 1, of two rows: g_i = t_i + γ·(t_i − u_i) (t_i = t[ids[i]],
+   * u_i = u[ids[i]]), drawn as sampleList draws from g with invT and r; out[0] = log Σ exp t_i,
+   * out[1] = log Σ exp u_i. Returns the index i. t [V], u [V], ids [n], w [3n] scratch, out [2].
+   */
+  guidedSample(t: F, u: F, ids: Int32Array, n: number, gamma: number, invT: number, r: number, w: F, out: F): number;
 
   // ── bias and embedding: assembly/embed.ts ──
   /** out[r, c] += bias[c] for r < R, c < C.  out [R,C], bias [C]. */

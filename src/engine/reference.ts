@@ -158,6 +158,21 @@ class ReferenceKernels<F extends FloatArray> implements Kernels<F> {
     return n - 1;
   }
 
+  guidedSample(t: F, u: F, ids: Int32Array, n: number, gamma: number, invT: number, r: number, w: F, out: F): number {
+    const g = w.subarray(2 * n, 3 * n);
+    for (let i = 0; i < n; i++) g[i] = t[ids[i]] + gamma * (t[ids[i]] - u[ids[i]]);
+    out[0] = this.logSumExpList(t, ids, n, w);
+    out[1] = this.logSumExpList(u, ids, n, w);
+    let max = -Infinity;
+    for (let i = 0; i < n; i++) max = Math.max(max, g[i]);
+    let total = 0;
+    for (let i = 0; i < n; i++) total += (g[i] = Math.exp((g[i] - max) * invT));
+    const target = r * total;
+    let acc = 0;
+    for (let i = 0; i < n; i++) if ((acc += g[i]) > target) return i;
+    return n - 1;
+  }
+
   logSumExpList(scores: F, ids: Int32Array, n: number, _w: F): number {
     let max = -Infinity;
     for (let i = 0; i < n; i++) max = Math.max(max, scores[ids[i]]);

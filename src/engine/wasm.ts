@@ -328,6 +328,7 @@ export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<W
     // ── sampling: assembly/sample.ts ──
     sampleList: (scores, ids, n, invT, u, w) => ex.sampleList(scores.byteOffset, ids.byteOffset, n, invT, u, w.byteOffset),
     logSumExpList: (scores, ids, n, w) => ex.logSumExpList(scores.byteOffset, ids.byteOffset, n, w.byteOffset),
+    guidedSample: (t, u, ids, n, gamma, invT, r, w, out) => ex.guidedSample(t.byteOffset, u.byteOffset, ids.byteOffset, n, gamma, invT, r, w.byteOffset, out.byteOffset),
     // ── bias and embedding: assembly/embed.ts ──
     addBias: (out, bias, R, C) => { job('addBias', [out.byteOffset, bias.byteOffset, R, C], pointwiseParts(R * C)); },
     biasBackward: (dbias, dout, R, C) => { job('biasBackward', [dbias.byteOffset, dout.byteOffset, R, C], Math.min(pointwiseParts(R * C), Math.ceil(C / 512))); },

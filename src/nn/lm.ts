@@ -27,6 +27,11 @@ export interface ListSampler {
   logProb(row: Float32Array, id: number): number;
   /** log Σ exp(row[ids[i]]) over ids[0:n] (Kernels.logSumExpList): row[id] less it is a log-probability among the allowed ids. */
   logSumExpAmong(row: Float32Array, n: number): number;
+  /**
+   * Kernels.guidedSample over ids[0:n] of rows t and u: the index drawn from t + γ·(t − u), and
+   * log Σ exp of t and of u over the same ids.
+   */
+  guided(t: Float32Array, u: Float32Array, n: number, gamma: number, invT: number, r: number): { index: number; lseT: number; lseU: number };
 }
 
 /**

@@ -166,12 +166,16 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     if (k.dtype !== 'f32') return undefined;
     if (!this.listSampler) {
       const V = this.config.vocabSize;
-      const ids = k.allocInt(V), w = k.alloc(V), target = k.allocInt(1), scratch = k.alloc(V);
+      const ids = k.allocInt(V), w = k.alloc(3 * V), target = k.allocInt(1), scratch = k.alloc(V), out = k.alloc(2);
       this.listSampler = {
         ids,
         scratch: scratch as Float32Array,
         sample: (row, n, invT, u) => k.sampleList(row as F, ids, n, invT, u, w),
         logSumExpAmong: (row, n) => k.logSumExpList(row as F, ids, n, w),
+        guided: (t, u, n, gamma, invT, r) => {
+          const index = k.guidedSample(t as F, u as F, ids, n, gamma, invT, r, w, out);
+          return { index, lseT: out[0], lseU: out[1] };
+        },
         // −log softmax(row)[id] is the cross-entropy kernel on one row (its gradient goes to w, unused)
         logProb: (row, id) => ((target[0] = id), -k.softmaxCrossEntropy(w, row as F, target, 1, V, -1, 1)),
       };

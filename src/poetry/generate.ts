@@ -184,10 +184,10 @@ export class PoemDecoder implements BatchMember<Poem> {
    * `measure` (sampling only): also sum the log-probability of every body token the poem chose
    * (`measurement()`: choosing among candidates reads it), and of every kept character (a forced
    * slot marked `kept`, keep.ts, under the full distribution): the look-ahead of a revision, since a
-   * candidate whose lines lead well into a kept line makes that line likelier. On a given title or
-   * a plan's opening an untitled twin row measures the same tokens under no title, and a chosen
-   * token is measured among the ids allowed at its position (the columns computed); with a title
-   * the model writes itself, under the full distribution (the untitled text is scored afterwards).
+   * candidate whose lines lead well into a kept line makes that line likelier. A chosen token is
+   * measured among the ids allowed at its position (the columns computed). On a given title or a
+   * plan's opening an untitled twin row measures the same tokens under no title; with a title the
+   * model writes itself, the untitled text is scored afterwards (SequenceScorer with the plan).
    */
   constructor(model: LanguageModel, private readonly opts: GenerateOptions, private readonly rng: RandomSource, measure = false) {
     const { vocab } = model;
@@ -258,8 +258,6 @@ export class PoemDecoder implements BatchMember<Poem> {
     if (this.phase !== 'body' || this.width > 1) return null;
     const slot = this.plan.slotAt(this.pos);
     if (slot && 'forced' in slot) return this.measures(slot) ? null : NO_READ;
-    // measured without a twin: under the full distribution (the scorer of the untitled text reads full rows)
-    if (this.measured && !this.twin) return null;
     return logitRanges(sc.ids, this.plan.allowed(this.beams[0], slot, sc.ids));
   }
 
@@ -283,12 +281,12 @@ export class PoemDecoder implements BatchMember<Poem> {
    * (<eos> included; the vocabulary's characters, before the standard mapping), once finished;
    * both after the plan's lead-in, if it has one, and with the plan's untitled opening (Plan.opening).
    */
-  measurement(): { logprob: number; positions: readonly number[]; tokens: readonly number[]; untitled?: readonly number[]; untitledLogprob?: number } {
+  measurement(): { logprob: number; positions: readonly number[]; tokens: readonly number[]; untitled?: readonly number[]; untitledLogprob?: number; plan: Plan } {
     if (!this.measured || !this.poem) throw new Error('PoemDecoder: nothing measured');
     // counted after a plan's lead-in (forced, so never measured), like the written text
     const lead = this.plan.lead ?? 0;
     const positions = lead ? this.measured.positions.map((p) => p - lead) : this.measured.positions;
-    return { logprob: this.measured.logprob, positions, tokens: this.written, untitled: this.plan.opening?.untitled, untitledLogprob: this.twin?.logprob };
+    return { logprob: this.measured.logprob, positions, tokens: this.written, untitled: this.plan.opening?.untitled, untitledLogprob: this.twin?.logprob, plan: this.plan };
   }
 
   /** The poem, once `advance` has returned null. */
@@ -358,30 +356,40 @@ export class PoemDecoder implements BatchMember<Poem> {
       const forced = !!slot && 'forced' in slot;
       // the twin's row [V]: the same position under no title
       const u = twin ? logits.subarray(V, 2 * V) : undefined;
-      // a chosen token is measured among the ids allowed here (the columns computed), before
-      // `choose` may reorder them; a kept one (look-ahead) under the full distribution
+      const { temperature, topK, topP } = this.sampling;
+      let id: number;
       let lseT = 0, lseU = 0;
-      if (measured && u && !forced) {
-        lseT = sampler ? sampler.logSumExpAmong(logits, n) : logSumExpAmong(logits, ids, n);
-        lseU = sampler ? sampler.logSumExpAmong(u, n) : logSumExpAmong(u, ids, n);
-      }
-      // guided: t + γ·(t − u) at the allowed ids, in a row the sampler can read
-      let scores = logits;
-      if (u && guidance > 0 && !forced) {
-        scores = sampler?.scratch ?? sc.guided;
-        for (let i = 0; i < n; i++) {
-          const k = ids[i];
-          scores[k] = logits[k] + guidance * (logits[k] - u[k]);
+      if (u && measured && !forced && sampler && n > 1 && penalty === 1 && temperature > 0 && !topK && topP >= 1) {
+        // one kernel pass: the guided draw and both rows' log Σ exp over the allowed ids
+        const g = sampler.guided(logits, u, n, guidance, 1 / temperature, this.rng.next());
+        id = ids[g.index];
+        lseT = g.lseT;
+        lseU = g.lseU;
+      } else {
+        // a chosen token is measured among the ids allowed here (the columns computed), before
+        // `choose` may reorder them; a kept one (look-ahead) under the full distribution
+        if (measured && !forced) {
+          lseT = sampler ? sampler.logSumExpAmong(logits, n) : logSumExpAmong(logits, ids, n);
+          if (u) lseU = sampler ? sampler.logSumExpAmong(u, n) : logSumExpAmong(u, ids, n);
         }
+        // guided: t + γ·(t − u) at the allowed ids, in a row the sampler can read
+        let scores = logits;
+        if (u && guidance > 0 && !forced) {
+          scores = sampler?.scratch ?? sc.guided;
+          for (let i = 0; i < n; i++) {
+            const k = ids[i];
+            scores[k] = logits[k] + guidance * (logits[k] - u[k]);
+          }
+        }
+        penalise(scores, h.used, penalty, sc.saved);
+        id = choose(scores, ids, n, this.sampling, this.rng, sc, sampler);
+        unpenalise(scores, h.used, penalty, sc.saved);
       }
-      penalise(scores, h.used, penalty, sc.saved);
-      const id = choose(scores, ids, n, this.sampling, this.rng, sc, sampler);
-      unpenalise(scores, h.used, penalty, sc.saved);
       if (measured) {
         // the rows are the model's (unpenalised, unguided)
-        if (u && !forced) {
+        if (!forced) {
           measured.logprob += logits[id] - lseT;
-          twin!.logprob += u[id] - lseU;
+          if (u) twin!.logprob += u[id] - lseU;
         } else {
           measured.logprob += sampler ? sampler.logProb(logits, id) : logits[id] - logSumExp(logits.subarray(0, V));
           if (u) twin!.logprob += sampler ? sampler.logProb(u, id) : u[id] - logSumExp(u);
@@ -596,10 +604,13 @@ export class DecodeBatch {
 
 /**
  * A text scored in a DecodeBatch, one token per step beside the poems being written: it feeds the
- * token sequence `tokens` (<bos> first) and sums log P(tokens[k] | tokens[0:k]) over k ≥ `from`
- * under the model's full distribution (log-softmax of its logits row). Used to rank candidate
- * poems (src/domain/candidates.ts) in the same model steps as the writing, so scoring them costs
- * rows of a batch step, not passes of their own. Shapes: a row [V] per step; tokens [n].
+ * token sequence `tokens` (<bos> first) and sums log P(tokens[k] | tokens[0:k]) over the scored
+ * k ≥ `from` under the model's full distribution (log-softmax of its logits row), or, given the
+ * `plan` the body was written by, among the ids the plan allowed at each chosen position (replayed
+ * along the body: Plan.start, allowed, extend; a forced position scored, a kept character, under
+ * the full distribution), the columns it then reads. Used to rank candidate poems
+ * (src/domain/candidates.ts) in the same model steps as the writing, so scoring them costs rows of
+ * a batch step, not passes of their own. Shapes: a row [V] per step; tokens [n].
  */
 export class SequenceScorer implements BatchMember<{ logprob: number; tokens: number }> {
   readonly maxRows = 1;
@@ -609,43 +620,65 @@ export class SequenceScorer implements BatchMember<{ logprob: number; tokens: nu
   private done = false;
   private readonly scored: Uint8Array; // [n] 1 where tokens[k] is scored
   private readonly last: number; // the last scored k: nothing after it is fed
+  private readonly h?: Hypothesis; // the plan's hypothesis along the body (with `plan`)
+  private readonly ids: Int32Array; // [V] allowed ids (the sampler's, when it has one)
 
   /**
    * `only`: score just these positions counted from `from` (the ones a candidate chose itself:
    * PoemDecoder.measurement), default all. `sampler`: the model's kernels (LanguageModel.sampler),
-   * for a SIMD log-softmax; JavaScript without.
+   * for a SIMD log-softmax; JavaScript without. `plan`: the plan that wrote tokens[from:] as its
+   * body (no lead-in), to score among the ids it allowed.
    */
-  constructor(private readonly V: number, private readonly tokens: readonly number[], private readonly from: number, only?: readonly number[], private readonly sampler?: ListSampler) {
+  constructor(private readonly V: number, private readonly tokens: readonly number[], private readonly from: number, only?: readonly number[], private readonly sampler?: ListSampler, private readonly plan?: Plan) {
     if (!(from >= 1 && from < tokens.length)) throw new Error(`SequenceScorer: from ${from} outside 1..${tokens.length - 1}`);
     this.scored = new Uint8Array(tokens.length);
     if (only) for (const p of only) this.scored[from + p] = 1;
     else this.scored.fill(1, from);
     this.last = this.scored.lastIndexOf(1);
+    this.ids = plan ? sampler?.ids ?? new Int32Array(V) : new Int32Array(0);
+    if (plan) this.h = plan.start();
   }
 
   get rows(): number {
     return this.done ? 0 : 1;
   }
 
-  /** The next advance reads the prediction of tokens[k] over the full row: only the scored ones need logits. */
+  /** The slot of tokens[k] in the plan's body, and whether it is chosen (not forced). */
+  private chosenAt(k: number): { slot: Slot; chosen: boolean } | undefined {
+    if (!this.plan || k < this.from) return undefined;
+    const slot = this.plan.slotAt(k - this.from);
+    return { slot, chosen: !(slot && 'forced' in slot) };
+  }
+
+  /** The next advance reads the prediction of tokens[k]: only the scored ones need logits, a chosen one with a plan only the allowed ids'. */
   get reads(): RowRead {
-    return this.scored[this.k] === 1 ? null : NO_READ;
+    if (this.scored[this.k] !== 1) return NO_READ;
+    const at = this.chosenAt(this.k);
+    return at?.chosen ? logitRanges(this.ids, this.plan!.allowed(this.h!, at.slot, this.ids)) : null;
   }
 
   advance(logits: Float32Array | null, base: number): Feed | null {
     const k = this.k;
     if (this.done) return null;
+    const token = this.tokens[k];
+    const at = this.chosenAt(k);
     if (this.scored[k]) {
       const row = logits!.subarray(base * this.V, (base + 1) * this.V);
-      this.logp += this.sampler ? this.sampler.logProb(row, this.tokens[k]) : row[this.tokens[k]] - logSumExp(row);
+      if (at?.chosen) {
+        const n = this.plan!.allowed(this.h!, at.slot, this.ids);
+        this.logp += row[token] - (this.sampler ? this.sampler.logSumExpAmong(row, n) : logSumExpAmong(row, this.ids, n));
+      } else {
+        this.logp += this.sampler ? this.sampler.logProb(row, token) : row[token] - logSumExp(row);
+      }
       this.count++;
     }
+    if (at) this.plan!.extend(this.h!, token, 0);
     if (k >= this.last) {
       this.done = true;
       return null;
     }
     this.k++;
-    return { src: [k === 0 ? -1 : 0], tokens: [this.tokens[k]] };
+    return { src: [k === 0 ? -1 : 0], tokens: [token] };
   }
 
   result(): { logprob: number; tokens: number } {
