@@ -10,7 +10,8 @@
  *
  * The rule that picks the default (printed last): among the settings (γ, λ, μ) at n = N, the highest topic
  * share whose 4-gram perplexity is at most 1.45 × the real poems' (the ratio of issue 18's
- * thresholds, 270 / 186); then the smallest n within a point of the best topic share at those weights.
+ * thresholds, 270 / 186); then, among the n within that bound at those weights, the smallest n
+ * within a point of their best topic share.
  *
  *   node --import tsx tools/tune-candidates.ts [--corpus DIR] [--split valid] [--count 400]
  *        [--candidates 32] [--model FILE] [--seed 0] [--temperature T (default gen's)]
@@ -109,8 +110,10 @@ const one = evaluate(plain ?? written.get(0)!, 0, 0, 0, 1);
 const ok = rows.filter((r) => r.perplexity <= 1.45 * realPpl);
 const pick = (ok.length ? ok : rows).reduce((a, b) => (b.top1 > a.top1 || (b.top1 === a.top1 && b.perplexity < a.perplexity) ? b : a));
 const byN = [1, 2, 4, 8, 12, 16, 24, 32].filter((n) => n <= N).map((n) => evaluate(written.get(pick.guidance)!, pick.guidance, pick.lambda, pick.mu, n));
-const bestTop = Math.max(...byN.map((r) => r.top1));
-const nPick = byN.find((r) => r.top1 >= bestTop - 0.01)!;
+// fewer candidates: the smallest n within a point of the best topic share among those within the perplexity bound
+const withinBound = byN.filter((r) => r.perplexity <= 1.45 * realPpl);
+const bestTop = Math.max(...(withinBound.length ? withinBound : byN).map((r) => r.top1));
+const nPick = (withinBound.length ? withinBound : byN).find((r) => r.top1 >= bestTop - 0.01)!;
 
 if (values.json) {
   process.stdout.write(JSON.stringify({ split, count: written.get(pick.guidance)!.all.length, candidates: N, real: { top1: realTop, perplexity: realPpl }, one, rows, byN, pick, nPick }) + '\n');

@@ -347,7 +347,7 @@ interface Call<K> {
  * Calls of writePoems sharing one decode loop (poetry/generate.ts DecodeBatch): writePoems runs
  * one call through it, the server's workers all their requests (continuous batching). `add`
  * checks a call (throws as writePoems does, before anything is queued) and queues its poems: N
- * candidates each; once a poem's candidates are written, their scoring sequences join the same
+ * candidates each; a candidate written on a title the model wrote itself is then scored under no title in the same
  * batch (candidates.ts), and the best is the poem. Each `step` is one model step for every admitted
  * member; a call is answered (done or failed, once, from inside `step`) when its last poem is
  * chosen or its first member fails; `remove` drops a call unanswered (a cancelled request). A
@@ -388,13 +388,26 @@ export class WritingLoop<K> {
     const call: Call<K> = { key, reply, poems: new Array(groups.length), left: groups.length };
     this.calls.set(key, call);
     groups.forEach((decoders, i) => {
+      if (n === 1) {
+        this.join(call, decoders[0]!, (poem) => this.chosen(call, i, poem));
+        return;
+      }
       const written: Written[] = new Array(n);
-      let left = n;
+      const untitled: ({ logprob: number; tokens: number } | undefined)[] = new Array(n);
+      let left = n; // candidates and scorers still running
+      const settled = () => {
+        if (--left === 0) this.choose(call, i, written, untitled);
+      };
       decoders.forEach((decoder, j) => this.join(call, decoder, (poem) => {
-        written[j] = { poem, measured: n > 1 ? decoder.measurement() : undefined };
-        if (--left > 0) return;
-        if (n === 1) this.chosen(call, i, poem);
-        else this.score(call, i, written);
+        written[j] = { poem, measured: decoder.measurement() };
+        // a candidate is scored under no title as soon as it is written, beside the others still writing
+        const scorer = this.untitledScorer(call, written[j]!, (result) => {
+          untitled[j] = result;
+          settled();
+        });
+        if (scorer) left++;
+        else untitled[j] = written[j]!.measured!.untitledLogprob === undefined ? undefined : { logprob: written[j]!.measured!.untitledLogprob!, tokens: written[j]!.measured!.positions.length };
+        settled();
       }));
     });
   }
@@ -412,35 +425,30 @@ export class WritingLoop<K> {
     );
   }
 
-  /** Scores poem i's candidates under no title in the batch, then keeps the best. */
-  private score(call: Call<K>, i: number, written: Written[]): void {
-    const V = this.model.vocab.size;
-    const untitled: ({ logprob: number; tokens: number } | undefined)[] = written.map(() => undefined);
-    const choose = () => {
-      const choices = written.map(({ poem, measured }, c) =>
-        choiceOf(written.length, { logprob: measured!.logprob, tokens: measured!.positions.length }, untitled[c], poem.text));
-      call.reply.onCandidates?.(i, written.map(({ poem }, c) => ({ poem, choice: choices[c]! })));
-      const best = bestChoice(choices);
-      this.chosen(call, i, { ...written[best]!.poem, choice: choices[best] });
-    };
-    let left = 0;
-    written.forEach(({ poem, measured }, c) => {
-      // measured by its untitled twin as it was written (generate.ts PoemDecoder)
-      if (measured!.untitledLogprob !== undefined) {
-        untitled[c] = { logprob: measured!.untitledLogprob, tokens: measured!.positions.length };
-        return;
-      }
-      const seq = untitledSequence(this.model.vocab, poem, measured!.tokens, measured!.untitled);
-      if (!seq || !measured!.positions.length) return;
-      left++;
-      // among the ids its plan allowed, as the candidate measured itself (a plan with a lead-in has a twin)
-      const plan = measured!.plan.lead ? undefined : measured!.plan;
-      this.join(call, new SequenceScorer(V, seq.tokens, seq.from, measured!.positions, this.model.sampler, plan), (result) => {
-        untitled[c] = result;
-        if (--left === 0) choose();
-      });
-    });
-    if (left === 0) choose();
+  /**
+   * Queues the scorer of a candidate's untitled text (fit's second term) and returns it, or
+   * undefined where there is nothing to score: its untitled twin measured it as it was written
+   * (generate.ts PoemDecoder), or it has no title (or chose nothing).
+   */
+  private untitledScorer(call: Call<K>, w: Written, done: (result: { logprob: number; tokens: number }) => void): SequenceScorer | undefined {
+    const measured = w.measured!;
+    if (measured.untitledLogprob !== undefined) return undefined;
+    const seq = untitledSequence(this.model.vocab, w.poem, measured.tokens, measured.untitled);
+    if (!seq || !measured.positions.length) return undefined;
+    // among the ids its plan allowed, as the candidate measured itself (a plan with a lead-in has a twin)
+    const plan = measured.plan.lead ? undefined : measured.plan;
+    const scorer = new SequenceScorer(this.model.vocab.size, seq.tokens, seq.from, measured.positions, this.model.sampler, plan);
+    this.join(call, scorer, done);
+    return scorer;
+  }
+
+  /** Poem i's candidates are written and scored: the best is the poem. */
+  private choose(call: Call<K>, i: number, written: Written[], untitled: ({ logprob: number; tokens: number } | undefined)[]): void {
+    const choices = written.map(({ poem, measured }, c) =>
+      choiceOf(written.length, { logprob: measured!.logprob, tokens: measured!.positions.length }, untitled[c], poem.text));
+    call.reply.onCandidates?.(i, written.map(({ poem }, c) => ({ poem, choice: choices[c]! })));
+    const best = bestChoice(choices);
+    this.chosen(call, i, { ...written[best]!.poem, choice: choices[best] });
   }
 
   /** Poem i of `call` is final; the call is answered with its last poem. */
