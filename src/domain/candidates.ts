@@ -13,7 +13,8 @@
  *   an untitled twin row of the candidate measures it as it is written, and both terms are taken
  *   among the ids the rules allowed at each position (the columns the step computes anyway: the
  *   PMI of poem and title within the form); on a title the model wrote itself, a SequenceScorer
- *   scores the untitled text in the same batch steps, both terms under the full distribution.
+ *   scores the untitled text in the same batch steps as soon as the candidate is written,
+ *   replaying its plan so that both terms are taken among the same allowed ids.
  *   0 for an unconditional model or an untitled poem.
  * - guidance γ (not a score: how candidates are written): with the twin, each chosen character is
  *   drawn from t + γ·(t − u), t and u the titled and untitled logits (classifier-free guidance), so
