@@ -2,14 +2,16 @@
  * The decoder: poems written by incremental decoding over any LanguageModel (the recurrent state
  * is carried and each step feeds one character; the prefix is never re-run), many at once.
  *
- * Map of the decoder (three rooms, one job each):
+ * Map of the decoder (four rooms, one job each):
  * - plan.ts    what a poem must look like: options resolved against the vocabulary into a Plan
  *              (layout, tone patterns, rhyme, repeats) that says which ids each position allows;
  * - sample.ts  how one of the allowed ids is taken: greedy, temperature, top-k, top-p, the n best;
  * - this file  the loop: PoemDecoder (one poem: <bos>, the title prefix or a title it writes, then
  *              the body; one hypothesis when sampling, up to `beam` in beam search), DecodeBatch
  *              (many poems, one model step per character; poems join and leave between steps;
- *              the cap on rows), and generateBatch / generate over it.
+ *              the cap on rows), and generateBatch / generate over it;
+ * - scorer.ts  a text scored beside them in the same steps (SequenceScorer: a candidate's untitled
+ *              text, when no twin row could measure it as it was written).
  *
  * Modes: greedy (temperature 0 or `greedy`), sampling with temperature, top-k and top-p, and beam
  * search (`beam` ≥ 2, by summed log-probability, length-normalised for free poems). Every mode is
@@ -67,7 +69,7 @@ export interface Poem {
 }
 
 /** A row none of whose logits will be read (RowRead). */
-const NO_READ: RowRead = [];
+export const NO_READ: RowRead = [];
 
 /**
  * Column ranges a step computes for a row that reads only the ids[0:n] (ascending, distinct): the
@@ -243,10 +245,10 @@ export class PoemDecoder implements BatchMember<Poem> {
    * What the next `advance` reads of this poem's rows of the logits, so that the model may skip
    * the rest: nothing when its next token is forced (the given title prefix; a mark, <eos>, a start
    * or acrostic character when sampling); the allowed ids' column ranges (logitRanges) when it
-   * samples one hypothesis and reads no other entry (a title's characters; the body's unless
-   * `measure` takes each token's log-probability over the full row); all of every row in beam
-   * search (beams rank by log-probabilities over the full row). The allowed ids are computed here
-   * and again by `advance`: a block copy, far cheaper than the logits they save.
+   * samples one hypothesis (a title's characters, the body's: `measure` and the twin read only
+   * those too); all of the row for a kept character `measure` counts (its full distribution); all
+   * of every row in beam search (beams rank by log-probabilities over the full row). The allowed
+   * ids are computed here and again by `advance`: a block copy, far cheaper than the logits they save.
    */
   get reads(): RowRead {
     if (this.phase === 'prefix') return NO_READ;
@@ -601,90 +603,6 @@ export class DecodeBatch {
   }
 }
 
-
-/**
- * A text scored in a DecodeBatch, one token per step beside the poems being written: it feeds the
- * token sequence `tokens` (<bos> first) and sums log P(tokens[k] | tokens[0:k]) over the scored
- * k ≥ `from` under the model's full distribution (log-softmax of its logits row), or, given the
- * `plan` the body was written by, among the ids the plan allowed at each chosen position (replayed
- * along the body: Plan.start, allowed, extend; a forced position scored, a kept character, under
- * the full distribution), the columns it then reads. Used to rank candidate poems
- * (src/domain/candidates.ts) in the same model steps as the writing, so scoring them costs rows of
- * a batch step, not passes of their own. Shapes: a row [V] per step; tokens [n].
- */
-export class SequenceScorer implements BatchMember<{ logprob: number; tokens: number }> {
-  readonly maxRows = 1;
-  private k = 0; // tokens fed so far
-  private logp = 0;
-  private count = 0;
-  private done = false;
-  private readonly scored: Uint8Array; // [n] 1 where tokens[k] is scored
-  private readonly last: number; // the last scored k: nothing after it is fed
-  private readonly h?: Hypothesis; // the plan's hypothesis along the body (with `plan`)
-  private readonly ids: Int32Array; // [V] allowed ids (the sampler's, when it has one)
-
-  /**
-   * `only`: score just these positions counted from `from` (the ones a candidate chose itself:
-   * PoemDecoder.measurement), default all. `sampler`: the model's kernels (LanguageModel.sampler),
-   * for a SIMD log-softmax; JavaScript without. `plan`: the plan that wrote tokens[from:] as its
-   * body (no lead-in), to score among the ids it allowed.
-   */
-  constructor(private readonly V: number, private readonly tokens: readonly number[], private readonly from: number, only?: readonly number[], private readonly sampler?: ListSampler, private readonly plan?: Plan) {
-    if (!(from >= 1 && from < tokens.length)) throw new Error(`SequenceScorer: from ${from} outside 1..${tokens.length - 1}`);
-    this.scored = new Uint8Array(tokens.length);
-    if (only) for (const p of only) this.scored[from + p] = 1;
-    else this.scored.fill(1, from);
-    this.last = this.scored.lastIndexOf(1);
-    this.ids = plan ? sampler?.ids ?? new Int32Array(V) : new Int32Array(0);
-    if (plan) this.h = plan.start();
-  }
-
-  get rows(): number {
-    return this.done ? 0 : 1;
-  }
-
-  /** The slot of tokens[k] in the plan's body, and whether it is chosen (not forced). */
-  private chosenAt(k: number): { slot: Slot; chosen: boolean } | undefined {
-    if (!this.plan || k < this.from) return undefined;
-    const slot = this.plan.slotAt(k - this.from);
-    return { slot, chosen: !(slot && 'forced' in slot) };
-  }
-
-  /** The next advance reads the prediction of tokens[k]: only the scored ones need logits, a chosen one with a plan only the allowed ids'. */
-  get reads(): RowRead {
-    if (this.scored[this.k] !== 1) return NO_READ;
-    const at = this.chosenAt(this.k);
-    return at?.chosen ? logitRanges(this.ids, this.plan!.allowed(this.h!, at.slot, this.ids)) : null;
-  }
-
-  advance(logits: Float32Array | null, base: number): Feed | null {
-    const k = this.k;
-    if (this.done) return null;
-    const token = this.tokens[k];
-    const at = this.chosenAt(k);
-    if (this.scored[k]) {
-      const row = logits!.subarray(base * this.V, (base + 1) * this.V);
-      if (at?.chosen) {
-        const n = this.plan!.allowed(this.h!, at.slot, this.ids);
-        this.logp += row[token] - (this.sampler ? this.sampler.logSumExpAmong(row, n) : logSumExpAmong(row, this.ids, n));
-      } else {
-        this.logp += this.sampler ? this.sampler.logProb(row, token) : row[token] - logSumExp(row);
-      }
-      this.count++;
-    }
-    if (at) this.plan!.extend(this.h!, token, 0);
-    if (k >= this.last) {
-      this.done = true;
-      return null;
-    }
-    this.k++;
-    return { src: [k === 0 ? -1 : 0], tokens: [token] };
-  }
-
-  result(): { logprob: number; tokens: number } {
-    return { logprob: this.logp, tokens: this.count };
-  }
-}
 
 /**
  * Writes many poems at once through one DecodeBatch: poems advance together, one model step for
