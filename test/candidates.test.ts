@@ -22,29 +22,32 @@ test('repetition counts repeated characters, bigrams and echoed lines per charac
   assert.equal(repetition('明月照高楼，流光正徘徊。'), 0);
 });
 
-test('a choice on a title it wrote: fluency and fit are the model\'s per-token log-probabilities among the ids the rules allowed (replayed by full steps, f32), the best candidate is kept', async () => {
+test('a choice on a title it wrote: the model writes one title (from candidate 0\'s stream) and the candidates are written on it with their twins; fit and fluency replayed by full steps (f32); the best is kept', async () => {
   const model = readModelFile(resolveModelFile(), await selectKernels({ engine: 'wasm', threads: 1 }));
   model.setDecodePrecision('f32');
   const opts = { form: 'qijue', seed: 11, candidates: 6 } as const;
-  const [poem] = writePoems(model, opts);
+  let candidates: { poem: { text: string; title: string }; choice: { fit: number; fluency: number; score: number } }[] = [];
+  const [poem] = writePoems(model, opts, { onCandidates: (_, c) => (candidates = c) });
   assert.ok(poem?.choice, 'a sampled poem says how it was chosen');
   assert.equal(poem.choice.candidates, 6);
-  // the candidates, written alone from their streams (the poem's seed is poemSeed(11, 0))
+  // the title, written alone from candidate 0's stream (the poem's seed is poemSeed(11, 0))
   const base = generateOptions(opts);
-  const written = candidateStreams(poemSeed(11, 0), 6).map((rng) => generate(model, base, rng));
-  assert.ok(written.some((p) => p.text === poem.text), 'the kept poem is one of the candidates');
+  const title = generate(model, { ...base, titleOnly: true }, candidateStreams(poemSeed(11, 0), 6)[0]!).title;
+  assert.ok([...title].length >= 2, `a title: '${title}'`);
+  assert.equal(poem.title, title);
+  assert.ok(candidates.some((c) => c.poem.text === poem.text), 'the kept poem is one of the candidates');
   // each candidate's figures by another path: full steps, the plan replayed, at the positions it
   // chose (not the marks, which a qijue forces)
-  const perToken = (title: string, text: string) => perTokenAmong(model, opts, [BOS, ...conditionPrefix(model.vocab, 'qijue', title)], text);
-  const scores = written.map((p) => {
-    const fluency = perToken(p.title, p.text);
-    const fit = fluency - perToken('', p.text);
-    return { fluency, fit, score: fit + CANDIDATE_WEIGHTS.fluency * fluency - CANDIDATE_WEIGHTS.repetition * repetition(p.text) };
-  });
-  const kept = written.findIndex((p) => p.text === poem.text);
-  assert.ok(Math.abs(poem.choice.fluency - scores[kept]!.fluency) < 1e-4, `fluency ${poem.choice.fluency} vs ${scores[kept]!.fluency}`);
-  assert.ok(Math.abs(poem.choice.fit - scores[kept]!.fit) < 1e-4, `fit ${poem.choice.fit} vs ${scores[kept]!.fit}`);
-  for (const s of scores) assert.ok(s.score <= poem.choice.score + 1e-4, `a candidate scores ${s.score} > the kept ${poem.choice.score}`);
+  const perToken = (t: string, text: string) => perTokenAmong(model, opts, [BOS, ...conditionPrefix(model.vocab, 'qijue', t)], text);
+  for (const c of candidates) {
+    assert.equal(c.poem.title, title);
+    const fluency = perToken(title, c.poem.text);
+    const fit = fluency - perToken('', c.poem.text);
+    assert.ok(Math.abs(c.choice.fluency - fluency) < 1e-4, `fluency ${c.choice.fluency} vs ${fluency}`);
+    assert.ok(Math.abs(c.choice.fit - fit) < 1e-4, `fit ${c.choice.fit} vs ${fit}`);
+    assert.ok(Math.abs(c.choice.score - (fit + CANDIDATE_WEIGHTS.fluency * fluency - CANDIDATE_WEIGHTS.repetition * repetition(c.poem.text))) < 1e-4);
+    assert.ok(c.choice.score <= poem.choice.score, `a candidate scores ${c.choice.score} > the kept ${poem.choice.score}`);
+  }
 });
 
 /** Per-token log P of the body's chosen tokens among the ids the plan allowed (test/measure-helpers.ts). */

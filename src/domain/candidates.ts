@@ -12,9 +12,8 @@
  *   of poem and title: how much the title explains the poem). On a given title (or a 对联's 上联)
  *   an untitled twin row of the candidate measures it as it is written, and both terms are taken
  *   among the ids the rules allowed at each position (the columns the step computes anyway: the
- *   PMI of poem and title within the form); on a title the model wrote itself, a SequenceScorer
- *   scores the untitled text in the same batch steps as soon as the candidate is written,
- *   replaying its plan so that both terms are taken among the same allowed ids.
+ *   PMI of poem and title within the form). With no title given, the model first writes one title
+ *   (from candidate 0's stream) and the candidates are written on it, each with its twin.
  *   0 for an unconditional model or an untitled poem.
  * - guidance γ (not a score: how candidates are written): with the twin, each chosen character is
  *   drawn from t + γ·(t − u), t and u the titled and untitled logits (classifier-free guidance), so
@@ -28,11 +27,8 @@
  * i))), so N = 1 writes what shiren wrote before candidates; candidate j > 0 draws from
  * Rng(poemSeed(poemSeed(seed, i), j)). A poem depends on its seed alone, never on its batch.
  */
-import { BOS, type Vocab } from '../data/vocab.ts';
-import { conditionPrefix } from '../data/sequence.ts';
 import { Rng, poemSeed } from '../nn/rng.ts';
 import { bareLines, isHan } from '../poetry/forms.ts';
-import type { Poem } from '../poetry/generate.ts';
 
 export { DEFAULT_CANDIDATES } from './limits.ts';
 
@@ -56,19 +52,6 @@ export interface Choice {
 /** The random streams of a poem's N candidates (see the file comment). */
 export function candidateStreams(seed: number, n: number): Rng[] {
   return Array.from({ length: n }, (_, j) => new Rng(j === 0 ? seed : poemSeed(seed, j)));
-}
-
-/**
- * The sequence that scores a candidate under no title (fit's second term): `<bos> <form> <sep>`
- * then the poem's `body` as written (its ids, <eos> included), scored from `from`; undefined where there is nothing to compare (an
- * untitled poem, or a model that reads no titles). `untitled`: the opening to read instead (a plan's own, Plan.opening).
- */
-export function untitledSequence(vocab: Vocab, poem: Poem, body: readonly number[], untitled?: readonly number[]): { tokens: number[]; from: number } | undefined {
-  // a plan that sets its own opening (a 对联) gives its untitled twin (Plan.opening)
-  if (untitled) return { tokens: [BOS, ...untitled, ...body], from: untitled.length + 1 };
-  const prefix = [BOS, ...conditionPrefix(vocab, poem.form, '')];
-  if (prefix.length === 1 || !poem.title) return undefined;
-  return { tokens: [...prefix, ...body], from: prefix.length };
 }
 
 /**

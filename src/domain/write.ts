@@ -17,17 +17,16 @@ import { UnknownCharacterError } from '../data/vocab.ts';
 import type { LanguageModel } from '../nn/lm.ts';
 import { Rng, poemSeed } from '../nn/rng.ts';
 import { FORMS, GEN_FORMS, PoetryError, parseForm, type Form, type RegulatedForm } from '../poetry/forms.ts';
-import { makePlan, type Plan } from '../poetry/plan.ts';
+import { makePlan } from '../poetry/plan.ts';
 import { BOS } from '../data/vocab.ts';
 import { cleanTitle, formSymbol } from '../data/sequence.ts';
 import { removeAnnotations } from '../data/clean.ts';
 import { printable } from '../util/text.ts';
 import { RHYME_BOOKS, type RhymeBookName } from '../poetry/book-names.ts';
 import { DecodeBatch, PoemDecoder, type BatchMember, type GenerateOptions, type Poem as DecodedPoem } from '../poetry/generate.ts';
-import { SequenceScorer } from '../poetry/scorer.ts';
 import { MIN_TEMPERATURE } from '../poetry/sample.ts';
 import { DEFAULT_CANDIDATES, LIMITS, MAX_GUIDANCE, MAX_RHYME_GROUP_CHARS, MAX_TITLE_INPUT_CHARS, type Limits } from './limits.ts';
-import { CANDIDATE_WEIGHTS, bestChoice, candidateStreams, choiceOf, untitledSequence, type Choice } from './candidates.ts';
+import { CANDIDATE_WEIGHTS, bestChoice, candidateStreams, choiceOf, type Choice } from './candidates.ts';
 
 export { LIMITS };
 export type { Choice };
@@ -334,7 +333,7 @@ function defaultGuidance(opts: GenerateOptions): number {
 /** A candidate as written: the poem, and what it measured of itself (PoemDecoder `measure`). */
 interface Written {
   poem: DecodedPoem;
-  measured?: { logprob: number; positions: readonly number[]; tokens: readonly number[]; untitled?: readonly number[]; untitledLogprob?: number; plan: Plan };
+  measured?: { logprob: number; positions: readonly number[]; tokens: readonly number[]; untitledLogprob?: number };
 }
 
 interface Call<K> {
@@ -393,24 +392,27 @@ export class WritingLoop<K> {
         this.join(call, decoders[0]!, (poem) => this.chosen(call, i, poem));
         return;
       }
-      const written: Written[] = new Array(n);
-      const untitled: ({ logprob: number; tokens: number } | undefined)[] = new Array(n);
-      let left = n; // candidates and scorers still running
-      const settled = () => {
-        if (--left === 0) this.choose(call, i, written, untitled);
-      };
-      decoders.forEach((decoder, j) => this.join(call, decoder, (poem) => {
-        written[j] = { poem, measured: decoder.measurement() };
-        // a candidate is scored under no title as soon as it is written, beside the others still writing
-        const scorer = this.untitledScorer(call, written[j]!, (result) => {
-          untitled[j] = result;
-          settled();
-        });
-        if (scorer) left++;
-        else untitled[j] = written[j]!.measured!.untitledLogprob === undefined ? undefined : { logprob: written[j]!.measured!.untitledLogprob!, tokens: written[j]!.measured!.positions.length };
-        settled();
-      }));
+      const r = requests[i]!;
+      // with no title given the model writes one title, from candidate 0's stream, and the
+      // candidates are written on it as on a given title (each with its untitled twin, guided)
+      if (decoders[0]!.writesTitle) {
+        const streams = candidateStreams(r.seed, n);
+        this.join(call, new PoemDecoder(this.model, { ...r.opts, titleOnly: true }, streams[0]!), (titled) =>
+          this.writeCandidates(call, i, streams.map((rng) => new PoemDecoder(this.model, { ...r.opts, title: titled.title, guidance: r.opts.guidance ?? defaultGuidance(r.opts) }, rng, true))));
+        return;
+      }
+      this.writeCandidates(call, i, decoders);
     });
+  }
+
+  /** Queues poem i's candidates; once all are written, the best is the poem. */
+  private writeCandidates(call: Call<K>, i: number, decoders: PoemDecoder[]): void {
+    const written: Written[] = new Array(decoders.length);
+    let left = decoders.length;
+    decoders.forEach((decoder, j) => this.join(call, decoder, (poem) => {
+      written[j] = { poem, measured: decoder.measurement() };
+      if (--left === 0) this.choose(call, i, written);
+    }));
   }
 
   /** Queues a member of `call`; `done` gets its result. */
@@ -426,27 +428,13 @@ export class WritingLoop<K> {
     );
   }
 
-  /**
-   * Queues the scorer of a candidate's untitled text (fit's second term) and returns it, or
-   * undefined where there is nothing to score: its untitled twin measured it as it was written
-   * (generate.ts PoemDecoder), or it has no title (or chose nothing).
-   */
-  private untitledScorer(call: Call<K>, w: Written, done: (result: { logprob: number; tokens: number }) => void): SequenceScorer | undefined {
-    const measured = w.measured!;
-    if (measured.untitledLogprob !== undefined) return undefined;
-    const seq = untitledSequence(this.model.vocab, w.poem, measured.tokens, measured.untitled);
-    if (!seq || !measured.positions.length) return undefined;
-    // among the ids its plan allowed, as the candidate measured itself (a plan with a lead-in has a twin)
-    const plan = measured.plan.lead ? undefined : measured.plan;
-    const scorer = new SequenceScorer(this.model.vocab.size, seq.tokens, seq.from, measured.positions, this.model.sampler, plan);
-    this.join(call, scorer, done);
-    return scorer;
-  }
-
-  /** Poem i's candidates are written and scored: the best is the poem. */
-  private choose(call: Call<K>, i: number, written: Written[], untitled: ({ logprob: number; tokens: number } | undefined)[]): void {
-    const choices = written.map(({ poem, measured }, c) =>
-      choiceOf(written.length, { logprob: measured!.logprob, tokens: measured!.positions.length }, untitled[c], poem.text));
+  /** Poem i's candidates are written (each measured by itself and its untitled twin): the best is the poem. */
+  private choose(call: Call<K>, i: number, written: Written[]): void {
+    const choices = written.map(({ poem, measured }) => {
+      const tokens = measured!.positions.length;
+      const untitled = measured!.untitledLogprob === undefined ? undefined : { logprob: measured!.untitledLogprob, tokens };
+      return choiceOf(written.length, { logprob: measured!.logprob, tokens }, untitled, poem.text);
+    });
     call.reply.onCandidates?.(i, written.map(({ poem }, c) => ({ poem, choice: choices[c]! })));
     const best = bestChoice(choices);
     this.chosen(call, i, { ...written[best]!.poem, choice: choices[best] });

@@ -23,7 +23,7 @@ export interface ListSampler {
   /** [V] a row in the kernels' memory for scores the caller combines (generate.ts: guided sampling) */
   readonly scratch: Float32Array;
   sample(row: Float32Array, n: number, invT: number, u: number): number;
-  /** log softmax(row)[id] over the whole row [V] (scoring a candidate: generate.ts SequenceScorer). */
+  /** log softmax(row)[id] over the whole row [V] (a kept character's look-ahead: generate.ts `measure`). */
   logProb(row: Float32Array, id: number): number;
   /** log Σ exp(row[ids[i]]) over ids[0:n] (Kernels.logSumExpList): row[id] less it is a log-probability among the allowed ids. */
   logSumExpAmong(row: Float32Array, n: number): number;

@@ -2,16 +2,14 @@
  * The decoder: poems written by incremental decoding over any LanguageModel (the recurrent state
  * is carried and each step feeds one character; the prefix is never re-run), many at once.
  *
- * Map of the decoder (four rooms, one job each):
+ * Map of the decoder (three rooms, one job each):
  * - plan.ts    what a poem must look like: options resolved against the vocabulary into a Plan
  *              (layout, tone patterns, rhyme, repeats) that says which ids each position allows;
  * - sample.ts  how one of the allowed ids is taken: greedy, temperature, top-k, top-p, the n best;
  * - this file  the loop: PoemDecoder (one poem: <bos>, the title prefix or a title it writes, then
  *              the body; one hypothesis when sampling, up to `beam` in beam search), DecodeBatch
  *              (many poems, one model step per character; poems join and leave between steps;
- *              the cap on rows), and generateBatch / generate over it;
- * - scorer.ts  a text scored beside them in the same steps (SequenceScorer: a candidate's untitled
- *              text, when no twin row could measure it as it was written).
+ *              the cap on rows), and generateBatch / generate over it.
  *
  * Modes: greedy (temperature 0 or `greedy`), sampling with temperature, top-k and top-p, and beam
  * search (`beam` ≥ 2, by summed log-probability, length-normalised for free poems). Every mode is
@@ -116,8 +114,7 @@ export interface Feed {
 }
 
 /**
- * One member of a DecodeBatch: a poem being written (PoemDecoder) or a text being scored
- * (SequenceScorer). Each step the batch calls `advance` with the last step's logits and the
+ * One member of a DecodeBatch (a poem being written: PoemDecoder). Each step the batch calls `advance` with the last step's logits and the
  * member's first row in them; the member reads its rows and says what to feed next, or null when
  * it has finished (then `result()`).
  */
@@ -160,7 +157,7 @@ export class PoemDecoder implements BatchMember<Poem> {
   private poem?: Poem;
   private readonly sep: number;
   /** the model writes the title (Han characters until <sep>) */
-  private readonly writesTitle: boolean = false;
+  readonly writesTitle: boolean = false;
   /** the title's ids so far, ascending (never chosen twice) */
   private readonly titleSorted: number[] = [];
   /** the body's token ids as written (before the standard-character mapping of `result()`) */
@@ -188,8 +185,8 @@ export class PoemDecoder implements BatchMember<Poem> {
    * slot marked `kept`, keep.ts, under the full distribution): the look-ahead of a revision, since a
    * candidate whose lines lead well into a kept line makes that line likelier. A chosen token is
    * measured among the ids allowed at its position (the columns computed). On a given title or a
-   * plan's opening an untitled twin row measures the same tokens under no title; with a title the
-   * model writes itself, the untitled text is scored afterwards (SequenceScorer with the plan).
+   * plan's opening an untitled twin row measures the same tokens under no title (choosing among
+   * candidates has the model write a title first, src/domain/write.ts, so its candidates have one).
    */
   constructor(model: LanguageModel, private readonly opts: GenerateOptions, private readonly rng: RandomSource, measure = false) {
     const { vocab } = model;
@@ -283,12 +280,12 @@ export class PoemDecoder implements BatchMember<Poem> {
    * (<eos> included; the vocabulary's characters, before the standard mapping), once finished;
    * both after the plan's lead-in, if it has one, and with the plan's untitled opening (Plan.opening).
    */
-  measurement(): { logprob: number; positions: readonly number[]; tokens: readonly number[]; untitled?: readonly number[]; untitledLogprob?: number; plan: Plan } {
+  measurement(): { logprob: number; positions: readonly number[]; tokens: readonly number[]; untitledLogprob?: number } {
     if (!this.measured || !this.poem) throw new Error('PoemDecoder: nothing measured');
     // counted after a plan's lead-in (forced, so never measured), like the written text
     const lead = this.plan.lead ?? 0;
     const positions = lead ? this.measured.positions.map((p) => p - lead) : this.measured.positions;
-    return { logprob: this.measured.logprob, positions, tokens: this.written, untitled: this.plan.opening?.untitled, untitledLogprob: this.twin?.logprob, plan: this.plan };
+    return { logprob: this.measured.logprob, positions, tokens: this.written, untitledLogprob: this.twin?.logprob };
   }
 
   /** The poem, once `advance` has returned null. */
@@ -330,6 +327,12 @@ export class PoemDecoder implements BatchMember<Poem> {
       if (id === this.sep) {
         this.title = this.vocab.decode(title);
         this.phase = 'body';
+        if (this.opts.titleOnly) {
+          // the title is what was asked for (candidates share it: src/domain/write.ts)
+          this.poem = { start: this.opts.start ?? '', form: this.plan.form, title: this.title, lines: [], text: '' };
+          this.phase = 'done';
+          return null;
+        }
       } else {
         title.push(id);
         addSorted(this.titleSorted, id);

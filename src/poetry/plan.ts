@@ -115,6 +115,11 @@ export interface GenerateOptions {
    * characters the title makes likelier are drawn more. 0 (default): the model's own distribution.
    */
   guidance?: number;
+  /**
+   * Write the title only (with none given, on a title-conditioned model): the Poem has the title
+   * and no lines. Candidates share one title so (src/domain/write.ts), then are written on it.
+   */
+  titleOnly?: boolean;
 }
 
 /**
