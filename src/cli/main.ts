@@ -147,7 +147,7 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .option('--repetition-penalty <x>', 'divide the probability of characters already used by x', parseNumber('--repetition-penalty', 1))
     .option('--allow-repeats', 'allow a character to repeat within a poem (default: no repeats in fixed forms)', false)
     .option('--candidates <n>', `write n candidates per poem and keep the best by title fit, fluency and repetition (default ${DEFAULT_CANDIDATES} when sampling, 1 with --greedy or --beam; 1: a single sample)`, parseInteger('--candidates'))
-    .option('--guidance <x>', `with candidates on a given title: how strongly the title steers the sampling (classifier-free guidance; 0: the model's own distribution; default ${CANDIDATE_WEIGHTS.guidance}, 0 for a 词)`, parseNumber('--guidance', 0, MAX_GUIDANCE))
+    .option('--guidance <x>', `with candidates: how strongly the title (given, or the one the model writes first) steers the sampling (classifier-free guidance; 0: the model's own distribution; default ${CANDIDATE_WEIGHTS.guidance}, 0 for a 词)`, parseNumber('--guidance', 0, MAX_GUIDANCE))
     .option('--seed <n>', 'random seed (reproducible poems)', parseInteger('--seed', 0))
     .option('--json', 'machine-readable output', false)
     .addOption(engineOption())

@@ -93,7 +93,7 @@ export interface WriteOptions {
    */
   candidates?: number;
   /**
-   * With candidates on a given title (or a 对联's 上联): how strongly the title steers the sampling
+   * With candidates: how strongly the title (given, or the one the model writes first) steers the sampling
    * (classifier-free guidance, GenerateOptions.guidance); default CANDIDATE_WEIGHTS.guidance on a
    * title, none for a 词 (its tune is not its topic) or a 对联; 0 none.
    */
