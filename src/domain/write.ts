@@ -347,8 +347,9 @@ interface Call<K> {
  * Calls of writePoems sharing one decode loop (poetry/generate.ts DecodeBatch): writePoems runs
  * one call through it, the server's workers all their requests (continuous batching). `add`
  * checks a call (throws as writePoems does, before anything is queued) and queues its poems: N
- * candidates each; a candidate written on a title the model wrote itself is then scored under no title in the same
- * batch (candidates.ts), and the best is the poem. Each `step` is one model step for every admitted
+ * candidates each (with no title given, the model first writes one and the candidates are written
+ * on it), each measured by itself and its untitled twin in the same batch steps (candidates.ts),
+ * and the best is the poem. Each `step` is one model step for every admitted
  * member; a call is answered (done or failed, once, from inside `step`) when its last poem is
  * chosen or its first member fails; `remove` drops a call unanswered (a cancelled request). A
  * call's poems are the same whatever else is in the loop.
@@ -382,26 +383,32 @@ export class WritingLoop<K> {
    */
   addRequests(key: K, requests: readonly PoemRequest[], n: number, reply: CallReply): void {
     if (this.calls.has(key)) throw new Error(`a call ${String(key)} is already being written`);
-    // every candidate's plan first: a request that cannot be written fails before anything runs
-    const groups = requests.map((r) =>
-      n === 1 ? [new PoemDecoder(this.model, r.opts, r.rng)] : candidateStreams(r.seed, n).map((rng) => new PoemDecoder(this.model, { ...r.opts, guidance: r.opts.guidance ?? defaultGuidance(r.opts) }, rng, true)));
-    const call: Call<K> = { key, reply, poems: new Array(groups.length), left: groups.length };
+    // each poem's plan first (its first decoder): a request that cannot be written fails before anything runs
+    const firsts = requests.map((r) => {
+      if (n === 1) return { first: new PoemDecoder(this.model, r.opts, r.rng) };
+      const opts = { ...r.opts, guidance: r.opts.guidance ?? defaultGuidance(r.opts) };
+      const streams = candidateStreams(r.seed, n);
+      return { opts, streams, first: new PoemDecoder(this.model, opts, streams[0]!, true) };
+    });
+    const call: Call<K> = { key, reply, poems: new Array(requests.length), left: requests.length };
     this.calls.set(key, call);
-    groups.forEach((decoders, i) => {
-      if (n === 1) {
-        this.join(call, decoders[0]!, (poem) => this.chosen(call, i, poem));
+    firsts.forEach(({ first, opts, streams }, i) => {
+      if (!opts || !streams) {
+        this.join(call, first, (poem) => this.chosen(call, i, poem));
         return;
       }
-      const r = requests[i]!;
+      const rest = (o: GenerateOptions) => streams.slice(1).map((rng) => new PoemDecoder(this.model, o, rng, true));
       // with no title given the model writes one title, from candidate 0's stream, and the
       // candidates are written on it as on a given title (each with its untitled twin, guided)
-      if (decoders[0]!.writesTitle) {
-        const streams = candidateStreams(r.seed, n);
-        this.join(call, new PoemDecoder(this.model, { ...r.opts, titleOnly: true }, streams[0]!), (titled) =>
-          this.writeCandidates(call, i, streams.map((rng) => new PoemDecoder(this.model, { ...r.opts, title: titled.title, guidance: r.opts.guidance ?? defaultGuidance(r.opts) }, rng, true))));
-        return;
+      if (first.writesTitle) {
+        this.join(call, new PoemDecoder(this.model, { ...opts, titleOnly: true }, streams[0]!), (titled) => {
+          const titledOpts = { ...opts, title: titled.title };
+          // candidate 0's stream goes on after the title, as one poem's would
+          this.writeCandidates(call, i, [new PoemDecoder(this.model, titledOpts, streams[0]!, true), ...rest(titledOpts)]);
+        });
+      } else {
+        this.writeCandidates(call, i, [first, ...rest(opts)]);
       }
-      this.writeCandidates(call, i, decoders);
     });
   }
 

@@ -67,7 +67,7 @@ export interface Poem {
 }
 
 /** A row none of whose logits will be read (RowRead). */
-export const NO_READ: RowRead = [];
+const NO_READ: RowRead = [];
 
 /**
  * Column ranges a step computes for a row that reads only the ids[0:n] (ascending, distinct): the
@@ -114,9 +114,9 @@ export interface Feed {
 }
 
 /**
- * One member of a DecodeBatch (a poem being written: PoemDecoder). Each step the batch calls `advance` with the last step's logits and the
- * member's first row in them; the member reads its rows and says what to feed next, or null when
- * it has finished (then `result()`).
+ * One member of a DecodeBatch (a poem being written: PoemDecoder). Each step the batch calls
+ * `advance` with the last step's logits and the member's first row in them; the member reads its
+ * rows and says what to feed next, or null when it has finished (then `result()`).
  */
 export interface BatchMember<R> {
   /** Rows it may have in a step at most (admission counts these). */
@@ -217,7 +217,7 @@ export class PoemDecoder implements BatchMember<Poem> {
       this.queue.push(vocab.id(formSymbol(plan.form))!);
       this.writesTitle = plan.info.hanIds.length > 0;
     }
-    const untitled = !this.measured ? undefined : plan.opening ? plan.opening.untitled : this.title && !this.writesTitle ? conditionPrefix(vocab, plan.form, '') : undefined;
+    const untitled = !this.measured ? undefined : plan.opening ? plan.opening.untitled : this.title ? conditionPrefix(vocab, plan.form, '') : undefined;
     if (untitled) {
       const opening = [BOS, ...untitled];
       const joinAt = 1 + this.queue.length - opening.length;
@@ -277,8 +277,9 @@ export class PoemDecoder implements BatchMember<Poem> {
   /**
    * With `measure`: Σ log P(token | what precedes it) over the body tokens the poem chose, their
    * positions (0 = the first body token after the title's <sep>), and the body's ids as written
-   * (<eos> included; the vocabulary's characters, before the standard mapping), once finished;
-   * both after the plan's lead-in, if it has one, and with the plan's untitled opening (Plan.opening).
+   * (<eos> included; the vocabulary's characters, before the standard mapping), once finished,
+   * both after the plan's lead-in, if it has one; and, with a twin, Σ log P of the same tokens
+   * under no title (`untitledLogprob`).
    */
   measurement(): { logprob: number; positions: readonly number[]; tokens: readonly number[]; untitledLogprob?: number } {
     if (!this.measured || !this.poem) throw new Error('PoemDecoder: nothing measured');
