@@ -96,6 +96,19 @@ test('the committed fixture corpus is clean and canonical', () => {
   assert.throws(() => readSplit('test/fixtures', 'train', ['wujue']), /not a shiren corpus/);
 });
 
+test('--song-poems adds the Song poems to train only: valid and test stay the Tang poems (needs chinese-poetry)', { timeout: 120_000 }, () => {
+  const out = mkdtempSync(join(tmpdir(), 'shiren-song-'));
+  const stats = buildCorpus({ out, forms: ['wujue'], songPoems: true });
+  assert.equal(stats.songPoems!.poems, 254248);
+  assert.deepEqual(stats.songPoems!.train, { wujue: 13135 });
+  // the Tang counts are unchanged, and so are the held-out files
+  assert.deepEqual([stats.counts.train.wujue, stats.counts.valid.wujue, stats.counts.test.wujue], [3847, 258, 223]);
+  const lines = (split: string) => readFileSync(join(out, split, 'wujue.txt'), 'utf8').split('\n').filter(Boolean);
+  assert.equal(lines('train').length, 3847 + 13135);
+  assert.deepEqual([lines('valid').length, lines('test').length], [258, 223]);
+  assert.equal(readFileSync(join(out, 'train', 'wujue.titles.txt'), 'utf8').split('\n').filter((_, i, a) => i < a.length - 1).length, 3847 + 13135);
+});
+
 test('full corpus build: the exact counts of this build (needs chinese-poetry)', { timeout: 120_000 }, () => {
   const out = fullCorpus();
   const stats = JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8'));

@@ -11,6 +11,8 @@ export interface CorpusOptions {
   includeFree: boolean;
   /** duilian: also the couplets of the Song 律诗 */
   song?: boolean;
+  /** train on the Song poems too (train split only) */
+  songPoems?: boolean;
   sample?: number;
 }
 
@@ -24,6 +26,7 @@ export async function runCorpus(opts: CorpusOptions): Promise<void> {
     forms,
     readCi: forms.includes('ci') ? (await import('../poetry/songci.ts')).addSongCi : undefined,
     song: opts.song,
+    songPoems: opts.songPoems,
     sample: opts.sample,
     onProgress: (done, total) => {
       bar ??= progressBar(total, 'corpus |{bar}| {value}/{total} files | {percentage}% | ETA {eta_formatted}');
@@ -41,6 +44,10 @@ export async function runCorpus(opts: CorpusOptions): Promise<void> {
     const c = stats.ci;
     const top = Object.entries(c.tunes).slice(0, 8).map(([t, v]) => `${t} ${v.count}`).join(', ');
     console.log(`词: ${c.poems} read; tune in the 谱 ${c.knownTune} (fit a format ${c.fit}, fit none ${c.fitNone}), unknown tune ${c.unknownTune}; with a 片 break ${c.withStanzaBreak}; ${Object.keys(c.tunes).length} tunes: ${top}, …`);
+  }
+  if (stats.songPoems) {
+    const added = Object.entries(stats.songPoems.train).map(([f, n]) => `${f} ${n}`).join(', ');
+    console.log(`Song poems: ${stats.songPoems.poems} read; added to train: ${added || 'none'} (valid and test stay Tang)`);
   }
   if (forms.includes('duilian')) {
     const from = Object.entries(stats.duilian.sources).map(([source, c]) => `${source} ${c.train + c.valid + c.test} from ${c.poems} 律诗 (${c.repeats} repeats dropped)`);

@@ -60,6 +60,7 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .option('--forms <list>', `forms to write, comma-separated (${ALL_FORMS.join(', ')})`, parseList('--forms', ALL_FORMS), [...FORMS, 'duilian'])
     .option('--include-free', 'short for adding free to --forms (poems of no regulated form)', false)
     .option('--song', 'duilian: also take the couplets of the Song 律诗 (4.7 times the pairs, 4–5 times the build time)', false)
+    .option('--song-poems', 'also train on the Song poems of the forms written (added to the train split only; valid and test stay Tang)', false)
     .option('--sample <n>', 'keep at most n poems per split and form (for small test corpora)', parseInteger('--sample'))
     .action(async (opts) => (await import('./corpus.ts')).runCorpus(opts));
 

@@ -93,6 +93,8 @@ export interface CorpusStats {
   ci?: CiStats;
   /** where the duilian pairs come from (src/data/duilian.ts) */
   duilian: DuilianStats;
+  /** with `songPoems`: the Song poems read, and those added to the train split per form */
+  songPoems?: { poems: number; train: Partial<Record<CorpusForm, number>> };
 }
 
 /** Locates the quantangshi folder of the `chinese-poetry` package, or explains how to get it. */
@@ -127,6 +129,12 @@ export interface BuildOptions {
   forms: readonly CorpusForm[];
   /** also take the duilian pairs of the Song 律诗 (poet.song.*.json; 4–5 times the build time) */
   song?: boolean;
+  /**
+   * also train on the Song poems (poet.song.*.json) of the forms written (not ci, not duilian):
+   * added to the TRAIN split only, whatever their id's split, so that valid and test stay the
+   * Tang poems they are (issue 21: do the Song poems help the Tang test perplexity?)
+   */
+  songPoems?: boolean;
   /** keep at most this many poems per split and form (the committed test fixture uses this) */
   sample?: number;
   /**
@@ -143,8 +151,8 @@ export function buildCorpus(opts: BuildOptions): CorpusStats {
   const source = findTangSource();
   const files = poetFiles(source);
   if (files.length === 0) throw new CorpusError(`no poet.tang.*.json files in ${source}`);
-  const songFiles = opts.song ? poetFiles(source, 'song') : [];
-  if (opts.song && songFiles.length === 0) throw new CorpusError(`no poet.song.*.json files in ${source}`);
+  const songFiles = opts.song || opts.songPoems ? poetFiles(source, 'song') : [];
+  if ((opts.song || opts.songPoems) && songFiles.length === 0) throw new CorpusError(`no poet.song.*.json files in ${source}`);
   // ci is counted only when written (its reader fills the counts); every other form always
   const zeroForms = () => Object.fromEntries(ALL_FORMS.filter((f) => f !== 'ci' || opts.forms.includes('ci')).map((f) => [f, 0])) as Record<CorpusForm, number>;
   const stats: CorpusStats = {
@@ -195,12 +203,20 @@ export function buildCorpus(opts: BuildOptions): CorpusStats {
     if (!opts.readCi) throw new CorpusError("the form ci needs the 词 reader: buildCorpus({ …, readCi: addSongCi }) (src/poetry/songci.ts)");
     stats.ci = opts.readCi(stats, lines, splitOf, opts.sample);
   }
+  const songPoems: CorpusStats['songPoems'] = opts.songPoems ? { poems: 0, train: {} } : undefined;
+  if (songPoems) stats.songPoems = songPoems;
   songFiles.forEach((file, i) => {
     for (const poem of JSON.parse(readFileSync(file, 'utf8')) as RawPoem[]) {
       const cleaned = cleanPoem(toSimplified(poem.paragraphs.join('')));
+      if (songPoems) songPoems.poems++;
       if (cleaned.ok) {
         const { text, form } = normalisePoem(toStandard(cleaned.text));
-        pairs.addPoem(text, form, splitOf(poem.id), 'song');
+        if (opts.song) pairs.addPoem(text, form, splitOf(poem.id), 'song');
+        const bucket = songPoems && lines.train[form];
+        if (bucket && (opts.sample === undefined || bucket.length < opts.sample)) {
+          bucket.push({ text, title: cleanTitle(removeAnnotations(toStandard(toSimplified(poem.title ?? '')))) });
+          songPoems.train[form] = (songPoems.train[form] ?? 0) + 1;
+        }
       }
     }
     opts.onProgress?.(files.length + i + 1, files.length + songFiles.length);
