@@ -61,10 +61,14 @@ test('a choice on a given title: its untitled twin measures fit and fluency amon
   model.setDecodePrecision('f32');
   const vocab = model.vocab;
   const opts = { form: 'qijue', title: '秋夜', seed: 11, candidates: 6, guidance: 1 } as const;
-  let candidates: { poem: { text: string }; choice: { fit: number; fluency: number; score: number } }[] = [];
+  let candidates: { poem: { text: string }; choice: { fit: number; fluency: number; score: number }; steps: readonly number[]; untitledSteps?: readonly number[] }[] = [];
   const [poem] = writePoems(model, opts, { onCandidates: (_, c) => (candidates = c) });
   assert.equal(candidates.length, 6);
   for (const c of candidates) {
+    // the per-token figures the tools read add up to the choice's
+    const mean = (a: readonly number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+    assert.equal(c.steps.length, c.untitledSteps!.length);
+    assert.ok(Math.abs(mean(c.steps) - c.choice.fluency) < 1e-9 && Math.abs(mean(c.steps) - mean(c.untitledSteps!) - c.choice.fit) < 1e-9);
     const fluency = perTokenAmong(model, opts, [BOS, ...conditionPrefix(vocab, 'qijue', '秋夜')], c.poem.text);
     const fit = fluency - perTokenAmong(model, opts, [BOS, ...conditionPrefix(vocab, 'qijue', '')], c.poem.text);
     assert.ok(Math.abs(c.choice.fluency - fluency) < 1e-4, `fluency ${c.choice.fluency} vs ${fluency}`);

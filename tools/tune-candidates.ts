@@ -15,7 +15,14 @@
  *
  *   node --import tsx tools/tune-candidates.ts [--corpus DIR] [--split valid] [--count 400]
  *        [--candidates 32] [--model FILE] [--seed 0] [--temperature T (default gen's)]
- *        [--guidance G1,G2,… (default CANDIDATE_WEIGHTS.guidance)] [--json]
+ *        [--guidance G1,G2,… (default CANDIDATE_WEIGHTS.guidance)] [--top-p P] [--frontier] [--json]
+ *
+ * With `--frontier`, also the 4-gram / distinct-2 frontier: scores that add a clipped fluency
+ * (mean of min(log p, −5): only very unlikely characters cost) and a stock-phrase term (mean
+ * log(1 + train count) of the poem's bigrams) to fit, fluency and repetition, over a grid of their
+ * weights; for each 4-gram bound, the highest distinct-2 any of them reaches with a topic share of at
+ * least 40%. (Issue 18: choosing for fluency lowers distinct-2; this shows how far any of these
+ * scores moves that trade.) `--top-p` samples the candidates from the nucleus.
  *
  * The corpus must hold all forms (`shiren corpus --forms wujue,qijue,wulv,qilv,free,ci,duilian`).
  */
@@ -27,6 +34,7 @@ import { writePoems, type Choice } from '../src/domain/write.ts';
 import { CANDIDATE_WEIGHTS } from '../src/domain/candidates.ts';
 import { judgeSample, topicFigure, trainJudges, type JudgedPoem } from '../src/poetry/judges.ts';
 import { distinct2, novelty, trainLineSet } from '../src/poetry/metrics.ts';
+import { bareLines } from '../src/poetry/forms.ts';
 
 const { values } = parseArgs({
   options: {
@@ -38,6 +46,8 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '0' },
     temperature: { type: 'string' },
     guidance: { type: 'string' },
+    'top-p': { type: 'string' },
+    frontier: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -58,15 +68,19 @@ const guidances = values.guidance ? values.guidance.split(',').map(Number) : [CA
 if (guidances.some((g) => !(g >= 0))) throw new Error(`--guidance takes numbers ≥ 0, comma-separated, got ${values.guidance}`);
 
 /** Each reference title's N candidates written with guidance g: [reference poem][candidate], and which reference poems. */
-function writeAll(g: number): { all: { text: string; title: string; choice: Choice }[][]; indices: number[] } {
-  const all: { text: string; title: string; choice: Choice }[][] = [];
+/** A candidate as tune reads it: its text and title, its choice figures and its tokens' log P under the title. */
+interface Cand { text: string; title: string; choice: Choice; steps: readonly number[] }
+
+function writeAll(g: number): { all: Cand[][]; indices: number[] } {
+  const all: Cand[][] = [];
   const indices: number[] = [];
   const t1 = performance.now();
   reference.forEach((p, i) => {
     try {
-      let got: { text: string; title: string; choice: Choice }[] = [];
-      writePoems(model, { form: p.form as Form, title: p.title, seed: i, candidates: N, guidance: g, ...(values.temperature ? { temperature: Number(values.temperature) } : {}) }, {
-        onCandidates: (_, cands) => (got = cands.map((c) => ({ text: c.poem.text, title: c.poem.title, choice: c.choice }))),
+      let got: Cand[] = [];
+      const sampling = { ...(values.temperature ? { temperature: Number(values.temperature) } : {}), ...(values['top-p'] ? { topP: Number(values['top-p']) } : {}) };
+      writePoems(model, { form: p.form as Form, title: p.title, seed: i, candidates: N, guidance: g, ...sampling }, {
+        onCandidates: (_, cands) => (got = cands.map((c) => ({ text: c.poem.text, title: c.poem.title, choice: c.choice, steps: c.steps }))),
       });
       all.push(got);
       indices.push(i);
@@ -79,13 +93,13 @@ function writeAll(g: number): { all: { text: string; title: string; choice: Choi
 }
 
 interface Row { guidance: number; lambda: number; mu: number; n: number; top1: number; meanRank: number; perplexity: number; distinct2: number; novelty: number }
-function evaluate(w: { all: { text: string; choice: Choice }[][]; indices: number[] }, guidance: number, lambda: number, mu: number, n: number): Row {
+function evaluate(w: { all: Cand[][]; indices: number[] }, guidance: number, lambda: number, mu: number, n: number, extra?: (c: Cand) => number): Row {
   const { all, indices } = w;
   const chosen: JudgedPoem[] = all.map((cands, k) => {
     let best = 0, bestScore = -Infinity;
     for (let j = 0; j < n; j++) {
       const c = cands[j]!.choice;
-      const score = c.fit + lambda * c.fluency - mu * c.repetition;
+      const score = c.fit + lambda * c.fluency - mu * c.repetition + (extra ? extra(cands[j]!) : 0);
       if (score > bestScore) { bestScore = score; best = j; }
     }
     return { title: reference[indices[k]!]!.title, text: cands[best]!.text };
@@ -115,6 +129,29 @@ const withinBound = byN.filter((r) => r.perplexity <= 1.45 * realPpl);
 const bestTop = Math.max(...(withinBound.length ? withinBound : byN).map((r) => r.top1));
 const nPick = (withinBound.length ? withinBound : byN).find((r) => r.top1 >= bestTop - 0.01)!;
 
+/** --frontier: the highest distinct-2 of any score of the wider family under each 4-gram bound (see the top). */
+function frontier(): string[] {
+  const counts = new Map<string, number>();
+  const bigrams = (text: string) => bareLines(text).flatMap((line) => { const c = [...line]; return c.slice(1).map((ch, i) => c[i] + ch); });
+  for (const p of train) for (const b of bigrams(p.text)) counts.set(b, (counts.get(b) ?? 0) + 1);
+  const mean = (a: readonly number[]) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
+  const clipped = (c: Cand) => mean(c.steps.map((x) => Math.min(x, -5)));
+  const stock = (c: Cand) => mean(bigrams(c.text).map((b) => Math.log1p(counts.get(b) ?? 0)));
+  const out: string[] = [];
+  for (const [g, w] of written) {
+    const grid: (Row & { clip: number; stock: number })[] = [];
+    for (const lambda of [0, 0.25, 0.5, 1, 2]) for (const clip of [0, 0.5, 1, 2, 3]) for (const kappa of [0, 0.1, 0.2, 0.3]) {
+      grid.push({ ...evaluate(w, g, lambda, 1, N, (c) => clip * clipped(c) - kappa * stock(c)), clip, stock: kappa });
+    }
+    for (const bound of [1.4, 1.5, 1.6, 1.7].map((r) => r * realPpl)) {
+      const ok = grid.filter((r) => r.perplexity <= bound && r.top1 >= 0.4);
+      const best = ok.length ? ok.reduce((a, b) => (b.distinct2 > a.distinct2 ? b : a)) : undefined;
+      out.push(`γ ${g}  4-gram ≤ ${bound.toFixed(0)}: ${best ? `λ ${best.lambda} clipped ${best.clip} stock ${best.stock}  top-1 ${(100 * best.top1).toFixed(1)}%  4-gram ${best.perplexity.toFixed(1)}  distinct-2 ${(100 * best.distinct2).toFixed(1)}%` : 'none with top-1 ≥ 40%'}`);
+    }
+  }
+  return out;
+}
+
 if (values.json) {
   process.stdout.write(JSON.stringify({ split, count: written.get(pick.guidance)!.all.length, candidates: N, real: { top1: realTop, perplexity: realPpl }, one, rows, byN, pick, nPick }) + '\n');
 } else {
@@ -126,4 +163,8 @@ if (values.json) {
   console.log('by n at the chosen weights:');
   for (const r of byN) console.log(line(r));
   console.log(`chosen: γ ${pick.guidance}, λ ${pick.lambda}, μ ${pick.mu}, n ${nPick.n}`);
+  if (values.frontier) {
+    console.log(`the 4-gram / distinct-2 frontier (one sample's distinct-2 ${pct(one.distinct2)}):`);
+    for (const line of frontier()) console.log(line);
+  }
 }

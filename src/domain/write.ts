@@ -200,13 +200,23 @@ export function candidatesOf(opts: WriteOptions, limits: Limits = LIMITS): numbe
 }
 
 /** How a call is written: the caps it is checked against, and a hook before every decoding step. */
+/** One candidate of a poem as written and measured (WriteRun.onCandidates: tools that study the choice). */
+export interface CandidateReport {
+  poem: Poem;
+  choice: Choice;
+  /** log P(token | title) of each measured token, in order (their sum / count is `choice.fluency`) */
+  steps: readonly number[];
+  /** the same tokens' log P under no title (the untitled twin), where there is one */
+  untitledSteps?: readonly number[];
+}
+
 export interface WriteRun {
   /** default LIMITS (the library, the CLI); the server and the page pass API_LIMITS */
   limits?: Limits;
   /** called before each decoding step: the server throws from it to stop a cancelled request */
   beforeStep?: () => void;
   /** sees every candidate of poem i with its figures before the best is kept (tools/tune-candidates.ts) */
-  onCandidates?: (i: number, candidates: { poem: Poem; choice: Choice }[]) => void;
+  onCandidates?: (i: number, candidates: CandidateReport[]) => void;
 }
 
 /**
@@ -317,7 +327,7 @@ export interface CallReply {
   done(poems: Poem[]): void;
   failed(err: unknown): void;
   /** optional: every candidate of poem i with its figures, before the best is kept */
-  onCandidates?: (i: number, candidates: { poem: Poem; choice: Choice }[]) => void;
+  onCandidates?: (i: number, candidates: CandidateReport[]) => void;
 }
 
 /**
@@ -333,7 +343,7 @@ function defaultGuidance(opts: GenerateOptions): number {
 /** A candidate as written: the poem, and what it measured of itself (PoemDecoder `measure`). */
 interface Written {
   poem: DecodedPoem;
-  measured?: { logprob: number; positions: readonly number[]; tokens: readonly number[]; untitledLogprob?: number };
+  measured?: ReturnType<PoemDecoder['measurement']>;
 }
 
 interface Call<K> {
@@ -442,7 +452,7 @@ export class WritingLoop<K> {
       const untitled = measured!.untitledLogprob === undefined ? undefined : { logprob: measured!.untitledLogprob, tokens };
       return choiceOf(written.length, { logprob: measured!.logprob, tokens }, untitled, poem.text);
     });
-    call.reply.onCandidates?.(i, written.map(({ poem }, c) => ({ poem, choice: choices[c]! })));
+    call.reply.onCandidates?.(i, written.map(({ poem, measured }, c) => ({ poem, choice: choices[c]!, steps: measured!.steps, untitledSteps: measured!.untitledSteps })));
     const best = bestChoice(choices);
     this.chosen(call, i, { ...written[best]!.poem, choice: choices[best] });
   }

@@ -163,7 +163,7 @@ export class PoemDecoder implements BatchMember<Poem> {
   /** the body's token ids as written (before the standard-character mapping of `result()`) */
   private written: readonly number[] = [];
   /** `measure`: Σ log P of the body tokens the poem chose (not forced) and of the kept ones, and their positions */
-  private readonly measured?: { logprob: number; positions: number[] };
+  private readonly measured?: { logprob: number; positions: number[]; steps: number[]; untitledSteps: number[] };
   /** `measure` counts the kept characters too (GenerateOptions.keepLookAhead) */
   private readonly lookAhead: boolean;
   /**
@@ -200,7 +200,7 @@ export class PoemDecoder implements BatchMember<Poem> {
     this.lookAhead = opts.keepLookAhead !== false;
     if (measure) {
       if (this.width > 1) throw new Error('PoemDecoder: measure is for sampling (one hypothesis)');
-      this.measured = { logprob: 0, positions: [] };
+      this.measured = { logprob: 0, positions: [], steps: [], untitledSteps: [] };
     }
     this.beams = [plan.start()];
     this.sep = vocab.id(SEP) ?? -1;
@@ -281,12 +281,12 @@ export class PoemDecoder implements BatchMember<Poem> {
    * both after the plan's lead-in, if it has one; and, with a twin, Σ log P of the same tokens
    * under no title (`untitledLogprob`).
    */
-  measurement(): { logprob: number; positions: readonly number[]; tokens: readonly number[]; untitledLogprob?: number } {
+  measurement(): { logprob: number; positions: readonly number[]; tokens: readonly number[]; untitledLogprob?: number; steps: readonly number[]; untitledSteps?: readonly number[] } {
     if (!this.measured || !this.poem) throw new Error('PoemDecoder: nothing measured');
     // counted after a plan's lead-in (forced, so never measured), like the written text
     const lead = this.plan.lead ?? 0;
     const positions = lead ? this.measured.positions.map((p) => p - lead) : this.measured.positions;
-    return { logprob: this.measured.logprob, positions, tokens: this.written, untitledLogprob: this.twin?.logprob };
+    return { logprob: this.measured.logprob, positions, tokens: this.written, untitledLogprob: this.twin?.logprob, steps: this.measured.steps, untitledSteps: this.twin ? this.measured.untitledSteps : undefined };
   }
 
   /** The poem, once `advance` has returned null. */
@@ -393,12 +393,13 @@ export class PoemDecoder implements BatchMember<Poem> {
       }
       if (measured) {
         // the rows are the model's (unpenalised, unguided)
-        if (!forced) {
-          measured.logprob += logits[id] - lseT;
-          if (u) twin!.logprob += u[id] - lseU;
-        } else {
-          measured.logprob += sampler ? sampler.logProb(logits, id) : logits[id] - logSumExp(logits.subarray(0, V));
-          if (u) twin!.logprob += sampler ? sampler.logProb(u, id) : u[id] - logSumExp(u);
+        const lt = !forced ? logits[id] - lseT : sampler ? sampler.logProb(logits, id) : logits[id] - logSumExp(logits.subarray(0, V));
+        measured.logprob += lt;
+        measured.steps.push(lt);
+        if (u) {
+          const lu = !forced ? u[id] - lseU : sampler ? sampler.logProb(u, id) : u[id] - logSumExp(u);
+          twin!.logprob += lu;
+          measured.untitledSteps.push(lu);
         }
         measured.positions.push(pos);
       }
