@@ -40,6 +40,8 @@ const { values, positionals } = parseArgs({
   options: {
     out: { type: 'string', default: 'runs/curves' },
     corpus: { type: 'string', default: 'data/corpus-reg' },
+    // `shiren corpus --forms wujue,qijue,wulv,qilv --song-poems`: for candidates marked :song
+    'song-corpus': { type: 'string', default: 'data/corpus-reg-song' },
     'cpu-budget': { type: 'string', default: '10' },
     candidates: { type: 'string', default: 'rnn:2x256,lstm:2x256,gru:2x256' },
     embed: { type: 'string', default: '128' },
@@ -63,13 +65,26 @@ interface Candidate {
   cell: CellType;
   layers: number;
   hidden: number;
+  /** dropout after each recurrent layer; undefined: the trainer's default (0.1) */
+  dropout?: number;
+  /** train on `--song-corpus` (the same Tang valid split, Song poems added to train) */
+  song: boolean;
+  /** the output layer tied to the embedding through a projection (`shiren train --tied`) */
+  tied: boolean;
 }
 
-/** `cell:LxH` → a candidate, e.g. gru:2x256. */
+/**
+ * `cell:LxH[:tied][:dP][:song]` → a candidate, e.g. gru:2x256, gru:2x256:tied (output tied to
+ * the embedding), gru:2x256:d0.25 (dropout 0.25), gru:2x256:song (trained on --song-corpus).
+ */
 function parseCandidate(spec: string): Candidate {
-  const m = /^(\w+):(\d+)x(\d+)$/.exec(spec);
-  if (!m || !CELL_TYPES.includes(m[1] as CellType)) fail(`candidate '${spec}' is not cell:LAYERSxHIDDEN with cell one of ${CELL_TYPES.join(', ')}`);
-  return { name: `${m[1]}-${m[2]}x${m[3]}`, cell: m[1] as CellType, layers: Number(m[2]), hidden: Number(m[3]) };
+  const m = /^(\w+):(\d+)x(\d+)(:tied)?(?::d(0?\.\d+))?(:song)?$/.exec(spec);
+  if (!m || !CELL_TYPES.includes(m[1] as CellType)) fail(`candidate '${spec}' is not cell:LAYERSxHIDDEN[:tied][:dDROPOUT][:song] with cell one of ${CELL_TYPES.join(', ')}`);
+  const tied = m[4] !== undefined;
+  const dropout = m[5] === undefined ? undefined : Number(m[5]);
+  const song = m[6] !== undefined;
+  const name = `${m[1]}-${m[2]}x${m[3]}${tied ? '-tied' : ''}${dropout === undefined ? '' : `-d${dropout}`}${song ? '-song' : ''}`;
+  return { name, cell: m[1] as CellType, layers: Number(m[2]), hidden: Number(m[3]), dropout, song, tied };
 }
 
 const candidates = values.candidates.split(',').map(parseCandidate);
@@ -83,8 +98,10 @@ function trainOne(c: Candidate): Promise<number> {
   const args = existsSync(join(dir, 'checkpoint.safetensors'))
     ? ['--resume', dir, ...limits]
     : [
-        '--corpus', values.corpus, '--forms', FORMS, '--condition', values.condition,
+        '--corpus', c.song ? values['song-corpus'] : values.corpus, '--forms', FORMS, '--condition', values.condition,
         '--cell', c.cell, '--layers', String(c.layers), '--hidden', String(c.hidden), '--embed', values.embed,
+        ...(c.dropout === undefined ? [] : ['--dropout', String(c.dropout)]),
+        ...(c.tied ? ['--tied'] : []),
         // enough epochs that the CPU budget, not the epoch count, ends the run
         '--epochs', '1000', '--seed', '1',
         '--valid-every', values['valid-every'], '--valid-poems', values['valid-poems'], '--out', dir, ...limits,
@@ -208,6 +225,10 @@ async function measure(c: Candidate): Promise<Measured | null> {
 const known = (n: number, show: (n: number) => string) => (Number.isFinite(n) ? show(n) : '—');
 
 const COLORS = { rnn: '#7f7f7f', lstm: '#1f77b4', gru: '#d62728' } as const;
+/** Shapes of one cell (a figure where every candidate is a gru): one colour each, the plain 2×256 in the cell's. */
+const PALETTE = ['#d62728', '#1f77b4', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
+const oneCell = new Set(candidates.map((c) => c.cell)).size === 1 && candidates.length > 1;
+const colorOf = (name: string, i: number) => (oneCell ? PALETTE[i % PALETTE.length]! : COLORS[name.split('-')[0] as CellType] ?? '#2ca02c');
 
 async function report(): Promise<void> {
   const measured = (await Promise.all(candidates.map(measure))).filter((m): m is Measured => m !== null);
@@ -235,7 +256,7 @@ async function report(): Promise<void> {
   ];
   console.log(['validation perplexity at CPU minutes of training', '', ...table, '', 'cost', '', ...cost].join('\n'));
   const svg = seriesSvg(
-    measured.map((m) => ({ label: m.name, color: COLORS[m.name.split('-')[0] as CellType] ?? '#2ca02c', points: m.valid, dots: true, width: 2 })),
+    measured.map((m, i) => ({ label: m.name, color: colorOf(m.name, i), points: m.valid, dots: true, width: 2 })),
     { title: `validation perplexity against CPU minutes of training (one thread each; regulated forms; condition ${values.condition})`, xLabel: 'CPU minutes of training (validation excluded)', yTick: (y) => Math.exp(y).toFixed(0), xTicks: true },
   );
   mkdirSync(dirname(values.figure), { recursive: true });
