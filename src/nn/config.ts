@@ -80,3 +80,21 @@ export function validateConfig(config: ModelConfig): void {
   if (config.gruVariant !== 'seed') throw new Error(`unsupported GRU variant "${config.gruVariant}" (only "seed")`);
   if (typeof config.tied !== 'boolean') throw new Error(`model tied must be true or false, got ${JSON.stringify(config.tied)}`);
 }
+
+/** Multiply-adds of the recurrent layers of one row of a step: Σ_k G·H·(in_k + H), in_0 = E, else H. */
+export function recurrentMacs(config: Pick<ModelConfig, 'cell' | 'layers' | 'embed' | 'hidden'>): number {
+  const { embed: E, hidden: H } = config;
+  let macs = 0;
+  for (let k = 0; k < config.layers; k++) macs += gateCount(config.cell) * H * ((k === 0 ? E : H) + H);
+  return macs;
+}
+
+/**
+ * Multiply-adds of the output layer of one row of a step that computes `cols` of its V logits:
+ * H·cols, or tied H·E + E·cols (the projection is skipped with the logits when cols is 0).
+ */
+export function outputMacs(config: Pick<ModelConfig, 'embed' | 'hidden' | 'tied'>, cols: number): number {
+  const { embed: E, hidden: H } = config;
+  if (cols === 0) return 0;
+  return config.tied ? H * E + E * cols : H * cols;
+}
