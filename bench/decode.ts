@@ -27,7 +27,7 @@ import type { EngineName } from '../src/engine/index.ts';
 import { loadModel } from '../src/domain/model.ts';
 import { writePoems } from '../src/domain/write.ts';
 import { DEFAULT_CANDIDATES } from '../src/domain/limits.ts';
-import { gateCount, type DecodePrecision } from '../src/nn/config.ts';
+import { outputMacs, recurrentMacs, type DecodePrecision } from '../src/nn/config.ts';
 import type { LanguageModel, RowRead } from '../src/nn/lm.ts';
 
 const { values } = parseArgs({
@@ -58,8 +58,8 @@ function time(f: () => void): { wall: number; cpu: number } {
 
 // the model's share: every step timed, its multiply-adds counted
 const step = model.step.bind(model);
-const { embed: E, hidden: H, layers: L, vocabSize: V } = model.config;
-const recurrentMacs = Array.from({ length: L }, (_, l) => gateCount(model.config.cell) * H * ((l ? H : E) + H)).reduce((a, b) => a + b);
+const V = model.config.vocabSize;
+const cellMacs = recurrentMacs(model.config);
 let stepMs = 0, steps = 0, macs = 0, macsUncut = 0;
 model.step = (state, tokens, reads?: readonly RowRead[]) => {
   const t = performance.now();
@@ -68,10 +68,10 @@ model.step = (state, tokens, reads?: readonly RowRead[]) => {
   steps++;
   for (let i = 0; i < state.size; i++) {
     const r = reads?.[i] ?? null;
-    macs += recurrentMacs;
-    macsUncut += recurrentMacs + (r === null || r.length ? V * H : 0);
-    if (r === null) macs += V * H;
-    else for (let j = 0; j < r.length; j += 2) macs += (r[j + 1] - r[j]) * H;
+    let cols = r === null ? V : 0;
+    for (let j = 0; r && j < r.length; j += 2) cols += r[j + 1] - r[j];
+    macs += cellMacs + outputMacs(model.config, cols);
+    macsUncut += cellMacs + outputMacs(model.config, r === null || r.length ? V : 0);
   }
   return logits;
 };

@@ -3,7 +3,9 @@
  * same seeds written alone — on the bundled model with every engine (the batch crosses the 8-row
  * threshold where gemm changes path; Model.step uses the row-invariant gemmNT), with mixed modes,
  * forms, starts and beams in one batch, and with continuous batching (poems joining mid-way),
- * with the f32 weights and the int8 copies (src/nn/int8.ts).
+ * with the f32 weights and the int8 copies (src/nn/int8.ts); the same for a tied model (its output
+ * a projection, then the embedding's rows: ModelConfig.tied), whose int8 steps are also the same
+ * on every wasm build, thread count and blas, bit for bit.
  * Also: gemmNT equals the reference A·Bᵀ and is row-invariant; top-k selection equals a full sort;
  * the server's job loop and generateBatch are one loop; tiny temperatures are greedy.
  */
@@ -11,13 +13,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectKernels, type EngineName } from '../src/engine/index.ts';
 import { readModelFile, resolveModelFile } from '../src/nn/checkpoint.ts';
-import type { DecodePrecision } from '../src/nn/config.ts';
+import { DEFAULT_CONFIG, type DecodePrecision } from '../src/nn/config.ts';
+import { createWasmKernels } from '../src/engine/wasm.ts';
+import type { Kernels } from '../src/engine/kernels.ts';
 import type { RowRead } from '../src/nn/lm.ts';
 import { Rng, poemSeed } from '../src/nn/rng.ts';
 import { DecodeBatch, PoemDecoder, generate, generateBatch, type GenerateOptions, type Poem } from '../src/poetry/generate.ts';
 import { topIds } from '../src/poetry/sample.ts';
 import { planPoems, writePoems, type WriteOptions } from '../src/domain/write.ts';
-import type { Model } from '../src/nn/model.ts';
+import { Model } from '../src/nn/model.ts';
 import { JobBatcher } from '../src/server/batcher.ts';
 import type { JobResult } from '../src/server/jobs.ts';
 import { API_LIMITS } from '../src/domain/limits.ts';
@@ -148,9 +152,20 @@ test('topIds: the n best in order (ties: lower id first), exactly as a full sort
   }
 });
 
+/** An untrained tied gru with the bundled model's vocabulary (E 24, H 40: depths not multiples of 16), seeded. */
+function tiedModel(kernels: Kernels<Float32Array>): Model {
+  const vocab = readModelFile(resolveModelFile(), kernels).vocab;
+  return Model.create(kernels, { ...DEFAULT_CONFIG, cell: 'gru', layers: 2, embed: 24, hidden: 40, vocabSize: vocab.size, tied: true }, vocab, 3);
+}
+
 test('Model.step with row reads: the columns asked for are the full step\'s bit for bit, alone or grouped, and the state advances the same', async () => {
   const kernels = await selectKernels({ engine: 'wasm', threads: 1 });
-  const model = readModelFile(resolveModelFile(), kernels);
+  checkRowReads(readModelFile(resolveModelFile(), kernels));
+  checkRowReads(tiedModel(kernels));
+});
+
+/** Model.step's row reads against full steps, f32 and int8, on a model whose vocabulary is the bundled one's. */
+function checkRowReads(model: Model): void {
   const V = model.config.vocabSize;
   // none; all; one range; several; a range that ends at V (the last columns) — rows sharing one
   // lie together or apart (gathered), and single columns at odd places
@@ -181,16 +196,46 @@ test('Model.step with row reads: the columns asked for are the full step\'s bit 
   assert.throws(() => model.step(model.initState(1), Int32Array.of(5), [[7, 7]]), /bad column ranges/);
   assert.throws(() => model.step(model.initState(1), Int32Array.of(5), [[9, 12, 10, 20]]), /bad column ranges/);
   assert.throws(() => model.step(model.initState(1), Int32Array.of(5), [[0, V + 1]]), /bad column ranges/);
+}
+
+test('a tied model: poems written in one batch equal the same seeds written alone, bit for bit, f32 and int8', async () => {
+  const model = tiedModel(await selectKernels({ engine: 'wasm', threads: 2 }));
+  const requests = Array.from({ length: 2 * MIXED.length }, (_, i) => ({ opts: MIXED[i % MIXED.length]!, seed: 100 + i }));
+  for (const precision of ['f32', 'int8'] as DecodePrecision[]) {
+    model.setDecodePrecision(precision);
+    const alone = requests.map((r) => generate(model, r.opts, new Rng(r.seed)));
+    assert.deepEqual(generateBatch(model, requests.map((r) => ({ opts: r.opts, rng: new Rng(r.seed) }))), alone, `${precision}: in a batch`);
+    assert.deepEqual(generateBatch(model, requests.map((r) => ({ opts: r.opts, rng: new Rng(r.seed) })), { maxRows: 7 }), alone, `${precision}: trickled`);
+  }
+});
+
+test('a tied model\'s int8 steps are the same on every wasm build and thread count and on blas, bit for bit', async (t) => {
+  const builds = [
+    await createWasmKernels({ threads: 1, simd: false }),
+    await createWasmKernels({ threads: 2, relaxed: false }),
+    await createWasmKernels({ threads: 1 }),
+    await createWasmKernels({ threads: 2 }),
+  ];
+  const blas = await selectKernels({ engine: 'blas', threads: 2 });
+  if (blas.name.startsWith('blas')) builds.push(blas as (typeof builds)[number]);
+  else t.diagnostic(`no blas engine on this machine (got ${blas.name})`);
+  const tokens = [Int32Array.of(2, 5, 77), Int32Array.of(1234, 6000, 9), Int32Array.of(40, 41, 42), Int32Array.of(7000, 3, 100)];
+  const run = (model: Model) => {
+    model.setDecodePrecision('int8');
+    const state = model.initState(3);
+    return tokens.map((ids) => model.step(state, ids).slice());
+  };
+  const want = run(tiedModel(builds[0]!));
+  for (const k of builds.slice(1)) assert.deepEqual(run(tiedModel(k)), want, k.name);
+  for (const k of builds) if ('close' in k && typeof k.close === 'function') k.close();
 });
 
 test('int8 weights for every cell: a step\'s logits stay within 2% of the logits\' spread from the f32 ones, and f32 comes back exactly', async () => {
-  const { Model } = await import('../src/nn/model.ts');
-  const { DEFAULT_CONFIG } = await import('../src/nn/config.ts');
   const kernels = await selectKernels({ engine: 'wasm', threads: 1 });
   const vocab = readModelFile(resolveModelFile(), kernels).vocab;
-  for (const cell of ['rnn', 'lstm', 'gru'] as const) {
+  for (const [cell, tied] of [['rnn', false], ['lstm', false], ['gru', false], ['gru', true]] as const) {
     // H = 40, E = 24: depths not multiples of 16 (the padding), two layers
-    const model = Model.create(kernels, { ...DEFAULT_CONFIG, cell, layers: 2, embed: 24, hidden: 40, vocabSize: vocab.size }, vocab, 3);
+    const model = Model.create(kernels, { ...DEFAULT_CONFIG, cell, layers: 2, embed: 24, hidden: 40, vocabSize: vocab.size, tied }, vocab, 3);
     const tokens = Int32Array.of(5, 77, 1234, 6000);
     const run = () => {
       const state = model.initState(4);
@@ -202,13 +247,14 @@ test('int8 weights for every cell: a step\'s logits stay within 2% of the logits
     model.setDecodePrecision('int8');
     const int8 = run();
     model.setDecodePrecision('f32');
-    assert.deepEqual(run(), f32, `${cell}: back to f32 exactly`);
+    const what = `${cell}${tied ? ' tied' : ''}`;
+    assert.deepEqual(run(), f32, `${what}: back to f32 exactly`);
     let lo = Infinity, hi = -Infinity, worst = 0;
     for (let i = 0; i < f32.length; i++) {
       lo = Math.min(lo, f32[i]!); hi = Math.max(hi, f32[i]!);
       worst = Math.max(worst, Math.abs(int8[i]! - f32[i]!));
     }
     // measured 0.5–0.8 % on these untrained weights; a wrong product would be off by the spread itself
-    assert.ok(worst <= 0.02 * (hi - lo), `${cell}: int8 logits differ by ${worst} over a spread of ${hi - lo}`);
+    assert.ok(worst <= 0.02 * (hi - lo), `${what}: int8 logits differ by ${worst} over a spread of ${hi - lo}`);
   }
 });

@@ -13,7 +13,7 @@ test('--help lists every command; each command help describes every flag', () =>
   assert.equal(corpus.code, 0);
   for (const flag of ['--out', '--forms', '--include-free', '--sample']) assert.match(corpus.stdout, new RegExp(flag));
   const train = shiren(['train', '--help']);
-  for (const flag of ['--corpus', '--cell', '--layers', '--embed', '--hidden', '--batch', '--epochs', '--lr', '--optimizer', '--clip', '--dropout', '--forms', '--out', '--resume', '--time-budget', '--cpu-budget', '--valid-every', '--valid-poems', '--seed', '--log-every', '--show-predictions', '--engine']) {
+  for (const flag of ['--corpus', '--cell', '--layers', '--embed', '--hidden', '--tied', '--batch', '--epochs', '--lr', '--optimizer', '--clip', '--dropout', '--forms', '--out', '--resume', '--time-budget', '--cpu-budget', '--valid-every', '--valid-poems', '--seed', '--log-every', '--show-predictions', '--engine']) {
     assert.match(train.stdout, new RegExp(`${flag}\\b`), `train --help mentions ${flag}`);
   }
 });

@@ -1,5 +1,6 @@
 /**
- * Model files: shiren → file → shiren is bit-identical (F32) for every cell; F16 conversion is
+ * Model files: shiren → file → shiren is bit-identical (F32) for every cell, untied and tied
+ * (`proj.weight` for `fc.weight`; a file without `tied` is untied); F16 conversion is
  * exact on every half value and rounds to nearest even; BF16 and F64 tensors load; every kind of
  * bad file gives a one-line ModelFileError naming the file and the problem.
  */
@@ -11,7 +12,7 @@ import * as path from 'node:path';
 import { createReferenceKernels } from '../src/engine/reference.ts';
 import { Model } from '../src/nn/model.ts';
 import { readModelFile, saveModel } from '../src/nn/checkpoint.ts';
-import { modelMetadata, ModelFileError } from '../src/nn/model-bytes.ts';
+import { modelMetadata, ModelFileError, parameterCount } from '../src/nn/model-bytes.ts';
 import { decodeSafetensors, encodeSafetensors, f16ToF32, f32ToF16 } from '../src/nn/safetensors.ts';
 import { SPECIALS, Vocab } from '../src/data/vocab.ts';
 import type { CellType } from '../src/nn/config.ts';
@@ -21,13 +22,13 @@ test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const vocab = new Vocab([...SPECIALS, '，', '。', '山', '水']);
 const k32 = createReferenceKernels('f32');
-const makeModel = (cell: CellType, seed = 1) =>
-  Model.create(k32, { cell, layers: 2, embed: 3, hidden: 4, dropout: 0.1, vocabSize: vocab.size, gruVariant: 'seed' }, vocab, seed);
+const makeModel = (cell: CellType, seed = 1, tied = false) =>
+  Model.create(k32, { cell, layers: 2, embed: 3, hidden: 4, dropout: 0.1, vocabSize: vocab.size, gruVariant: 'seed', tied }, vocab, seed);
 
-for (const cell of ['rnn', 'lstm', 'gru'] as const) {
-  test(`${cell}: save then load is bit-identical, with config, vocabulary and train summary`, () => {
-    const model = makeModel(cell);
-    const file = path.join(dir, `${cell}.safetensors`);
+for (const [cell, tied] of [['rnn', false], ['lstm', false], ['gru', false], ['gru', true], ['lstm', true]] as const) {
+  test(`${cell}${tied ? ' tied' : ''}: save then load is bit-identical, with config, vocabulary and train summary`, () => {
+    const model = makeModel(cell, 1, tied);
+    const file = path.join(dir, `${cell}${tied ? '-tied' : ''}.safetensors`);
     saveModel(file, model, { epochs: 3, valid_ppl: 123.4 });
     const loaded = readModelFile(file, k32);
     assert.deepEqual(new Uint32Array(loaded.params.buffer), new Uint32Array(model.params.buffer));
@@ -49,8 +50,26 @@ test('the file is standard safetensors: PyTorch names and shapes, metadata schem
   assert.deepEqual(tensors.get('rnn.weight_hh_l1')?.shape, [16, 4]);
   assert.equal(tensors.get('fc.bias')?.dtype, 'F32');
   const meta = JSON.parse(metadata.shiren);
-  assert.deepEqual(meta, { format: 1, cell: 'lstm', gru_variant: 'seed', layers: 2, embed: 3, hidden: 4, dropout: 0.1, condition: 'none', vocab: [...vocab.symbols] });
+  assert.deepEqual(meta, { format: 1, cell: 'lstm', gru_variant: 'seed', layers: 2, embed: 3, hidden: 4, dropout: 0.1, tied: false, condition: 'none', vocab: [...vocab.symbols] });
   assert.deepEqual(meta, modelMetadata(model));
+});
+
+test('a tied model\'s file: proj.weight [E, H] and no fc.weight, "tied": true; a file without "tied" is untied', () => {
+  const model = makeModel('gru', 1, true);
+  const file = path.join(dir, 'tied.safetensors');
+  saveModel(file, model);
+  const { tensors, metadata } = decodeSafetensors(fs.readFileSync(file));
+  assert.deepEqual([...tensors.keys()].filter((n) => !n.startsWith('rnn.')), ['embedding.weight', 'proj.weight', 'fc.bias']);
+  assert.deepEqual(tensors.get('proj.weight')?.shape, [3, 4]);
+  assert.equal(JSON.parse(metadata.shiren).tied, true);
+  assert.equal(model.paramCount, makeModel('gru').paramCount - vocab.size * 4 + 3 * 4);
+  for (const m of [model, makeModel('gru'), makeModel('lstm', 1, true)]) assert.equal(parameterCount(m.config), m.paramCount, 'parameterCount, by arithmetic');
+  // a file written before the field: no "tied", fc.weight — untied
+  const untied = makeModel('lstm');
+  const { tied: _, ...old } = modelMetadata(untied);
+  const oldFile = path.join(dir, 'old.safetensors');
+  fs.writeFileSync(oldFile, encodeSafetensors(untied.table.map((e) => ({ name: e.name, shape: e.shape, data: untied.params.subarray(e.offset, e.offset + e.size) })), { shiren: JSON.stringify(old) }));
+  assert.equal(readModelFile(oldFile, k32).config.tied, false);
 });
 
 test('saving replaces an existing file atomically', () => {
@@ -114,8 +133,8 @@ function loadError(name: string, bytes: Uint8Array): string {
   assert.fail(`${name}: loaded without error`);
 }
 
-function modelFile(change: { meta?: Record<string, unknown>; rename?: [string, string]; reshape?: string; drop?: string; metadata?: Record<string, string> }): Uint8Array {
-  const model = makeModel('lstm');
+function modelFile(change: { tied?: boolean; meta?: Record<string, unknown>; rename?: [string, string]; reshape?: string; drop?: string; metadata?: Record<string, string> }): Uint8Array {
+  const model = makeModel('lstm', 1, change.tied);
   let tensors = model.table.map((e) => ({ name: e.name, shape: e.shape, data: model.params.subarray(e.offset, e.offset + e.size) }));
   if (change.rename) tensors = tensors.map((t) => (t.name === change.rename![0] ? { ...t, name: change.rename![1] } : t));
   if (change.reshape) tensors = tensors.map((t) => (t.name === change.reshape ? { ...t, shape: [t.data.length, 1] } : t));
@@ -151,6 +170,11 @@ test('bad files are refused with clear one-line messages', () => {
   assert.equal(loadError('unknown', modelFile({ rename: ['fc.bias', 'decoder.bias'] })), 'unknown tensor decoder.bias for a 2-layer lstm model');
   assert.equal(loadError('missing', modelFile({ drop: 'rnn.bias_hh_l1' })), 'missing tensor rnn.bias_hh_l1');
   assert.match(loadError('layers', modelFile({ meta: { layers: 1 } })), /^unknown tensor rnn\.weight_ih_l1 for a 1-layer lstm model$/);
+  assert.equal(loadError('tied-string', modelFile({ meta: { tied: 'yes' } })), 'metadata "tied" must be true or false, got "yes"');
+  // an untied file's tensors under "tied": true, and a tied file's under "tied": false
+  assert.equal(loadError('tied-untied', modelFile({ meta: { tied: true } })), 'unknown tensor fc.weight for a 2-layer tied lstm model');
+  assert.equal(loadError('untied-tied', modelFile({ tied: true, meta: { tied: false } })), 'unknown tensor proj.weight for a 2-layer lstm model');
+  assert.equal(loadError('tied-no-proj', modelFile({ tied: true, drop: 'proj.weight' })), 'missing tensor proj.weight');
 });
 
 function encodeGru(variant: string): Uint8Array {

@@ -1,7 +1,9 @@
 /**
  * Float64 central-difference gradient checks of the whole model: every parameter of every cell
  * type (2 layers, tiny sizes), which covers embedding, the recurrent stacks, linear and the masked
- * mean cross-entropy; plus the same check with dropout on (fixed masks via a re-seeded Rng).
+ * mean cross-entropy; plus the same check with dropout on (fixed masks via a re-seeded Rng); and
+ * all of it again for the tied output layer (config.tied: proj.weight, then the embedding's rows
+ * as output weights, so embedding.weight's gradient is the sum of its output and input shares).
  *
  * Criterion: |a − n| / max(|a|, |n|, FLOOR) < 1e-6 for analytic a and numeric n. The central
  * difference with step h = 1e-5 has truncation error ~h²·|f'''| ≈ 1e-10 and rounding error
@@ -28,9 +30,10 @@ const T = 4;
 const inputs = Int32Array.from([2, 4, 5, 6, 2, 6, 3, 0]);
 const targets = Int32Array.from([4, 5, 6, 3, 6, 3, 0, 0]);
 
-function gradcheck(cell: CellType, dropout: number): void {
+function gradcheck(cell: CellType, dropout: number, tied: boolean): void {
   const kernels = createReferenceKernels('f64');
-  const model = Model.create(kernels, { cell, layers: 2, embed: 3, hidden: 4, dropout, vocabSize: vocab.size, gruVariant: 'seed' }, vocab, 7);
+  const model = Model.create(kernels, { cell, layers: 2, embed: 3, hidden: 4, dropout, vocabSize: vocab.size, gruVariant: 'seed', tied }, vocab, 7);
+  assert.deepEqual(model.table.filter((e) => e.name.endsWith('.weight') && !e.name.startsWith('rnn.')).map((e) => e.name), tied ? ['embedding.weight', 'proj.weight'] : ['embedding.weight', 'fc.weight']);
   // Re-seeding before every evaluation makes the dropout masks identical across them.
   const meanLoss = () => {
     const r = model.lossAndGrad(inputs, targets, B, T, new Rng(99));
@@ -54,15 +57,19 @@ function gradcheck(cell: CellType, dropout: number): void {
       if (error > worst.error) worst = { error, name: entry.name, index: i, a, n: numeric };
     }
   }
-  assert.ok(worst.error < TOLERANCE, `${cell}: worst relative error ${worst.error.toExponential(2)} at ${worst.name}[${worst.index}] (analytic ${worst.a}, numeric ${worst.n})`);
+  const what = `${cell}${tied ? ' tied' : ''}`;
+  assert.ok(worst.error < TOLERANCE, `${what}: worst relative error ${worst.error.toExponential(2)} at ${worst.name}[${worst.index}] (analytic ${worst.a}, numeric ${worst.n})`);
   // The check must have had something to check: gradients reach every tensor.
   for (const entry of model.table) {
     const norm = analytic.subarray(entry.offset, entry.offset + entry.size).reduce((s, g) => s + g * g, 0);
-    assert.ok(norm > 0, `${cell}: ${entry.name} got no gradient`);
+    assert.ok(norm > 0, `${what}: ${entry.name} got no gradient`);
   }
 }
 
-for (const cell of ['rnn', 'lstm', 'gru'] as const) {
-  test(`${cell}: analytic gradients of every parameter match central differences (f64)`, () => gradcheck(cell, 0));
-  test(`${cell}: gradients with dropout match central differences under fixed masks`, () => gradcheck(cell, 0.3));
+for (const tied of [false, true]) {
+  for (const cell of ['rnn', 'lstm', 'gru'] as const) {
+    const what = `${cell}${tied ? ', output tied to the embedding' : ''}`;
+    test(`${what}: analytic gradients of every parameter match central differences (f64)`, () => gradcheck(cell, 0, tied));
+    test(`${what}: gradients with dropout match central differences under fixed masks`, () => gradcheck(cell, 0.3, tied));
+  }
 }

@@ -16,7 +16,7 @@ import { SPECIALS, Vocab } from '../src/data/vocab.ts';
 import type { CellType, ModelConfig } from '../src/nn/config.ts';
 
 const vocab = new Vocab([...SPECIALS, '山', '水', '月', '花', '风']); // V = 9
-const config = (cell: CellType): ModelConfig => ({ cell, layers: 2, embed: 3, hidden: 5, dropout: 0, vocabSize: vocab.size, gruVariant: 'seed' });
+const config = (cell: CellType): ModelConfig => ({ cell, layers: 2, embed: 3, hidden: 5, dropout: 0, vocabSize: vocab.size, gruVariant: 'seed', tied: false });
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 /** The seed's GRU, written out scalar by scalar from the named tensors; returns logits [T][V]. */

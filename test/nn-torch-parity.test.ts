@@ -1,6 +1,7 @@
 /**
  * Parity with PyTorch on the committed fixtures of tools/make-fixtures.py (nn.Embedding →
- * nn.LSTM/nn.RNN, 2 layers → nn.Linear; masked mean cross-entropy; Adam with clip_grad_norm_).
+ * nn.LSTM/nn.RNN, 2 layers → nn.Linear, or for lstm-tied nn.Linear(H, E, bias=False) then
+ * F.linear with the embedding's weight; masked mean cross-entropy; Adam with clip_grad_norm_).
  * The fixtures are float64 computations on float32-representable parameters, so:
  * - the float64 engine must agree to 1e-9 relative (it is the same arithmetic, reordered);
  * - the float32 engine within 1e-5 relative per element for logits and gradients, with the
@@ -24,13 +25,13 @@ import { Model } from '../src/nn/model.ts';
 import { clipGradNorm, createOptimizer } from '../src/nn/optim.ts';
 import { readModelFile } from '../src/nn/checkpoint.ts';
 import { SPECIALS, Vocab } from '../src/data/vocab.ts';
-import { readTorchFixture, TORCH_FIXTURES, type TorchFixture } from './torch-fixtures.ts';
+import { readTorchFixture, TORCH_FIXTURES, TORCH_PARITY, type TorchFixture } from './torch-fixtures.ts';
 
 
 
 function modelFromFixture<F extends FloatArray>(kernels: Kernels<F>, fx: TorchFixture): Model<F> {
   const chars = Array.from({ length: fx.V - SPECIALS.length }, (_, i) => String.fromCharCode(0x4e00 + i));
-  const model = Model.create(kernels, { cell: fx.cell, layers: fx.layers, embed: fx.E, hidden: fx.H, dropout: 0, vocabSize: fx.V, gruVariant: 'seed' }, new Vocab([...SPECIALS, ...chars]), null);
+  const model = Model.create(kernels, { cell: fx.cell, layers: fx.layers, embed: fx.E, hidden: fx.H, dropout: 0, vocabSize: fx.V, gruVariant: 'seed', tied: fx.tied ?? false }, new Vocab([...SPECIALS, ...chars]), null);
   assert.deepEqual(model.table.map((e) => e.name).sort(), Object.keys(fx.params).sort());
   for (const entry of model.table) {
     assert.deepEqual(entry.shape, fx.params[entry.name].shape, entry.name);
@@ -62,12 +63,12 @@ function normError(actual: ArrayLike<number>, expected: readonly number[]): numb
   return Math.sqrt(num / den);
 }
 
-for (const cell of ['lstm', 'rnn'] as const) {
+for (const name of TORCH_PARITY) {
   for (const dtype of ['f64', 'f32'] as const) {
     const [tol, floor, normTol, lossTol] = dtype === 'f64' ? [1e-9, 0, 1e-12, 1e-9] : [1e-5, 1e-2, 1e-6, 1e-4];
 
-    test(`${cell} ${dtype}: logits, loss and every gradient match PyTorch`, () => {
-      const fx = readTorchFixture(cell);
+    test(`${name} ${dtype}: logits, loss and every gradient match PyTorch`, () => {
+      const fx = readTorchFixture(name);
       const model = modelFromFixture(createReferenceKernels(dtype), fx);
       const inputs = Int32Array.from(fx.inputs);
       const targets = Int32Array.from(fx.targets);
@@ -85,8 +86,8 @@ for (const cell of ['lstm', 'rnn'] as const) {
       }
     });
 
-    test(`${cell} ${dtype}: 10 Adam steps with gradient clipping follow PyTorch's losses`, () => {
-      const fx = readTorchFixture(cell);
+    test(`${name} ${dtype}: 10 Adam steps with gradient clipping follow PyTorch's losses`, () => {
+      const fx = readTorchFixture(name);
       const kernels = createReferenceKernels(dtype);
       const model = modelFromFixture(kernels, fx);
       const { lr, betas, eps, clip, steps } = fx.adam;

@@ -2,7 +2,8 @@
  * tools/order-vocab.ts and src/poetry/vocab-order.ts: a model's vocabulary in prosody order (marks
  * and control symbols first, then 平 only by rhyme group, either, 仄 only) is the same model — every
  * symbol's rows, the same logits per symbol bit for bit, the same greedy and beam poems, the same
- * allowed characters at every position, the same scores — and its allowed sets are blocks.
+ * allowed characters at every position, the same scores — and its allowed sets are blocks. A tied
+ * model (ModelConfig.tied) keeps its rows too: the embedding's, which are also its output weights.
  * What changes: a sampled draw walks the allowed ids in id order, so a seed may draw another
  * character from the same distribution (tested: the distributions are equal, logit for logit).
  */
@@ -16,6 +17,8 @@ import { readModelFile, resolveModelFile, saveModel } from '../src/nn/checkpoint
 import type { DecodePrecision } from '../src/nn/config.ts';
 import { Rng } from '../src/nn/rng.ts';
 import { DecodeBatch, PoemDecoder, generate, type GenerateOptions } from '../src/poetry/generate.ts';
+import { DEFAULT_CONFIG } from '../src/nn/config.ts';
+import { Model } from '../src/nn/model.ts';
 import { makePlan } from '../src/poetry/plan-ci.ts';
 import { vocabInfo } from '../src/poetry/plan.ts';
 import { rhymeBook } from '../src/poetry/rhymebook.ts';
@@ -54,13 +57,25 @@ test('the order: the specials keep their ids, then the other symbols and the mar
   assert.ok(!block(vocabInfo(original.vocab, true, true, 'pingshui').toneIds![0]));
 });
 
-test('every symbol keeps its rows; a step gives every symbol the same logit, bit for bit, f32 and int8', () => {
-  for (const name of ['embedding.weight', 'fc.weight', 'fc.bias']) {
+test('every symbol keeps its rows; a step gives every symbol the same logit, bit for bit, f32 and int8', () => keepsRows(original, ordered));
+
+test('a tied model: every symbol keeps its embedding row (its output weights too) and bias, proj.weight is kept whole; the same logits', () => {
+  const tied = Model.create(kernels, { ...DEFAULT_CONFIG, cell: 'gru', layers: 2, embed: 24, hidden: 40, vocabSize: V, tied: true }, original.vocab, 5);
+  const tiedOrdered = orderVocab(tied);
+  assert.deepEqual(tiedOrdered.table.map((e) => e.name), tied.table.map((e) => e.name));
+  assert.deepEqual(tiedOrdered.vocab.symbols, ordered.vocab.symbols);
+  keepsRows(tied, tiedOrdered);
+});
+
+/** `ordered` is `original` with its symbols reordered: the rows of every symbol, the same logits per symbol. */
+function keepsRows(original: Model, ordered: Model): void {
+  const oldId = (newId: number) => original.vocab.id(ordered.vocab.symbols[newId]!)!;
+  for (const name of original.config.tied ? ['embedding.weight', 'fc.bias'] : ['embedding.weight', 'fc.weight', 'fc.bias']) {
     const a = original.tensor(name), b = ordered.tensor(name);
     const w = a.length / V;
     for (let id = 0; id < V; id++) assert.deepEqual(b.subarray(id * w, (id + 1) * w), a.subarray(oldId(id) * w, (oldId(id) + 1) * w), `${name} row ${id}`);
   }
-  for (const name of original.table.map((e) => e.name).filter((n) => n.startsWith('rnn.'))) assert.deepEqual(ordered.tensor(name), original.tensor(name));
+  for (const name of original.table.map((e) => e.name).filter((n) => n.startsWith('rnn.') || n === 'proj.weight')) assert.deepEqual(ordered.tensor(name), original.tensor(name));
   const text = ['<bos>', '<qijue>', ...'秋江送别', '<sep>', ...'白日依山尽，黄河入海流。'];
   for (const precision of ['f32', 'int8'] as DecodePrecision[]) {
     original.setDecodePrecision(precision);
@@ -72,7 +87,7 @@ test('every symbol keeps its rows; a step gives every symbol the same logit, bit
       for (let id = 0; id < V; id++) assert.ok(Object.is(lb[id], la[oldId(id)]), `${precision} after ${sym}: ${ordered.vocab.symbols[id]}`);
     }
   }
-});
+}
 
 test('the same greedy and beam poems, and the same allowed characters at every position of a sampled one', () => {
   const opts: GenerateOptions[] = [

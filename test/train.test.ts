@@ -1,4 +1,5 @@
-// Training (docs/design.md §3–§5): learning on the fixture corpus, exact resume, kill -9 safety, guards.
+// Training (docs/design.md §3–§5): learning on the fixture corpus, exact resume, kill -9 safety, guards;
+// a tied model (train --tied) from training through resume to gen.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { train, validSubset, type TrainOptions } from '../src/train/trainer.ts';
 import { TRAIN_DEFAULTS } from '../src/train/options.ts';
 import { Vocab } from '../src/data/vocab.ts';
 import { paramTable, paramView } from '../src/nn/params.ts';
+import { shiren } from './cli-helpers.ts';
 
 const CORPUS = 'test/fixtures/corpus';
 // the fastest engine here (blas in CI): these tests train for real
@@ -74,7 +76,7 @@ test('resume: N steps straight = N/2 steps, stop, resume to N (bit-identical par
     Buffer.from(a.model.params.buffer, a.model.params.byteOffset, a.model.params.byteLength));
 });
 
-type MetricRow = { kind: string; step: number; epoch: number; tokens?: number; time: number; cpu: number; validCpu: number };
+type MetricRow = { kind: string; step: number; epoch: number; tokens?: number; loss?: number; time: number; cpu: number; validCpu: number };
 const metricRows = (dir: string): MetricRow[] => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
 test("metric rows carry the process's CPU seconds, continued across a resume like the wall seconds", async () => {
@@ -224,4 +226,47 @@ test('fine-tuning with --init-vocab corpus: the corpus vocabulary, rows of share
   assert.deepEqual([...view(tuned, 'rnn.weight_hh_l0')], [...view(start, 'rnn.weight_hh_l0')], 'recurrent weights whole');
   const fresh = tuned.vocab.symbols.findIndex((s) => !start.vocab.has(s));
   assert.ok([...view(tuned, 'embedding.weight').subarray(fresh * E, (fresh + 1) * E)].some((x) => x !== 0), 'a new symbol gets a drawn embedding');
+});
+
+test('shiren train --tied: a tied model (proj.weight, no fc.weight) learns, resumes, fine-tunes only from a tied model, and writes poems with gen', async () => {
+  const dir = tmp();
+  const args = ['train', '--tied', '--corpus', CORPUS, '--min-count', '3', '--cell', 'gru', '--layers', '1', '--embed', '16', '--hidden', '32',
+    '--batch', '16', '--lr', '0.01', '--valid-poems', '20', '--threads', '1', '--out', dir];
+  const r = shiren([...args, '--max-steps', '40']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /model: gru, 1 layers, E=16, H=32, V=\d+, output tied to the embedding, [\d,]+ parameters/);
+  assert.equal(JSON.parse(readFileSync(join(dir, 'options.json'), 'utf8')).tied, true);
+  const model = readModelFile(join(dir, 'last.safetensors'), kernels);
+  assert.equal(model.config.tied, true);
+  assert.deepEqual(model.table.map((e) => e.name).filter((n) => !n.startsWith('rnn.')), ['embedding.weight', 'proj.weight', 'fc.bias']);
+  // a train row every 10 steps (measured 6.96, 6.75, 6.25, 6.20)
+  const losses = metricRows(dir).filter((row) => row.kind === 'train').map((row) => row.loss!);
+  assert.ok(losses.length === 4 && losses[3]! < losses[0]! - 0.4, `train loss ${losses.map((x) => x.toFixed(2)).join(', ')}`);
+
+  const resumed = shiren(['train', '--resume', dir, '--max-steps', '45']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /output tied to the embedding.*\n[\s\S]*resumed at step 40/);
+  assert.equal(readTrainCheckpoint(join(dir, 'checkpoint.safetensors'), kernels).model.config.tied, true);
+
+  const gen = shiren(['gen', '--model', join(dir, 'last.safetensors'), '--form', 'wujue', '--count', '2', '--seed', '1', '--json']);
+  assert.equal(gen.code, 0, gen.stderr);
+  const { poems } = JSON.parse(gen.stdout);
+  assert.equal(poems.length, 2);
+  for (const p of poems) assert.deepEqual(p.lines.map((l: string) => [...l].length), [6, 6, 6, 6], p.text);
+
+  // --init: a tied model stays tied without --tied; an untied one cannot start a tied run
+  const tuned = tmp();
+  await train(kernels, tuned, { ...tiny, lr: 0, init: join(dir, 'last.safetensors') }, { maxSteps: 1 });
+  assert.equal(readModelFile(join(tuned, 'last.safetensors'), kernels).config.tied, true);
+  assert.equal(JSON.parse(readFileSync(join(tuned, 'options.json'), 'utf8')).tied, true);
+  const untied = tmp();
+  await train(kernels, untied, tiny, { maxSteps: 1 });
+  await assert.rejects(train(kernels, tmp(), { ...tiny, tied: true, init: join(untied, 'last.safetensors') }, {}), /last\.safetensors is untied \(it has fc\.weight, no proj\.weight\): a tied model cannot start from it/);
+  // options.json: runs written before `tied` are untied; a value that is no boolean is refused
+  const opts = JSON.parse(readFileSync(join(untied, 'options.json'), 'utf8'));
+  const { tied: _, ...old } = opts;
+  writeFileSync(join(untied, 'options.json'), JSON.stringify(old));
+  await train(kernels, untied, null, { maxSteps: 2 });
+  writeFileSync(join(untied, 'options.json'), JSON.stringify({ ...opts, tied: 'yes' }));
+  await assert.rejects(train(kernels, untied, null, { maxSteps: 3 }), /tied must be true or false, got "yes"/);
 });

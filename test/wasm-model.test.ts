@@ -1,13 +1,14 @@
 /**
  * The whole model on the fast backends (wasm scalar/SIMD/relaxed, 1 and 2 threads; blas):
- * - PyTorch parity on the committed fixtures (test/fixtures/torch, lstm and rnn): logits, loss,
+ * - PyTorch parity on the committed fixtures (test/fixtures/torch, lstm, rnn, lstm-tied): logits, loss,
  *   every gradient, and 10 Adam steps with clipping. A GEMM accumulating in f32 (as OpenBLAS and
  *   PyTorch's own f32 do) is less exact than the reference's f64 accumulators, so the per-element
  *   bound is 1e-4 relative (floored at 1e-2 of the tensor's scale; measured worst 3e-5, the same
  *   for OpenBLAS), while the whole-tensor bound ‖a − e‖ < 1e-6·‖e‖ is the reference's own
  *   (measured ≤ 3.5e-7); losses 1e-5, Adam-step losses 1e-4;
- * - all three cells (gru has no PyTorch twin: seed form) against the f32 reference model on the
- *   same parameters: loss, gradients and incremental-decoding logits.
+ * - all three cells (gru has no PyTorch twin: seed form), and gru with the output tied to the
+ *   embedding, against the f32 reference model on the same parameters: loss, gradients and
+ *   incremental-decoding logits.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,15 +21,15 @@ import { clipGradNorm, createOptimizer } from '../src/nn/optim.ts';
 import type { CellType } from '../src/nn/config.ts';
 import { SPECIALS, Vocab } from '../src/data/vocab.ts';
 import { ensureWasmBuild, mulberry32 } from './wasm-helpers.ts';
-import { readTorchFixture } from './torch-fixtures.ts';
+import { readTorchFixture, TORCH_PARITY } from './torch-fixtures.ts';
 
 await ensureWasmBuild();
 
 
 const vocabOf = (V: number) => new Vocab([...SPECIALS, ...Array.from({ length: V - SPECIALS.length }, (_, i) => String.fromCharCode(0x4e00 + i))]);
 
-function makeModel<F extends FloatArray>(k: Kernels<F>, cell: CellType, V: number, E: number, H: number, layers: number): Model<F> {
-  return Model.create(k, { cell, layers, embed: E, hidden: H, dropout: 0, vocabSize: V, gruVariant: 'seed' }, vocabOf(V), null);
+function makeModel<F extends FloatArray>(k: Kernels<F>, cell: CellType, V: number, E: number, H: number, layers: number, tied = false): Model<F> {
+  return Model.create(k, { cell, layers, embed: E, hidden: H, dropout: 0, vocabSize: V, gruVariant: 'seed', tied }, vocabOf(V), null);
 }
 
 /**
@@ -62,11 +63,11 @@ for (const [label, create] of BACKENDS) {
     const k = await create();
     after(() => k.close());
 
-    for (const cell of ['lstm', 'rnn'] as const) {
-      test(`${cell}: PyTorch parity of logits, loss, gradients and 10 Adam steps`, () => {
-        const fx = readTorchFixture(cell);
+    for (const name of TORCH_PARITY) {
+      test(`${name}: PyTorch parity of logits, loss, gradients and 10 Adam steps`, () => {
+        const fx = readTorchFixture(name);
         const load = () => {
-          const model = makeModel(k, cell, fx.V, fx.E, fx.H, fx.layers);
+          const model = makeModel(k, fx.cell, fx.V, fx.E, fx.H, fx.layers, fx.tied);
           for (const entry of model.table) model.params.set(fx.params[entry.name].data, entry.offset);
           return model;
         };
@@ -90,11 +91,11 @@ for (const [label, create] of BACKENDS) {
       });
     }
 
-    for (const cell of ['lstm', 'gru', 'rnn'] as const) {
-      test(`${cell}: loss, gradients and step() logits match the f32 reference model`, () => {
+    for (const [cell, tied] of [['lstm', false], ['gru', false], ['rnn', false], ['gru', true]] as const) {
+      test(`${cell}${tied ? ' tied' : ''}: loss, gradients and step() logits match the f32 reference model`, () => {
         const [V, E, H, L, B, T] = [37, 6, 9, 2, 3, 5];
         const ref = createReferenceKernels('f32');
-        const fast = makeModel(k, cell, V, E, H, L), slow = makeModel(ref, cell, V, E, H, L);
+        const fast = makeModel(k, cell, V, E, H, L, tied), slow = makeModel(ref, cell, V, E, H, L, tied);
         const rand = mulberry32(cell.length);
         for (let i = 0; i < slow.paramCount; i++) slow.params[i] = fast.params[i] = Math.fround(rand() - 0.5);
         const ids = Int32Array.from({ length: B * T }, () => 4 + Math.floor(rand() * (V - 4)));

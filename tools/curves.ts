@@ -30,7 +30,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModel } from '../src/domain/model.ts';
 import { writePoems } from '../src/domain/write.ts';
-import { CELL_TYPES, type CellType, type ModelConfig } from '../src/nn/config.ts';
+import { CELL_TYPES, outputMacs, recurrentMacs, type CellType, type ModelConfig } from '../src/nn/config.ts';
 import { seriesSvg, type Curve } from '../src/train/plot.ts';
 
 const FORMS = 'wujue,qijue,wulv,qilv';
@@ -156,11 +156,8 @@ interface Measured {
 }
 
 /** Multiply-adds of one written step (one token, batch 1): the recurrent layers and the output layer. */
-function macsPerStep(c: Pick<ModelConfig, 'cell' | 'layers' | 'embed' | 'hidden' | 'vocabSize'>): number {
-  const gates = { rnn: 1, lstm: 4, gru: 3 }[c.cell];
-  let macs = 0;
-  for (let k = 0; k < c.layers; k++) macs += gates * c.hidden * ((k === 0 ? c.embed : c.hidden) + c.hidden);
-  return macs + c.hidden * c.vocabSize;
+function macsPerStep(c: ModelConfig): number {
+  return recurrentMacs(c) + outputMacs(c, c.vocabSize);
 }
 
 /** The loss at x, linear between the measurements around it; null outside them. */

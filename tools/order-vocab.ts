@@ -3,7 +3,8 @@
  * few blocks of ids (src/poetry/vocab-order.ts: control symbols and marks first, then 平 only by
  * rhyme group, either tone, 仄 only by group), and a decoding step computes the logits of those
  * blocks only (docs/design.md §9). Every symbol keeps its rows of `embedding.weight`, `fc.weight`
- * and `fc.bias` (train's carryParams, symbol by symbol), so the model computes the same numbers:
+ * (a tied model has none: its output rows are the embedding's) and `fc.bias` (train's
+ * carryParams, symbol by symbol), so the model computes the same numbers:
  * greedy and beam poems and scores are the same; a sampled poem of a seed is drawn from the same
  * distribution but may differ, since the sampler walks the allowed ids in id order.
  *

@@ -3,8 +3,9 @@
  * one is model-bytes.ts, imported from there): one .safetensors file with PyTorch state_dict names and
  * `__metadata__.shiren` = JSON
  *   {"format":1,"cell":"lstm","gru_variant":"seed","layers":2,"embed":128,"hidden":256,
- *    "dropout":0.1,"condition":"none","vocab":["<pad>","<unk>","<bos>","<eos>",…],"train":{…}}
- * (`dropout`, `condition` and `train` optional on load; `gru_variant` required for gru only;
+ *    "dropout":0.1,"tied":false,"condition":"none","vocab":["<pad>","<unk>","<bos>","<eos>",…],"train":{…}}
+ * (`dropout`, `tied` (absent: false), `condition` and `train` optional on load; `gru_variant`
+ * required for gru only; `"tied":true`: `proj.weight` in place of `fc.weight`, src/nn/params.ts;
  * `"condition":"title"`: the vocabulary holds the control symbols of src/data/sequence.ts).
  *
  * Contract

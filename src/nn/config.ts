@@ -1,6 +1,7 @@
 /**
  * Model configuration (docs/design.md §3): Embedding(V,E) → L stacked cells with hidden size H →
- * Linear(H,V). Stored in the model file's `__metadata__.shiren` (see checkpoint.ts).
+ * Linear(H,V), or with `tied` a projection Linear(H,E) and the embedding's own rows as the output
+ * weights. Stored in the model file's `__metadata__.shiren` (see checkpoint.ts).
  */
 
 export type CellType = 'rnn' | 'lstm' | 'gru';
@@ -36,6 +37,14 @@ export interface ModelConfig {
    * implemented; the field is recorded so a PyTorch-variant file is refused rather than misread.
    */
   gruVariant: 'seed';
+  /**
+   * The output layer tied to the input embedding through a projection: p_t = P h_t
+   * (`proj.weight` [E,H], no bias), logits_t = Emb p_t + b (Emb the same `embedding.weight` [V,E]
+   * the input reads, b `fc.bias` [V]), instead of logits_t = W h_t + b (`fc.weight` [V,H]). A step's
+   * output multiplies H·E + E·V instead of H·V (at E = H/2 about half), with (V − E)·H fewer
+   * parameters. false (untied) for files written before the field.
+   */
+  tied: boolean;
 }
 
 /**
@@ -52,6 +61,7 @@ export const DEFAULT_CONFIG: Omit<ModelConfig, 'vocabSize'> = {
   hidden: 256,
   dropout: 0.1,
   gruVariant: 'seed',
+  tied: false,
 };
 
 /** Gate blocks per cell: rows of weight_ih / weight_hh are G·H. */
@@ -68,4 +78,23 @@ export function validateConfig(config: ModelConfig): void {
   }
   if (!(config.dropout >= 0 && config.dropout < 1)) throw new Error(`dropout must be in [0, 1), got ${config.dropout}`);
   if (config.gruVariant !== 'seed') throw new Error(`unsupported GRU variant "${config.gruVariant}" (only "seed")`);
+  if (typeof config.tied !== 'boolean') throw new Error(`model tied must be true or false, got ${JSON.stringify(config.tied)}`);
+}
+
+/** Multiply-adds of the recurrent layers of one row of a step: Σ_k G·H·(in_k + H), in_0 = E, else H. */
+export function recurrentMacs(config: Pick<ModelConfig, 'cell' | 'layers' | 'embed' | 'hidden'>): number {
+  const { embed: E, hidden: H } = config;
+  let macs = 0;
+  for (let k = 0; k < config.layers; k++) macs += gateCount(config.cell) * H * ((k === 0 ? E : H) + H);
+  return macs;
+}
+
+/**
+ * Multiply-adds of the output layer of one row of a step that computes `cols` of its V logits:
+ * H·cols, or tied H·E + E·cols (the projection is skipped with the logits when cols is 0).
+ */
+export function outputMacs(config: Pick<ModelConfig, 'embed' | 'hidden' | 'tied'>, cols: number): number {
+  const { embed: E, hidden: H } = config;
+  if (cols === 0) return 0;
+  return config.tied ? H * E + E * cols : H * cols;
 }

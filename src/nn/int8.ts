@@ -3,11 +3,12 @@
  *
  * Why: a decoding step multiplies one row (or a few) by every weight matrix, so it is bound by
  * streaming the weights from memory, not by arithmetic (the output layer fc.weight is most of
- * the bytes). An int8 copy with one scale per row streams a quarter of the bytes; the
- * activations are quantized per row at each product to 7 bits (Kernels.quantizeRows: the
- * relaxed-SIMD build multiplies 16 such pairs per instruction), and each dot product is an exact
- * integer (Kernels.gemmNTInt8), so a poem stays the same alone or in any batch, bit for bit, on
- * every engine and build. Figures: bench/README.md (speed), tools/int8-quality.ts (perplexity).
+ * the bytes; a tied model's output rows are embedding.weight's, copied as well). An int8 copy
+ * with one scale per row streams a quarter of the bytes; the activations are quantized per row
+ * at each product to 7 bits (Kernels.quantizeRows: the relaxed-SIMD build multiplies 16 such
+ * pairs per instruction), and each dot product is an exact integer (Kernels.gemmNTInt8), so a
+ * poem stays the same alone or in any batch, bit for bit, on every engine and build. Figures:
+ * bench/README.md (speed), tools/int8-quality.ts (perplexity).
  *
  * Quantization (symmetric, per output row n of W [N,K], Kernels.quantizeWeights): scale_n =
  * max_k |W[n,k]| / 127 and q[n,k] = nearest(W[n,k] · 127 / max_k |W[n,k]|) (ties to even), in

@@ -11,21 +11,24 @@ import { matmulNT, type Weight } from './matmul.ts';
 
 /**
  * out [N,O] = x [N,I] · wᵀ + b, with w [O,I] (nn.Linear layout: the parameters, or the generation
- * step's decode matrix, ./matmul.ts) and b [O].
+ * step's decode matrix, ./matmul.ts) and b [O] (null: no bias, nn.Linear(bias=False)).
  */
 export function linearForward<F extends FloatArray>(
-  kernels: Kernels<F>, out: F, x: F, w: Weight<F>, b: F, N: number, I: number, O: number,
+  kernels: Kernels<F>, out: F, x: F, w: Weight<F>, b: F | null, N: number, I: number, O: number,
 ): void {
   matmulNT(kernels, out, O, x, w, N, O, I, 0);
-  kernels.addBias(out, b, N, O);
+  if (b) kernels.addBias(out, b, N, O);
 }
 
-/** dw [O,I] += doutᵀ · x;  db [O] += Σ_rows dout;  dx [N,I] = dout · w (overwritten). */
+/**
+ * dw [O,I] += doutᵀ · x;  db [O] += Σ_rows dout (db null: no bias);  dx [N,I] = dout · w
+ * (overwritten). dw and db accumulate, so a tensor used twice (the tied embedding) gathers both.
+ */
 export function linearBackward<F extends FloatArray>(
-  kernels: Kernels<F>, dx: F, dw: F, db: F, dout: F, x: F, w: F, N: number, I: number, O: number,
+  kernels: Kernels<F>, dx: F, dw: F, db: F | null, dout: F, x: F, w: F, N: number, I: number, O: number,
 ): void {
   kernels.gemm(true, false, O, I, N, 1, dout, O, x, I, 1, dw, I);
-  kernels.biasBackward(db, dout, N, O);
+  if (db) kernels.biasBackward(db, dout, N, O);
   kernels.gemm(false, false, N, I, O, 1, dout, O, w, I, 0, dx, I);
 }
 

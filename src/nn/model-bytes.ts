@@ -32,9 +32,9 @@ export class ModelFileError extends Error {
 
 /** The `__metadata__.shiren` object of a model. */
 export function modelMetadata(model: Model<FloatArray>, trainSummary?: Record<string, unknown>): Record<string, unknown> {
-  const { cell, gruVariant, layers, embed, hidden, dropout } = model.config;
+  const { cell, gruVariant, layers, embed, hidden, dropout, tied } = model.config;
   return {
-    format: MODEL_FORMAT, cell, gru_variant: gruVariant, layers, embed, hidden, dropout,
+    format: MODEL_FORMAT, cell, gru_variant: gruVariant, layers, embed, hidden, dropout, tied,
     condition: conditionOf(model.vocab),
     vocab: model.vocab.symbols,
     ...(trainSummary ? { train: trainSummary } : {}),
@@ -94,6 +94,8 @@ export function modelFromMetadata<F extends FloatArray>(metadata: Record<string,
   if (condition !== conditionOf(vocab!)) {
     fail(condition === 'title' ? `condition "title" needs the control symbols ${CONTROL_SYMBOLS.join(' ')} after the specials in the vocabulary` : `unknown condition ${JSON.stringify(condition)} (expected "none" or "title")`);
   }
+  const tied = meta.tied ?? false; // files written before the field are untied
+  if (typeof tied !== 'boolean') fail(`metadata "tied" must be true or false, got ${printable(JSON.stringify(tied) ?? String(tied), 60)}`);
   const config: ModelConfig = {
     cell: meta.cell as CellType,
     layers: meta.layers as number,
@@ -102,6 +104,7 @@ export function modelFromMetadata<F extends FloatArray>(metadata: Record<string,
     dropout: (meta.dropout as number | undefined) ?? 0,
     vocabSize: vocab!.size,
     gruVariant: 'seed',
+    tied: tied as boolean,
   };
   try {
     validateConfig(config);
@@ -126,7 +129,7 @@ export function modelFromMetadata<F extends FloatArray>(metadata: Record<string,
 export function parameterCount(config: ModelConfig): number {
   const { vocabSize: V, embed: E, hidden: H, layers: L } = config;
   const GH = gateCount(config.cell) * H;
-  return V * E + GH * (E + H + 2) + (L - 1) * GH * (2 * H + 2) + V * H + V;
+  return V * E + GH * (E + H + 2) + (L - 1) * GH * (2 * H + 2) + (config.tied ? E * H : V * H) + V;
 }
 
 /** The logits of a step from <bos> and of one more (its most likely symbol) must be finite. */
@@ -154,7 +157,7 @@ export function modelFromDecoded<F extends FloatArray>({ tensors, metadata }: De
     for (let k = 0; k < config.layers; k++) if (!tensors.has(`rnn.weight_ih_l${k}`)) fail(`missing tensor rnn.weight_ih_l${k}`);
     const table = paramTable(config);
     for (const name of tensors.keys()) {
-      if (!table.some((e) => e.name === name)) fail(`unknown tensor ${name} for a ${config.layers}-layer ${config.cell} model`);
+      if (!table.some((e) => e.name === name)) fail(`unknown tensor ${name} for a ${config.layers}-layer ${config.tied ? 'tied ' : ''}${config.cell} model`);
     }
     for (const entry of table) {
       const tensor = tensors.get(entry.name) ?? fail(`missing tensor ${entry.name}`);

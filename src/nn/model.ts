@@ -1,6 +1,9 @@
 /**
  * The character language model: Embedding(V,E) → L recurrent layers (rnn | lstm | gru, hidden H,
  * dropout on each layer's output while training) → Linear(H,V) → masked softmax cross-entropy.
+ * A tied model (config.tied) has instead of Linear(H,V) a projection p = P h (`proj.weight`
+ * [E,H], no bias) and logits = Emb p + b, Emb the input's own `embedding.weight` [V,E]: its
+ * gradient gathers both uses (the output's, then the input rows'), as every gradient accumulates.
  *
  * Contract
  * - `params` and `grads` are single flat buffers described by `table` (PyTorch names, params.ts).
@@ -41,7 +44,7 @@ import type { AnyCell, CellBuffers, CellState, CellWeights, Signal } from './cel
 import { dropoutMask, linearBackward, linearForward } from './layers.ts';
 import { Rng } from './rng.ts';
 import { int8Activations, quantizeMatrix } from './int8.ts';
-import { matmulNTColumns, type DecodeMatrix } from './matmul.ts';
+import { matmulNT, matmulNTColumns, type DecodeMatrix } from './matmul.ts';
 
 /** Recurrent state of S sequences: h (and c for lstm) of every layer, in plain JS memory. */
 export class ModelState implements RecurrentState {
@@ -77,7 +80,9 @@ interface Workspace<F extends FloatArray> {
   emb: F; // [T,B,E]
   acts: CellBuffers<F>[]; // L × the cell's buffers for T·B rows
   dropout: Dropout<F> | null; // null when config.dropout is 0
+  proj: F; // [T,B,E] tied: the last layer's output projected, p = P h (empty untied)
   logits: F; // [T,B,V], overwritten by dlogits
+  dProj: F; // [T,B,E] tied: the gradient of p (empty untied)
   dOut: F; // [T,B,H] gradient of a layer output
   dIn: F; // [T,B,H] gradient of a layer input (swapped with dOut going down)
   dEmb: F; // [T,B,E]
@@ -88,13 +93,15 @@ interface Workspace<F extends FloatArray> {
 
 /**
  * What the generation step multiplies by, in one precision: each layer's weight_ih and weight_hh
- * and fc.weight as decode matrices (src/nn/matmul.ts: f32 views of the parameters or int8
- * copies), the biases the parameters.
+ * and the output layer's matrices (fc.weight, or tied proj.weight and embedding.weight) as decode
+ * matrices (src/nn/matmul.ts: f32 views of the parameters or int8 copies), the biases the
+ * parameters. (A tied step looks its input up in the f32 embedding, whatever the precision.)
  */
 interface DecodeWeights<F extends FloatArray> {
   precision: DecodePrecision;
   layers: CellWeights<F, DecodeMatrix<F>>[]; // L
-  fc: DecodeMatrix<F>; // [V,H]
+  proj: DecodeMatrix<F> | null; // [E,H] tied: proj.weight, multiplied before `out`; null untied
+  out: DecodeMatrix<F>; // the output rows: [V,H] fc.weight, or tied [V,E] embedding.weight
 }
 
 /** Buffers of one generation step for up to S sequences. */
@@ -104,10 +111,11 @@ interface StepWorkspace<F extends FloatArray> {
   emb: F; // [S,E]
   acts: CellBuffers<F>; // the cell's buffers for S rows; acts.h is the next layer's input
   prev: CellState<F>; // [S,H] fields: one layer's state, copied in from the ModelState
+  proj: F; // [S,E] tied: p = P h of the rows the output layer computes (empty untied)
   logits: F; // [S,V]
   logits32: Float32Array; // [S,V] copy handed out when F is Float64Array
-  /** [S,H] the last layer's rows of an output group that does not lie together, and [S,V] their logits (outputLayer; made when first needed: DecodeBatch lays a group's rows together) */
-  gathered?: { x: F; logits: F };
+  /** [S,H] the last layer's rows of an output group that does not lie together, [S,E] their p (tied; empty untied) and [S,V] their logits (outputLayer; made when first needed: DecodeBatch lays a group's rows together) */
+  gathered?: { x: F; proj: F; logits: F };
 }
 
 export class Model<F extends FloatArray = Float32Array> implements LanguageModel {
@@ -190,9 +198,9 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
 
   /**
    * Chooses the weights of `step` (generation). 'int8' makes per-row int8 copies of every matrix
-   * a step multiplies by (each layer's weight_ih and weight_hh, fc.weight) from the parameters as
-   * they are now (call again after changing them); 'f32' multiplies by the parameters. Training,
-   * scoring and `trace` always use the f32 parameters.
+   * a step multiplies by (each layer's weight_ih and weight_hh, fc.weight, or tied proj.weight and
+   * embedding.weight) from the parameters as they are now (call again after changing them); 'f32'
+   * multiplies by the parameters. Training, scoring and `trace` always use the f32 parameters.
    */
   setDecodePrecision(precision: DecodePrecision): void {
     if (!DECODE_PRECISIONS.includes(precision)) throw new Error(`unknown precision '${precision}' (expected ${DECODE_PRECISIONS.join(' or ')})`);
@@ -210,7 +218,8 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     return {
       precision,
       layers: this.weights.map((w, l) => ({ ...w, wIh: matrix(w.wIh, GH, l === 0 ? E : H), wHh: matrix(w.wHh, GH, H) })),
-      fc: matrix(this.tensor('fc.weight'), V, H),
+      proj: this.config.tied ? matrix(this.tensor('proj.weight'), E, H) : null,
+      out: this.config.tied ? matrix(this.tensor('embedding.weight'), V, E) : matrix(this.tensor('fc.weight'), V, H),
     };
   }
 
@@ -353,20 +362,29 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
   }
 
   /**
-   * The output layer of a step (three quarters of its multiply-adds) for what `reads` asks of each
-   * row (every column of every row without it): rows that read the same columns share one product,
-   * in place where they lie together, else gathered into the front of a scratch and their logits
-   * copied back. The decode products are row- and column-invariant (matmul.ts), so a logit read is
-   * the full step's, bit for bit, whatever else is computed or skipped.
+   * The output layer of a step (three quarters of its multiply-adds untied, over half tied) for
+   * what `reads` asks of each row (every column of every row without it): rows that read the same
+   * columns share one product, in place where they lie together, else gathered into the front of a
+   * scratch and their logits copied back; a tied model projects a group's rows first (all E
+   * columns of p; none for rows that read nothing). The decode products are row- and
+   * column-invariant (matmul.ts), so a logit read is the full step's, bit for bit, whatever else
+   * is computed or skipped.
    */
   private outputLayer(stepWs: StepWorkspace<F>, x: F, S: number, reads?: readonly RowRead[]): void {
-    const { hidden: H, vocabSize: V } = this.config;
+    const { hidden: H, embed: E, vocabSize: V } = this.config;
     const k = this.kernels;
-    const fc = this.decode.fc;
+    const { proj, out } = this.decode;
+    const K = proj ? E : H; // the depth of the product by `out`
     const bias = this.tensor('fc.bias');
     const logits = stepWs.logits;
+    /** What `out` multiplies for M rows A [M,H]: A itself, or tied p [M,E] = A · Pᵀ, written to `p`. */
+    const outInput = (A: F, p: F, M: number): F => {
+      if (!proj) return A;
+      matmulNT(k, p, E, A, proj, M, E, H, 0);
+      return p;
+    };
     if (!reads) {
-      linearForward(k, logits, x, fc, bias, S, H, V);
+      linearForward(k, logits, outInput(x, stepWs.proj, S), out, bias, S, K, V);
       return;
     }
     if (reads.length !== S) throw new Error(`step: ${reads.length} row reads for ${S} rows`);
@@ -384,11 +402,12 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
       const M = rows.length;
       const together = rows[M - 1] - rows[0] === M - 1;
       // a group of rows lying together is computed where it lies; others in the scratch's front rows
-      const gathered = together ? undefined : (stepWs.gathered ??= { x: k.alloc(stepWs.size * H), logits: k.alloc(stepWs.size * V) });
+      const gathered = together ? undefined : (stepWs.gathered ??= { x: k.alloc(stepWs.size * H), proj: k.alloc(proj ? stepWs.size * E : 0), logits: k.alloc(stepWs.size * V) });
       const C = gathered ? gathered.logits : (logits.subarray(rows[0] * V) as F);
       const A = gathered ? gathered.x : (x.subarray(rows[0] * H) as F);
       if (gathered) rows.forEach((r, j) => A.set(x.subarray(r * H, (r + 1) * H), j * H));
-      matmulNTColumns(k, C, V, A, fc, M, H, ranges);
+      const In = outInput(A, gathered ? gathered.proj : (stepWs.proj.subarray(rows[0] * E) as F), M);
+      matmulNTColumns(k, C, V, In, out, M, K, ranges);
       if (together && ranges === all) {
         k.addBias(C, bias, M, V);
         continue;
@@ -437,7 +456,10 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
       }
       I = H;
     }
-    linearForward(k, trainWs.logits, x, this.tensor('fc.weight'), this.tensor('fc.bias'), N, H, V);
+    if (this.config.tied) {
+      linearForward(k, trainWs.proj, x, this.tensor('proj.weight'), null, N, H, E);
+      linearForward(k, trainWs.logits, trainWs.proj, this.tensor('embedding.weight'), this.tensor('fc.bias'), N, E, V);
+    } else linearForward(k, trainWs.logits, x, this.tensor('fc.weight'), this.tensor('fc.bias'), N, H, V);
   }
 
   /** Backward from trainWs.logits holding dlogits, with forward's `dropout`; accumulates into the (zeroed) grads. */
@@ -446,8 +468,15 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     const k = this.kernels;
     const N = B * T;
     const layerOutput = (l: number) => (dropout ? dropout.dropped[l] : trainWs.acts[l].h);
-    linearBackward(k, trainWs.dOut, this.tensor('fc.weight', 'grads'), this.tensor('fc.bias', 'grads'),
-      trainWs.logits, layerOutput(L - 1), this.tensor('fc.weight'), N, H, V);
+    if (this.config.tied) {
+      // the output's share of embedding.weight's gradient first; embeddingBackward adds the input's below
+      linearBackward(k, trainWs.dProj, this.tensor('embedding.weight', 'grads'), this.tensor('fc.bias', 'grads'),
+        trainWs.logits, trainWs.proj, this.tensor('embedding.weight'), N, E, V);
+      linearBackward(k, trainWs.dOut, this.tensor('proj.weight', 'grads'), null, trainWs.dProj, layerOutput(L - 1), this.tensor('proj.weight'), N, H, E);
+    } else {
+      linearBackward(k, trainWs.dOut, this.tensor('fc.weight', 'grads'), this.tensor('fc.bias', 'grads'),
+        trainWs.logits, layerOutput(L - 1), this.tensor('fc.weight'), N, H, V);
+    }
     let dOut = trainWs.dOut;
     let dIn = trainWs.dIn;
     for (let l = L - 1; l >= 0; l--) {
@@ -464,7 +493,7 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     if (this.trainWs && this.trainWs.rows >= N && this.trainWs.batch >= B) return this.trainWs;
     const rows = Math.max(N, this.trainWs?.rows ?? 0);
     const batch = Math.max(B, this.trainWs?.batch ?? 0);
-    const { embed: E, hidden: H, vocabSize: V, layers: L, dropout } = this.config;
+    const { embed: E, hidden: H, vocabSize: V, layers: L, dropout, tied } = this.config;
     const k = this.kernels;
     const perLayer = () => Array.from({ length: L }, () => k.alloc(rows * H));
     this.trainWs = {
@@ -474,7 +503,9 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
       emb: k.alloc(rows * E),
       acts: Array.from({ length: L }, () => this.cell.alloc(k, rows, H)),
       dropout: dropout > 0 ? { masks: perLayer(), dropped: perLayer() } : null,
+      proj: k.alloc(tied ? rows * E : 0),
       logits: k.alloc(rows * V),
+      dProj: k.alloc(tied ? rows * E : 0),
       dOut: k.alloc(rows * H),
       dIn: k.alloc(rows * H),
       dEmb: k.alloc(rows * E),
@@ -500,6 +531,7 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
       emb: k.alloc(S * E),
       acts: this.cell.alloc(k, S, H),
       prev: this.cell.state(this.cell.alloc(k, S, H)),
+      proj: k.alloc(this.config.tied ? S * E : 0),
       logits: k.alloc(S * V),
       logits32: k.dtype === 'f32' ? new Float32Array(0) : new Float32Array(S * V),
     };

@@ -8,8 +8,12 @@
  *   rnn.weight_hh_l{k}   [G·H, H]
  *   rnn.bias_ih_l{k}     [G·H]
  *   rnn.bias_hh_l{k}     [G·H]
- *   fc.weight            [V, H]
+ *   fc.weight            [V, H]   untied only
+ *   proj.weight          [E, H]   tied only (config.tied: the output reads embedding.weight's rows)
  *   fc.bias              [V]
+ *
+ * A tied model is `nn.Embedding` + the cells + `nn.Linear(H, E, bias=False)` named `proj`, whose
+ * output multiplies the embedding's weight (F.linear(proj(h), embedding.weight, fc.bias)).
  *
  * Legend: V vocabulary, E embedding, H hidden, G gates (rnn 1, gru 3, lstm 4), k layer index.
  */
@@ -27,7 +31,7 @@ export interface ParamEntry {
   size: number;
 }
 
-/** The table for a configuration, in a fixed order (embedding, layers 0..L−1, fc). */
+/** The table for a configuration, in a fixed order (embedding, layers 0..L−1, fc.weight or proj.weight, fc.bias). */
 export function paramTable(config: ModelConfig): ParamEntry[] {
   const { vocabSize: V, embed: E, hidden: H, layers } = config;
   const GH = gateCount(config.cell) * H;
@@ -40,7 +44,7 @@ export function paramTable(config: ModelConfig): ParamEntry[] {
       [`rnn.bias_hh_l${k}`, [GH]],
     );
   }
-  shapes.push(['fc.weight', [V, H]], ['fc.bias', [V]]);
+  shapes.push(config.tied ? ['proj.weight', [E, H]] : ['fc.weight', [V, H]], ['fc.bias', [V]]);
   let offset = 0;
   return shapes.map(([name, shape]) => {
     const size = shape.reduce((a, b) => a * b, 1);
@@ -66,7 +70,8 @@ export function paramView<F extends FloatArray>(flat: F, table: readonly ParamEn
 /**
  * PyTorch's default initialisation, drawn from `rng` in table order:
  * embedding N(0, 1) (nn.Embedding); recurrent weights and biases U(±1/√H) (nn.RNN/LSTM/GRU);
- * fc weight and bias U(±1/√H) (nn.Linear: kaiming_uniform(a=√5) reduces to ±1/√fan_in).
+ * fc weight and bias, and proj weight, U(±1/√H) (nn.Linear: kaiming_uniform(a=√5) reduces to
+ * ±1/√fan_in; fan_in is H for all three).
  */
 export function initParams(params: FloatArray, table: readonly ParamEntry[], config: ModelConfig, rng: Rng): void {
   const bound = 1 / Math.sqrt(config.hidden);

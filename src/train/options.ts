@@ -17,6 +17,8 @@ export interface TrainOptions {
   layers: number;
   embed: number;
   hidden: number;
+  /** the output layer tied to the embedding through a projection (ModelConfig.tied); older runs lack it and mean false */
+  tied: boolean;
   /** poems per batch */
   batch: number;
   /** passes over the training split */
@@ -53,8 +55,9 @@ export interface TrainOptions {
   /** poems longer than this many characters (marks included) are left out of training; 0: none */
   maxChars: number;
   /**
-   * a model file to start from (fine-tuning), '' for a fresh model: its cell, sizes and vocabulary
-   * are kept (the run's own are set to them), corpus characters it lacks become <unk>
+   * a model file to start from (fine-tuning), '' for a fresh model: its cell, sizes, tying and
+   * vocabulary are kept (the run's own are set to them; a tied run cannot start from an untied
+   * model), corpus characters it lacks become <unk>
    */
   init: string;
   /**
@@ -74,6 +77,7 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   layers: DEFAULT_CONFIG.layers,
   embed: DEFAULT_CONFIG.embed,
   hidden: DEFAULT_CONFIG.hidden,
+  tied: DEFAULT_CONFIG.tied,
   dropout: DEFAULT_CONFIG.dropout,
   // 64 poems × ~50 tokens: big enough for the matrix products to run near peak, small enough
   // for ~500 updates per epoch of the regulated corpus
@@ -114,7 +118,7 @@ export function validateTrainOptions(raw: unknown, source: string): TrainOptions
     throw new TrainOptionsError(`${source}: ${why}`);
   };
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('not an object of training options');
-  const o = { lrDecay: 1, condition: 'none', untitledShare: TRAIN_DEFAULTS.untitledShare, maxChars: 0, init: '', initVocab: 'model', validEvery: 0, validPoems: 0, ...(raw as Record<string, unknown>) } as Record<string, unknown>;
+  const o = { lrDecay: 1, tied: false, condition: 'none', untitledShare: TRAIN_DEFAULTS.untitledShare, maxChars: 0, init: '', initVocab: 'model', validEvery: 0, validPoems: 0, ...(raw as Record<string, unknown>) } as Record<string, unknown>;
   const known = new Set(Object.keys(TRAIN_DEFAULTS));
   for (const key of Object.keys(o)) if (!known.has(key)) fail(`unknown option '${key}'`);
   const int = (key: string, min: number) => (Number.isInteger(o[key]) && (o[key] as number) >= min) || fail(`${key} must be an integer ≥ ${min}, got ${JSON.stringify(o[key])}`);
@@ -123,6 +127,7 @@ export function validateTrainOptions(raw: unknown, source: string): TrainOptions
   const choice = (key: string, choices: readonly string[]) => choices.includes(o[key] as string) || fail(`${key} must be one of ${choices.join(', ')}, got ${JSON.stringify(o[key])}`);
   if (typeof o.corpus !== 'string' || !o.corpus) fail('corpus must be a folder name');
   if (typeof o.init !== 'string') fail('init must be a model file name or empty');
+  if (typeof o.tied !== 'boolean') fail(`tied must be true or false, got ${JSON.stringify(o.tied)}`);
   choice('cell', CELL_TYPES);
   choice('optimizer', OPTIMIZER_KINDS);
   choice('condition', CONDITIONS);

@@ -199,12 +199,13 @@ function openRun(kernels: Kernels<Float32Array>, runDir: string, fresh: TrainOpt
   const start = opts.init ? readModelFile(opts.init, kernels) : null;
   if (start) {
     if ((conditionOf(start.vocab) === 'title') !== titled) throw new TrainError(`${opts.init} ${titled ? 'does not read' : 'reads'} titles: fine-tune it with condition ${conditionOf(start.vocab)}`);
-    Object.assign(opts, { cell: start.config.cell, layers: start.config.layers, embed: start.config.embed, hidden: start.config.hidden });
+    if (opts.tied && !start.config.tied) throw new TrainError(`${opts.init} is untied (it has fc.weight, no proj.weight): a tied model cannot start from it; fine-tune it without --tied, or train a tied model from scratch`);
+    Object.assign(opts, { cell: start.config.cell, layers: start.config.layers, embed: start.config.embed, hidden: start.config.hidden, tied: start.config.tied });
   }
   writeFileAtomic(join(runDir, 'options.json'), JSON.stringify(opts, null, 2) + '\n');
   writeFileAtomic(join(runDir, 'metrics.jsonl'), '');
   const vocab = start && opts.initVocab === 'model' ? start.vocab : makeVocab();
-  const config: ModelConfig = { ...DEFAULT_CONFIG, cell: opts.cell, layers: opts.layers, embed: opts.embed, hidden: opts.hidden, dropout: opts.dropout, vocabSize: vocab.size };
+  const config: ModelConfig = { ...DEFAULT_CONFIG, cell: opts.cell, layers: opts.layers, embed: opts.embed, hidden: opts.hidden, tied: opts.tied, dropout: opts.dropout, vocabSize: vocab.size };
   const model = Model.create(kernels, config, vocab, opts.seed);
   if (start) carryParams(start, model);
   const optim = optimizer(model);
@@ -217,12 +218,14 @@ function openRun(kernels: Kernels<Float32Array>, runDir: string, fresh: TrainOpt
 }
 
 /**
- * Copies a model's parameters into one of the same cell and sizes whose vocabulary may differ:
- * tensors without a vocabulary axis whole, and the rows of `embedding.weight` [V, E],
- * `fc.weight` [V, H] and `fc.bias` [V] symbol by symbol; symbols only `to` knows keep their
- * fresh initialisation. Returns how many of `to`'s symbols were carried.
+ * Copies a model's parameters into one of the same cell, sizes and tying whose vocabulary may
+ * differ: tensors without a vocabulary axis whole (a tied model's `proj.weight` among them), and
+ * the rows of `embedding.weight` [V, E], `fc.weight` [V, H] and `fc.bias` [V] symbol by symbol;
+ * symbols only `to` knows keep their fresh initialisation. Returns how many of `to`'s symbols were
+ * carried.
  */
 export function carryParams(from: Model<Float32Array>, to: Model<Float32Array>): number {
+  if (from.config.tied !== to.config.tied) throw new Error(`cannot carry the parameters of a${from.config.tied ? ' tied' : 'n untied'} model into a${to.config.tied ? ' tied' : 'n untied'} one`);
   const same = from.vocab.symbols.length === to.vocab.symbols.length && from.vocab.symbols.every((s, i) => s === to.vocab.symbols[i]);
   if (same) {
     to.params.set(from.params);
