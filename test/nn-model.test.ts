@@ -14,6 +14,7 @@ import type { Kernels } from '../src/engine/kernels.ts';
 import { mix32, Rng, shuffle, UNTITLED_MIX } from '../src/nn/rng.ts';
 import { SPECIALS, Vocab } from '../src/data/vocab.ts';
 import type { CellType, ModelConfig } from '../src/nn/config.ts';
+import { initParams, paramCount, paramTable, paramView } from '../src/nn/params.ts';
 
 const vocab = new Vocab([...SPECIALS, '山', '水', '月', '花', '风']); // V = 9
 const config = (cell: CellType): ModelConfig => ({ cell, layers: 2, embed: 3, hidden: 5, dropout: 0, vocabSize: vocab.size, gruVariant: 'seed', tied: false });
@@ -227,4 +228,20 @@ test('matmulNT runs the kernel its matrix names: training gemm, the f32 step gem
   assert.deepEqual([...block], [...whole.subarray(2)]);
   assert.throws(() => matmulNT(base, block, 2, A, q, 1, 2, 3, 0, 3), /does not fit a 4×3 matrix/);
   assert.throws(() => matmulNT(base, block, 2, A, { kind: 'f32', rows: 4, cols: 3, data: W }, 1, 2, 3, 0, 3), /does not fit a 4×3 matrix/);
+});
+
+test('initialisation: a tied model draws its embedding N(0, 1/E) (its rows are output weights too), an untied one N(0, 1)', () => {
+  for (const tied of [false, true]) {
+    const config: ModelConfig = { cell: 'gru', layers: 1, embed: 64, hidden: 32, dropout: 0, vocabSize: 500, gruVariant: 'seed', tied };
+    const table = paramTable(config);
+    const params = new Float32Array(paramCount(table));
+    initParams(params, table, config, new Rng(7));
+    const emb = paramView(params, table, 'embedding.weight');
+    const sd = Math.sqrt(emb.reduce((s, x) => s + x * x, 0) / emb.length);
+    const want = tied ? 1 / Math.sqrt(64) : 1;
+    assert.ok(Math.abs(sd / want - 1) < 0.05, `tied ${tied}: embedding sd ${sd}, want ${want}`);
+    // the rest as PyTorch draws them: U(±1/√H)
+    const other = paramView(params, table, tied ? 'proj.weight' : 'fc.weight');
+    assert.ok(other.every((x) => Math.abs(x) <= 1 / Math.sqrt(32)));
+  }
 });

@@ -72,11 +72,17 @@ export function paramView<F extends FloatArray>(flat: F, table: readonly ParamEn
  * embedding N(0, 1) (nn.Embedding); recurrent weights and biases U(±1/√H) (nn.RNN/LSTM/GRU);
  * fc weight and bias, and proj weight, U(±1/√H) (nn.Linear: kaiming_uniform(a=√5) reduces to
  * ±1/√fan_in; fan_in is H for all three).
+ * Tied (config.tied), the embedding is N(0, 1/E) instead: its rows are also the output weights,
+ * and at N(0, 1) a logit e_v·(P h) starts √E ≈ 11 times the scale of an untied layer's W h
+ * (σ ≈ 0.58·|h| either way at 1/√E), while Adam's steps of ~lr would move those rows by a
+ * ninth of what they move fc.weight, relative to their size (the usual tied language models
+ * start the embedding near ±0.1 for the same reason).
  */
 export function initParams(params: FloatArray, table: readonly ParamEntry[], config: ModelConfig, rng: Rng): void {
   const bound = 1 / Math.sqrt(config.hidden);
+  const embedScale = config.tied ? 1 / Math.sqrt(config.embed) : 1;
   for (const { name, offset, size } of table) {
-    const draw = name === 'embedding.weight' ? () => rng.normal() : () => (2 * rng.next() - 1) * bound;
+    const draw = name === 'embedding.weight' ? () => embedScale * rng.normal() : () => (2 * rng.next() - 1) * bound;
     for (let i = offset; i < offset + size; i++) params[i] = draw();
   }
 }
