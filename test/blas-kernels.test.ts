@@ -12,7 +12,7 @@ import { createReferenceKernels } from '../src/engine/reference.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BlasUnavailableError, checkSgemm, createBlasKernels, type Sgemm } from '../src/engine/blas.ts';
+import { BlasUnavailableError, checkSgemm, createBlasKernels, type BlasKernels, type Sgemm } from '../src/engine/blas.ts';
 import { calibrationKey } from '../src/engine/calibrate.ts';
 import { writeCacheEntry } from '../src/engine/machine-cache.ts';
 import { engineHint, selectKernels, EngineError } from '../src/engine/index.ts';
@@ -35,7 +35,7 @@ const ref = createReferenceKernels('f32');
 
 for (const threads of [1, 2]) {
   describe(`blas, ${threads} thread(s)`, () => {
-    let k: WasmKernels;
+    let k: BlasKernels;
     before(async () => { k = await createBlasKernels({ threads }); });
     after(() => k.close());
 

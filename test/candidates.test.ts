@@ -15,6 +15,7 @@ import { replayMeasure } from './measure-helpers.ts';
 import { BOS, EOS } from '../src/data/vocab.ts';
 import { API_LIMITS, DEFAULT_CANDIDATES } from '../src/domain/limits.ts';
 import { isWellFormed } from '../src/poetry/forms.ts';
+import type { Form } from '../src/data/clean.ts';
 
 test('repetition counts repeated characters, bigrams and echoed lines per character', () => {
   assert.equal(repetition('白日依山尽，黄河入海流。'), 0);
@@ -122,7 +123,7 @@ test('choiceOf: an untitled poem or an unconditional model has no fit; a poem th
 test('what a newcomer meets: no --form writes a regulated form the model picks (free when the start fits none); a title is cleaned as the corpus cleans titles', async () => {
   const model = readModelFile(resolveModelFile(), await selectKernels({ engine: 'wasm', threads: 1 }));
   const poems = writePoems(model, { start: '山', count: 8, seed: 3, candidates: 1 });
-  for (const p of poems) assert.ok(['wujue', 'qijue', 'wulv', 'qilv'].includes(p.form) && isWellFormed(p.text, p.form) && p.text.startsWith('山'), `${p.form} ${p.text}`);
+  for (const p of poems) assert.ok(['wujue', 'qijue', 'wulv', 'qilv'].includes(p.form) && isWellFormed(p.text, p.form as Form) && p.text.startsWith('山'), `${p.form} ${p.text}`);
   assert.ok(new Set(poems.map((p) => p.form)).size > 1, 'the form is drawn per poem');
   // a start of nine characters and a mark fits no line of 5 or 7: free verse
   assert.equal(writePoems(model, { start: '白日依山尽黄河入海流，', seed: 1, candidates: 1 })[0]!.form, 'free');

@@ -69,7 +69,7 @@ for (const name of TORCH_PARITY) {
 
     test(`${name} ${dtype}: logits, loss and every gradient match PyTorch`, () => {
       const fx = readTorchFixture(name);
-      const model = modelFromFixture(createReferenceKernels(dtype), fx);
+      const model = modelFromFixture(createReferenceKernels(dtype) as Kernels<FloatArray>, fx);
       const inputs = Int32Array.from(fx.inputs);
       const targets = Int32Array.from(fx.targets);
       const logitsError = worstError(model.logits(inputs, fx.B, fx.T), fx.logits, floor);
@@ -88,7 +88,7 @@ for (const name of TORCH_PARITY) {
 
     test(`${name} ${dtype}: 10 Adam steps with gradient clipping follow PyTorch's losses`, () => {
       const fx = readTorchFixture(name);
-      const kernels = createReferenceKernels(dtype);
+      const kernels = createReferenceKernels(dtype) as Kernels<FloatArray>;
       const model = modelFromFixture(kernels, fx);
       const { lr, betas, eps, clip, steps } = fx.adam;
       const adam = createOptimizer(kernels, 'adam', model.paramCount, { lr, beta1: betas[0], beta2: betas[1], eps });
@@ -107,7 +107,7 @@ test('a model file written by a PyTorch script (F32 and F16) scores texts as PyT
   const expected: Record<string, { text: string; logprob: number }[]> = JSON.parse(fs.readFileSync(path.join(TORCH_FIXTURES, 'pytorch-scores.json'), 'utf8'));
   for (const [file, scores] of Object.entries(expected)) {
     for (const dtype of ['f32', 'f64'] as const) {
-      const model = readModelFile(path.join(TORCH_FIXTURES, file), createReferenceKernels(dtype));
+      const model = readModelFile(path.join(TORCH_FIXTURES, file), createReferenceKernels(dtype) as Kernels<FloatArray>);
       assert.equal(model.config.cell, 'lstm');
       for (const { text, logprob } of scores) {
         const ours = model.logprob(model.vocab.encode(text));

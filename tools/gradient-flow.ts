@@ -26,6 +26,7 @@ import { createReferenceKernels } from '../src/engine/reference.ts';
 import { readModelFile } from '../src/nn/checkpoint.ts';
 import { CELL_TYPES } from '../src/nn/config.ts';
 import type { Model } from '../src/nn/model.ts';
+import { TRAIN_DEFAULTS } from '../src/train/options.ts';
 import { train } from '../src/train/trainer.ts';
 import { writeFileAtomic } from '../src/util/fs.ts';
 
@@ -60,6 +61,7 @@ async function models(): Promise<{ label: string; model: Model<Float64Array> }[]
       process.stderr.write(`training a tiny ${cell} for ${args.steps} steps on ${args.corpus} (${kernels.name})…\n`);
       const runDir = join(dir, cell);
       await train(kernels, runDir, {
+        ...TRAIN_DEFAULTS,
         corpus: args.corpus, cell, layers: 1, embed: 32, hidden: 64, batch: 32, epochs: 1000, lr: 5e-3,
         optimizer: 'adam', clip: 1, dropout: 0, weightDecay: 0, forms: ['wujue', 'qijue', 'wulv', 'qilv'],
         minCount: 1, seed: 1, checkpointEvery: 1e9,

@@ -25,7 +25,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ALL_FORMS, FORMS, POEM_FORMS, type Form } from '../src/data/clean.ts';
+import { FORMS, POEM_FORMS, type Form } from '../src/data/clean.ts';
 import { readTitledSplit } from '../src/data/corpus.ts';
 import { openModel } from '../src/domain/model.ts';
 import { writePoems } from '../src/domain/write.ts';
@@ -52,8 +52,9 @@ function fail(message: string): never {
 }
 
 const forms: readonly Form[] =
-  values.forms === 'regulated' ? FORMS : values.forms === 'all' ? ALL_FORMS : (values.forms.split(',') as Form[]);
-for (const f of forms) if (!ALL_FORMS.includes(f)) fail(`--forms: unknown form '${f}' (regulated, all, or a list of ${ALL_FORMS.join(', ')})`);
+  values.forms === 'regulated' ? FORMS : values.forms === 'all' ? POEM_FORMS : (values.forms.split(',') as Form[]);
+// the poems of a title (a 词's title is its tune, a 对联's its 上联: other judges' business)
+for (const f of forms) if (!POEM_FORMS.includes(f)) fail(`--forms: unknown form '${f}' (regulated, all, or a list of ${POEM_FORMS.join(', ')})`);
 const count = Number(values.count);
 const seed = Number(values.seed);
 if (!Number.isInteger(count) || count < 1) fail(`--count must be a positive integer, got ${values.count}`);

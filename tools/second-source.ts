@@ -37,11 +37,13 @@ function wikisourceBook(path: string): RhymeBook {
     readings.set(ch, list);
   };
   const pingGroups: string[] = [];
+  const allGroups: string[] = [];
   for (const [part, groups] of Object.entries({ ...raw.ping, ...raw.ze })) {
     const tone = part.startsWith('上平') || part.startsWith('下平') ? '平' : (part[0] as '上' | '去' | '入');
     for (const [label, chars] of Object.entries(groups)) {
       const group = toCn(label.at(-1)!);
       if (tone === '平') pingGroups.push(group);
+      if (!allGroups.includes(group)) allGroups.push(group);
       for (const ch of chars.join('')) {
         add(ch, { tone, group });
         add(toCn(ch), { tone, group });
@@ -59,6 +61,7 @@ function wikisourceBook(path: string): RhymeBook {
   return {
     name: 'pingshui',
     pingGroups,
+    groups: allGroups,
     readingsOf: (ch) => readings.get(ch) ?? [],
     toneOf,
     pingGroupsOf: (ch) => [...new Set((readings.get(ch) ?? []).filter((r) => r.tone === '平').map((r) => r.group))],
