@@ -68,7 +68,7 @@ test('GET /api/health: the model and the engine', async () => {
   assert.equal(res.headers.get('cross-origin-embedder-policy'), 'require-corp');
   assert.equal(res.headers.get('cross-origin-opener-policy'), 'same-origin');
   const info = await res.json();
-  assert.deepEqual({ ...info, engine: undefined }, { status: 'ok', cell: 'lstm', layers: 1, embed: 8, hidden: 16, vocab: vocab.size, engine: undefined });
+  assert.deepEqual({ ...info, engine: undefined }, { status: 'ok', cell: 'lstm', layers: 1, embed: 8, hidden: 16, tied: false, vocab: vocab.size, engine: undefined });
   assert.match(info.engine, /^wasm/);
 });
 

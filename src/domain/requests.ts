@@ -39,11 +39,13 @@ export interface ModelInfo {
   layers: number;
   embed: number;
   hidden: number;
+  /** the output layer reads the embedding's rows through a projection (ModelConfig.tied) */
+  tied: boolean;
   vocab: number;
   engine: string;
 }
 
 export function describeModel(model: Model<FloatArray>): ModelInfo {
-  const { cell, layers, embed, hidden } = model.config;
-  return { cell, layers, embed, hidden, vocab: model.vocab.size, engine: model.kernels.name };
+  const { cell, layers, embed, hidden, tied } = model.config;
+  return { cell, layers, embed, hidden, tied, vocab: model.vocab.size, engine: model.kernels.name };
 }

@@ -44,7 +44,7 @@ function setState(state: State, message: string): void {
 }
 
 function describe(info: ReadyInfo): string {
-  return `${info.cell} ${info.layers}×${info.hidden}, ${info.vocab} characters, ${info.engine}${info.titled ? ', writes on titles' : ''}`;
+  return `${info.cell} ${info.layers}×${info.hidden}${info.tied ? ' (tied output)' : ''}, ${info.vocab} characters, ${info.engine}${info.titled ? ', writes on titles' : ''}`;
 }
 
 const value = (id: string) => $<HTMLInputElement>(id).value.trim();
