@@ -1,7 +1,7 @@
 /**
  * Shared numerics of the kernels (nothing here is a wasm export): the multiply-add that the
- * relaxed build fuses, lane sums, the vectorised exp with σ and tanh built on it, the slice of a
- * split kernel's part, and a row add.
+ * relaxed build fuses (the f32 products only), lane sums, the vectorised exp with σ and tanh built
+ * on it (never fused: the same bits in every build), the slice of a split kernel's part, and a row add.
  *
  * Contract: everything is @inline except addRow, so every kernel compiles its own copy and its
  * arithmetic is the same wherever it is used; f32 throughout.
@@ -16,13 +16,6 @@
 @inline export function madd(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
   return f32x4.add(f32x4.mul(a, b), c);
-}
-
-/** c − a·b; one rounding in the relaxed build. */
-// @ts-ignore: decorator
-@inline export function nmadd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_nmadd(a, b, c);
-  return f32x4.sub(c, f32x4.mul(a, b));
 }
 
 /** Σ of the four lanes of a vector, in a fixed order. */
@@ -65,18 +58,36 @@ const P5: f32 = 5.0000001201e-1;
   return y * reinterpret<f32>((reinterpret<i32>(shifted) + 127) << 23);
 }
 
+/** a·b + c rounded twice in every build (exp4: the same bits as expScalar's, see below). */
+// @ts-ignore: decorator
+@inline function mulAdd(a: v128, b: v128, c: v128): v128 {
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+/** c − a·b rounded twice in every build. */
+// @ts-ignore: decorator
+@inline function mulSub(a: v128, b: v128, c: v128): v128 {
+  return f32x4.sub(c, f32x4.mul(a, b));
+}
+
+/**
+ * exp of four lanes, each lane bit for bit expScalar's: the multiply-adds are never fused (not
+ * madd), so the relaxed build computes the same σ and tanh in the cells and the same sampling
+ * weights as the others, and a decoding step is the same in every build. (Fused, a gate now and
+ * then came out one ulp apart; through the int8 scales that moved whole rows of logits.)
+ */
 // @ts-ignore: decorator
 @inline export function exp4(x: v128): v128 {
   x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI));
-  const shifted = madd(x, f32x4.splat(LOG2E), f32x4.splat(ROUNDER));
+  const shifted = mulAdd(x, f32x4.splat(LOG2E), f32x4.splat(ROUNDER));
   const n = f32x4.sub(shifted, f32x4.splat(ROUNDER));
-  const r = nmadd(n, f32x4.splat(LN2_LO), nmadd(n, f32x4.splat(LN2_HI), x));
-  let y = madd(f32x4.splat(P0), r, f32x4.splat(P1));
-  y = madd(y, r, f32x4.splat(P2));
-  y = madd(y, r, f32x4.splat(P3));
-  y = madd(y, r, f32x4.splat(P4));
-  y = madd(y, r, f32x4.splat(P5));
-  y = f32x4.add(madd(f32x4.mul(y, r), r, r), f32x4.splat(1));
+  const r = mulSub(n, f32x4.splat(LN2_LO), mulSub(n, f32x4.splat(LN2_HI), x));
+  let y = mulAdd(f32x4.splat(P0), r, f32x4.splat(P1));
+  y = mulAdd(y, r, f32x4.splat(P2));
+  y = mulAdd(y, r, f32x4.splat(P3));
+  y = mulAdd(y, r, f32x4.splat(P4));
+  y = mulAdd(y, r, f32x4.splat(P5));
+  y = f32x4.add(mulAdd(f32x4.mul(y, r), r, r), f32x4.splat(1));
   // the bits of `shifted` are 0x4B400000 + n; shifting left by 23 drops the 0x4B4 part
   return f32x4.mul(y, i32x4.shl(i32x4.add(shifted, i32x4.splat(127)), 23));
 }
