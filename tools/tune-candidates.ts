@@ -34,7 +34,7 @@ import { writePoems, type Choice } from '../src/domain/write.ts';
 import { CANDIDATE_WEIGHTS } from '../src/domain/candidates.ts';
 import { judgeSample, topicFigure, trainJudges, type JudgedPoem } from '../src/poetry/judges.ts';
 import { distinct2, novelty, trainLineSet } from '../src/poetry/metrics.ts';
-import { bareLines } from '../src/poetry/forms.ts';
+import { lineBigrams } from '../src/poetry/forms.ts';
 
 const { values } = parseArgs({
   options: {
@@ -132,11 +132,10 @@ const nPick = (withinBound.length ? withinBound : byN).find((r) => r.top1 >= bes
 /** --frontier: the highest distinct-2 of any score of the wider family under each 4-gram bound (see the top). */
 function frontier(): string[] {
   const counts = new Map<string, number>();
-  const bigrams = (text: string) => bareLines(text).flatMap((line) => { const c = [...line]; return c.slice(1).map((ch, i) => c[i] + ch); });
-  for (const p of train) for (const b of bigrams(p.text)) counts.set(b, (counts.get(b) ?? 0) + 1);
+  for (const p of train) for (const b of lineBigrams(p.text)) counts.set(b, (counts.get(b) ?? 0) + 1);
   const mean = (a: readonly number[]) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
   const clipped = (c: Cand) => mean(c.steps.map((x) => Math.min(x, -5)));
-  const stock = (c: Cand) => mean(bigrams(c.text).map((b) => Math.log1p(counts.get(b) ?? 0)));
+  const stock = (c: Cand) => mean(lineBigrams(c.text).map((b) => Math.log1p(counts.get(b) ?? 0)));
   const out: string[] = [];
   for (const [g, w] of written) {
     const grid: (Row & { clip: number; stock: number })[] = [];

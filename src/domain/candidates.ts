@@ -28,7 +28,7 @@
  * Rng(poemSeed(poemSeed(seed, i), j)). A poem depends on its seed alone, never on its batch.
  */
 import { Rng, poemSeed } from '../nn/rng.ts';
-import { bareLines, isHan } from '../poetry/forms.ts';
+import { bareLines, isHan, lineBigrams } from '../poetry/forms.ts';
 
 export { DEFAULT_CANDIDATES } from './limits.ts';
 
@@ -64,11 +64,7 @@ export function repetition(text: string): number {
   const chars = [...lines.join('')].filter(isHan);
   if (!chars.length) return 0;
   const extra = (items: string[]) => items.length - new Set(items).size;
-  const bigrams = lines.flatMap((line) => {
-    const c = [...line];
-    return c.slice(1).map((ch, i) => c[i] + ch);
-  });
-  return (extra(chars) + extra(bigrams) + 2 * extra(lines)) / chars.length;
+  return (extra(chars) + extra(lineBigrams(text)) + 2 * extra(lines)) / chars.length;
 }
 
 /** A candidate's choice figures from its scores (log-probabilities summed over `tokens`). */

@@ -53,6 +53,14 @@ export function bareLines(text: string): string[] {
   return poemLines(text).map((line) => (PUNCTUATION.includes(line.at(-1)!) ? line.slice(0, -1) : line)).filter((line) => line.length > 0);
 }
 
+/** The character bigrams within each bare line of `text`, in order (none across a line's end). */
+export function lineBigrams(text: string): string[] {
+  return bareLines(text).flatMap((line) => {
+    const c = [...line];
+    return c.slice(1).map((ch, i) => c[i] + ch);
+  });
+}
+
 /** Whether `text` is a well-formed poem of `form` (see the file comment). */
 export function isWellFormed(text: string, form: Form): boolean {
   const lines = poemLines(text);

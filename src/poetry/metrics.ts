@@ -14,7 +14,7 @@
  * - novelty: share of generated lines (marks dropped) that do not occur as a line of the train split.
  * - distinct2: distinct character bigrams within lines ÷ all such bigrams, over all poems.
  */
-import { bareLines, isWellFormed, wellFormedForm, type GenForm } from './forms.ts';
+import { bareLines, isWellFormed, lineBigrams, wellFormedForm, type GenForm } from './forms.ts';
 import { matchPattern, rhymes } from './prosody.ts';
 import { checkPoem } from './check.ts';
 
@@ -77,16 +77,8 @@ export function novelty(texts: readonly string[], trainLines: ReadonlySet<string
 }
 
 export function distinct2(texts: readonly string[]): number {
-  const seen = new Set<string>();
-  let total = 0;
-  for (const line of texts.flatMap(bareLines)) {
-    const chars = [...line];
-    for (let i = 0; i + 1 < chars.length; i++) {
-      seen.add(chars[i] + chars[i + 1]);
-      total++;
-    }
-  }
-  return share(seen.size, total);
+  const bigrams = texts.flatMap(lineBigrams);
+  return share(new Set(bigrams).size, bigrams.length);
 }
 
 /** All figures for poems generated with the forms they were asked for. */
