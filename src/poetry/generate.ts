@@ -162,17 +162,17 @@ export class PoemDecoder implements BatchMember<Poem> {
   private readonly titleSorted: number[] = [];
   /** the body's token ids as written (before the standard-character mapping of `result()`) */
   private written: readonly number[] = [];
-  /** `measure`: Σ log P of the body tokens the poem chose (not forced) and of the kept ones, and their positions */
-  private readonly measured?: { logprob: number; positions: number[]; steps: number[]; untitledSteps: number[] };
+  /** `measure`: log P of each body token the poem chose (not forced) and of each kept one, their positions, and (with a twin) the same tokens' log P under no title */
+  private readonly measured?: { positions: number[]; steps: number[]; untitledSteps: number[] };
   /** `measure` counts the kept characters too (GenerateOptions.keepLookAhead) */
   private readonly lookAhead: boolean;
   /**
    * The untitled twin of a measured poem on a given title (or a plan's own opening, a 对联's): a
    * second row fed <bos> and the untitled opening so that it ends where the titled prefix ends
    * (it joins at feed `joinAt`), then the same body tokens. It measures the same tokens under no
-   * title (`logprob`, the fit of candidates.ts) and guides the sampling (GenerateOptions.guidance).
+   * title (`measured.untitledSteps`, the fit of candidates.ts) and guides the sampling (GenerateOptions.guidance).
    */
-  private readonly twin?: { opening: number[]; joinAt: number; logprob: number };
+  private readonly twin?: { opening: number[]; joinAt: number };
   /** γ of guided sampling (0: none; only with a twin) */
   private readonly guidance: number;
   /** tokens fed before the body so far (<bos>, then the prefix) */
@@ -200,7 +200,7 @@ export class PoemDecoder implements BatchMember<Poem> {
     this.lookAhead = opts.keepLookAhead !== false;
     if (measure) {
       if (this.width > 1) throw new Error('PoemDecoder: measure is for sampling (one hypothesis)');
-      this.measured = { logprob: 0, positions: [], steps: [], untitledSteps: [] };
+      this.measured = { positions: [], steps: [], untitledSteps: [] };
     }
     this.beams = [plan.start()];
     this.sep = vocab.id(SEP) ?? -1;
@@ -221,7 +221,7 @@ export class PoemDecoder implements BatchMember<Poem> {
     if (untitled) {
       const opening = [BOS, ...untitled];
       const joinAt = 1 + this.queue.length - opening.length;
-      if (joinAt >= 1) this.twin = { opening, joinAt, logprob: 0 };
+      if (joinAt >= 1) this.twin = { opening, joinAt };
     }
     this.guidance = this.twin ? Math.max(0, opts.guidance ?? 0) : 0;
   }
@@ -286,7 +286,9 @@ export class PoemDecoder implements BatchMember<Poem> {
     // counted after a plan's lead-in (forced, so never measured), like the written text
     const lead = this.plan.lead ?? 0;
     const positions = lead ? this.measured.positions.map((p) => p - lead) : this.measured.positions;
-    return { logprob: this.measured.logprob, positions, tokens: this.written, untitledLogprob: this.twin?.logprob, steps: this.measured.steps, untitledSteps: this.twin ? this.measured.untitledSteps : undefined };
+    const { steps, untitledSteps } = this.measured;
+    const sum = (a: readonly number[]) => a.reduce((x, y) => x + y, 0);
+    return { logprob: sum(steps), positions, tokens: this.written, untitledLogprob: this.twin ? sum(untitledSteps) : undefined, steps, untitledSteps: this.twin ? untitledSteps : undefined };
   }
 
   /** The poem, once `advance` has returned null. */
@@ -394,11 +396,9 @@ export class PoemDecoder implements BatchMember<Poem> {
       if (measured) {
         // the rows are the model's (unpenalised, unguided)
         const lt = !forced ? logits[id] - lseT : sampler ? sampler.logProb(logits, id) : logits[id] - logSumExp(logits.subarray(0, V));
-        measured.logprob += lt;
         measured.steps.push(lt);
         if (u) {
           const lu = !forced ? u[id] - lseU : sampler ? sampler.logProb(u, id) : u[id] - logSumExp(u);
-          twin!.logprob += lu;
           measured.untitledSteps.push(lu);
         }
         measured.positions.push(pos);
