@@ -62,8 +62,15 @@ const STATIC_BYTES = 65536; // the module's data segments (Math.log tables) live
 const MAX_THREADS = 64;
 const MAX_PARTS = 256;
 // control block: Int32 slots, then f64 arguments, then per-part f64 results
-const JOB = 0; // (generation & 0xffff) << 16 | next unclaimed part
+/**
+ * JOB = generation << PART_BITS | next unclaimed part. The part field holds 0..MAX_PARTS (a claim
+ * may step one past the last part); the generation has the other 23 bits, so a worker would have
+ * to sleep through 8 M jobs between reading JOB and claiming for its claim to match a later job.
+ */
+const JOB = 0, PART_BITS = 9, PART_MASK = (1 << PART_BITS) - 1;
 const DONE = 1, FN = 2, ARGC = 3, NPARTS = 4, SLEEPERS = 5, FAILED = 6;
+/** How long the caller sleeps on DONE before looking again (a worker's notify wakes it sooner). */
+const MAIN_WAIT_MS = 5;
 const ARGS_AT = 128, MAX_ARGS = 32, RESULTS_AT = 512;
 const CTRL_BYTES = RESULTS_AT + MAX_PARTS * 8;
 /**
@@ -96,7 +103,7 @@ interface WorkerData {
   thread: number;
   spinMs: number;
   /** The control block's layout (the constants above: the worker runs as source, without them). */
-  layout: { JOB: number; DONE: number; FN: number; ARGC: number; NPARTS: number; SLEEPERS: number; FAILED: number; ARGS_AT: number; MAX_ARGS: number; RESULTS_AT: number; MAX_PARTS: number };
+  layout: { JOB: number; PART_BITS: number; PART_MASK: number; DONE: number; FN: number; ARGC: number; NPARTS: number; SLEEPERS: number; FAILED: number; ARGS_AT: number; MAX_ARGS: number; RESULTS_AT: number; MAX_PARTS: number };
 }
 
 /**
@@ -114,11 +121,11 @@ function serveJobs(d: WorkerData, post: (message: string) => void): void {
   const args = new Float64Array(d.memory.buffer, d.ctrl + L.ARGS_AT, L.MAX_ARGS);
   const results = new Float64Array(d.memory.buffer, d.ctrl + L.RESULTS_AT, L.MAX_PARTS);
   const list: number[] = [];
-  let seen = Atomics.load(ctrl, L.JOB) >>> 16;
+  let seen = Atomics.load(ctrl, L.JOB) >>> L.PART_BITS;
   post('ready');
   for (;;) {
     let spins = 0, until = performance.now() + d.spinMs, w: number;
-    while (((w = Atomics.load(ctrl, L.JOB)) >>> 16) === seen) {
+    while (((w = Atomics.load(ctrl, L.JOB)) >>> L.PART_BITS) === seen) {
       if ((++spins & 255) === 0 && performance.now() > until) {
         Atomics.add(ctrl, L.SLEEPERS, 1);
         Atomics.wait(ctrl, L.JOB, w);
@@ -126,19 +133,23 @@ function serveJobs(d: WorkerData, post: (message: string) => void): void {
         until = performance.now() + d.spinMs;
       }
     }
-    seen = w >>> 16;
-    // arguments read before a successful claim are this generation's: the caller cannot start
-    // the next job while a part is unclaimed
-    const fn = fns[ctrl[L.FN]!]!, argc = ctrl[L.ARGC]!, nparts = ctrl[L.NPARTS]!;
-    list.length = argc + 3;
-    for (let i = 0; i < argc; i++) list[i] = args[i]!;
-    list[argc + 1] = nparts;
-    list[argc + 2] = d.thread;
-    while ((w >>> 16) === seen && (w & 0xffff) < nparts) {
+    seen = w >>> L.PART_BITS;
+    // the bound for claiming; the job itself is read only after a claim succeeds, when the caller
+    // cannot start the next job (this part is unfinished), so it is always the claimed job's
+    let bound = ctrl[L.NPARTS]!;
+    while ((w >>> L.PART_BITS) === seen && (w & L.PART_MASK) < bound) {
       const prev = Atomics.compareExchange(ctrl, L.JOB, w, w + 1);
       if (prev !== w) { w = prev; continue; }
-      const part = w & 0xffff;
+      const part = w & L.PART_MASK, nparts = ctrl[L.NPARTS]!;
+      // a bound read from an earlier job can only claim past the end: harmless, nothing to run
+      if (part >= nparts) break;
+      bound = nparts;
+      const fn = fns[ctrl[L.FN]!]!, argc = ctrl[L.ARGC]!;
+      list.length = argc + 3;
+      for (let i = 0; i < argc; i++) list[i] = args[i]!;
       list[argc] = part;
+      list[argc + 1] = nparts;
+      list[argc + 2] = d.thread;
       try { results[part] = fn.apply(null, list); } catch { Atomics.store(ctrl, L.FAILED, 1); }
       if (Atomics.add(ctrl, L.DONE, 1) === nparts - 1) Atomics.notify(ctrl, L.DONE);
       w = Atomics.load(ctrl, L.JOB);
@@ -163,7 +174,7 @@ const WORKER_SOURCE = `(function () {
 })();
 `;
 
-const LAYOUT: WorkerData['layout'] = { JOB, DONE, FN, ARGC, NPARTS, SLEEPERS, FAILED, ARGS_AT, MAX_ARGS, RESULTS_AT, MAX_PARTS };
+const LAYOUT: WorkerData['layout'] = { JOB, PART_BITS, PART_MASK, DONE, FN, ARGC, NPARTS, SLEEPERS, FAILED, ARGS_AT, MAX_ARGS, RESULTS_AT, MAX_PARTS };
 
 /** Which build this runtime can run, fastest first, honouring the options. */
 async function pickVariant(platform: Platform, simd: boolean, relaxed: boolean): Promise<{ variant: WasmVariant; module: WebAssembly.Module }> {
@@ -218,24 +229,25 @@ class ThreadPool {
     ctrl[NPARTS] = nparts;
     ctrl[DONE] = 0;
     ctrl[FAILED] = 0;
-    this.generation = (this.generation + 1) & 0xffff;
-    const gen = this.generation << 16;
+    this.generation = (this.generation + 1) & ((1 << (32 - PART_BITS)) - 1);
+    const gen = this.generation << PART_BITS; // negative as an Int32 past 2^22: compared as bits
     Atomics.store(ctrl, JOB, gen); // publishes everything above
     if (Atomics.load(ctrl, SLEEPERS) > 0) Atomics.notify(ctrl, JOB);
     let failure: unknown = null;
-    for (let w = gen; (w & 0xffff) < nparts;) {
+    for (let w = gen; (w & PART_MASK) < nparts;) {
       const prev = Atomics.compareExchange(ctrl, JOB, w, w + 1);
       if (prev !== w) { w = prev; continue; }
       // a trap still counts its part as done: the workers' parts of this job must finish before
       // the error leaves, or the next job would reset the counters under them
-      try { results[w & 0xffff] = f(...args, w & 0xffff, nparts, 0); } catch (err) { failure ??= err; }
+      try { results[w & PART_MASK] = f(...args, w & PART_MASK, nparts, 0); } catch (err) { failure ??= err; }
       Atomics.add(ctrl, DONE, 1);
       w = Atomics.load(ctrl, JOB);
     }
     const until = performance.now() + MAIN_SPIN_MS;
     let spins = 0;
     for (let done; (done = Atomics.load(ctrl, DONE)) !== nparts;) {
-      if (this.canBlock && (++spins & 255) === 0 && performance.now() > until) Atomics.wait(ctrl, DONE, done);
+      // timed: a lost wake-up costs a few ms, never a hang
+      if (this.canBlock && (++spins & 255) === 0 && performance.now() > until) Atomics.wait(ctrl, DONE, done, MAIN_WAIT_MS);
     }
     if (failure) throw failure;
     if (ctrl[FAILED]) throw new Error(`wasm kernel ${PART_FUNCTIONS[fn]} failed in a worker thread`);
