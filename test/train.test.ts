@@ -140,6 +140,13 @@ test('resume refuses another corpus', async () => {
   await assert.rejects(train(kernels, dir, null, { maxSteps: 4 }), /not the one this run was trained on/);
 });
 
+test('train --resume refuses a run option given again (it would be ignored), with one line and exit 2', () => {
+  const r = spawnSync(process.execPath, ['bin/shiren.js', 'train', '--resume', tmp(), '--hidden', '512', '--tied', '--lr-decay', '0.9'], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^shiren: --hidden, --tied, --lr-decay cannot be given with --resume: the run keeps the options it started with/);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+});
+
 test('kill -9 mid-run leaves a loadable model, and the run resumes', async () => {
   const dir = tmp();
   const args = ['bin/shiren.js', 'train', '--corpus', CORPUS, '--min-count', '3', '--layers', '1', '--embed', '16', '--hidden', '32',

@@ -103,7 +103,15 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .option('--valid-poems <n>', 'validate on a fixed subset of n validation poems, spread over the split (0: all)', parseInteger('--valid-poems', 0), T.validPoems)
     .addOption(engineOption())
     .addOption(threadsOption())
-    .action(async (opts) => (await import('./train.ts')).runTrain(opts));
+    .action(async (opts, cmd: Command) => {
+      // a resumed run keeps the options it started with: a changed one given here would be ignored
+      const changed = opts.resume ? Object.keys(T).filter((key) => key !== 'epochs' && cmd.getOptionValueSource(key) === 'cli') : [];
+      if (changed.length > 0) {
+        const flags = changed.map((key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ');
+        throw new UsageError(`${flags} cannot be given with --resume: the run keeps the options it started with (its options.json); only --epochs and this invocation's limits (budgets, --max-steps, --threads, --engine) may change`);
+      }
+      return (await import('./train.ts')).runTrain(opts);
+    });
 
   program
     .command('duilian')
