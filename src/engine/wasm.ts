@@ -71,8 +71,12 @@ const JOB = 0, PART_BITS = 9, PART_MASK = (1 << PART_BITS) - 1;
 const DONE = 1, FN = 2, ARGC = 3, NPARTS = 4, SLEEPERS = 5, FAILED = 6;
 /** How long the caller sleeps on DONE before looking again (a worker's notify wakes it sooner). */
 const MAIN_WAIT_MS = 5;
+/** A part unfinished this long means a broken pool: the caller throws rather than hang. */
+const MAIN_GIVE_UP_MS = 60_000;
 const ARGS_AT = 128, MAX_ARGS = 32, RESULTS_AT = 512;
-const CTRL_BYTES = RESULTS_AT + MAX_PARTS * 8;
+/** Per part, the generation of the job whose part it last finished (Int32 slots). */
+const FINISHED_AT = RESULTS_AT + MAX_PARTS * 8;
+const CTRL_BYTES = FINISHED_AT + MAX_PARTS * 4;
 /**
  * How long a worker polls for the next job before sleeping in Atomics.wait: longer than the gaps
  * between split kernels inside a training step (a wake-up from sleep costs tens of µs), short
@@ -103,7 +107,7 @@ interface WorkerData {
   thread: number;
   spinMs: number;
   /** The control block's layout (the constants above: the worker runs as source, without them). */
-  layout: { JOB: number; PART_BITS: number; PART_MASK: number; DONE: number; FN: number; ARGC: number; NPARTS: number; SLEEPERS: number; FAILED: number; ARGS_AT: number; MAX_ARGS: number; RESULTS_AT: number; MAX_PARTS: number };
+  layout: { JOB: number; PART_BITS: number; PART_MASK: number; DONE: number; FN: number; ARGC: number; NPARTS: number; SLEEPERS: number; FAILED: number; ARGS_AT: number; MAX_ARGS: number; RESULTS_AT: number; FINISHED_AT: number; MAX_PARTS: number };
 }
 
 /**
@@ -120,6 +124,7 @@ function serveJobs(d: WorkerData, post: (message: string) => void): void {
   const ctrl = new Int32Array(d.memory.buffer, d.ctrl, L.ARGS_AT / 4);
   const args = new Float64Array(d.memory.buffer, d.ctrl + L.ARGS_AT, L.MAX_ARGS);
   const results = new Float64Array(d.memory.buffer, d.ctrl + L.RESULTS_AT, L.MAX_PARTS);
+  const finished = new Int32Array(d.memory.buffer, d.ctrl + L.FINISHED_AT, L.MAX_PARTS);
   const list: number[] = [];
   let seen = Atomics.load(ctrl, L.JOB) >>> L.PART_BITS;
   post('ready');
@@ -151,6 +156,7 @@ function serveJobs(d: WorkerData, post: (message: string) => void): void {
       list[argc + 1] = nparts;
       list[argc + 2] = d.thread;
       try { results[part] = fn.apply(null, list); } catch { Atomics.store(ctrl, L.FAILED, 1); }
+      Atomics.store(finished, part, seen);
       if (Atomics.add(ctrl, L.DONE, 1) === nparts - 1) Atomics.notify(ctrl, L.DONE);
       w = Atomics.load(ctrl, L.JOB);
     }
@@ -174,7 +180,7 @@ const WORKER_SOURCE = `(function () {
 })();
 `;
 
-const LAYOUT: WorkerData['layout'] = { JOB, PART_BITS, PART_MASK, DONE, FN, ARGC, NPARTS, SLEEPERS, FAILED, ARGS_AT, MAX_ARGS, RESULTS_AT, MAX_PARTS };
+const LAYOUT: WorkerData['layout'] = { JOB, PART_BITS, PART_MASK, DONE, FN, ARGC, NPARTS, SLEEPERS, FAILED, ARGS_AT, MAX_ARGS, RESULTS_AT, FINISHED_AT, MAX_PARTS };
 
 /** Which build this runtime can run, fastest first, honouring the options. */
 async function pickVariant(platform: Platform, simd: boolean, relaxed: boolean): Promise<{ variant: WasmVariant; module: WebAssembly.Module }> {
@@ -202,6 +208,7 @@ class ThreadPool {
   private readonly ctrl: Int32Array;
   private readonly args: Float64Array;
   private readonly results: Float64Array;
+  private readonly finished: Int32Array;
   private generation = 0;
 
   constructor(memory: WebAssembly.Memory, ctrlOffset: number, private readonly fns: WasmFn[],
@@ -209,6 +216,7 @@ class ThreadPool {
     this.ctrl = new Int32Array(memory.buffer, ctrlOffset, ARGS_AT / 4);
     this.args = new Float64Array(memory.buffer, ctrlOffset + ARGS_AT, MAX_ARGS);
     this.results = new Float64Array(memory.buffer, ctrlOffset + RESULTS_AT, MAX_PARTS);
+    this.finished = new Int32Array(memory.buffer, ctrlOffset + FINISHED_AT, MAX_PARTS);
   }
 
   /**
@@ -222,14 +230,16 @@ class ThreadPool {
       for (let part = 0; part < nparts; part++) total += f(...args, part, nparts, 0);
       return total;
     }
-    const { ctrl, results } = this;
+    const { ctrl, results, finished } = this;
     this.args.set(args);
     ctrl[FN] = fn;
     ctrl[ARGC] = args.length;
     ctrl[NPARTS] = nparts;
     ctrl[DONE] = 0;
     ctrl[FAILED] = 0;
-    this.generation = (this.generation + 1) & ((1 << (32 - PART_BITS)) - 1);
+    finished.fill(0, 0, nparts);
+    // 1 … 2^23 − 1: never 0, the value of a part not finished
+    this.generation = this.generation % ((1 << (32 - PART_BITS)) - 1) + 1;
     const gen = this.generation << PART_BITS; // negative as an Int32 past 2^22: compared as bits
     Atomics.store(ctrl, JOB, gen); // publishes everything above
     if (Atomics.load(ctrl, SLEEPERS) > 0) Atomics.notify(ctrl, JOB);
@@ -240,14 +250,25 @@ class ThreadPool {
       // a trap still counts its part as done: the workers' parts of this job must finish before
       // the error leaves, or the next job would reset the counters under them
       try { results[w & PART_MASK] = f(...args, w & PART_MASK, nparts, 0); } catch (err) { failure ??= err; }
+      Atomics.store(finished, w & PART_MASK, this.generation);
       Atomics.add(ctrl, DONE, 1);
       w = Atomics.load(ctrl, JOB);
     }
-    const until = performance.now() + MAIN_SPIN_MS;
+    // the job is over when every part says so: the count in DONE only wakes the caller. (One CI
+    // run and 2 of 16 `eval` runs hung with DONE one past nparts, cause not found; a finished
+    // part's own slot cannot be counted twice.)
+    const start = performance.now();
     let spins = 0;
-    for (let done; (done = Atomics.load(ctrl, DONE)) !== nparts;) {
+    for (let part = 0; part < nparts;) {
+      if (Atomics.load(finished, part) === this.generation) { part++; continue; }
+      const done = Atomics.load(ctrl, DONE);
+      if (!this.canBlock || (++spins & 255) !== 0) continue;
+      const now = performance.now();
       // timed: a lost wake-up costs a few ms, never a hang
-      if (this.canBlock && (++spins & 255) === 0 && performance.now() > until) Atomics.wait(ctrl, DONE, done, MAIN_WAIT_MS);
+      if (now > start + MAIN_SPIN_MS) Atomics.wait(ctrl, DONE, done, MAIN_WAIT_MS);
+      if (now > start + MAIN_GIVE_UP_MS) {
+        throw new Error(`the wasm thread pool lost part ${part} of ${nparts} of ${PART_FUNCTIONS[fn]} (job ${this.generation}, ${done} parts counted): restart the process`);
+      }
     }
     if (failure) throw failure;
     if (ctrl[FAILED]) throw new Error(`wasm kernel ${PART_FUNCTIONS[fn]} failed in a worker thread`);
