@@ -1,5 +1,5 @@
 /**
- * `shiren eval [--model FILE] [--corpus DIR] [--split test] [--count N] [--json] [--engine E]
+ * `shiren eval [--model FILE] [--corpus DIR] [--split test] [--count N] [--json] [--engine E] [--threads N]
  * [--precision int8|f32]` (docs/design.md §7): prints the domain layer's evaluate()
  * (src/domain/evaluate.ts). The poems are written as `gen` writes them (int8 weights unless
  * --precision f32); the perplexity is always the f32 model's.
@@ -23,6 +23,8 @@ export interface EvalOptions {
   count?: number;
   json?: boolean;
   engine?: string;
+  /** threads of the engine (default: every core) */
+  threads?: number;
   seed?: number;
   /** int8 (default, as gen) | f32: the weights the generated poems are written with */
   precision?: string;

@@ -185,6 +185,7 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .option('--seed <n>', 'random seed of the generated poems', parseInteger('--seed', 0), 1)
     .option('--json', 'machine-readable output', false)
     .addOption(engineOption())
+    .addOption(threadsOption())
     .addOption(precisionOption())
     .action(async (opts) => (await import('./eval.ts')).runEval(opts));
 
