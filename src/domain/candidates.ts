@@ -33,7 +33,7 @@ import { bareLines, isHan, lineBigrams } from '../poetry/forms.ts';
 export { DEFAULT_CANDIDATES } from './limits.ts';
 
 /** The weights of the candidate score and the guidance (see the file comment), chosen on the valid split. */
-export const CANDIDATE_WEIGHTS = { fluency: 0.5, repetition: 1, guidance: 1 } as const;
+export const CANDIDATE_WEIGHTS = { fluency: 0.5, repetition: 1, guidance: 3 } as const;
 
 /** How a written poem was chosen, given with it (gen --json `choice`). */
 export interface Choice {
