@@ -68,8 +68,8 @@ const MAX_PARTS = 256;
  * to sleep through 8 M jobs between reading JOB and claiming for its claim to match a later job.
  */
 const JOB = 0, PART_BITS = 9, PART_MASK = (1 << PART_BITS) - 1;
-const DONE = 1, FN = 2, ARGC = 3, NPARTS = 4, SLEEPERS = 5, FAILED = 6;
-/** How long the caller sleeps on DONE before looking again (a worker's notify wakes it sooner). */
+const FN = 2, ARGC = 3, NPARTS = 4, SLEEPERS = 5, FAILED = 6;
+/** How long the caller sleeps on a part's slot before looking again (the worker's notify wakes it sooner). */
 const MAIN_WAIT_MS = 5;
 /** A part unfinished this long means a broken pool: the caller throws rather than hang. */
 const MAIN_GIVE_UP_MS = 60_000;
@@ -107,7 +107,7 @@ interface WorkerData {
   thread: number;
   spinMs: number;
   /** The control block's layout (the constants above: the worker runs as source, without them). */
-  layout: { JOB: number; PART_BITS: number; PART_MASK: number; DONE: number; FN: number; ARGC: number; NPARTS: number; SLEEPERS: number; FAILED: number; ARGS_AT: number; MAX_ARGS: number; RESULTS_AT: number; FINISHED_AT: number; MAX_PARTS: number };
+  layout: { JOB: number; PART_BITS: number; PART_MASK: number; FN: number; ARGC: number; NPARTS: number; SLEEPERS: number; FAILED: number; ARGS_AT: number; MAX_ARGS: number; RESULTS_AT: number; FINISHED_AT: number; MAX_PARTS: number };
 }
 
 /**
@@ -157,7 +157,7 @@ function serveJobs(d: WorkerData, post: (message: string) => void): void {
       list[argc + 2] = d.thread;
       try { results[part] = fn.apply(null, list); } catch { Atomics.store(ctrl, L.FAILED, 1); }
       Atomics.store(finished, part, seen);
-      if (Atomics.add(ctrl, L.DONE, 1) === nparts - 1) Atomics.notify(ctrl, L.DONE);
+      Atomics.notify(finished, part);
       w = Atomics.load(ctrl, L.JOB);
     }
   }
@@ -180,7 +180,7 @@ const WORKER_SOURCE = `(function () {
 })();
 `;
 
-const LAYOUT: WorkerData['layout'] = { JOB, PART_BITS, PART_MASK, DONE, FN, ARGC, NPARTS, SLEEPERS, FAILED, ARGS_AT, MAX_ARGS, RESULTS_AT, FINISHED_AT, MAX_PARTS };
+const LAYOUT: WorkerData['layout'] = { JOB, PART_BITS, PART_MASK, FN, ARGC, NPARTS, SLEEPERS, FAILED, ARGS_AT, MAX_ARGS, RESULTS_AT, FINISHED_AT, MAX_PARTS };
 
 /** Which build this runtime can run, fastest first, honouring the options. */
 async function pickVariant(platform: Platform, simd: boolean, relaxed: boolean): Promise<{ variant: WasmVariant; module: WebAssembly.Module }> {
@@ -235,7 +235,6 @@ class ThreadPool {
     ctrl[FN] = fn;
     ctrl[ARGC] = args.length;
     ctrl[NPARTS] = nparts;
-    ctrl[DONE] = 0;
     ctrl[FAILED] = 0;
     finished.fill(0, 0, nparts);
     // 1 … 2^23 − 1: never 0, the value of a part not finished
@@ -247,27 +246,27 @@ class ThreadPool {
     for (let w = gen; (w & PART_MASK) < nparts;) {
       const prev = Atomics.compareExchange(ctrl, JOB, w, w + 1);
       if (prev !== w) { w = prev; continue; }
-      // a trap still counts its part as done: the workers' parts of this job must finish before
-      // the error leaves, or the next job would reset the counters under them
+      // a trap still marks its part finished: the workers' parts of this job must finish before
+      // the error leaves, or the next job would reset the slots under them
       try { results[w & PART_MASK] = f(...args, w & PART_MASK, nparts, 0); } catch (err) { failure ??= err; }
       Atomics.store(finished, w & PART_MASK, this.generation);
-      Atomics.add(ctrl, DONE, 1);
       w = Atomics.load(ctrl, JOB);
     }
-    // the job is over when every part says so: the count in DONE only wakes the caller. (One CI
-    // run and 2 of 16 `eval` runs hung with DONE one past nparts, cause not found; a finished
-    // part's own slot cannot be counted twice.)
+    // the job is over when every part's slot holds its generation. (A shared count of finished
+    // parts, as before, hung in one CI run and 2 of 16 loaded `eval` runs here: it stood one past
+    // nparts with every part claimed once; where the extra count came from was not found. A slot
+    // per part cannot count twice, and no count survives from one job into the next.)
     const start = performance.now();
     let spins = 0;
     for (let part = 0; part < nparts;) {
-      if (Atomics.load(finished, part) === this.generation) { part++; continue; }
-      const done = Atomics.load(ctrl, DONE);
+      const seen = Atomics.load(finished, part);
+      if (seen === this.generation) { part++; continue; }
       if (!this.canBlock || (++spins & 255) !== 0) continue;
       const now = performance.now();
       // timed: a lost wake-up costs a few ms, never a hang
-      if (now > start + MAIN_SPIN_MS) Atomics.wait(ctrl, DONE, done, MAIN_WAIT_MS);
+      if (now > start + MAIN_SPIN_MS) Atomics.wait(finished, part, seen, MAIN_WAIT_MS);
       if (now > start + MAIN_GIVE_UP_MS) {
-        throw new Error(`the wasm thread pool lost part ${part} of ${nparts} of ${PART_FUNCTIONS[fn]} (job ${this.generation}, ${done} parts counted): restart the process`);
+        throw new Error(`the wasm thread pool lost part ${part} of ${nparts} of ${PART_FUNCTIONS[fn]} (job ${this.generation}): restart the process`);
       }
     }
     if (failure) throw failure;
