@@ -61,7 +61,8 @@ const PAGE = 65536;
 const STATIC_BYTES = 65536; // the module's data segments (Math.log tables) live below this
 const MAX_THREADS = 64;
 const MAX_PARTS = 256;
-// control block: Int32 slots, then f64 arguments, then per-part f64 results
+// control block: Int32 slots (slot 1, a count of finished parts before, is unused), then f64
+// arguments, then per-part f64 results, then per-part Int32 finished slots
 /**
  * JOB = generation << PART_BITS | next unclaimed part. The part field holds 0..MAX_PARTS (a claim
  * may step one past the last part); the generation has the other 23 bits, so a worker would have
