@@ -107,7 +107,7 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
       // a resumed run keeps the options it started with: a changed one given here would be ignored
       const changed = opts.resume ? Object.keys(T).filter((key) => key !== 'epochs' && cmd.getOptionValueSource(key) === 'cli') : [];
       if (changed.length > 0) {
-        const flags = changed.map((key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ');
+        const flags = changed.map(flagOf).join(', ');
         throw new UsageError(`${flags} cannot be given with --resume: the run keeps the options it started with (its options.json); only --epochs and this invocation's limits (budgets, --max-steps, --threads, --engine) may change`);
       }
       return (await import('./train.ts')).runTrain(opts);
@@ -260,7 +260,12 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
  * starts with such a field is reworded with the flag that sets it (`--top-k must be …`).
  */
 function flagWording(message: string): string {
-  return message.replace(/^([a-z]+[A-Z][A-Za-z]*|count|beam|seed|form|temperature|threads|tones|rhyme|acrostic|cipai|variant|keep)\b(?= (must|needs|has|takes))/, (field) => `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+  return message.replace(/^([a-z]+[A-Z][A-Za-z]*|count|beam|seed|form|temperature|threads|tones|rhyme|acrostic|cipai|variant|keep)\b(?= (must|needs|has|takes))/, flagOf);
+}
+
+/** The flag that sets an option field: `topK` → `--top-k`. */
+function flagOf(field: string): string {
+  return `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
 /** Runs the CLI; returns the exit code. */
