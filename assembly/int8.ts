@@ -28,12 +28,38 @@ import { partM0, partM1, partN0, partN1, splitNT } from './gemm';
  * not finite) and writes Σ_k (q[k] − offset) to sum when sum is not 0.
  */
 function quantizeRow(q: usize, a: usize, K: i32, Kp: i32, qmax: f32, offset: i32, sum: usize): f32 {
+  // amax: max is exact in any order (and NaN-propagating, f32.max as f32x4.max)
   let amax: f32 = 0;
-  for (let k = 0; k < K; k++) amax = max(amax, abs(load<f32>(a + <usize>k * 4)));
+  let k = 0;
+  if (ASC_FEATURE_SIMD) {
+    let vmax = f32x4.splat(0);
+    for (; k + 4 <= K; k += 4) vmax = f32x4.max(vmax, f32x4.abs(v128.load(a + <usize>k * 4)));
+    amax = max(max(f32x4.extract_lane(vmax, 0), f32x4.extract_lane(vmax, 1)), max(f32x4.extract_lane(vmax, 2), f32x4.extract_lane(vmax, 3)));
+  }
+  for (; k < K; k++) amax = max(amax, abs(load<f32>(a + <usize>k * 4)));
   const inv: f32 = amax > 0 ? qmax / amax : 0;
   const finite = amax < Infinity;
   let total: i32 = 0;
-  for (let k = 0; k < K; k++) {
+  k = 0;
+  if (ASC_FEATURE_SIMD && finite) {
+    // 16 at a time, the same f32 product and ties-to-even rounding as below; q + offset lies in
+    // [−127, 127], so the signed narrowings are exact and store its low byte, as store<u8> does
+    const vinv = f32x4.splat(inv), voff = i32x4.splat(offset);
+    let vtotal = i32x4.splat(0);
+    for (; k + 16 <= K; k += 16) {
+      const p = a + <usize>k * 4;
+      const v0 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p), vinv)));
+      const v1 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 16), vinv)));
+      const v2 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 32), vinv)));
+      const v3 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 48), vinv)));
+      vtotal = i32x4.add(vtotal, i32x4.add(i32x4.add(v0, v1), i32x4.add(v2, v3)));
+      const lo = i16x8.narrow_i32x4_s(i32x4.add(v0, voff), i32x4.add(v1, voff));
+      const hi = i16x8.narrow_i32x4_s(i32x4.add(v2, voff), i32x4.add(v3, voff));
+      v128.store(q + <usize>k, i8x16.narrow_i16x8_s(lo, hi));
+    }
+    total = i32x4.extract_lane(vtotal, 0) + i32x4.extract_lane(vtotal, 1) + i32x4.extract_lane(vtotal, 2) + i32x4.extract_lane(vtotal, 3);
+  }
+  for (; k < K; k++) {
     const v = finite ? <i32>nearest(load<f32>(a + <usize>k * 4) * inv) : 0;
     total += v;
     store<u8>(q + <usize>k, <u8>(v + offset));
@@ -90,6 +116,21 @@ export function quantizeWeights(wq: usize, wscale: usize, wsum: usize, W: usize,
   store<f32>(c, beta != 0 ? v + load<f32>(c) : v);
 }
 
+/**
+ * storeInt8Dot for four adjacent columns j … j + 3 at once: the lanes of s0 … s3 summed (exact
+ * integers: any order), then the same f32 conversion, products and add, lane by lane, as
+ * storeInt8Dot's. c [4] (C[m, j:j+4]), wsum [4] i32 and wscale [4] at column j.
+ */
+// @ts-ignore: decorator
+@inline function storeInt8Dots4(c: usize, s0: v128, s1: v128, s2: v128, s3: v128, wsum: usize, wscale: usize, as: f32, beta: f32): void {
+  const x01 = i32x4.add(v128.shuffle<i32>(s0, s1, 0, 4, 1, 5), v128.shuffle<i32>(s0, s1, 2, 6, 3, 7));
+  const x23 = i32x4.add(v128.shuffle<i32>(s2, s3, 0, 4, 1, 5), v128.shuffle<i32>(s2, s3, 2, 6, 3, 7));
+  const acc = i32x4.add(v128.shuffle<i32>(x01, x23, 0, 1, 4, 5), v128.shuffle<i32>(x01, x23, 2, 3, 6, 7));
+  const d = i32x4.sub(acc, i32x4.mul(i32x4.splat(ACT_OFFSET), v128.load(wsum)));
+  const v = f32x4.mul(f32x4.mul(f32x4.convert_i32x4_s(d), v128.load(wscale)), f32x4.splat(as));
+  v128.store(c, beta != 0 ? f32x4.add(v, v128.load(c)) : v);
+}
+
 /** One row of aq against one row of wq: Σ_k w·u over Kp (a multiple of 16), exact. */
 function dotInt8(a: usize, w: usize, Kp: i32): i32 {
   if (ASC_FEATURE_SIMD) {
@@ -120,10 +161,6 @@ export function gemmNTInt8(
   if (ASC_FEATURE_SIMD) {
     for (; j + 4 <= n1; j += 4) {
       const w0 = wq + <usize>j * ld, w1 = w0 + ld, w2 = w1 + ld, w3 = w2 + ld;
-      const ws0 = load<f32>(wscale + <usize>j * 4), ws1 = load<f32>(wscale + <usize>j * 4, 4);
-      const ws2 = load<f32>(wscale + <usize>j * 4, 8), ws3 = load<f32>(wscale + <usize>j * 4, 12);
-      const u0 = load<i32>(wsum + <usize>j * 4), u1 = load<i32>(wsum + <usize>j * 4, 4);
-      const u2 = load<i32>(wsum + <usize>j * 4, 8), u3 = load<i32>(wsum + <usize>j * 4, 12);
       let m = m0;
       for (; m + 2 <= m1; m += 2) {
         const a = aq + <usize>m * ld, e = a + ld;
@@ -138,10 +175,8 @@ export function gemmNTInt8(
         }
         const as = load<f32>(ascale + <usize>m * 4), es = load<f32>(ascale + <usize>m * 4, 4);
         const c = C + (<usize>m * ldc + j) * 4, g = c + <usize>ldc * 4;
-        storeInt8Dot(c, isum(s0), u0, ws0, as, beta); storeInt8Dot(c + 4, isum(s1), u1, ws1, as, beta);
-        storeInt8Dot(c + 8, isum(s2), u2, ws2, as, beta); storeInt8Dot(c + 12, isum(s3), u3, ws3, as, beta);
-        storeInt8Dot(g, isum(t0), u0, ws0, es, beta); storeInt8Dot(g + 4, isum(t1), u1, ws1, es, beta);
-        storeInt8Dot(g + 8, isum(t2), u2, ws2, es, beta); storeInt8Dot(g + 12, isum(t3), u3, ws3, es, beta);
+        storeInt8Dots4(c, s0, s1, s2, s3, wsum + <usize>j * 4, wscale + <usize>j * 4, as, beta);
+        storeInt8Dots4(g, t0, t1, t2, t3, wsum + <usize>j * 4, wscale + <usize>j * 4, es, beta);
       }
       if (m < m1) {
         // an odd last row (a poem alone: the only one): one row of aq by four rows of wq
@@ -155,8 +190,7 @@ export function gemmNTInt8(
         }
         const as = load<f32>(ascale + <usize>m * 4);
         const c = C + (<usize>m * ldc + j) * 4;
-        storeInt8Dot(c, isum(s0), u0, ws0, as, beta); storeInt8Dot(c + 4, isum(s1), u1, ws1, as, beta);
-        storeInt8Dot(c + 8, isum(s2), u2, ws2, as, beta); storeInt8Dot(c + 12, isum(s3), u3, ws3, as, beta);
+        storeInt8Dots4(c, s0, s1, s2, s3, wsum + <usize>j * 4, wscale + <usize>j * 4, as, beta);
       }
     }
   }

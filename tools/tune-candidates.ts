@@ -53,6 +53,8 @@ const { values } = parseArgs({
 });
 const count = Number(values.count), N = Number(values.candidates), seed = Number(values.seed);
 const split = values.split as 'valid' | 'test';
+// one sample is candidate 0 of the unguided stream; a single candidate is not chosen, so no candidates are reported
+if (!(Number.isInteger(N) && N >= 2)) throw new Error(`--candidates takes an integer ≥ 2 (one sample is the first candidate of each title), got ${values.candidates}`);
 
 const train = readTitledSplit(values.corpus, 'train', POEM_FORMS);
 const held = readTitledSplit(values.corpus, split, [...FORMS]);

@@ -55,7 +55,8 @@ export interface LanguageModel {
   step(state: RecurrentState, tokens: Int32Array, reads?: readonly RowRead[]): Float32Array;
   /**
    * A new state whose sequence i is a copy of sequence rows[i] of `state` (beam search, fan-out,
-   * batching), or a fresh zero state where rows[i] is −1 (a sequence joining a batch).
+   * batching), or a fresh zero state where rows[i] is −1 (a sequence joining a batch). The caller
+   * gives `state` up: where rows is 0, 1, … size − 1 the result may be `state` itself.
    */
   selectState(state: RecurrentState, rows: Int32Array): RecurrentState;
   /** Sampling in the model's kernels (optional: generation samples in JavaScript without it). */

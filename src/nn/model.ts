@@ -325,6 +325,8 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
 
   selectState(state: RecurrentState, rows: Int32Array): ModelState {
     const src = state as ModelState;
+    // every row in its place (one poem, or a batch that neither joined nor left): the state itself
+    if (rows.length === src.size && rows.every((r, i) => r === i)) return src;
     const out = this.initState(rows.length);
     const H = this.config.hidden;
     src.layers.forEach((fields, l) => fields.forEach((buf, f) =>
