@@ -28,13 +28,22 @@ import { partM0, partM1, partN0, partN1, splitNT } from './gemm';
  * not finite) and writes Σ_k (q[k] − offset) to sum when sum is not 0.
  */
 function quantizeRow(q: usize, a: usize, K: i32, Kp: i32, qmax: f32, offset: i32, sum: usize): f32 {
-  // amax: max is exact in any order (and NaN-propagating, f32.max as f32x4.max)
+  // amax: max is exact in any order. The vectors take pmax (one instruction; f32x4.max's NaN and
+  // signed-zero rules cost several) and note a non-finite |a| apart: amax is then Infinity, which
+  // the row's outputs (every q `offset`, scale NaN) treat as the scalar NaN max
   let amax: f32 = 0;
   let k = 0;
   if (ASC_FEATURE_SIMD) {
     let vmax = f32x4.splat(0);
-    for (; k + 4 <= K; k += 4) vmax = f32x4.max(vmax, f32x4.abs(v128.load(a + <usize>k * 4)));
+    let bad = i32x4.splat(0);
+    const inf = f32x4.splat(Infinity);
+    for (; k + 4 <= K; k += 4) {
+      const x = f32x4.abs(v128.load(a + <usize>k * 4));
+      vmax = f32x4.pmax(vmax, x);
+      bad = v128.or(bad, v128.not(f32x4.lt(x, inf)));
+    }
     amax = max(max(f32x4.extract_lane(vmax, 0), f32x4.extract_lane(vmax, 1)), max(f32x4.extract_lane(vmax, 2), f32x4.extract_lane(vmax, 3)));
+    if (v128.any_true(bad)) amax = Infinity;
   }
   for (; k < K; k++) amax = max(amax, abs(load<f32>(a + <usize>k * 4)));
   const inv: f32 = amax > 0 ? qmax / amax : 0;

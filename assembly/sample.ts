@@ -31,7 +31,9 @@ let listMax: f32 = 0;
  */
 // @ts-ignore: decorator
 @inline function weights(scores: usize, ids: usize, n: i32, invT: f32, w: usize): f64 {
-  // the candidates' scores gathered into w (once), and their max
+  // the candidates' scores gathered into w (once), and their max: pmax, one instruction (f32x4.max's
+  // NaN rules cost several); a NaN score it passes over still makes its weight and the sum NaN,
+  // so the draw is n − 1 as with max
   let mx: f32 = -Infinity;
   const n4 = ASC_FEATURE_SIMD ? n & ~3 : 0;
   if (ASC_FEATURE_SIMD) {
@@ -39,7 +41,7 @@ let listMax: f32 = 0;
     for (let i = 0; i < n4; i += 4) {
       const v = gather4(scores, ids + <usize>i * 4);
       v128.store(w + <usize>i * 4, v);
-      vmax = f32x4.max(vmax, v);
+      vmax = f32x4.pmax(vmax, v);
     }
     mx = max(max(f32x4.extract_lane(vmax, 0), f32x4.extract_lane(vmax, 1)), max(f32x4.extract_lane(vmax, 2), f32x4.extract_lane(vmax, 3)));
   }
@@ -142,9 +144,9 @@ export function guidedSample(t: usize, u: usize, ids: usize, n: i32, gamma: f32,
       v128.store(wt + <usize>i * 4, vt);
       v128.store(wu + <usize>i * 4, vu);
       v128.store(wg + <usize>i * 4, vg);
-      xt = f32x4.max(xt, vt);
-      xu = f32x4.max(xu, vu);
-      xg = f32x4.max(xg, vg);
+      xt = f32x4.pmax(xt, vt);
+      xu = f32x4.pmax(xu, vu);
+      xg = f32x4.pmax(xg, vg);
     }
     mt = max(max(f32x4.extract_lane(xt, 0), f32x4.extract_lane(xt, 1)), max(f32x4.extract_lane(xt, 2), f32x4.extract_lane(xt, 3)));
     mu = max(max(f32x4.extract_lane(xu, 0), f32x4.extract_lane(xu, 1)), max(f32x4.extract_lane(xu, 2), f32x4.extract_lane(xu, 3)));

@@ -268,13 +268,34 @@ export interface Plan {
 const NONE: readonly number[] = [];
 const EMPTY = new Int32Array(0);
 
+/** Plain memory for copyExcept to compact in (grown as needed; generation runs on one thread). */
+let compactScratch = new Int32Array(0);
+
+/** Whether `a` lies in shared memory (the kernels' WebAssembly memory); false where there is none. */
+function isShared(a: Int32Array): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
+}
+
 /**
  * Writes the ids of `list` (ascending) that are not in `skip` (ascending: a poem's used ids, a
- * title's) to out[at:], ascending; returns the new end. One block copy of the whole list, then a
- * binary search finds each skipped id and the run after it moves down over it (memmove, no
- * allocation): a few thousand ids cost far less than copying them one by one.
+ * title's) to out[at:], ascending; returns the new end. Into shared memory (the sampler's ids, in
+ * the kernels' memory) every block copy costs several times what it costs in plain memory (V8
+ * copies shared buffers word by word), so the list is compacted in plain memory and copied once.
  */
 export function copyExcept(list: Int32Array, skip: readonly number[], out: Int32Array, at: number): number {
+  if (!skip.length || !isShared(out)) return compactExcept(list, skip, out, at);
+  if (compactScratch.length < list.length) compactScratch = new Int32Array(list.length);
+  const n = compactExcept(list, skip, compactScratch, 0);
+  out.set(compactScratch.subarray(0, n), at);
+  return at + n;
+}
+
+/**
+ * copyExcept's work: one block copy of the whole list, then a binary search finds each skipped id
+ * and the run after it moves down over it (memmove, no allocation): a few thousand ids cost far
+ * less than copying them one by one.
+ */
+function compactExcept(list: Int32Array, skip: readonly number[], out: Int32Array, at: number): number {
   out.set(list, at);
   // list[from:] is not yet in its place: it still lies at out[at + from:], `removed` places up
   let from = 0;
