@@ -16,7 +16,9 @@
  *     batch, each timed R times alternately with the step as it is and with a step that computes
  *     every logit of a read row (what a step did before the row reads), in small blocks, so that
  *     a machine whose load drifts weighs on both alike; medians and their ratio.
- * The code is warmed up first (~300 poems: V8 compiles WebAssembly in tiers).
+ * The code is warmed up first (~300 poems: V8 compiles WebAssembly in tiers). A speed probe (a fixed
+ * JavaScript loop, independent of shiren's code) is timed at the start and the end: compare runs
+ * only where the probes agree.
  * Usage: node --import tsx bench/decode.ts [--engine blas|wasm|reference] [--threads N] [--count 64]
  *        [--repeats 3] [--precision int8|f32 (default: both)] [--model FILE (default: the bundled one;
  *        tools/order-vocab.ts writes it in prosody order)] [--warmup 300 (poems)] [--ab ROUNDS]
@@ -107,7 +109,24 @@ function ab(rounds: number, precision: DecodePrecision): void {
   }
 }
 
-console.log(`${model.kernels.name}; model ${values.model ?? 'bundled'}, ${model.config.cell} ${model.config.layers}×${model.config.hidden}, V ${model.config.vocabSize}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+/**
+ * The machine's speed now: the best of 3 runs of a fixed JavaScript loop (13 M multiply-adds over
+ * 256 KB), printed at the start and the end. It does not depend on shiren's code, so runs of two
+ * trees compare fairly only where their probes agree (this machine drifts by 1.5× within minutes).
+ */
+function probe(): number {
+  const a = new Float32Array(65536).fill(1.0001);
+  let best = Infinity, sink = 0;
+  for (let k = 0; k < 3; k++) {
+    const t = performance.now();
+    for (let r = 0; r < 200; r++) for (let i = 0; i < a.length; i++) sink += a[i] * 1.0001;
+    best = Math.min(best, performance.now() - t);
+  }
+  if (sink === 42) console.log(''); // keeps the loop
+  return best;
+}
+
+console.log(`${model.kernels.name}; model ${values.model ?? 'bundled'}, ${model.config.cell} ${model.config.layers}×${model.config.hidden}, V ${model.config.vocabSize}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}; speed probe ${probe().toFixed(1)} ms`);
 for (const precision of (values.precision ? [values.precision] : ['int8', 'f32']) as DecodePrecision[]) {
   model.setDecodePrecision(precision);
   for (let r = 0; r < Number(values.warmup); r++) writePoems(r % 2 ? model : uncut, { form: 'qijue', seed: r, candidates: 1 }); // warm-up: V8 tiers up the wasm code
@@ -141,4 +160,5 @@ for (const precision of (values.precision ? [values.precision] : ['int8', 'f32']
     console.log(`${precision}: model step, ${S} rows: ${(t.wall / n).toFixed(3)} ms wall (${(t.wall / n / S).toFixed(3)} ms per row)`);
   }
 }
+console.log(`speed probe at the end ${probe().toFixed(1)} ms`);
 process.exit(0);
