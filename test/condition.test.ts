@@ -6,10 +6,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readTitledSplit } from '../src/data/corpus.ts';
+import { readSplit, readTitledSplit } from '../src/data/corpus.ts';
 import { CONTROL_SYMBOLS, SEP, cleanTitle, conditionOf, encodeExample, formSymbol } from '../src/data/sequence.ts';
 import { BOS, EOS, PAD, SPECIALS, Vocab } from '../src/data/vocab.ts';
-import { shuffleTitles } from '../src/domain/evaluate.ts';
+import { judgedFigures, shuffleTitles } from '../src/domain/evaluate.ts';
+import { judgeSample } from '../src/poetry/judges.ts';
+import { distinct2, novelty, trainLineSet } from '../src/poetry/metrics.ts';
 import { perplexity, scorePoems } from '../src/domain/score.ts';
 import { writePoems } from '../src/domain/write.ts';
 import { createReferenceKernels } from '../src/engine/reference.ts';
@@ -119,4 +121,17 @@ test('a model trained on the fixture corpus scores poems better given their true
   const own = perplexity(trained, train_).perplexity;
   const shuffled = perplexity(trained, shuffleTitles(train_, 1)).perplexity;
   assert.ok(own < shuffled, `true titles ${own.toFixed(1)} vs shuffled ${shuffled.toFixed(1)}`);
+});
+
+test('eval\'s judged figures: the real poems\' distinct-2 and novel lines are the metrics of the same sample; written sets carry them too', () => {
+  const heldOut = readTitledSplit(CORPUS, 'test', ['wujue', 'qijue']);
+  const trainLines = trainLineSet(readSplit(CORPUS, 'train', ['wujue', 'qijue']));
+  const judged = judgedFigures(model, CORPUS, heldOut, 6, 1, trainLines);
+  const sample = judgeSample(heldOut.filter((p) => p.title && !vocab.unknown(p.title).length), 6, 1).map((p) => p.text);
+  assert.equal(judged.poems, sample.length);
+  assert.equal(judged.real.distinct2, distinct2(sample));
+  assert.equal(judged.real.novelty, novelty(sample, trainLines));
+  for (const f of [judged.oneSample, judged.candidates]) {
+    assert.ok(f.distinct2 > 0 && f.distinct2 <= 1 && f.novelty >= 0 && f.novelty <= 1, JSON.stringify(f));
+  }
 });

@@ -8,7 +8,7 @@
  * `{"model","engine","precision","split","perplexity","tokens","poems","otherForms":{"ci","duilian"},"generated":{"free","forms","constrained"}}`
  * where each generated entry holds the QualityFigures (NaN is written as null), and for a
  * title-conditioned model `"judged":{"poems","real","oneSample","candidates"}` (topic top-1 and
- * 4-gram perplexity by the judges of src/poetry/judges.ts).
+ * 4-gram perplexity by the judges of src/poetry/judges.ts, with distinct-2 and novel lines).
  */
 import type { Split } from '../data/split.ts';
 import { EVAL_SETTINGS, evaluate, type EvalSetting } from '../domain/evaluate.ts';
@@ -69,9 +69,9 @@ export async function runEval(opts: EvalOptions): Promise<void> {
   if (report.judged) {
     const j = report.judged;
     out.push('', `judged (not by the model: src/poetry/judges.ts), ${j.poems} ${report.split} titles, each in its real poem's form`);
-    out.push(`${''.padEnd(22)}${['title first of 10', '4-gram ppl'].map((h) => h.padStart(20)).join('')}`);
+    out.push(`${''.padEnd(22)}${['title first of 10', '4-gram ppl', 'distinct-2', 'novel lines'].map((h) => h.padStart(20)).join('')}`);
     for (const [label, f] of [['the real poems', j.real], ['one sample', j.oneSample], [`best of ${j.candidates.n}`, j.candidates]] as const) {
-      out.push(`${label.padEnd(22)}${[percent(f.top1), f.fluencyPerplexity.toFixed(1)].map((c) => c.padStart(20)).join('')}`);
+      out.push(`${label.padEnd(22)}${[percent(f.top1), f.fluencyPerplexity.toFixed(1), percent(f.distinct2), percent(f.novelty)].map((c) => c.padStart(20)).join('')}`);
     }
   }
   process.stdout.write(out.join('\n') + '\n');

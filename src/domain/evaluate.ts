@@ -15,7 +15,7 @@ import { conditionOf, formSymbol } from '../data/sequence.ts';
 import type { Model } from '../nn/model.ts';
 import { Rng, shuffle } from '../nn/rng.ts';
 import { generate, type GenerateOptions } from '../poetry/generate.ts';
-import { qualityFigures, trainLineSet, type QualityFigures } from '../poetry/metrics.ts';
+import { distinct2, novelty, qualityFigures, trainLineSet, type QualityFigures } from '../poetry/metrics.ts';
 import { PoetryError } from '../poetry/forms.ts';
 import { perplexity, scorePoems } from './score.ts';
 import { writePoems } from './write.ts';
@@ -77,7 +77,8 @@ export interface EvalReport {
   otherForms?: Partial<Record<OtherForm, { poems: number; perplexity: number; untitledPerplexity: number }>>;
   /**
    * Judged by judges that are not the model (src/poetry/judges.ts, learnt from the train split):
-   * the topic figure (the true title first among 10) and the 4-gram perplexity, for `count` held-out
+   * the topic figure (the true title first among 10) and the 4-gram perplexity (with the set's
+   * distinct-2 and novel lines, which need no judge), for `count` held-out
    * regulated poems (judgeSample) and for poems written on their titles in their forms, one sample
    * each and the best of the default candidates (a title-conditioned model; absent otherwise).
    */
@@ -90,6 +91,10 @@ export interface JudgeFigures {
   top1: number;
   /** per-character perplexity under the 4-gram of the train poems */
   fluencyPerplexity: number;
+  /** distinct line bigrams over all line bigrams of the set (src/poetry/metrics.ts distinct2) */
+  distinct2: number;
+  /** share of lines not in the train split */
+  novelty: number;
 }
 
 /** Quality figures of `count` poems per setting, each setting from its own stream seeded by `seed`. */
@@ -131,7 +136,7 @@ export function evaluate(model: Model, opts: EvaluateOptions = {}): EvalReport {
     split, perplexity: ppl, ...(titled ? { titled } : {}), tokens, poems: heldOut.length, ...(anyDropped ? { dropped } : {}),
     ...(Object.keys(otherForms).length ? { otherForms } : {}),
     generated: generatedFigures(model, trainLines, count, opts.seed, opts.onProgress),
-    ...(titled ? { judged: judgedFigures(model, corpus, heldOut, count, opts.seed ?? 1) } : {}),
+    ...(titled ? { judged: judgedFigures(model, corpus, heldOut, count, opts.seed ?? 1, trainLines) } : {}),
   };
 }
 
@@ -155,7 +160,7 @@ export function otherFormPerplexities(model: Model, corpus: string, split: Split
 }
 
 /** EvalReport.judged: the real poems, one sample and the default candidates, on the same titles. */
-export function judgedFigures(model: Model, corpus: string, heldOut: readonly { text: string; title: string; form: string }[], count: number, seed: number): NonNullable<EvalReport['judged']> {
+export function judgedFigures(model: Model, corpus: string, heldOut: readonly { text: string; title: string; form: string }[], count: number, seed: number, trainLines: ReadonlySet<string>): NonNullable<EvalReport['judged']> {
   const { fluency, topic } = trainJudges(readTitledSplit(corpus, 'train', POEM_FORMS));
   const pool = heldOut.map((p) => p.title);
   // a title with a character the model does not know cannot be written on: not in the sample
@@ -163,6 +168,8 @@ export function judgedFigures(model: Model, corpus: string, heldOut: readonly { 
   const figures = (poems: readonly JudgedPoem[]): JudgeFigures => ({
     top1: topicFigure(topic, poems, pool, seed).top1,
     fluencyPerplexity: fluency.corpusPerplexity(poems.map((p) => p.text)),
+    distinct2: distinct2(poems.map((p) => p.text)),
+    novelty: novelty(poems.map((p) => p.text), trainLines),
   });
   const write = (candidates: number) => sample.map((p, i) => ({
     title: p.title,
