@@ -22,7 +22,7 @@ import { DEFAULT_CONFIG } from '../src/nn/config.ts';
 import { Model } from '../src/nn/model.ts';
 import { makeBatch } from '../src/train/batches.ts';
 import { TRAIN_DEFAULTS } from '../src/train/options.ts';
-import { train } from '../src/train/trainer.ts';
+import { carryParams, train } from '../src/train/trainer.ts';
 
 const CORPUS = 'test/fixtures/corpus';
 const kernels = createReferenceKernels('f32');
@@ -134,4 +134,27 @@ test('eval\'s judged figures: the real poems\' distinct-2 and novel lines are th
   for (const f of [judged.oneSample, judged.candidates]) {
     assert.ok(f.distinct2 > 0 && f.distinct2 <= 1 && f.novelty >= 0 && f.novelty <= 1, JSON.stringify(f));
   }
+});
+
+test('a title bag added in fine-tuning starts as the model it came from; its file keeps it; it refuses an untitled vocabulary', () => {
+  const tiedConfig = { ...DEFAULT_CONFIG, cell: 'gru' as const, layers: 1, embed: 8, hidden: 16, tied: true, vocabSize: vocab.size };
+  const plain = Model.create(kernels, tiedConfig, vocab, 3);
+  const bag = Model.create(kernels, { ...tiedConfig, titleBag: true }, vocab, 9);
+  carryParams(plain, bag);
+  const ex = encodeExample(vocab, { text: known, title: poems[0]!.title, form: 'wujue' });
+  const inputs = Int32Array.from([BOS, ...ex.tokens]);
+  assert.deepEqual([...bag.logits(inputs, 1, inputs.length)], [...plain.logits(inputs, 1, inputs.length)], 'A = 0: the same logits');
+  const A = bag.tensor('title.weight');
+  for (let i = 0; i < A.length; i++) A[i] = 0.01 * (i % 7);
+  const dir = mkdtempSync(join(tmpdir(), 'shiren-bag-'));
+  saveModel(join(dir, 'bag.safetensors'), bag);
+  const loaded = readModelFile(join(dir, 'bag.safetensors'), kernels);
+  assert.equal(loaded.config.titleBag, true);
+  assert.deepEqual([...loaded.logits(inputs, 1, inputs.length)], [...bag.logits(inputs, 1, inputs.length)]);
+  assert.notDeepEqual([...loaded.logits(inputs, 1, inputs.length)], [...plain.logits(inputs, 1, inputs.length)], 'the bag moves the logits');
+  saveModel(join(dir, 'plain.safetensors'), plain);
+  assert.equal(readModelFile(join(dir, 'plain.safetensors'), kernels).config.titleBag, false);
+  const untitled = new Vocab([...SPECIALS, '山', '水']);
+  assert.throws(() => Model.create(kernels, { ...tiedConfig, titleBag: true, vocabSize: untitled.size }, untitled, 1), /title bag needs a title-conditioned vocabulary/);
+  assert.throws(() => Model.create(kernels, { ...tiedConfig, tied: false, titleBag: true }, vocab, 1), /title bag needs a tied output layer/);
 });

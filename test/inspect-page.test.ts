@@ -18,7 +18,7 @@ import { CHROMIUM_ARGS, chromiumPath } from './chromium.ts';
 
 test('hovering a character shows its numbers', async () => {
   const vocab = new Vocab([...SPECIALS, '，', '。', '山', '水', '月']);
-  const model = Model.create(createReferenceKernels('f32'), { cell: 'gru', layers: 2, embed: 3, hidden: 4, dropout: 0, vocabSize: vocab.size, gruVariant: 'seed', tied: false }, vocab, 2);
+  const model = Model.create(createReferenceKernels('f32'), { cell: 'gru', layers: 2, embed: 3, hidden: 4, dropout: 0, vocabSize: vocab.size, gruVariant: 'seed', tied: false, titleBag: false }, vocab, 2);
   const ins = inspectPoem(model, '山水，月。');
   const dir = mkdtempSync(join(tmpdir(), 'shiren-inspect-page-'));
   const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });

@@ -19,7 +19,7 @@ import type { CellType, ModelConfig } from '../src/nn/config.ts';
 import { shiren } from './cli-helpers.ts';
 
 const vocab = new Vocab([...SPECIALS, '，', '。', '山', '水', '月', '花']);
-const config = (cell: CellType): ModelConfig => ({ cell, layers: 2, embed: 3, hidden: 4, dropout: 0, vocabSize: vocab.size, gruVariant: 'seed', tied: false });
+const config = (cell: CellType): ModelConfig => ({ cell, layers: 2, embed: 3, hidden: 4, dropout: 0, vocabSize: vocab.size, gruVariant: 'seed', tied: false, titleBag: false });
 const POEM = '山水，月花。';
 const CELLS = ['rnn', 'lstm', 'gru'] as const;
 

@@ -5,6 +5,7 @@
  * workspace growth; clear errors for bad ids; which product kernel each path runs (matmul.ts).
  */
 import { test } from 'node:test';
+import { CONTROL_SYMBOLS, SEP, formSymbol } from '../src/data/sequence.ts';
 import assert from 'node:assert/strict';
 import { createReferenceKernels } from '../src/engine/reference.ts';
 import { Model } from '../src/nn/model.ts';
@@ -17,7 +18,7 @@ import type { CellType, ModelConfig } from '../src/nn/config.ts';
 import { initParams, paramCount, paramTable, paramView } from '../src/nn/params.ts';
 
 const vocab = new Vocab([...SPECIALS, '山', '水', '月', '花', '风']); // V = 9
-const config = (cell: CellType): ModelConfig => ({ cell, layers: 2, embed: 3, hidden: 5, dropout: 0, vocabSize: vocab.size, gruVariant: 'seed', tied: false });
+const config = (cell: CellType): ModelConfig => ({ cell, layers: 2, embed: 3, hidden: 5, dropout: 0, vocabSize: vocab.size, gruVariant: 'seed', tied: false, titleBag: false });
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 /** The seed's GRU, written out scalar by scalar from the named tensors; returns logits [T][V]. */
@@ -232,7 +233,7 @@ test('matmulNT runs the kernel its matrix names: training gemm, the f32 step gem
 
 test('initialisation: a tied model draws its embedding N(0, 1/E) (its rows are output weights too), an untied one N(0, 1)', () => {
   for (const tied of [false, true]) {
-    const config: ModelConfig = { cell: 'gru', layers: 1, embed: 64, hidden: 32, dropout: 0, vocabSize: 500, gruVariant: 'seed', tied };
+    const config: ModelConfig = { cell: 'gru', layers: 1, embed: 64, hidden: 32, dropout: 0, vocabSize: 500, gruVariant: 'seed', tied, titleBag: false };
     const table = paramTable(config);
     const params = new Float32Array(paramCount(table));
     initParams(params, table, config, new Rng(7));
@@ -244,4 +245,44 @@ test('initialisation: a tied model draws its embedding N(0, 1/E) (its rows are o
     const other = paramView(params, table, tied ? 'proj.weight' : 'fc.weight');
     assert.ok(other.every((x) => Math.abs(x) <= 1 / Math.sqrt(32)));
   }
+});
+
+test('title bag: incremental step() equals the full forward pass, with reads (int8 and f32), fan-out and a joining row', () => {
+  const tv = new Vocab([...SPECIALS, ...CONTROL_SYMBOLS, '山', '水', '月', '风', '，', '。']);
+  const id = (s: string) => tv.id(s)!;
+  const form = id(formSymbol('wujue'));
+  const model = Model.create(createReferenceKernels('f64'), { cell: 'gru', layers: 2, embed: 3, hidden: 4, dropout: 0, vocabSize: tv.size, gruVariant: 'seed', tied: true, titleBag: true }, tv, 5);
+  const A = model.tensor('title.weight');
+  for (let i = 0; i < A.length; i++) A[i] = Math.sin(i + 1);
+  const V = tv.size, T = 7;
+  // a titled row, an untitled one, and a row whose "title" characters come after <sep> (not a title)
+  const seqs = [[2, form, id('山'), id('水'), id(SEP), id('月'), id('风')], [2, form, id(SEP), id('月'), id('水'), id('，'), id('山')], [2, form, id(SEP), id('山'), id('山'), id('山'), id('。')]];
+  const full = model.logits(Int32Array.from(seqs.flat()), 3, T);
+  for (const precision of ['f32', 'int8'] as const) {
+    model.setDecodePrecision(precision);
+    let state = model.initState(3);
+    for (let t = 0; t < T; t++) {
+      // row 1 reads only some columns: the same logits where it reads
+      const joined = state.size - 3; // the joining row reads <bos> and is not compared
+      const reads = [null, [4, 9], null, ...Array(joined).fill(null)];
+      const logits = model.step(state, Int32Array.from([...seqs.map((s) => s[t]!), ...Array(joined).fill(2)]), reads);
+      for (let b = 0; b < 3; b++) {
+        for (let v = 0; v < V; v++) {
+          if (b === 1 && !(v >= 4 && v < 9)) continue;
+          const want = full[(b * T + t) * V + v]!;
+          const tol = precision === 'f32' ? 1e-6 : 0.05;
+          assert.ok(Math.abs(logits[b * V + v]! - want) < tol * Math.max(1, Math.abs(want)), `${precision} b=${b} t=${t} v=${v}: ${logits[b * V + v]} vs ${want}`);
+        }
+      }
+      if (t === 3) state = model.selectState(state, Int32Array.from([0, 1, 2, -1])); // a row joins: a fresh, open bag
+    }
+  }
+  model.setDecodePrecision('f32');
+  // the bag changes the titled row's logits (A is not zero), and fan-out copies it
+  const state = model.initState(1);
+  for (const t of seqs[0]!.slice(0, 5)) model.step(state, Int32Array.of(t));
+  const fanned = model.selectState(state, Int32Array.from([0, 0]));
+  const one = Float64Array.from(model.step(state, Int32Array.of(id('月'))));
+  const two = model.step(fanned, Int32Array.from([id('月'), id('月')]));
+  for (let s = 0; s < 2; s++) assert.deepEqual([...two.subarray(s * V, (s + 1) * V)], [...one].map(Math.fround));
 });

@@ -18,7 +18,7 @@ import { SPECIALS, Vocab } from '../src/data/vocab.ts';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shiren-score-'));
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 const vocab = new Vocab([...SPECIALS, '，', '。', '山', '水', '月']);
-const model = Model.create(createReferenceKernels('f32'), { cell: 'gru', layers: 2, embed: 4, hidden: 6, dropout: 0, vocabSize: vocab.size, gruVariant: 'seed', tied: false }, vocab, 3);
+const model = Model.create(createReferenceKernels('f32'), { cell: 'gru', layers: 2, embed: 4, hidden: 6, dropout: 0, vocabSize: vocab.size, gruVariant: 'seed', tied: false, titleBag: false }, vocab, 3);
 const modelFile = path.join(dir, 'm.safetensors');
 saveModel(modelFile, model);
 

@@ -31,7 +31,7 @@ import { readTorchFixture, TORCH_FIXTURES, TORCH_PARITY, type TorchFixture } fro
 
 function modelFromFixture<F extends FloatArray>(kernels: Kernels<F>, fx: TorchFixture): Model<F> {
   const chars = Array.from({ length: fx.V - SPECIALS.length }, (_, i) => String.fromCharCode(0x4e00 + i));
-  const model = Model.create(kernels, { cell: fx.cell, layers: fx.layers, embed: fx.E, hidden: fx.H, dropout: 0, vocabSize: fx.V, gruVariant: 'seed', tied: fx.tied ?? false }, new Vocab([...SPECIALS, ...chars]), null);
+  const model = Model.create(kernels, { cell: fx.cell, layers: fx.layers, embed: fx.E, hidden: fx.H, dropout: 0, vocabSize: fx.V, gruVariant: 'seed', tied: fx.tied ?? false, titleBag: false }, new Vocab([...SPECIALS, ...chars]), null);
   assert.deepEqual(model.table.map((e) => e.name).sort(), Object.keys(fx.params).sort());
   for (const entry of model.table) {
     assert.deepEqual(entry.shape, fx.params[entry.name].shape, entry.name);

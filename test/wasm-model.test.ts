@@ -29,7 +29,7 @@ await ensureWasmBuild();
 const vocabOf = (V: number) => new Vocab([...SPECIALS, ...Array.from({ length: V - SPECIALS.length }, (_, i) => String.fromCharCode(0x4e00 + i))]);
 
 function makeModel<F extends FloatArray>(k: Kernels<F>, cell: CellType, V: number, E: number, H: number, layers: number, tied = false): Model<F> {
-  return Model.create(k, { cell, layers, embed: E, hidden: H, dropout: 0, vocabSize: V, gruVariant: 'seed', tied }, vocabOf(V), null);
+  return Model.create(k, { cell, layers, embed: E, hidden: H, dropout: 0, vocabSize: V, gruVariant: 'seed', tied, titleBag: false }, vocabOf(V), null);
 }
 
 /**

@@ -74,6 +74,7 @@ export function buildProgram(status: RunStatus = { code: 0 }): Command {
     .option('--embed <n>', 'embedding size E', parseInteger('--embed'), T.embed)
     .option('--hidden <n>', 'hidden size H', parseInteger('--hidden'), T.hidden)
     .option('--tied', 'tie the output layer to the input embedding through a projection: logits = Emb·(P·h) + b, P [E,H] (H·E + E·V multiply-adds a step instead of H·V)', T.tied)
+    .option('--title-bag', 'add a title bag to a tied output: p = P·h + A·m, m the mean embedding of the title read so far, A [E,E] starting at zero (needs --tied or a tied --init, and --condition title)', T.titleBag)
     .option('--batch <n>', 'poems per batch', parseInteger('--batch'), T.batch)
     .option('--epochs <n>', `passes over the training split (default: ${T.epochs}; on --resume, the run's own)`, parseInteger('--epochs'))
     .option('--lr <x>', 'learning rate', parseNumber('--lr', 0), T.lr)

@@ -12,6 +12,6 @@ export async function openCommandModel(
   job: 'any' | 'decode' = 'any',
 ): Promise<{ model: Model; source: string; banner: string }> {
   const { model, source } = await openModel(opts.model, { engine: opts.engine as EngineName | undefined, threads: opts.threads, job, precision: opts.precision as DecodePrecision | undefined });
-  const { cell, layers, hidden, tied } = model.config;
-  return { model, source, banner: `model ${source} (${cell}, ${layers}×${hidden}${tied ? ', tied' : ''}), engine ${model.kernels.name}\n` };
+  const { cell, layers, hidden, tied, titleBag } = model.config;
+  return { model, source, banner: `model ${source} (${cell}, ${layers}×${hidden}${tied ? ', tied' : ''}${titleBag ? ', title bag' : ''}), engine ${model.kernels.name}\n` };
 }

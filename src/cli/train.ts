@@ -87,7 +87,7 @@ export async function runTrain(opts: TrainCliOptions): Promise<void> {
         const c = info.model.config;
         console.log(`engine: ${info.engine}${engineHint(kernels) ? ` (${engineHint(kernels)})` : ''}`);
         console.log(
-          `model: ${c.cell}, ${c.layers} layers, E=${c.embed}, H=${c.hidden}, V=${c.vocabSize}${c.tied ? ', output tied to the embedding' : ''}, ${info.model.paramCount.toLocaleString('en')} parameters`,
+          `model: ${c.cell}, ${c.layers} layers, E=${c.embed}, H=${c.hidden}, V=${c.vocabSize}${c.tied ? ', output tied to the embedding' : ''}${c.titleBag ? ', with a title bag' : ''}, ${info.model.paramCount.toLocaleString('en')} parameters`,
         );
         console.log(
           `data: ${info.trainPoems} train poems (${info.tokensPerEpoch.toLocaleString('en')} tokens, ${info.batchesPerEpoch} batches per epoch), ${info.validPoems} valid poems`,

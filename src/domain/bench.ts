@@ -24,7 +24,7 @@ function syntheticVocab(size: number): Vocab {
 }
 
 function modelConfig(cell: CellType): ModelConfig {
-  return { cell, layers: CONFIG_R.layers, embed: CONFIG_R.embed, hidden: CONFIG_R.hidden, dropout: 0, vocabSize: CONFIG_R.vocab, gruVariant: 'seed', tied: false };
+  return { cell, layers: CONFIG_R.layers, embed: CONFIG_R.embed, hidden: CONFIG_R.hidden, dropout: 0, vocabSize: CONFIG_R.vocab, gruVariant: 'seed', tied: false, titleBag: false };
 }
 
 /** Training tokens/s of config R for one cell: 2 warm-up steps, then `seconds` (at least 3 steps). */

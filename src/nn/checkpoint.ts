@@ -6,6 +6,7 @@
  *    "dropout":0.1,"tied":false,"condition":"none","vocab":["<pad>","<unk>","<bos>","<eos>",…],"train":{…}}
  * (`dropout`, `tied` (absent: false), `condition` and `train` optional on load; `gru_variant`
  * required for gru only; `"tied":true`: `proj.weight` in place of `fc.weight`, src/nn/params.ts;
+ * `"titleBag":true` (absent: false): `title.weight` too, src/nn/title-bag.ts;
  * `"condition":"title"`: the vocabulary holds the control symbols of src/data/sequence.ts).
  *
  * Contract

@@ -45,6 +45,15 @@ export interface ModelConfig {
    * parameters. false (untied) for files written before the field.
    */
   tied: boolean;
+  /**
+   * A title bag (tied models only): the mean m_t of the embeddings of the title's characters read
+   * so far (the tokens before the first `<sep>` that are not control symbols) joins the tied
+   * output through `title.weight` A [E,E]: p_t = P h_t + A m_t. The recurrent state carries a
+   * title only as far as training taught it to; the bag hands it to every position (issue 21:
+   * tools/title-prior.ts measured how much of it the state leaves unused). A starts at zero, so a
+   * model fine-tuned with it begins as the model it came from. false for files written before.
+   */
+  titleBag: boolean;
 }
 
 /**
@@ -62,6 +71,7 @@ export const DEFAULT_CONFIG: Omit<ModelConfig, 'vocabSize'> = {
   dropout: 0.1,
   gruVariant: 'seed',
   tied: false,
+  titleBag: false,
 };
 
 /** Gate blocks per cell: rows of weight_ih / weight_hh are G·H. */
@@ -79,6 +89,8 @@ export function validateConfig(config: ModelConfig): void {
   if (!(config.dropout >= 0 && config.dropout < 1)) throw new Error(`dropout must be in [0, 1), got ${config.dropout}`);
   if (config.gruVariant !== 'seed') throw new Error(`unsupported GRU variant "${config.gruVariant}" (only "seed")`);
   if (typeof config.tied !== 'boolean') throw new Error(`model tied must be true or false, got ${JSON.stringify(config.tied)}`);
+  if (typeof config.titleBag !== 'boolean') throw new Error(`model titleBag must be true or false, got ${JSON.stringify(config.titleBag)}`);
+  if (config.titleBag && !config.tied) throw new Error('a title bag needs a tied output layer (--tied)');
 }
 
 /** Multiply-adds of the recurrent layers of one row of a step: Σ_k G·H·(in_k + H), in_0 = E, else H. */
@@ -91,10 +103,11 @@ export function recurrentMacs(config: Pick<ModelConfig, 'cell' | 'layers' | 'emb
 
 /**
  * Multiply-adds of the output layer of one row of a step that computes `cols` of its V logits:
- * H·cols, or tied H·E + E·cols (the projection is skipped with the logits when cols is 0).
+ * H·cols, or tied H·E (+ E·E with a title bag) + E·cols (the projection is skipped with the logits
+ * when cols is 0).
  */
-export function outputMacs(config: Pick<ModelConfig, 'embed' | 'hidden' | 'tied'>, cols: number): number {
+export function outputMacs(config: Pick<ModelConfig, 'embed' | 'hidden' | 'tied' | 'titleBag'>, cols: number): number {
   const { embed: E, hidden: H } = config;
   if (cols === 0) return 0;
-  return config.tied ? H * E + E * cols : H * cols;
+  return config.tied ? H * E + (config.titleBag ? E * E : 0) + E * cols : H * cols;
 }

@@ -32,9 +32,11 @@ export class ModelFileError extends Error {
 
 /** The `__metadata__.shiren` object of a model. */
 export function modelMetadata(model: Model<FloatArray>, trainSummary?: Record<string, unknown>): Record<string, unknown> {
-  const { cell, gruVariant, layers, embed, hidden, dropout, tied } = model.config;
+  const { cell, gruVariant, layers, embed, hidden, dropout, tied, titleBag } = model.config;
   return {
     format: MODEL_FORMAT, cell, gru_variant: gruVariant, layers, embed, hidden, dropout, tied,
+    // written only when set, so that files without a title bag stay byte for byte as before
+    ...(titleBag ? { titleBag } : {}),
     condition: conditionOf(model.vocab),
     vocab: model.vocab.symbols,
     ...(trainSummary ? { train: trainSummary } : {}),
@@ -96,6 +98,8 @@ export function modelFromMetadata<F extends FloatArray>(metadata: Record<string,
   }
   const tied = meta.tied ?? false; // files written before the field are untied
   if (typeof tied !== 'boolean') fail(`metadata "tied" must be true or false, got ${printable(JSON.stringify(tied) ?? String(tied), 60)}`);
+  const titleBag = meta.titleBag ?? false; // files written before the field have no title bag
+  if (typeof titleBag !== 'boolean') fail(`metadata "titleBag" must be true or false, got ${printable(JSON.stringify(titleBag) ?? String(titleBag), 60)}`);
   const config: ModelConfig = {
     cell: meta.cell as CellType,
     layers: meta.layers as number,
@@ -105,6 +109,7 @@ export function modelFromMetadata<F extends FloatArray>(metadata: Record<string,
     vocabSize: vocab!.size,
     gruVariant: 'seed',
     tied: tied as boolean,
+    titleBag: titleBag as boolean,
   };
   try {
     validateConfig(config);
@@ -129,7 +134,7 @@ export function modelFromMetadata<F extends FloatArray>(metadata: Record<string,
 export function parameterCount(config: ModelConfig): number {
   const { vocabSize: V, embed: E, hidden: H, layers: L } = config;
   const GH = gateCount(config.cell) * H;
-  return V * E + GH * (E + H + 2) + (L - 1) * GH * (2 * H + 2) + (config.tied ? E * H : V * H) + V;
+  return V * E + GH * (E + H + 2) + (L - 1) * GH * (2 * H + 2) + (config.tied ? E * H : V * H) + (config.titleBag ? E * E : 0) + V;
 }
 
 /** The logits of a step from <bos> and of one more (its most likely symbol) must be finite. */

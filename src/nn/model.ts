@@ -45,6 +45,8 @@ import { dropoutMask, linearBackward, linearForward } from './layers.ts';
 import { Rng } from './rng.ts';
 import { int8Activations, quantizeMatrix } from './int8.ts';
 import { matmulNT, matmulNTColumns, type DecodeMatrix } from './matmul.ts';
+import { titleBagBackward, titleBagForward, type TitleTokens } from './title-bag.ts';
+import { SEP } from '../data/sequence.ts';
 
 /** Recurrent state of S sequences: h (and c for lstm) of every layer, in plain JS memory. */
 export class ModelState implements RecurrentState {
@@ -52,6 +54,8 @@ export class ModelState implements RecurrentState {
     readonly size: number,
     /** L × the cell's state fields (its `stateNames`: h, and c for lstm) × [S,H]. */
     readonly layers: FloatArray[][],
+    /** config.titleBag: each sequence's title bag so far (title-bag.ts): the mean m [S,E], the count c [S], and whether the title is still open (no `<sep>` read) [S]. */
+    readonly title?: { m: FloatArray; count: Float64Array; open: Uint8Array },
   ) {}
 }
 
@@ -83,6 +87,11 @@ interface Workspace<F extends FloatArray> {
   proj: F; // [T,B,E] tied: the last layer's output projected, p = P h (empty untied)
   logits: F; // [T,B,V], overwritten by dlogits
   dProj: F; // [T,B,E] tied: the gradient of p (empty untied)
+  titleM: F; // [T,B,E] title bag: m, the mean title embedding so far (empty without)
+  titleCount: F; // [T,B] title bag: c, the title positions so far
+  isTitle: Uint8Array; // [T,B] title bag: 1 at a title position
+  dTitleM: F; // [T,B,E] title bag: the gradient of m
+  titleScratch: F; // [E] title bag: backward's running sum
   dOut: F; // [T,B,H] gradient of a layer output
   dIn: F; // [T,B,H] gradient of a layer input (swapped with dOut going down)
   dEmb: F; // [T,B,E]
@@ -101,6 +110,7 @@ interface DecodeWeights<F extends FloatArray> {
   precision: DecodePrecision;
   layers: CellWeights<F, DecodeMatrix<F>>[]; // L
   proj: DecodeMatrix<F> | null; // [E,H] tied: proj.weight, multiplied before `out`; null untied
+  title: DecodeMatrix<F> | null; // [E,E] title bag: title.weight, its product added to p; null without
   out: DecodeMatrix<F>; // the output rows: [V,H] fc.weight, or tied [V,E] embedding.weight
 }
 
@@ -112,10 +122,11 @@ interface StepWorkspace<F extends FloatArray> {
   acts: CellBuffers<F>; // the cell's buffers for S rows; acts.h is the next layer's input
   prev: CellState<F>; // [S,H] fields: one layer's state, copied in from the ModelState
   proj: F; // [S,E] tied: p = P h of the rows the output layer computes (empty untied)
+  titleM: F; // [S,E] title bag: the rows' m, copied in from the ModelState (empty without)
   logits: F; // [S,V]
   logits32: Float32Array; // [S,V] copy handed out when F is Float64Array
   /** [S,H] the last layer's rows of an output group that does not lie together, [S,E] their p (tied; empty untied) and [S,V] their logits (outputLayer; made when first needed: DecodeBatch lays a group's rows together) */
-  gathered?: { x: F; proj: F; logits: F };
+  gathered?: { x: F; proj: F; logits: F; titleM: F };
 }
 
 export class Model<F extends FloatArray = Float32Array> implements LanguageModel {
@@ -133,6 +144,8 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
   private decode: DecodeWeights<F>;
   private stepWs: StepWorkspace<F> | null = null;
   private listSampler?: ListSampler;
+  /** config.titleBag: which ids are title positions and the `<sep>` that closes a title. */
+  private readonly titleTokens: TitleTokens | null;
 
   private constructor(readonly kernels: Kernels<F>, readonly config: ModelConfig, readonly vocab: Vocab) {
     validateConfig(config);
@@ -152,6 +165,9 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
       }));
     this.weights = views(this.params);
     this.weightGrads = views(this.grads);
+    const sep = vocab.id(SEP);
+    if (config.titleBag && sep === undefined) throw new Error('a title bag needs a title-conditioned vocabulary (condition title: <sep> and the form symbols)');
+    this.titleTokens = config.titleBag ? { sep: sep!, titleable: Uint8Array.from(vocab.symbols, (_, id) => (vocab.isControl(id) ? 0 : 1)) } : null;
     this.decode = this.decodeWeights('f32');
   }
 
@@ -219,6 +235,7 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
       precision,
       layers: this.weights.map((w, l) => ({ ...w, wIh: matrix(w.wIh, GH, l === 0 ? E : H), wHh: matrix(w.wHh, GH, H) })),
       proj: this.config.tied ? matrix(this.tensor('proj.weight'), E, H) : null,
+      title: this.config.titleBag ? matrix(this.tensor('title.weight'), E, E) : null,
       out: this.config.tied ? matrix(this.tensor('embedding.weight'), V, E) : matrix(this.tensor('fc.weight'), V, H),
     };
   }
@@ -319,8 +336,9 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
   }
 
   initState(S: number): ModelState {
-    const { layers, hidden: H } = this.config;
-    return new ModelState(S, Array.from({ length: layers }, () => this.cell.stateNames.map(() => this.plainArray(S * H))));
+    const { layers, hidden: H, embed: E } = this.config;
+    const title = this.titleTokens ? { m: this.plainArray(S * E), count: new Float64Array(S), open: new Uint8Array(S).fill(1) } : undefined;
+    return new ModelState(S, Array.from({ length: layers }, () => this.cell.stateNames.map(() => this.plainArray(S * H))), title);
   }
 
   selectState(state: RecurrentState, rows: Int32Array): ModelState {
@@ -331,6 +349,15 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     const H = this.config.hidden;
     src.layers.forEach((fields, l) => fields.forEach((buf, f) =>
       rows.forEach((r, i) => { if (r >= 0) out.layers[l][f].set(buf.subarray(r * H, (r + 1) * H), i * H); })));
+    if (src.title && out.title) {
+      const E = this.config.embed;
+      rows.forEach((r, i) => {
+        if (r < 0) return; // a sequence joining: an empty, open bag (initState)
+        out.title!.m.set(src.title!.m.subarray(r * E, (r + 1) * E), i * E);
+        out.title!.count[i] = src.title!.count[r]!;
+        out.title!.open[i] = src.title!.open[r]!;
+      });
+    }
     return out;
   }
 
@@ -346,6 +373,7 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     checkIds(tokens, S, V);
     stepWs.ids.set(tokens);
     k.embeddingForward(stepWs.emb, this.tensor('embedding.weight'), stepWs.ids, S, E);
+    if (this.titleTokens) this.titleBagStep(st, tokens, stepWs);
     let x = stepWs.emb;
     let I = E;
     for (let l = 0; l < this.config.layers; l++) {
@@ -375,18 +403,22 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
   private outputLayer(stepWs: StepWorkspace<F>, x: F, S: number, reads?: readonly RowRead[]): void {
     const { hidden: H, embed: E, vocabSize: V } = this.config;
     const k = this.kernels;
-    const { proj, out } = this.decode;
+    const { proj, out, title } = this.decode;
     const K = proj ? E : H; // the depth of the product by `out`
     const bias = this.tensor('fc.bias');
     const logits = stepWs.logits;
-    /** What `out` multiplies for M rows A [M,H]: A itself, or tied p [M,E] = A · Pᵀ, written to `p`. */
-    const outInput = (A: F, p: F, M: number): F => {
+    /**
+     * What `out` multiplies for M rows A [M,H]: A itself, or tied p [M,E] = A · Pᵀ (+ m · titleᵀ
+     * with a title bag, m [M,E] the rows' bags), written to `p`.
+     */
+    const outInput = (A: F, p: F, M: number, m: F): F => {
       if (!proj) return A;
       matmulNT(k, p, E, A, proj, M, E, H, 0);
+      if (title) matmulNT(k, p, E, m, title, M, E, E, 1);
       return p;
     };
     if (!reads) {
-      linearForward(k, logits, outInput(x, stepWs.proj, S), out, bias, S, K, V);
+      linearForward(k, logits, outInput(x, stepWs.proj, S, stepWs.titleM), out, bias, S, K, V);
       return;
     }
     if (reads.length !== S) throw new Error(`step: ${reads.length} row reads for ${S} rows`);
@@ -404,11 +436,13 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
       const M = rows.length;
       const together = rows[M - 1] - rows[0] === M - 1;
       // a group of rows lying together is computed where it lies; others in the scratch's front rows
-      const gathered = together ? undefined : (stepWs.gathered ??= { x: k.alloc(stepWs.size * H), proj: k.alloc(proj ? stepWs.size * E : 0), logits: k.alloc(stepWs.size * V) });
+      const gathered = together ? undefined : (stepWs.gathered ??= { x: k.alloc(stepWs.size * H), proj: k.alloc(proj ? stepWs.size * E : 0), logits: k.alloc(stepWs.size * V), titleM: k.alloc(title ? stepWs.size * E : 0) });
       const C = gathered ? gathered.logits : (logits.subarray(rows[0] * V) as F);
       const A = gathered ? gathered.x : (x.subarray(rows[0] * H) as F);
+      const m = gathered ? gathered.titleM : (stepWs.titleM.subarray(rows[0] * E) as F);
       if (gathered) rows.forEach((r, j) => A.set(x.subarray(r * H, (r + 1) * H), j * H));
-      const In = outInput(A, gathered ? gathered.proj : (stepWs.proj.subarray(rows[0] * E) as F), M);
+      if (gathered && title) rows.forEach((r, j) => m.set(stepWs.titleM.subarray(r * E, (r + 1) * E), j * E));
+      const In = outInput(A, gathered ? gathered.proj : (stepWs.proj.subarray(rows[0] * E) as F), M, m);
       matmulNTColumns(k, C, V, In, out, M, K, ranges);
       if (together && ranges === all) {
         k.addBias(C, bias, M, V);
@@ -460,6 +494,11 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     }
     if (this.config.tied) {
       linearForward(k, trainWs.proj, x, this.tensor('proj.weight'), null, N, H, E);
+      if (this.titleTokens) {
+        // p += A m: the title bag read at every position
+        titleBagForward(trainWs.titleM, trainWs.titleCount, trainWs.isTitle, trainWs.emb, trainWs.ids, this.titleTokens, T, B, E);
+        matmulNT(k, trainWs.proj, E, trainWs.titleM, this.tensor('title.weight'), N, E, E, 1);
+      }
       linearForward(k, trainWs.logits, trainWs.proj, this.tensor('embedding.weight'), this.tensor('fc.bias'), N, E, V);
     } else linearForward(k, trainWs.logits, x, this.tensor('fc.weight'), this.tensor('fc.bias'), N, H, V);
   }
@@ -475,6 +514,11 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
       linearBackward(k, trainWs.dProj, this.tensor('embedding.weight', 'grads'), this.tensor('fc.bias', 'grads'),
         trainWs.logits, trainWs.proj, this.tensor('embedding.weight'), N, E, V);
       linearBackward(k, trainWs.dOut, this.tensor('proj.weight', 'grads'), null, trainWs.dProj, layerOutput(L - 1), this.tensor('proj.weight'), N, H, E);
+      if (this.titleTokens) {
+        // the title bag's share: dA += dpᵀ m, then dm = dp A into the title positions' embedding rows
+        linearBackward(k, trainWs.dTitleM, this.tensor('title.weight', 'grads'), null, trainWs.dProj, trainWs.titleM, this.tensor('title.weight'), N, E, E);
+        titleBagBackward(this.tensor('embedding.weight', 'grads'), trainWs.dTitleM, trainWs.titleCount, trainWs.isTitle, trainWs.ids, trainWs.titleScratch, T, B, E);
+      }
     } else {
       linearBackward(k, trainWs.dOut, this.tensor('fc.weight', 'grads'), this.tensor('fc.bias', 'grads'),
         trainWs.logits, layerOutput(L - 1), this.tensor('fc.weight'), N, H, V);
@@ -495,7 +539,7 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     if (this.trainWs && this.trainWs.rows >= N && this.trainWs.batch >= B) return this.trainWs;
     const rows = Math.max(N, this.trainWs?.rows ?? 0);
     const batch = Math.max(B, this.trainWs?.batch ?? 0);
-    const { embed: E, hidden: H, vocabSize: V, layers: L, dropout, tied } = this.config;
+    const { embed: E, hidden: H, vocabSize: V, layers: L, dropout, tied, titleBag } = this.config;
     const k = this.kernels;
     const perLayer = () => Array.from({ length: L }, () => k.alloc(rows * H));
     this.trainWs = {
@@ -508,6 +552,11 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
       proj: k.alloc(tied ? rows * E : 0),
       logits: k.alloc(rows * V),
       dProj: k.alloc(tied ? rows * E : 0),
+      titleM: k.alloc(titleBag ? rows * E : 0),
+      titleCount: k.alloc(titleBag ? rows : 0),
+      isTitle: new Uint8Array(titleBag ? rows : 0),
+      dTitleM: k.alloc(titleBag ? rows * E : 0),
+      titleScratch: k.alloc(titleBag ? E : 0),
       dOut: k.alloc(rows * H),
       dIn: k.alloc(rows * H),
       dEmb: k.alloc(rows * E),
@@ -523,6 +572,27 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
     return (this.kernels.dtype === 'f64' ? new Float64Array(n) : new Float32Array(n)) as F;
   }
 
+  /**
+   * A step's title bags (title-bag.ts): each row's token, embedded in stepWs.emb, joins its bag if
+   * it is a title position (as titleBagForward adds it, the same arithmetic), `<sep>` closes the
+   * bag; the rows' means are copied into stepWs.titleM for the output layer.
+   */
+  private titleBagStep(st: ModelState, tokens: Int32Array, stepWs: StepWorkspace<F>): void {
+    const E = this.config.embed;
+    const { m, count, open } = st.title!;
+    const { sep, titleable } = this.titleTokens!;
+    for (let i = 0; i < st.size; i++) {
+      const id = tokens[i]!;
+      if (id === sep) open[i] = 0;
+      if (open[i] && titleable[id]) {
+        const c = count[i]!;
+        for (let e = 0; e < E; e++) m[i * E + e] = ((c > 0 ? m[i * E + e]! * c : 0) + stepWs.emb[i * E + e]!) / (c + 1);
+        count[i] = c + 1;
+      }
+    }
+    stepWs.titleM.set(m.subarray(0, st.size * E));
+  }
+
   private stepWorkspace(S: number): StepWorkspace<F> {
     if (this.stepWs && this.stepWs.size >= S) return this.stepWs;
     const { embed: E, hidden: H, vocabSize: V } = this.config;
@@ -534,6 +604,7 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
       acts: this.cell.alloc(k, S, H),
       prev: this.cell.state(this.cell.alloc(k, S, H)),
       proj: k.alloc(this.config.tied ? S * E : 0),
+      titleM: k.alloc(this.config.titleBag ? S * E : 0),
       logits: k.alloc(S * V),
       logits32: k.dtype === 'f32' ? new Float32Array(0) : new Float32Array(S * V),
     };

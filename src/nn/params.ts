@@ -10,6 +10,7 @@
  *   rnn.bias_hh_l{k}     [G·H]
  *   fc.weight            [V, H]   untied only
  *   proj.weight          [E, H]   tied only (config.tied: the output reads embedding.weight's rows)
+ *   title.weight         [E, E]   title bag only (config.titleBag: p = P h + A m, m the title's mean embedding)
  *   fc.bias              [V]
  *
  * A tied model is `nn.Embedding` + the cells + `nn.Linear(H, E, bias=False)` named `proj`, whose
@@ -31,7 +32,7 @@ export interface ParamEntry {
   size: number;
 }
 
-/** The table for a configuration, in a fixed order (embedding, layers 0..L−1, fc.weight or proj.weight, fc.bias). */
+/** The table for a configuration, in a fixed order (embedding, layers 0..L−1, fc.weight or proj.weight, title.weight, fc.bias). */
 export function paramTable(config: ModelConfig): ParamEntry[] {
   const { vocabSize: V, embed: E, hidden: H, layers } = config;
   const GH = gateCount(config.cell) * H;
@@ -44,7 +45,9 @@ export function paramTable(config: ModelConfig): ParamEntry[] {
       [`rnn.bias_hh_l${k}`, [GH]],
     );
   }
-  shapes.push(config.tied ? ['proj.weight', [E, H]] : ['fc.weight', [V, H]], ['fc.bias', [V]]);
+  shapes.push(config.tied ? ['proj.weight', [E, H]] : ['fc.weight', [V, H]]);
+  if (config.titleBag) shapes.push(['title.weight', [E, E]]);
+  shapes.push(['fc.bias', [V]]);
   let offset = 0;
   return shapes.map(([name, shape]) => {
     const size = shape.reduce((a, b) => a * b, 1);
@@ -71,7 +74,7 @@ export function paramView<F extends FloatArray>(flat: F, table: readonly ParamEn
  * PyTorch's default initialisation, drawn from `rng` in table order:
  * embedding N(0, 1) (nn.Embedding); recurrent weights and biases U(±1/√H) (nn.RNN/LSTM/GRU);
  * fc weight and bias, and proj weight, U(±1/√H) (nn.Linear: kaiming_uniform(a=√5) reduces to
- * ±1/√fan_in; fan_in is H for all three).
+ * ±1/√fan_in; fan_in is H for all three); title.weight zero (drawing nothing).
  * Tied (config.tied), the embedding is N(0, 1/E) instead: its rows are also the output weights,
  * and at N(0, 1) a logit e_v·(P h) starts √E ≈ 11 times the scale of an untied layer's W h
  * (σ ≈ 0.58·|h| either way at 1/√E), while Adam's steps of ~lr would move those rows by a
@@ -82,6 +85,11 @@ export function initParams(params: FloatArray, table: readonly ParamEntry[], con
   const bound = 1 / Math.sqrt(config.hidden);
   const embedScale = config.tied ? 1 / Math.sqrt(config.embed) : 1;
   for (const { name, offset, size } of table) {
+    // the title bag starts closed: a model with it begins as the model without (config.titleBag)
+    if (name === 'title.weight') {
+      params.fill(0, offset, offset + size);
+      continue;
+    }
     const draw = name === 'embedding.weight' ? () => embedScale * rng.normal() : () => (2 * rng.next() - 1) * bound;
     for (let i = offset; i < offset + size; i++) params[i] = draw();
   }

@@ -19,6 +19,8 @@ export interface TrainOptions {
   hidden: number;
   /** the output layer tied to the embedding through a projection (ModelConfig.tied); older runs lack it and mean false */
   tied: boolean;
+  /** a title bag in the output (ModelConfig.titleBag; needs tied and condition title); older runs lack it and mean false */
+  titleBag: boolean;
   /** poems per batch */
   batch: number;
   /** passes over the training split */
@@ -78,6 +80,7 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   embed: DEFAULT_CONFIG.embed,
   hidden: DEFAULT_CONFIG.hidden,
   tied: DEFAULT_CONFIG.tied,
+  titleBag: DEFAULT_CONFIG.titleBag,
   dropout: DEFAULT_CONFIG.dropout,
   // 64 poems × ~50 tokens: big enough for the matrix products to run near peak, small enough
   // for ~500 updates per epoch of the regulated corpus
@@ -118,7 +121,7 @@ export function validateTrainOptions(raw: unknown, source: string): TrainOptions
     throw new TrainOptionsError(`${source}: ${why}`);
   };
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('not an object of training options');
-  const o = { lrDecay: 1, tied: false, condition: 'none', untitledShare: TRAIN_DEFAULTS.untitledShare, maxChars: 0, init: '', initVocab: 'model', validEvery: 0, validPoems: 0, ...(raw as Record<string, unknown>) } as Record<string, unknown>;
+  const o = { lrDecay: 1, tied: false, titleBag: false, condition: 'none', untitledShare: TRAIN_DEFAULTS.untitledShare, maxChars: 0, init: '', initVocab: 'model', validEvery: 0, validPoems: 0, ...(raw as Record<string, unknown>) } as Record<string, unknown>;
   const known = new Set(Object.keys(TRAIN_DEFAULTS));
   for (const key of Object.keys(o)) if (!known.has(key)) fail(`unknown option '${key}'`);
   const int = (key: string, min: number) => (Number.isInteger(o[key]) && (o[key] as number) >= min) || fail(`${key} must be an integer ≥ ${min}, got ${JSON.stringify(o[key])}`);
@@ -128,6 +131,7 @@ export function validateTrainOptions(raw: unknown, source: string): TrainOptions
   if (typeof o.corpus !== 'string' || !o.corpus) fail('corpus must be a folder name');
   if (typeof o.init !== 'string') fail('init must be a model file name or empty');
   if (typeof o.tied !== 'boolean') fail(`tied must be true or false, got ${JSON.stringify(o.tied)}`);
+  if (typeof o.titleBag !== 'boolean') fail(`titleBag must be true or false, got ${JSON.stringify(o.titleBag)}`);
   choice('cell', CELL_TYPES);
   choice('optimizer', OPTIMIZER_KINDS);
   choice('condition', CONDITIONS);

@@ -200,12 +200,14 @@ function openRun(kernels: Kernels<Float32Array>, runDir: string, fresh: TrainOpt
   if (start) {
     if ((conditionOf(start.vocab) === 'title') !== titled) throw new TrainError(`${opts.init} ${titled ? 'does not read' : 'reads'} titles: fine-tune it with condition ${conditionOf(start.vocab)}`);
     if (opts.tied && !start.config.tied) throw new TrainError(`${opts.init} is untied (it has fc.weight, no proj.weight): a tied model cannot start from it; fine-tune it without --tied, or train a tied model from scratch`);
-    Object.assign(opts, { cell: start.config.cell, layers: start.config.layers, embed: start.config.embed, hidden: start.config.hidden, tied: start.config.tied });
+    Object.assign(opts, { cell: start.config.cell, layers: start.config.layers, embed: start.config.embed, hidden: start.config.hidden, tied: start.config.tied, titleBag: opts.titleBag || start.config.titleBag });
   }
+  if (opts.titleBag && !opts.tied) throw new TrainError('a title bag needs a tied output layer: add --tied, or start (--init) from a tied model');
+  if (opts.titleBag && !titled) throw new TrainError('a title bag reads titles: train with --condition title');
   writeFileAtomic(join(runDir, 'options.json'), JSON.stringify(opts, null, 2) + '\n');
   writeFileAtomic(join(runDir, 'metrics.jsonl'), '');
   const vocab = start && opts.initVocab === 'model' ? start.vocab : makeVocab();
-  const config: ModelConfig = { ...DEFAULT_CONFIG, cell: opts.cell, layers: opts.layers, embed: opts.embed, hidden: opts.hidden, tied: opts.tied, dropout: opts.dropout, vocabSize: vocab.size };
+  const config: ModelConfig = { ...DEFAULT_CONFIG, cell: opts.cell, layers: opts.layers, embed: opts.embed, hidden: opts.hidden, tied: opts.tied, titleBag: opts.titleBag, dropout: opts.dropout, vocabSize: vocab.size };
   const model = Model.create(kernels, config, vocab, opts.seed);
   if (start) carryParams(start, model);
   const optim = optimizer(model);
@@ -227,15 +229,18 @@ function openRun(kernels: Kernels<Float32Array>, runDir: string, fresh: TrainOpt
 export function carryParams(from: Model<Float32Array>, to: Model<Float32Array>): number {
   if (from.config.tied !== to.config.tied) throw new Error(`cannot carry the parameters of a${from.config.tied ? ' tied' : 'n untied'} model into a${to.config.tied ? ' tied' : 'n untied'} one`);
   const same = from.vocab.symbols.length === to.vocab.symbols.length && from.vocab.symbols.every((s, i) => s === to.vocab.symbols[i]);
-  if (same) {
+  if (same && from.params.length === to.params.length) {
     to.params.set(from.params);
     return to.vocab.size;
   }
   const fromIndex = new Map(from.vocab.symbols.map((s, i) => [s, i]));
   const rowOf = to.vocab.symbols.map((s) => fromIndex.get(s) ?? -1);
+  if (from.config.titleBag && !to.config.titleBag) throw new Error('cannot carry a title bag into a model without one');
   const fromTable = paramTable(from.config);
   for (const entry of paramTable(to.config)) {
-    const src = fromTable.find((e) => e.name === entry.name)!;
+    // a tensor `from` lacks (a title bag added in fine-tuning) keeps its initialisation: zero
+    const src = fromTable.find((e) => e.name === entry.name);
+    if (!src) continue;
     const a = from.params.subarray(src.offset, src.offset + src.size);
     const b = to.params.subarray(entry.offset, entry.offset + entry.size);
     if (entry.name === 'embedding.weight' || entry.name === 'fc.weight' || entry.name === 'fc.bias') {
