@@ -1,7 +1,8 @@
 /**
  * Parity with PyTorch on the committed fixtures of tools/make-fixtures.py (nn.Embedding →
  * nn.LSTM/nn.RNN, 2 layers → nn.Linear, or for lstm-tied nn.Linear(H, E, bias=False) then
- * F.linear with the embedding's weight; masked mean cross-entropy; Adam with clip_grad_norm_).
+ * F.linear with the embedding's weight, and for lstm-titlebag the title bag added to the
+ * projection; masked mean cross-entropy; Adam with clip_grad_norm_).
  * The fixtures are float64 computations on float32-representable parameters, so:
  * - the float64 engine must agree to 1e-9 relative (it is the same arithmetic, reordered);
  * - the float32 engine within 1e-5 relative per element for logits and gradients, with the
@@ -25,13 +26,13 @@ import { Model } from '../src/nn/model.ts';
 import { clipGradNorm, createOptimizer } from '../src/nn/optim.ts';
 import { readModelFile } from '../src/nn/checkpoint.ts';
 import { SPECIALS, Vocab } from '../src/data/vocab.ts';
-import { readTorchFixture, TORCH_FIXTURES, TORCH_PARITY, type TorchFixture } from './torch-fixtures.ts';
+import { fixtureSymbols, readTorchFixture, TORCH_FIXTURES, TORCH_PARITY, type TorchFixture } from './torch-fixtures.ts';
+import { SEP, formSymbol } from '../src/data/sequence.ts';
 
 
 
 function modelFromFixture<F extends FloatArray>(kernels: Kernels<F>, fx: TorchFixture): Model<F> {
-  const chars = Array.from({ length: fx.V - SPECIALS.length }, (_, i) => String.fromCharCode(0x4e00 + i));
-  const model = Model.create(kernels, { cell: fx.cell, layers: fx.layers, embed: fx.E, hidden: fx.H, dropout: 0, vocabSize: fx.V, gruVariant: 'seed', tied: fx.tied ?? false, titleBag: false }, new Vocab([...SPECIALS, ...chars]), null);
+  const model = Model.create(kernels, { cell: fx.cell, layers: fx.layers, embed: fx.E, hidden: fx.H, dropout: 0, vocabSize: fx.V, gruVariant: 'seed', tied: fx.tied ?? false, titleBag: fx.titleBag ?? false }, new Vocab(fixtureSymbols(fx, [SEP, formSymbol('wujue')])), null);
   assert.deepEqual(model.table.map((e) => e.name).sort(), Object.keys(fx.params).sort());
   for (const entry of model.table) {
     assert.deepEqual(entry.shape, fx.params[entry.name].shape, entry.name);

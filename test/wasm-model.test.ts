@@ -21,7 +21,8 @@ import { clipGradNorm, createOptimizer } from '../src/nn/optim.ts';
 import type { CellType } from '../src/nn/config.ts';
 import { SPECIALS, Vocab } from '../src/data/vocab.ts';
 import { ensureWasmBuild, mulberry32 } from './wasm-helpers.ts';
-import { readTorchFixture, TORCH_PARITY } from './torch-fixtures.ts';
+import { fixtureSymbols, readTorchFixture, TORCH_PARITY } from './torch-fixtures.ts';
+import { SEP, formSymbol } from '../src/data/sequence.ts';
 
 await ensureWasmBuild();
 
@@ -67,7 +68,7 @@ for (const [label, create] of BACKENDS) {
       test(`${name}: PyTorch parity of logits, loss, gradients and 10 Adam steps`, () => {
         const fx = readTorchFixture(name);
         const load = () => {
-          const model = makeModel(k, fx.cell, fx.V, fx.E, fx.H, fx.layers, fx.tied);
+          const model = Model.create(k, { cell: fx.cell, layers: fx.layers, embed: fx.E, hidden: fx.H, dropout: 0, vocabSize: fx.V, gruVariant: 'seed', tied: fx.tied ?? false, titleBag: fx.titleBag ?? false }, new Vocab(fixtureSymbols(fx, [SEP, formSymbol('wujue')])), null);
           for (const entry of model.table) model.params.set(fx.params[entry.name].data, entry.offset);
           return model;
         };
