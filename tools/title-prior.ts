@@ -16,8 +16,8 @@
  * perplexity is the model's.
  *
  * What it showed (docs/models.md): β 0.5–0.75 lowers the perplexity given the true titles (the
- * model misses title information) and brings the ratio under 0.88 — the case for a learned title
- * bag in the model (a projection of the mean title embedding added before the tied output).
+ * model misses title information) and brings the ratio under 0.88 — the case for the learned title
+ * bag the model can now carry (config.titleBag, src/nn/title-bag.ts).
  *
  * Usage: node --import tsx tools/title-prior.ts [--corpus data/corpus-all] [--model FILE]
  *        [--betas 0,0.25,0.5,0.75,1] [--count N (default: the whole split)] [--seed 1]
