@@ -277,3 +277,12 @@ test('shiren train --tied: a tied model (proj.weight, no fc.weight) learns, resu
   writeFileSync(join(untied, 'options.json'), JSON.stringify({ ...opts, tied: 'yes' }));
   await assert.rejects(train(kernels, untied, null, { maxSteps: 3 }), /tied must be true or false, got "yes"/);
 });
+
+test('a fresh run refused at its start leaves no empty run folder; an existing folder stays', async () => {
+  const parent = tmp();
+  const dir = join(parent, 'refused');
+  await assert.rejects(train(kernels, dir, { ...tiny, titleBag: true }, {}), /title bag needs a tied output layer/);
+  assert.equal(existsSync(dir), false, 'the folder it made is gone');
+  await assert.rejects(train(kernels, parent, { ...tiny, titleBag: true, tied: true }, {}), /title bag reads titles/);
+  assert.equal(existsSync(parent), true, 'a folder that was there before stays');
+});

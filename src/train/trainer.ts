@@ -26,7 +26,7 @@
  * is deterministic for a given engine and thread count.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCorpusSplit, type CorpusRead, type DropReason } from '../data/corpus.ts';
 import type { CorpusForm } from '../data/clean.ts';
@@ -127,12 +127,19 @@ export async function train(
   events: TrainEvents = {},
   shouldStop: () => boolean = () => false,
 ): Promise<TrainResult> {
-  if (fresh !== null || existsSync(runDir)) ensureOutputDir(runDir);
+  const existed = existsSync(runDir);
+  if (fresh !== null || existed) ensureOutputDir(runDir);
   const release = existsSync(runDir) ? lockFolder(runDir, 'run folder') : () => {};
+  let failed = false;
   try {
     return await trainLocked(kernels, runDir, fresh, limits, events, shouldStop);
+  } catch (error) {
+    failed = true;
+    throw error;
   } finally {
     release();
+    // a fresh run refused before it wrote anything (a bad option, a corpus without titles) leaves no empty folder behind
+    if (failed && !existed && existsSync(runDir) && readdirSync(runDir).length === 0) rmdirSync(runDir);
   }
 }
 
