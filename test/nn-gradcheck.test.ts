@@ -31,6 +31,27 @@ const T = 4;
 const inputs = Int32Array.from([2, 4, 5, 6, 2, 6, 3, 0]);
 const targets = Int32Array.from([4, 5, 6, 3, 6, 3, 0, 0]);
 
+/** The worst relative error of `analytic` against central differences of `meanLoss` over every parameter of `model`. */
+function worstGradError(model: Model<Float64Array>, meanLoss: () => number, analytic: Float64Array): { error: number; name: string; index: number; a: number; n: number } {
+  let worst = { error: 0, name: '', index: 0, a: 0, n: 0 };
+  for (const entry of model.table) {
+    for (let i = 0; i < entry.size; i++) {
+      const p = entry.offset + i;
+      const saved = model.params[p]!;
+      model.params[p] = saved + H_STEP;
+      const up = meanLoss();
+      model.params[p] = saved - H_STEP;
+      const down = meanLoss();
+      model.params[p] = saved;
+      const numeric = (up - down) / (2 * H_STEP);
+      const a = analytic[p]!;
+      const error = Math.abs(a - numeric) / Math.max(Math.abs(a), Math.abs(numeric), FLOOR);
+      if (error > worst.error) worst = { error, name: entry.name, index: i, a, n: numeric };
+    }
+  }
+  return worst;
+}
+
 function gradcheck(cell: CellType, dropout: number, tied: boolean): void {
   const kernels = createReferenceKernels('f64');
   const model = Model.create(kernels, { cell, layers: 2, embed: 3, hidden: 4, dropout, vocabSize: vocab.size, gruVariant: 'seed', tied, titleBag: false }, vocab, 7);
@@ -42,22 +63,7 @@ function gradcheck(cell: CellType, dropout: number, tied: boolean): void {
   };
   meanLoss();
   const analytic = Float64Array.from(model.grads);
-  let worst = { error: 0, name: '', index: 0, a: 0, n: 0 };
-  for (const entry of model.table) {
-    for (let i = 0; i < entry.size; i++) {
-      const p = entry.offset + i;
-      const saved = model.params[p];
-      model.params[p] = saved + H_STEP;
-      const up = meanLoss();
-      model.params[p] = saved - H_STEP;
-      const down = meanLoss();
-      model.params[p] = saved;
-      const numeric = (up - down) / (2 * H_STEP);
-      const a = analytic[p];
-      const error = Math.abs(a - numeric) / Math.max(Math.abs(a), Math.abs(numeric), FLOOR);
-      if (error > worst.error) worst = { error, name: entry.name, index: i, a, n: numeric };
-    }
-  }
+  const worst = worstGradError(model, meanLoss, analytic);
   const what = `${cell}${tied ? ' tied' : ''}`;
   assert.ok(worst.error < TOLERANCE, `${what}: worst relative error ${worst.error.toExponential(2)} at ${worst.name}[${worst.index}] (analytic ${worst.a}, numeric ${worst.n})`);
   // The check must have had something to check: gradients reach every tensor.
@@ -98,21 +104,7 @@ test('gru with a title bag: analytic gradients of every parameter match central 
     };
     meanLoss();
     const analytic = Float64Array.from(model.grads);
-    let worst = { error: 0, name: '', index: 0 };
-    for (const entry of model.table) {
-      for (let i = 0; i < entry.size; i++) {
-        const p = entry.offset + i;
-        const saved = model.params[p]!;
-        model.params[p] = saved + H_STEP;
-        const up = meanLoss();
-        model.params[p] = saved - H_STEP;
-        const down = meanLoss();
-        model.params[p] = saved;
-        const numeric = (up - down) / (2 * H_STEP);
-        const error = Math.abs(analytic[p]! - numeric) / Math.max(Math.abs(analytic[p]!), Math.abs(numeric), FLOOR);
-        if (error > worst.error) worst = { error, name: entry.name, index: i };
-      }
-    }
+    const worst = worstGradError(model, meanLoss, analytic);
     assert.ok(worst.error < TOLERANCE, `title bag, dropout ${dropout}: worst relative error ${worst.error.toExponential(2)} at ${worst.name}[${worst.index}]`);
     const norm = (name: string) => { const e = model.table.find((t) => t.name === name)!; return analytic.subarray(e.offset, e.offset + e.size).reduce((s, g) => s + g * g, 0); };
     assert.ok(norm('title.weight') > 0, 'title.weight got a gradient');

@@ -39,7 +39,8 @@ import { MAX_TITLE_CHARS, SEP, conditionOf, conditionPrefix, formSymbol } from '
 import type { LanguageModel, ListSampler, RecurrentState, RowRead } from '../nn/lm.ts';
 import { standardPoem } from '../data/standard.ts';
 import { PoetryError, isHan, poemLines, type GenForm } from './forms.ts';
-import { addSorted, copyExcept, copyHypothesis, type GenerateOptions, type Hypothesis, type Plan, type Slot } from './plan.ts';
+import { addSorted, copyExcept } from './id-lists.ts';
+import { copyHypothesis, type GenerateOptions, type Hypothesis, type Plan, type Slot } from './plan.ts';
 import { makePlan, type TuneRead } from './plan-ci.ts';
 import { DEFAULT_TEMPERATURE, MIN_TEMPERATURE, choose, logSumExp, logSumExpAmong, penalise, scratchFor, topIds, unpenalise, type RandomSource, type Sampling } from './sample.ts';
 

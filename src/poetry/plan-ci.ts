@@ -45,7 +45,8 @@ import { findTune, formatLabel, formatOf, punctuationAfter, type CiFormat } from
 import { writingToneOf } from './prosody.ts';
 import { UnknownCharacterError } from '../data/vocab.ts';
 import { parseKeep } from './keep.ts';
-import { append, copyExcept, sharedBits, makePlan as makeFormPlan, use, vocabInfo, type GenerateOptions, type Hypothesis, type Plan, type Slot, type VocabInfo, type WrittenLayout } from './plan.ts';
+import { copyExcept } from './id-lists.ts';
+import { append, sharedBits, makePlan as makeFormPlan, use, vocabInfo, type GenerateOptions, type Hypothesis, type Plan, type Slot, type VocabInfo, type WrittenLayout } from './plan.ts';
 
 export type TuneRead = 'ci' | 'free' | 'none';
 

@@ -30,7 +30,8 @@ import { PUNCTUATION } from '../data/clean.ts';
 import { duilianSlots, type DuilianSlots } from './duilian.ts';
 import { PoetryError, type Form } from './forms.ts';
 import type { RhymeBookName } from './rhymebook.ts';
-import { append, copyExcept, use, vocabInfo, type Hypothesis, type Plan, type Slot, type VocabInfo } from './plan.ts';
+import { copyExcept } from './id-lists.ts';
+import { append, use, vocabInfo, type Hypothesis, type Plan, type Slot, type VocabInfo } from './plan.ts';
 
 /** The longest 上联 written to (characters): the corpus's couplets have 5 or 7, 对联 in use rarely more than 11 a clause. */
 export const MAX_DUILIAN_CHARS = 11;
