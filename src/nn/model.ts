@@ -4,6 +4,8 @@
  * A tied model (config.tied) has instead of Linear(H,V) a projection p = P h (`proj.weight`
  * [E,H], no bias) and logits = Emb p + b, Emb the input's own `embedding.weight` [V,E]: its
  * gradient gathers both uses (the output's, then the input rows'), as every gradient accumulates.
+ * With a title bag (config.titleBag) p = P h + A m, m the mean embedding of the title read so far
+ * (`title.weight` A [E,E]; src/nn/title-bag.ts): the embedding's gradient gathers that use too.
  *
  * Contract
  * - `params` and `grads` are single flat buffers described by `table` (PyTorch names, params.ts).
