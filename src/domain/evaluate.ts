@@ -165,12 +165,10 @@ export function judgedFigures(model: Model, corpus: string, heldOut: readonly { 
   const pool = heldOut.map((p) => p.title);
   // a title with a character the model does not know cannot be written on: not in the sample
   const sample = judgeSample(heldOut.filter((p) => p.title && !model.vocab.unknown(p.title).length), count, seed);
-  const figures = (poems: readonly JudgedPoem[]): JudgeFigures => ({
-    top1: topicFigure(topic, poems, pool, seed).top1,
-    fluencyPerplexity: fluency.corpusPerplexity(poems.map((p) => p.text)),
-    distinct2: distinct2(poems.map((p) => p.text)),
-    novelty: novelty(poems.map((p) => p.text), trainLines),
-  });
+  const figures = (poems: readonly JudgedPoem[]): JudgeFigures => {
+    const texts = poems.map((p) => p.text);
+    return { top1: topicFigure(topic, poems, pool, seed).top1, fluencyPerplexity: fluency.corpusPerplexity(texts), distinct2: distinct2(texts), novelty: novelty(texts, trainLines) };
+  };
   const write = (candidates: number) => sample.map((p, i) => ({
     title: p.title,
     text: writePoems(model, { form: p.form, title: p.title, seed: seed + i, candidates })[0]!.text,

@@ -47,7 +47,7 @@ import { dropoutMask, linearBackward, linearForward } from './layers.ts';
 import { Rng } from './rng.ts';
 import { int8Activations, quantizeMatrix } from './int8.ts';
 import { matmulNT, matmulNTColumns, type DecodeMatrix } from './matmul.ts';
-import { titleBagBackward, titleBagForward, type TitleTokens } from './title-bag.ts';
+import { bagAdd, titleBagBackward, titleBagForward, type TitleTokens } from './title-bag.ts';
 import { SEP } from '../data/sequence.ts';
 
 /** Recurrent state of S sequences: h (and c for lstm) of every layer, in plain JS memory. */
@@ -576,7 +576,7 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
 
   /**
    * A step's title bags (title-bag.ts): each row's token, embedded in stepWs.emb, joins its bag if
-   * it is a title position (as titleBagForward adds it, the same arithmetic), `<sep>` closes the
+   * it is a title position (bagAdd, as titleBagForward adds it), `<sep>` closes the
    * bag; the rows' means are copied into stepWs.titleM for the output layer.
    */
   private titleBagStep(st: ModelState, tokens: Int32Array, stepWs: StepWorkspace<F>): void {
@@ -587,9 +587,8 @@ export class Model<F extends FloatArray = Float32Array> implements LanguageModel
       const id = tokens[i]!;
       if (id === sep) open[i] = 0;
       if (open[i] && titleable[id]) {
-        const c = count[i]!;
-        for (let e = 0; e < E; e++) m[i * E + e] = ((c > 0 ? m[i * E + e]! * c : 0) + stepWs.emb[i * E + e]!) / (c + 1);
-        count[i] = c + 1;
+        bagAdd(m, i * E, m, i * E, stepWs.emb, i * E, count[i]!, E);
+        count[i]!++;
       }
     }
     stepWs.titleM.set(m.subarray(0, st.size * E));

@@ -23,6 +23,15 @@ export interface TitleTokens {
 }
 
 /**
+ * out[outAt:outAt+E] = (c·prev[prevAt:…] + x[xAt:…]) / (c + 1): the bag of c characters with one
+ * more added, the arithmetic both the forward pass and the generation step use (so a step's m is
+ * the forward pass's, bit for bit). prev may be out (in place).
+ */
+export function bagAdd<F extends FloatArray>(out: F, outAt: number, prev: F, prevAt: number, x: F, xAt: number, c: number, E: number): void {
+  for (let e = 0; e < E; e++) out[outAt + e] = ((c > 0 ? prev[prevAt + e]! * c : 0) + x[xAt + e]!) / (c + 1);
+}
+
+/**
  * m [N,E] (overwritten) from the inputs ids [N] and their embeddings emb [N,E]; count [N] (out)
  * c_t, the title positions up to t (0: m_t = 0), and isTitle [N] (out) 1 where row t is a title
  * position (backward reads both).
@@ -41,10 +50,8 @@ export function titleBagForward<F extends FloatArray>(
       isTitle[row] = take ? 1 : 0;
       const out = row * E;
       if (take) {
-        // m_t = (c_{t−1}·m_{t−1} + x_t) / c_t, summed anew from the previous row's mean times its count
-        const prev = (row - B) * E;
-        const x = row * E;
-        for (let e = 0; e < E; e++) m[out + e] = ((c > 0 ? m[prev + e]! * c : 0) + emb[x + e]!) / (c + 1);
+        // m_t = (c_{t−1}·m_{t−1} + x_t) / c_t, from the previous row's mean
+        bagAdd(m, out, m, (row - B) * E, emb, row * E, c, E);
         c++;
       } else if (c > 0) {
         m.copyWithin(out, (row - B) * E, (row - B + 1) * E);
