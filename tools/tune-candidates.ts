@@ -137,14 +137,16 @@ const nPick = (withinBound.length ? withinBound : byN).find((r) => r.top1 >= bes
 /**
  * The model's overuse of each bigram (--frontier): log of its share among the candidates written
  * on `count` train titles of the regulated forms (judgeSample, seed 7, with guidance g) over its
- * share in the train poems (both counts + 1), clipped at 0: the model's own stock phrases,
+ * share in the train poems (`real`, frontier's counts; both + 1), clipped at 0: the model's own stock phrases,
  * learnt without the held-out split.
  */
-function overuseOf(g: number, count: number): (bigram: string) => number {
+function overuseOf(g: number, count: number, real: ReadonlyMap<string, number>): (bigram: string) => number {
   const titled = train.filter((p) => p.title && p.form !== 'free');
   const sample = judgeSample(titled, count, 7);
-  const model_ = new Map<string, number>(), real = new Map<string, number>();
-  let Tm = 0, Tr = 0;
+  const model_ = new Map<string, number>();
+  let Tm = 0;
+  let Tr = 0;
+  for (const n of real.values()) Tr += n;
   sample.forEach((p, i) => {
     try {
       writePoems(model, { form: p.form as Form, title: p.title, seed: 50_000 + i, candidates: N, guidance: g }, {
@@ -152,7 +154,6 @@ function overuseOf(g: number, count: number): (bigram: string) => number {
       });
     } catch { /* a title the model cannot write: left out */ }
   });
-  for (const p of train) for (const b of lineBigrams(p.text)) { real.set(b, (real.get(b) ?? 0) + 1); Tr++; }
   return (b) => Math.max(0, Math.log(((model_.get(b) ?? 0) + 1) / Tm) - Math.log(((real.get(b) ?? 0) + 1) / Tr));
 }
 
@@ -166,7 +167,7 @@ function frontier(): string[] {
   const out: string[] = [];
   for (const [g, w] of written) {
     const t = performance.now();
-    const overuse = overuseOf(g, 600);
+    const overuse = overuseOf(g, 600, counts);
     process.stderr.write(`γ ${g}: the model's bigrams on 600 train titles in ${((performance.now() - t) / 1000).toFixed(0)} s\n`);
     const over = (c: Cand) => mean(lineBigrams(c.text).map(overuse));
     const grid: (Row & { clip: number; stock: number; overuse: number })[] = [];
